@@ -1,0 +1,235 @@
+"""The command line: parse options, call the engine, hand the trace to a renderer. No maths here."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Callable
+
+import click
+
+from . import __version__
+from .errors import GradcliError, GradcliSyntaxError
+from .graph import Graph, build
+from .parse import parse
+
+EXAMPLE = 'gradcli reverse "exp(x1)*(x1**2+x2**2)**3" --at 0,2'
+
+
+class ExprCommand(click.Command):
+    """A command whose expression may start with a minus: ``gradcli reverse "-x**2" --at 1``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, self.protect(args))
+
+    def protect(self, args: list[str]) -> list[str]:
+        takes_value = set()
+        flags = set()
+        for p in self.params:
+            if isinstance(p, click.Option):
+                (flags if p.is_flag or p.count else takes_value).update(p.opts + p.secondary_opts)
+        flags.update(("-h", "--help"))
+        out: list[str] = []
+        expression = None
+        i = 0
+        while i < len(args):
+            a = args[i]
+            if a == "--":
+                out.extend(args[i:])
+                break
+            if a in takes_value:
+                out.extend(args[i:i + 2])
+                i += 2
+                continue
+            if expression is None and a.startswith("-") and len(a) > 1 and not a.startswith("--") and a not in flags:
+                expression = a  # "-x**2" or "-1": an expression, not an option
+            else:
+                out.append(a)
+            i += 1
+        if expression is not None:
+            if "--" in out:
+                out.insert(out.index("--") + 1, expression)
+            else:
+                out += ["--", expression]
+        return out
+
+
+def _options(formats: tuple[str, ...]) -> Callable:
+    """The options every command shares."""
+
+    def decorate(fn: Callable) -> Callable:
+        decorators = [
+            click.argument("expr", required=False, metavar="EXPR"),
+            click.option("-f", "--file", "file", type=click.Path(dir_okay=False, allow_dash=True),
+                         help="Read the expression or program from FILE ('-' for standard input)."),
+            click.option("--format", "fmt", type=click.Choice(formats), default="table", show_default=True,
+                         help="Output format."),
+            click.option("--prefix", default="c", show_default=True, metavar="NAME",
+                         help="Letter of the generated node ids (c1, c2, ...)."),
+            click.option("--width", type=click.IntRange(20, 10000), metavar="COLUMNS",
+                         help="Width of the tables (default: the terminal's)."),
+            click.option("--ascii", "ascii_", is_flag=True,
+                         help="Plain ASCII: c3_dot, c3_bar, * and grad instead of ċ3, c̄3, · and ∇."),
+            click.option("--max-rows", type=click.IntRange(0), default=200, show_default=True, metavar="N",
+                         help="Show at most N rows of a table, the first and the last (0: all)."),
+        ]
+        for d in reversed(decorators):
+            fn = d(fn)
+        return fn
+
+    return decorate
+
+
+def _at_option(required: bool) -> Callable:
+    help_ = ("The point: values in the inputs' order (--at 0,2) or by name (--at x1=0,x2=2); "
+             "constant expressions such as pi/4 are allowed.")
+    return click.option("--at", "at", metavar="POINT", help=help_ + (" Required." if required else ""))
+
+
+def _reports_errors(fn: Callable) -> Callable:
+    """Print a GradcliError as its message (with a caret) and exit with its code: never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except GradcliError as e:
+            click.echo(e.render(), err=True)
+            sys.exit(e.exit_code)
+
+    return wrapper
+
+
+def _read_source(expr: str | None, file: str | None) -> str:
+    if expr is not None and file is not None:
+        raise click.UsageError("give the expression either as EXPR or with -f FILE, not both")
+    if file is not None:
+        with click.open_file(file, encoding="utf-8") as f:
+            return f.read()
+    if expr is None:
+        raise click.UsageError(f"give an expression, for example: {EXAMPLE}")
+    if expr == "-":
+        return click.get_text_stream("stdin").read()
+    return expr
+
+
+def _graph(expr: str | None, file: str | None, prefix: str) -> Graph:
+    return build(parse(_read_source(expr, file)), prefix)
+
+
+def _notation(ascii_: bool):
+    from .render.rows import Notation
+
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+    return Notation(unicode=not ascii_ and encoding.startswith("utf"))
+
+
+def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, view: str) -> None:
+    """Hand the trace to the renderer of the chosen format; only here does output reach the terminal."""
+    if fmt == "json":
+        from .render import json
+
+        json.write(trace, sys.stdout)
+        return
+    if fmt == "dot":
+        from .render import dot
+
+        dot.write(trace, sys.stdout)
+        for w in trace.warnings:
+            click.echo(f"warning: {w}", err=True)
+        return
+    from rich.console import Console
+
+    from .render import table
+
+    nt = _notation(ascii_)
+    console = Console(file=sys.stdout, width=width, highlight=False, emoji=False, markup=False,
+                      safe_box=True, soft_wrap=False)
+    for part in getattr(table, view)(trace, nt, max_rows):
+        console.print(part)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="gradcli")
+def cli() -> None:
+    """Check a gradient by hand: computational graph, forward-mode tangents and reverse-mode adjoints,
+    every step shown.
+
+    \b
+      gradcli forward "exp(x1)*(x1**2+x2**2)**3" --at 0,2
+      gradcli reverse "exp(x1)*(x1**2+x2**2)**3" --at 0,2
+      gradcli graph   "exp(x1)*(x1**2+x2**2)**3" --dot | dot -Tsvg > graph.svg
+    """
+
+
+@cli.command(cls=ExprCommand)
+@_options(("table", "json"))
+@_at_option(required=True)
+@click.option("--wrt", metavar="NAMES", help="Seed only these inputs, e.g. --wrt x1,x2 (default: all).")
+@click.option("--direction", metavar="VECTOR",
+              help="One sweep along this direction instead, e.g. --direction 1,0: gives ∇f·d.")
+@_reports_errors
+def forward(expr, file, fmt, prefix, width, ascii_, max_rows, at, wrt, direction) -> None:
+    """Forward mode: the evaluation trace, then one tangent table per input (or one along --direction)."""
+    from .point import bind
+    from .trace import run_forward
+
+    graph = _graph(expr, file, prefix)
+    point = bind(at, graph.names)
+    if wrt is not None and direction is not None:
+        raise click.UsageError("--wrt and --direction do not go together: a direction seeds every input")
+    chosen = _wrt(wrt, graph.names) if wrt is not None else None
+    d = bind(direction, graph.names, "--direction") if direction is not None else None
+    _show(run_forward(graph, point, chosen, d), fmt, width, ascii_, max_rows, "forward_view")
+
+
+def _wrt(text: str, names: tuple[str, ...]) -> list[str]:
+    chosen = []
+    offset = 0
+    for part in text.split(","):
+        name = part.strip()
+        if name not in names:
+            raise GradcliSyntaxError(f"'{name}' is not an input; the inputs are {', '.join(names)}",
+                                     text, offset + (len(part) - len(part.lstrip())), max(1, len(name)), "--wrt ")
+        if name not in chosen:
+            chosen.append(name)
+        offset += len(part) + 1
+    return sorted(chosen, key=names.index)
+
+
+@cli.command(cls=ExprCommand)
+@_options(("table", "json"))
+@_at_option(required=True)
+@_reports_errors
+def reverse(expr, file, fmt, prefix, width, ascii_, max_rows, at) -> None:
+    """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs."""
+    from .point import bind
+    from .trace import run_reverse
+
+    graph = _graph(expr, file, prefix)
+    _show(run_reverse(graph, bind(at, graph.names)), fmt, width, ascii_, max_rows, "reverse_view")
+
+
+@cli.command(cls=ExprCommand)
+@_options(("table", "json", "dot"))
+@_at_option(required=False)
+@click.option("--dot", "as_dot", is_flag=True, help="Graphviz DOT (the same as --format dot).")
+@click.option("--adjoints/--no-adjoints", default=None,
+              help="With --at, also show each node's adjoint (default: on for tables and DOT, off for JSON).")
+@_reports_errors
+def graph(expr, file, fmt, prefix, width, ascii_, max_rows, at, as_dot, adjoints) -> None:
+    """The computational graph: nodes and edges, or Graphviz DOT with --dot; with --at, values and adjoints."""
+    from .point import bind
+    from .trace import run_graph
+
+    if as_dot:
+        fmt = "dot"
+    g = _graph(expr, file, prefix)
+    point = bind(at, g.names) if at is not None else None
+    if adjoints is None:
+        adjoints = fmt != "json"
+    _show(run_graph(g, point, adjoints), fmt, width, ascii_, max_rows, "graph_view")
+
+
+def main() -> None:
+    cli(prog_name="gradcli")

@@ -1,0 +1,266 @@
+"""The computational graph: a hash-consed DAG of nodes, named and numbered in topological order."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import GradcliSyntaxError, MathError
+from .ops import CONSTANTS, OPS, DomainError, Operand, define, dtext, fmt
+from .parse import Item, Program, parse
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """A constant operand, shown inline by its label (``2``, ``pi``, a named constant ``lr``)."""
+
+    value: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One vertex: an input (``op == "input"``, ``expr`` its name) or an op applied to earlier nodes."""
+
+    id: str
+    op: str
+    args: tuple[int | Const, ...]  # int: index of an earlier node
+    expr: str  # the definition in operand ids: "exp(c1)", "c1**2"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Graph:
+    source: str
+    nodes: tuple[Node, ...]
+    inputs: tuple[int, ...]  # the input nodes' indices, in input order
+    names: tuple[str, ...]  # the inputs' names, in input order
+    output: int
+    constants: tuple[tuple[str, float], ...]  # constants the program names (lr = 0.1)
+    consumers: tuple[tuple[tuple[int, int], ...], ...]  # per node: (consumer, operand position)
+    notes: tuple[str, ...]  # what the user should know about the graph itself
+    is_program: bool = False  # steps are named (name = expr), so the user's names are the ids
+
+    @property
+    def op_count(self) -> int:
+        return len(self.nodes) - len(self.inputs)
+
+    def index(self, node_id: str) -> int:
+        return next(i for i, n in enumerate(self.nodes) if n.id == node_id)
+
+    def rule(self, i: int, k: int) -> str:
+        """The local partial ∂(node i)/∂(its operand k) as text in operand ids, from the op table."""
+        node = self.nodes[i]
+        operands = tuple(Operand(self.nodes[a].id) if type(a) is int else Operand(a.label, a.value)
+                         for a in node.args)
+        return dtext(OPS[node.op], k, operands)
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key that puts x2 before x10."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name))
+
+
+def fold(op_name: str, args: list[Const], label: str, source: str = "", start: int = 0) -> Const:
+    """Apply an op to constants: ``2*pi`` becomes one constant labelled by its text."""
+    op = OPS[op_name]
+    try:
+        value = op.value(*(a.value for a in args))
+    except (ValueError, ZeroDivisionError) as e:
+        reason = str(e) if isinstance(e, DomainError) else op.domain or "undefined"
+        raise MathError("the constant", label, "any point", reason) from None
+    return Const(value, label)
+
+
+def constant_value(items: list[Item], source: str, prefix: str = "") -> float:
+    """The value of a postfix expression that may use numbers, pi and e only."""
+    stack: list[Const] = []
+    for it in items:
+        if it.kind == "num":
+            stack.append(Const(it.arg, ""))
+        elif it.kind == "name":
+            if it.arg not in CONSTANTS:
+                raise GradcliSyntaxError(f"a value must be a number or a constant expression, not the name "
+                                         f"'{it.arg}'", source, it.start, it.end - it.start, prefix)
+            stack.append(Const(CONSTANTS[it.arg], it.arg))
+        else:
+            args = stack[-it.arity:]
+            del stack[-it.arity:]
+            stack.append(fold(it.arg, args, source[it.start:it.end]))
+    return stack[0].value
+
+
+class _Builder:
+    def __init__(self, program: Program, prefix: str) -> None:
+        self.program = program
+        self.source = program.source
+        self.prefix = prefix
+        self.ops: list[str] = []
+        self.args: list[tuple[int | Const, ...]] = []
+        self.labels: list[str | None] = []
+        self.memo: dict[tuple, int] = {}
+        self.constants: list[tuple[str, float]] = []
+
+    def error(self, message: str, start: int, end: int) -> GradcliSyntaxError:
+        return GradcliSyntaxError(message, self.source, start, end - start)
+
+    def add(self, op: str, args: tuple[int | Const, ...], label: str | None = None) -> int:
+        self.ops.append(op)
+        self.args.append(args)
+        self.labels.append(label)
+        return len(self.ops) - 1
+
+    def find_inputs(self) -> dict[str, int]:
+        """Names used before any step assigns them are inputs; check each name is assigned once, before use."""
+        assigned: dict[str, int] = {}
+        used: dict[str, int] = {}  # name -> first offset where it was read
+        inputs: dict[str, int] = {}
+        for st in self.program.statements:
+            for it in st.items:
+                if it.kind == "name" and it.arg not in assigned and it.arg not in used:
+                    used[it.arg] = it.start
+                    if it.arg not in CONSTANTS:
+                        inputs[it.arg] = it.start
+            t = st.target
+            if t is None:
+                continue
+            end = st.target_start + len(t)
+            if t in assigned:
+                raise self.error(f"'{t}' is already assigned by an earlier step; give this step a new name",
+                                 st.target_start, end)
+            if t in used:
+                what = "the constant" if t in CONSTANTS else "the input"
+                raise self.error(f"'{t}' is assigned here but was already read as {what} '{t}' earlier; "
+                                 "assign a name before using it, or pick a new name", st.target_start, end)
+            assigned[t] = st.start
+        return inputs
+
+    def build(self) -> Graph:
+        statements = self.program.statements
+        names = sorted(self.find_inputs(), key=natural_key)
+        env: dict[str, int | Const] = {}
+        for name in names:
+            env[name] = self.add("input", ())
+        output: int | Const = -1
+        for n, st in enumerate(statements):
+            value = self.statement(st, env)
+            if st.target is not None:
+                value = self.assign(st.target, value)
+                env[st.target] = value
+            elif n < len(statements) - 1:
+                raise self.error("only the last step may be a bare expression; name this one (name = expr)",
+                                 st.start, st.end)
+            output = value
+        if isinstance(output, Const):
+            last = statements[-1]
+            raise self.error("the output is a constant: it has no inputs to differentiate", last.start, last.end)
+        return self.finish(names, output)
+
+    def statement(self, st, env: dict[str, int | Const]) -> int | Const:
+        stack: list[int | Const] = []
+        source = self.source
+        for it in st.items:
+            if it.kind == "num":
+                stack.append(Const(it.arg, source[it.start:it.end]))
+            elif it.kind == "name":
+                v = env.get(it.arg)
+                stack.append(v if v is not None else Const(CONSTANTS[it.arg], it.arg))
+            else:
+                args = tuple(stack[-it.arity:])
+                del stack[-it.arity:]
+                if all(type(a) is Const for a in args):
+                    stack.append(fold(it.arg, list(args), " ".join(source[it.start:it.end].split())))
+                    continue
+                key = (it.arg, *(a if type(a) is int else ("k", a.value) for a in args))
+                i = self.memo.get(key)
+                if i is None:
+                    i = self.memo[key] = self.add(it.arg, args)
+                stack.append(i)
+        return stack[0]
+
+    def assign(self, target: str, value: int | Const) -> int | Const:
+        if type(value) is Const:
+            self.constants.append((target, value.value))
+            return Const(value.value, target)
+        if self.labels[value] is None:
+            self.labels[value] = target
+            return value
+        # the node already has a name: this step is a copy of it, a row of its own
+        return self.add("copy", (value,), target)
+
+    def finish(self, names: list[str], output: int) -> Graph:
+        n = len(self.ops)
+        prefix = self.prefix
+        numbered = re.compile(re.escape(prefix) + r"[0-9]+")
+        program_mode = any(st.target for st in self.program.statements)
+        keep_names = program_mode or any(numbered.fullmatch(x) for x in names)
+        taken = {lab for lab in self.labels if lab} | {c for c, _ in self.constants}
+        if keep_names:
+            taken.update(names)
+        ids: list[str] = []
+        k = 1
+        for i in range(n):
+            label = self.labels[i]
+            if label is None and keep_names and i < len(names):
+                label = names[i]
+            if label is None:
+                while f"{prefix}{k}" in taken:
+                    k += 1
+                label = f"{prefix}{k}"
+                k += 1
+            ids.append(label)
+        nodes = []
+        consumers: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        for i in range(n):
+            args = self.args[i]
+            if i < len(names):
+                expr = names[i]
+            else:
+                expr = define(OPS[self.ops[i]], tuple(ids[a] if type(a) is int else a.label for a in args))
+                for k, a in enumerate(args):
+                    if type(a) is int:
+                        consumers[a].append((i, k))
+            nodes.append(Node(ids[i], self.ops[i], args, expr))
+        return Graph(self.source, tuple(nodes), tuple(range(len(names))), tuple(names), output,
+                     tuple(self.constants), tuple(map(tuple, consumers)), self.unused_notes(nodes, names, output),
+                     program_mode)
+
+    def unused_notes(self, nodes: list[Node], names: list[str], output: int) -> tuple[str, ...]:
+        live = [False] * len(nodes)
+        live[output] = True
+        for i in range(output, -1, -1):
+            if live[i]:
+                for a in nodes[i].args:
+                    if type(a) is int:
+                        live[a] = True
+        out = nodes[output].id
+        notes = []
+        for i, node in enumerate(nodes):
+            if live[i]:
+                continue
+            if i < len(names):
+                notes.append(f"input {names[i]} does not affect the output {out}: its derivative is 0")
+            elif self.labels[i] is not None:
+                notes.append(f"step {node.id} = {node.expr} does not affect the output {out}")
+        return tuple(notes)
+
+
+def build(program: Program, prefix: str = "c") -> Graph:
+    """Turn a parsed program into its graph; ``prefix`` is the letter of generated ids."""
+    if not prefix.isidentifier():
+        raise GradcliSyntaxError("the id prefix must be a name such as c or v", prefix, 0, len(prefix), "--prefix ")
+    return _Builder(program, prefix).build()
+
+
+def graph_of(source: str, prefix: str = "c") -> Graph:
+    """Parse and build in one step."""
+    return build(parse(source), prefix)
+
+
+def describe_operands(graph: Graph, node: Node, values: list[float]) -> str:
+    """``c1 = 0, c2 = 2``: the values of a node's node operands."""
+    seen = []
+    for a in node.args:
+        if type(a) is int and a not in seen:
+            seen.append(a)
+    parts = [f"{graph.nodes[a].id} = {fmt(values[a])}" for a in seen]
+    return ", ".join(parts) if parts else "no operands"

@@ -1,0 +1,71 @@
+"""JSON output, the stable contract of DESIGN.md §5, written node by node (no giant strings)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TextIO
+
+from ..trace import Trace
+
+
+def number(x: float) -> float | str:
+    """A JSON number, or "inf", "-inf", "nan" for what JSON cannot hold."""
+    if math.isfinite(x):
+        return float(x)
+    return "nan" if x != x else ("inf" if x > 0 else "-inf")
+
+
+def _dump(x) -> str:
+    return json.dumps(x, ensure_ascii=False, allow_nan=False)
+
+
+def _map(ids: list[str], xs: list[float]) -> str:
+    return "{" + ", ".join(f"{_dump(i)}: {_dump(number(x))}" for i, x in zip(ids, xs)) + "}"
+
+
+def write(trace: Trace, out: TextIO) -> None:
+    graph = trace.graph
+    nodes = graph.nodes
+    ids = [n.id for n in nodes]
+    values = trace.values
+    head = {
+        "command": trace.command,
+        "source": graph.source,
+        "inputs": list(graph.names),
+        "input_ids": [nodes[i].id for i in graph.inputs],
+        "point": None if trace.point is None else {n: number(v) for n, v in trace.point.items()},
+        "constants": {c: number(v) for c, v in graph.constants},
+        "op_nodes": graph.op_count,
+    }
+    out.write("{\n")
+    for k, v in head.items():
+        out.write(f"  {_dump(k)}: {_dump(v)},\n")
+    out.write('  "nodes": [')
+    for i, node in enumerate(nodes):
+        rec = {"id": node.id, "op": node.op, "args": [ids[a] for a in node.args if type(a) is int], "expr": node.expr}
+        if values is not None:
+            rec["value"] = number(values[i])
+        out.write(("\n    " if i == 0 else ",\n    ") + _dump(rec))
+    out.write("\n  ],\n")
+    tail: dict = {"output": ids[graph.output]}
+    if values is not None:
+        tail["value"] = number(values[graph.output])
+    if trace.command != "graph" or trace.gradient is not None:
+        tail["gradient"] = None if trace.gradient is None else {n: number(v) for n, v in trace.gradient.items()}
+    if trace.directional is not None:
+        tail["direction"] = {n: number(v) for n, v in zip(graph.names, trace.sweeps[0].seed)}
+        tail["directional_derivative"] = number(trace.directional)
+    for k, v in tail.items():
+        out.write(f"  {_dump(k)}: {_dump(v)},\n")
+    if trace.command == "forward":
+        out.write('  "tangents": {')
+        for n, s in enumerate(trace.sweeps):
+            out.write(("\n    " if n == 0 else ",\n    ") + f"{_dump(s.label)}: {_map(ids, s.tangents)}")
+        out.write("\n  },\n")
+    if trace.adjoints is not None:
+        # from the output back, the order of the reverse sweep
+        order = list(range(graph.output, -1, -1)) + list(range(graph.output + 1, len(nodes)))
+        out.write(f'  "adjoints": {_map([ids[j] for j in order], [trace.adjoints[j] for j in order])},\n')
+    out.write(f'  "warnings": {_dump(list(trace.warnings))}\n')
+    out.write("}\n")

@@ -1,0 +1,185 @@
+"""The worked-solution rows shared by the text renderers: ``c̄1 = c̄3·exp(c1) + c̄4·2·c1 = 64·1 + 48·0 = 64``.
+
+Rows are built from a Trace's numbers and the op table's rule texts; nothing is differentiated here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ..graph import Graph
+from ..ops import OPS, define, fmt
+from ..trace import Sweep, Trace
+
+_STAR = re.compile(r"(?<!\*)\*(?!\*)")
+
+
+@dataclass(frozen=True, slots=True)
+class Notation:
+    """How derivatives are written: Unicode (ċ3, c̄3, ·, ∇, ∂) or plain ASCII (c3_dot, c3_bar, *, grad, d)."""
+
+    unicode: bool = True
+
+    def dot(self, name: str) -> str:
+        return unicodedata.normalize("NFC", name[0] + "\u0307" + name[1:]) if self.unicode else f"{name}_dot"
+
+    def bar(self, name: str) -> str:
+        return name[0] + "\u0304" + name[1:] if self.unicode else f"{name}_bar"
+
+    def math(self, text: str) -> str:
+        """Products written with · rather than * (powers keep **)."""
+        return _STAR.sub("·", text) if self.unicode else text
+
+    @property
+    def times(self) -> str:
+        return "·" if self.unicode else "*"
+
+    @property
+    def d(self) -> str:
+        return "∂" if self.unicode else "d"
+
+    @property
+    def nabla(self) -> str:
+        return "∇" if self.unicode else "grad "
+
+    @property
+    def ellipsis(self) -> str:
+        return "…" if self.unicode else "..."
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of a trace: ``lhs = rule = numbers = value``, or ``lhs (note) = value`` for seeds and inputs."""
+
+    lhs: str
+    rule: str
+    numbers: str
+    value: str
+    note: bool = False
+
+
+def num(x: float) -> str:
+    """A number as a factor: negative numbers in parentheses."""
+    s = fmt(x)
+    return f"({s})" if s.startswith("-") else s
+
+
+def factor(text: str) -> str:
+    """A rule text as a factor of a product: parenthesized when it has a top-level + - / or a leading minus."""
+    depth = 0
+    for i, c in enumerate(text):
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif depth == 0 and (c in "+/" or (c == "-" and (i == 0 or text[i - 1] != "e"))):
+            return f"({text})"
+    return text
+
+
+def _sum(terms: list[tuple[bool, str, str]]) -> tuple[str, str]:
+    """Join (negated, symbols, numbers) terms into ``a + b - c`` for both the rule and the numbers."""
+    rule, numbers = [], []
+    for n, (neg, sym, nums) in enumerate(terms):
+        if n == 0:
+            rule.append(f"-{sym}" if neg else sym)
+            # a lone leading number needs no parentheses: "-3 + 4", not "(-3) + 4"
+            bare = nums[1:-1] if _LONE_NEGATIVE.fullmatch(nums) else nums
+            numbers.append(f"-{nums}" if neg else bare)
+        else:
+            rule.append(f" - {sym}" if neg else f" + {sym}")
+            numbers.append(f" - {nums}" if neg else f" + {nums}")
+    return "".join(rule), "".join(numbers)
+
+
+_LONE_NEGATIVE = re.compile(r"\(-[^()·*]+\)")
+
+
+def _term(rule: str, sym: str, sym_first: bool, factor_value: float, partial: float, nt: Notation) -> tuple[bool, str, str]:
+    """One chain-rule term: partial·tangent (forward, ``sym_first`` False) or adjoint·partial (reverse)."""
+    if rule in ("1", "-1"):
+        return rule == "-1", sym, num(factor_value)
+    p = factor(nt.math(rule))
+    x = nt.times
+    if sym_first:
+        return False, f"{sym}{x}{p}", f"{num(factor_value)}{x}{num(partial)}"
+    return False, f"{p}{x}{sym}", f"{num(partial)}{x}{num(factor_value)}"
+
+
+def _row(lhs: str, rule: str, numbers: str, value: float) -> Row:
+    v = fmt(value)
+    if numbers == v or numbers == rule:
+        numbers = ""
+    return Row(lhs, rule, numbers, v)
+
+
+def evaluation_rows(trace: Trace, nt: Notation) -> list[Row]:
+    """``c3 = exp(c1) = exp(0) = 1``: each node's definition, with the numbers put in, and its value."""
+    graph, values = trace.graph, trace.values
+    assert values is not None
+    rows = []
+    for i, node in enumerate(graph.nodes):
+        if node.op == "input":
+            named = node.expr != node.id  # "c1 = x1"; in a program the input keeps its name
+            rows.append(Row(node.id, node.expr if named else "(input)", "", fmt(values[i]), note=not named))
+            continue
+        numbers = define(OPS[node.op], tuple(fmt(values[a]) if type(a) is int else a.label for a in node.args))
+        rows.append(_row(node.id, nt.math(node.expr), nt.math(numbers), values[i]))
+    return rows
+
+
+def tangent_rows(trace: Trace, sweep: Sweep, nt: Notation) -> list[Row]:
+    """``ċ8 = c7·ċ3 + c3·ċ7 = 64·1 + 1·0 = 64``: one forward sweep, node by node."""
+    graph, partials = trace.graph, trace.partials
+    assert partials is not None
+    t = sweep.tangents
+    rows = []
+    for i, node in enumerate(graph.nodes):
+        if node.op == "input":
+            rows.append(Row(nt.dot(node.id), "(seed)", "", fmt(t[i]), note=True))
+            continue
+        terms = [_term(graph.rule(i, k), nt.dot(graph.nodes[a].id), False, t[a], partials[i][k], nt)
+                 for k, a in enumerate(node.args) if type(a) is int]
+        rule, numbers = _sum(terms)
+        rows.append(_row(nt.dot(node.id), rule, numbers, t[i]))
+    return rows
+
+
+def adjoint_rows(trace: Trace, nt: Notation) -> list[Row]:
+    """``c̄1 = c̄3·exp(c1) + c̄4·2·c1 = 64·1 + 48·0 = 64``: from the output back to the inputs."""
+    graph, partials, adj = trace.graph, trace.partials, trace.adjoints
+    assert partials is not None and adj is not None
+    out = graph.output
+    rows = []
+    for j in range(len(graph.nodes) - 1, -1, -1):
+        lhs = nt.bar(graph.nodes[j].id)
+        if j == out:
+            rows.append(Row(lhs, "(seed)", "", fmt(adj[j]), note=True))
+            continue
+        terms = [_term(graph.rule(i, k), nt.bar(graph.nodes[i].id), True, adj[i], partials[i][k], nt)
+                 for i, k in graph.consumers[j] if i <= out]
+        if not terms:
+            rows.append(Row(lhs, "(no path to the output)", "", fmt(adj[j]), note=True))
+            continue
+        rule, numbers = _sum(terms)
+        rows.append(_row(lhs, rule, numbers, adj[j]))
+    return rows
+
+
+def point_text(trace: Trace) -> str:
+    """``x1 = 0, x2 = 2``"""
+    assert trace.point is not None
+    return ", ".join(f"{n} = {fmt(v)}" for n, v in trace.point.items())
+
+
+def vector(xs) -> str:
+    return "[" + ", ".join(fmt(x) for x in xs) + "]"
+
+
+def source_text(graph: Graph, limit: int = 240) -> str:
+    """The program on one line, steps joined by '; ', shortened if long."""
+    code = re.sub(r"#[^\n]*", "", graph.source)
+    text = "; ".join(" ".join(step.split()) for step in re.split(r"[;\n]", code) if step.strip())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

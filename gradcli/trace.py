@@ -1,0 +1,218 @@
+"""The sweeps: values, forward-mode tangents and reverse-mode adjoints, as plain records.
+
+Each node's local partials ∂ci/∂cj are computed once, in the value sweep. Forward mode
+sums ċi = Σ ∂ci/∂cj·ċj over a node's operands; reverse mode sums c̄j = Σ c̄i·∂ci/∂cj over
+a node's consumers. Both read the same partials, so they cannot disagree on a rule.
+Every loop runs over the topological order; nothing here recurses or prints.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .errors import MathError
+from .graph import Const, Graph, describe_operands
+from .ops import OPS, DomainError, fmt
+
+# A term with an exact zero factor (a zero tangent or adjoint, or a zero partial) is 0 even
+# when the other factor is inf or nan: that node does not depend on the seeded input, as a
+# hand derivation would say. PyTorch computes nan there; forward and reverse then disagree.
+ZERO_TIMES_NONFINITE = "a term 0·{other} was taken as 0 (the factor 0 means no dependence; PyTorch gives nan)"
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """The value sweep: each node's value and its local partials, one per operand (0 for constants)."""
+
+    values: list[float]
+    partials: list[tuple[float, ...]]
+    warnings: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """One forward-mode sweep: the seed on the inputs and the tangent of every node."""
+
+    label: str  # the seeded input's name, or "direction"
+    seed: tuple[float, ...]  # one per input, in input order
+    tangents: list[float]
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Everything one command computed; renderers read this and compute nothing."""
+
+    command: str  # "forward", "reverse" or "graph"
+    graph: Graph
+    point: dict[str, float] | None
+    values: list[float] | None = None
+    partials: list[tuple[float, ...]] | None = None
+    sweeps: tuple[Sweep, ...] = ()
+    adjoints: list[float] | None = None
+    gradient: dict[str, float] | None = None  # ∂f/∂x for each input asked for
+    directional: float | None = None  # ∇f·d for --direction
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def value(self) -> float | None:
+        return None if self.values is None else self.values[self.graph.output]
+
+
+def _partial(fn, xs: list[float], z: float) -> float:
+    try:
+        return fn(*xs, z)
+    except OverflowError:
+        return math.inf
+    except (ValueError, ZeroDivisionError):
+        return math.nan
+
+
+def evaluate(graph: Graph, point: dict[str, float]) -> Evaluation:
+    """The value of every node and its local partials; raises MathError at an undefined node."""
+    nodes = graph.nodes
+    values = [0.0] * len(nodes)
+    partials: list[tuple[float, ...]] = [()] * len(nodes)
+    warnings: list[str] = []
+    for i, name in zip(graph.inputs, graph.names):
+        values[i] = float(point[name])
+    origin_reported = False
+    for i, node in enumerate(nodes):
+        if node.op == "input":
+            continue
+        op = OPS[node.op]
+        xs = [values[a] if type(a) is int else a.value for a in node.args]
+        finite = all(map(math.isfinite, xs))
+        try:
+            z = op.value(*xs)
+        except (ValueError, ZeroDivisionError) as e:
+            if finite:
+                reason = str(e) if isinstance(e, DomainError) else op.domain or "the value is undefined"
+                raise MathError(node.id, node.expr, describe_operands(graph, node, values), reason) from None
+            z = math.nan  # a non-finite operand was already reported where it arose
+        values[i] = z
+        if finite and not math.isfinite(z) and not origin_reported:
+            origin_reported = True
+            kind = "overflowed to" if math.isinf(z) and op.name not in ("log", "log2", "log10", "logb") else "is"
+            warnings.append(f"{node.id} = {node.expr} {kind} {fmt(z)} at {describe_operands(graph, node, values)}; "
+                            "the values and derivatives that depend on it are not finite")
+        ps = []
+        for k, a in enumerate(node.args):
+            if type(a) is Const:
+                ps.append(0.0)
+                continue
+            p = _partial(op.partials[k], xs, z)
+            ps.append(p)
+            note = op.kink(k, *xs) if op.kink is not None and finite else None
+            if note is not None:
+                warnings.append(f"{node.id} = {node.expr} at {describe_operands(graph, node, values)}: {note}")
+            elif finite and math.isfinite(z) and not math.isfinite(p):
+                warnings.append(f"∂{node.id}/∂{nodes[a].id} = {fmt(p)} at {describe_operands(graph, node, values)}")
+        partials[i] = tuple(ps)
+    return Evaluation(values, partials, warnings)
+
+
+def _product(a: float, b: float, notes: list[str], where: str) -> float:
+    """a·b, with 0 times inf or nan taken as 0 (see ZERO_TIMES_NONFINITE)."""
+    t = a * b
+    if t != t and (a == 0 or b == 0):
+        other = fmt(b if a == 0 else a)
+        notes.append(f"{where}: " + ZERO_TIMES_NONFINITE.format(other=other))
+        return 0.0
+    return t
+
+
+def forward(graph: Graph, ev: Evaluation, seed: tuple[float, ...], label: str, notes: list[str]) -> Sweep:
+    """One forward sweep: ċi = Σ_k ∂ci/∂(arg k)·ċ(arg k), with the inputs' tangents set to ``seed``."""
+    nodes = graph.nodes
+    tangents = [0.0] * len(nodes)
+    for i, s in zip(graph.inputs, seed):
+        tangents[i] = float(s)
+    partials = ev.partials
+    for i, node in enumerate(nodes):
+        if node.op == "input":
+            continue
+        total = None
+        for a, p in zip(node.args, partials[i]):
+            if type(a) is int:
+                term = _product(p, tangents[a], notes, f"tangent of {node.id} in the sweep for {label}")
+                total = term if total is None else total + term
+        tangents[i] = total
+    return Sweep(label, tuple(seed), tangents)
+
+
+def reverse(graph: Graph, ev: Evaluation, notes: list[str]) -> list[float]:
+    """The reverse sweep: c̄j = Σ over consumers i of c̄i·∂ci/∂cj, from the output back to the inputs."""
+    n = len(graph.nodes)
+    adjoints = [0.0] * n
+    out = graph.output
+    adjoints[out] = 1.0
+    partials = ev.partials
+    consumers = graph.consumers
+    for j in range(out - 1, -1, -1):
+        total = None
+        for i, k in consumers[j]:
+            if i > out:
+                continue  # a step after the output does not affect it
+            term = _product(adjoints[i], partials[i][k], notes, f"adjoint of {graph.nodes[j].id}")
+            total = term if total is None else total + term
+        adjoints[j] = 0.0 if total is None else total
+    return adjoints
+
+
+def _first_nonfinite(graph: Graph, xs: list[float], what: str, notes: list[str]) -> None:
+    for i, x in enumerate(xs):
+        if not math.isfinite(x):
+            notes.append(f"the first non-finite {what} is at {graph.nodes[i].id} = {graph.nodes[i].expr}: {fmt(x)}")
+            return
+
+
+def _dedupe(notes: list[str]) -> list[str]:
+    return list(dict.fromkeys(notes))
+
+
+def run_forward(graph: Graph, point: dict[str, float], wrt: list[str] | None = None,
+                direction: dict[str, float] | None = None) -> Trace:
+    """Forward mode: one sweep per input in ``wrt`` (all by default), or one along ``direction``."""
+    ev = evaluate(graph, point)
+    notes = list(graph.notes) + ev.warnings
+    sweeps = []
+    if direction is not None:
+        seed = tuple(direction[n] for n in graph.names)
+        sweeps.append(forward(graph, ev, seed, "direction", notes))
+    else:
+        for name in wrt or graph.names:
+            seed = tuple(1.0 if n == name else 0.0 for n in graph.names)
+            sweeps.append(forward(graph, ev, seed, name, notes))
+    for s in sweeps:
+        _first_nonfinite(graph, s.tangents, f"tangent in the sweep for {s.label}", notes)
+    out = graph.output
+    gradient = None if direction is not None else {s.label: s.tangents[out] for s in sweeps}
+    directional = sweeps[0].tangents[out] if direction is not None else None
+    return Trace("forward", graph, point, ev.values, ev.partials, tuple(sweeps), None, gradient, directional,
+                 _dedupe(notes))
+
+
+def run_reverse(graph: Graph, point: dict[str, float]) -> Trace:
+    """Reverse mode: one value sweep, then one adjoint sweep gives the whole gradient."""
+    ev = evaluate(graph, point)
+    notes = list(graph.notes) + ev.warnings
+    adjoints = reverse(graph, ev, notes)
+    for j in range(len(adjoints) - 1, -1, -1):
+        if not math.isfinite(adjoints[j]):
+            node = graph.nodes[j]
+            notes.append(f"the first non-finite adjoint, from the output back, is {node.id}'s: {fmt(adjoints[j])}")
+            break
+    gradient = {n: adjoints[i] for i, n in zip(graph.inputs, graph.names)}
+    return Trace("reverse", graph, point, ev.values, ev.partials, (), adjoints, gradient, None, _dedupe(notes))
+
+
+def run_graph(graph: Graph, point: dict[str, float] | None, adjoints: bool) -> Trace:
+    """The graph alone, or with values (and adjoints if asked) at a point."""
+    if point is None:
+        return Trace("graph", graph, None, warnings=list(graph.notes))
+    if adjoints:
+        t = run_reverse(graph, point)
+        return Trace("graph", graph, point, t.values, t.partials, (), t.adjoints, t.gradient, None, t.warnings)
+    ev = evaluate(graph, point)
+    return Trace("graph", graph, point, ev.values, ev.partials, warnings=_dedupe(list(graph.notes) + ev.warnings))
