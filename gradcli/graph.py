@@ -60,15 +60,16 @@ def natural_key(name: str) -> tuple:
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name))
 
 
-def fold(op_name: str, args: list[Const], label: str, source: str = "", start: int = 0) -> Const:
-    """Apply an op to constants: ``2*pi`` becomes one constant labelled by its text."""
+def fold(op_name: str, args: list[Const], label: str | None) -> Const:
+    """Apply an op to constants: ``2*pi`` becomes one constant labelled by its text (or its value)."""
     op = OPS[op_name]
     try:
         value = op.value(*(a.value for a in args))
     except (ValueError, ZeroDivisionError) as e:
         reason = str(e) if isinstance(e, DomainError) else op.domain or "undefined"
-        raise MathError("the constant", label, "any point", reason) from None
-    return Const(value, label)
+        raise MathError("the constant", label or op.text.format(*(fmt(a.value) for a in args)), "any point",
+                        reason) from None
+    return Const(value, fmt(value) if label is None else label)
 
 
 def constant_value(items: list[Item], source: str, prefix: str = "") -> float:
@@ -87,6 +88,9 @@ def constant_value(items: list[Item], source: str, prefix: str = "") -> float:
             del stack[-it.arity:]
             stack.append(fold(it.arg, args, source[it.start:it.end]))
     return stack[0].value
+
+
+LABEL_LIMIT = 40  # longer constant subexpressions are shown by their value
 
 
 class _Builder:
@@ -168,7 +172,7 @@ class _Builder:
                 args = tuple(stack[-it.arity:])
                 del stack[-it.arity:]
                 if all(type(a) is Const for a in args):
-                    stack.append(fold(it.arg, list(args), " ".join(source[it.start:it.end].split())))
+                    stack.append(fold(it.arg, list(args), self.label(it)))
                     continue
                 key = (it.arg, *(a if type(a) is int else ("k", a.value) for a in args))
                 i = self.memo.get(key)
@@ -176,6 +180,12 @@ class _Builder:
                     i = self.memo[key] = self.add(it.arg, args)
                 stack.append(i)
         return stack[0]
+
+    def label(self, it: Item) -> str | None:
+        """A folded constant's label: its source text; None (show the value) when the text is long."""
+        if it.end - it.start > LABEL_LIMIT:
+            return None
+        return " ".join(self.source[it.start:it.end].split())
 
     def assign(self, target: str, value: int | Const) -> int | Const:
         if type(value) is Const:

@@ -85,17 +85,33 @@ def _closes_at_end(label: str) -> bool:
     return False
 
 
+_SLOT = re.compile(r"\{(\d)\}")
+
+
+def fill(template: str, labels: tuple[str, ...]) -> str:
+    """Put labels into a template, in parentheses where precedence needs them (not as a call's argument)."""
+
+    def one(m: re.Match) -> str:
+        label = labels[int(m.group(1))]
+        before = template[m.start() - 2:m.start()]
+        after = template[m.end():m.end() + 1]
+        bare = (before.endswith("(") or before == ", ") and after in (")", ",")
+        return label if bare else atom(label)
+
+    return _SLOT.sub(one, template)
+
+
 def dtext(op: Op, k: int, operands: tuple[Operand, ...]) -> str:
     """The k-th local partial of ``op`` as text in the operands' labels."""
     rule = op.dtext[k]
     if callable(rule):
         return rule(*operands)
-    return rule.format(*(atom(o.label) for o in operands))
+    return fill(rule, tuple(o.label for o in operands))
 
 
 def define(op: Op, labels: tuple[str, ...]) -> str:
     """The op's definition with the given operand labels: ``exp(c1)``, ``c1**2``."""
-    return op.text.format(*(atom(s) for s in labels))
+    return fill(op.text, labels)
 
 
 # --- values that must not raise on overflow ------------------------------------------
@@ -332,6 +348,8 @@ OPS: dict[str, Op] = {
             lambda sp, x: sp.Max(x, 0), kink=_at_zero("relu'(0) = 0 was used, as in PyTorch"), names=("relu",)),
         _op("softplus", 1, _softplus, (lambda x, z: _sigmoid(x),), "softplus({0})", ("sigmoid({0})",),
             lambda sp, x: sp.log(1 + sp.exp(x)), names=("softplus",)),
+        _op("sign", 1, _sign, (lambda x, z: 0.0,), "sign({0})", ("0",), lambda sp, x: sp.sign(x),
+            kink=_at_zero("sign'(0) = 0 was used, as in PyTorch"), names=("sign",)),
         _op("abs", 1, math.fabs, (lambda x, z: _sign(x),), "abs({0})", ("sign({0})",), lambda sp, x: sp.Abs(x),
             kink=_at_zero("abs'(0) = 0 was used, as in PyTorch"), names=("abs",)),
     ]

@@ -98,7 +98,7 @@ class _Parser:
         self.prefix = prefix
         self.toks = _tokens(source)
         self.tok = next(self.toks)
-        self.nxt = next(self.toks)
+        self.nxt = next(self.toks, self.tok)
 
     def error(self, message: str, start: int, end: int | None = None) -> GradcliSyntaxError:
         return GradcliSyntaxError(message, self.source, start, (end or start + 1) - start, self.prefix)

@@ -14,6 +14,7 @@ from ..ops import OPS, define, fmt
 from ..trace import Sweep, Trace
 
 _STAR = re.compile(r"(?<!\*)\*(?!\*)")
+_ONE_LETTER = re.compile(r"[^\W\d_][\d_]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,11 @@ class Notation:
         return unicodedata.normalize("NFC", name[0] + "\u0307" + name[1:]) if self.unicode else f"{name}_dot"
 
     def bar(self, name: str) -> str:
-        return name[0] + "\u0304" + name[1:] if self.unicode else f"{name}_bar"
+        if not self.unicode:
+            return f"{name}_bar"
+        if _ONE_LETTER.fullmatch(name):  # c̄3, ȳ: a macron over the letter, as written by hand
+            return unicodedata.normalize("NFC", name[0] + "\u0304" + name[1:])
+        return "".join(c + "\u0305" for c in name)  # a line over the whole name: l̅o̅s̅s̅
 
     def math(self, text: str) -> str:
         """Products written with · rather than * (powers keep **)."""

@@ -69,14 +69,19 @@ def _warnings(trace: Trace) -> list:
     return [Text(f"warning: {w}", style="yellow") for w in trace.warnings]
 
 
-def _gradient_line(trace: Trace, nt: Notation) -> Text:
+def _gradient_lines(trace: Trace, nt: Notation) -> list:
+    """``∇f(0, 2) = [64, 192]``, then each partial; one line each when they do not fit on one."""
     assert trace.gradient is not None and trace.point is not None
     names = list(trace.gradient)
-    parts = ", ".join(f"{nt.d}f/{nt.d}{n} = {fmt(v)}" for n, v in trace.gradient.items())
-    if names == list(trace.graph.names) and len(names) > 1:
-        at = ", ".join(fmt(trace.point[n]) for n in names)
-        return Text.assemble((f"{nt.nabla}f({at}) = {vector(trace.gradient.values())}", "bold"), f"   ({parts})")
-    return Text(parts, style="bold")
+    parts = [f"{nt.d}f/{nt.d}{n} = {fmt(v)}" for n, v in trace.gradient.items()]
+    if names != list(trace.graph.names) or len(names) == 1:
+        return [Text(p, style="bold") for p in parts]
+    at = ", ".join(fmt(trace.point[n]) for n in names)
+    head = f"{nt.nabla}f({at}) = {vector(trace.gradient.values())}"
+    line = f"{head}   ({', '.join(parts)})"
+    if len(line) <= 80:
+        return [Text.assemble((head, "bold"), line[len(head):])]
+    return [Text(head, style="bold")] + [Text("  " + p) for p in parts]
 
 
 def forward_view(trace: Trace, nt: Notation, max_rows: int) -> list:
@@ -99,7 +104,7 @@ def forward_view(trace: Trace, nt: Notation, max_rows: int) -> list:
         out.append(Text(f"{nt.nabla}f{nt.times}d = {fmt(trace.directional)}   with d = {d}", style="bold"))
         out.append(Text("Cost: 1 forward sweep gives one directional derivative, whatever the number of inputs."))
     else:
-        out.append(_gradient_line(trace, nt))
+        out += _gradient_lines(trace, nt)
         m = len(graph.inputs)
         out.append(Text(f"Cost: {n} forward sweep{'s' if n != 1 else ''}, one per input asked for. A sweep seeds one "
                         f"input's tangent with 1 and yields one column of the gradient, so forward mode needs "
@@ -117,7 +122,7 @@ def reverse_view(trace: Trace, nt: Notation, max_rows: int) -> list:
     out += _steps(f"Reverse mode: adjoints {nt.bar('c')}i = {nt.d}f/{nt.d}ci, from the output {f} back to the inputs "
                   "(a node used k times sums k terms)", adjoint_rows(trace, nt), nt, max_rows)
     out.append(Text())
-    out.append(_gradient_line(trace, nt))
+    out += _gradient_lines(trace, nt)
     m = len(graph.inputs)
     out.append(Text(f"Cost: 1 forward sweep (values) + 1 reverse sweep give all {m} partial derivative"
                     f"{'s' if m != 1 else ''}, whatever the number of inputs."))

@@ -1,0 +1,67 @@
+"""Shared test helpers: run the CLI in-process, load the public cases, build sympy references."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gradcli.cli import cli
+from gradcli.graph import Graph
+from gradcli.ops import OPS
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES_FILE = ROOT.parent / "shared" / "cases" / "public.json"
+WIDTH = 80
+
+
+def load_cases() -> list[dict]:
+    if not CASES_FILE.exists():
+        pytest.fail(f"the public cases are missing: {CASES_FILE}")
+    return json.loads(CASES_FILE.read_text())
+
+
+def run(*args: str, input: str | None = None):
+    """Invoke gradcli in-process with a fixed width and no colour."""
+    runner = CliRunner()
+    return runner.invoke(cli, list(args), input=input, catch_exceptions=False,
+                         env={"COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb"})
+
+
+def run_json(*args: str) -> dict:
+    result = run(*args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def lines(text: str) -> str:
+    """Output with trailing spaces removed, for comparing whole tables."""
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+
+
+def sympy_of(graph: Graph):
+    """The graph's output as a sympy expression in its inputs, built node by node from the op table."""
+    import sympy as sp
+
+    symbols = {name: sp.Symbol(name, real=True) for name in graph.names}
+    exprs: list = [None] * len(graph.nodes)
+    for i, name in zip(graph.inputs, graph.names):
+        exprs[i] = symbols[name]
+    for i, node in enumerate(graph.nodes):
+        if node.op == "input":
+            continue
+        args = [exprs[a] if isinstance(a, int) else sp.Float(a.value, 30) if a.value != int(a.value)
+                else sp.Integer(int(a.value)) for a in node.args]
+        exprs[i] = OPS[node.op].sym(sp, *args)
+    return exprs[graph.output], symbols
+
+
+def close(a: float, b: float, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
