@@ -109,7 +109,7 @@ def _read_source(expr: str | None, file: str | None) -> str:
     if expr is None:
         raise click.UsageError(f"give an expression, for example: {EXAMPLE}")
     if expr == "-":
-        return click.get_text_stream("stdin").read()
+        return sys.stdin.read()
     return expr
 
 

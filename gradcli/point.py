@@ -57,8 +57,8 @@ def bind(text: str | None, names: tuple[str, ...], option: str = "--at") -> dict
     if len(parts) != len(names):
         few = len(parts) < len(names)
         raise GradcliSyntaxError(f"{'only ' if few else ''}{len(parts)} value{'s' if len(parts) != 1 else ''} for "
-                                 f"{len(names)} input{'s' if len(names) != 1 else ''} ({listing}); give one per "
-                                 "input in this order, or name them: " + ",".join(f"{n}=…" for n in names),
+                                 f"{len(names)} input{'s' if len(names) != 1 else ''}: the inputs are {listing}, in "
+                                 "this order; or name them: " + ",".join(f"{n}=…" for n in names),
                                  text, len(text) if few else parts[len(names)][0], 1, prefix)
     return {n: _value(text, start, part, prefix) for n, (start, part) in zip(names, parts)}
 

@@ -33,6 +33,12 @@ class Notation:
             return unicodedata.normalize("NFC", name[0] + "\u0304" + name[1:])
         return "".join(c + "\u0305" for c in name)  # a line over the whole name: l̅o̅s̅s̅
 
+    def generic(self, kind: str) -> str:
+        """The i-th tangent or adjoint in general: ċi, c̄i (ci_dot, ci_bar)."""
+        if not self.unicode:
+            return f"ci_{kind}"
+        return ("ċ" if kind == "dot" else "c̄") + "i"
+
     def math(self, text: str) -> str:
         """Products written with · rather than * (powers keep **)."""
         return _STAR.sub("·", text) if self.unicode else text
@@ -84,10 +90,14 @@ def factor(text: str) -> str:
     return text
 
 
-def _sum(terms: list[tuple[bool, str, str]]) -> tuple[str, str]:
-    """Join (negated, symbols, numbers) terms into ``a + b - c`` for both the rule and the numbers."""
+def _sum(terms: list[tuple[bool, str, str]], max_terms: int = 0) -> tuple[str, str]:
+    """Join (negated, symbols, numbers) terms into ``a + b - c`` for both the rule and the numbers.
+
+    With ``max_terms`` > 0, a longer sum shows its first terms and how many more there are.
+    """
     rule, numbers = [], []
-    for n, (neg, sym, nums) in enumerate(terms):
+    more = len(terms) - max_terms if 0 < max_terms < len(terms) else 0
+    for n, (neg, sym, nums) in enumerate(terms[: len(terms) - more]):
         if n == 0:
             rule.append(f"-{sym}" if neg else sym)
             # a lone leading number needs no parentheses: "-3 + 4", not "(-3) + 4"
@@ -96,6 +106,9 @@ def _sum(terms: list[tuple[bool, str, str]]) -> tuple[str, str]:
         else:
             rule.append(f" - {sym}" if neg else f" + {sym}")
             numbers.append(f" - {nums}" if neg else f" + {nums}")
+    if more:
+        rule.append(f" + … ({more} more terms)")
+        numbers.append(" + …")
     return "".join(rule), "".join(numbers)
 
 
@@ -135,7 +148,7 @@ def evaluation_rows(trace: Trace, nt: Notation) -> list[Row]:
     return rows
 
 
-def tangent_rows(trace: Trace, sweep: Sweep, nt: Notation) -> list[Row]:
+def tangent_rows(trace: Trace, sweep: Sweep, nt: Notation, max_terms: int = 0) -> list[Row]:
     """``ċ8 = c7·ċ3 + c3·ċ7 = 64·1 + 1·0 = 64``: one forward sweep, node by node."""
     graph, partials = trace.graph, trace.partials
     assert partials is not None
@@ -147,12 +160,12 @@ def tangent_rows(trace: Trace, sweep: Sweep, nt: Notation) -> list[Row]:
             continue
         terms = [_term(graph.rule(i, k), nt.dot(graph.nodes[a].id), False, t[a], partials[i][k], nt)
                  for k, a in enumerate(node.args) if type(a) is int]
-        rule, numbers = _sum(terms)
+        rule, numbers = _sum(terms, max_terms)
         rows.append(_row(nt.dot(node.id), rule, numbers, t[i]))
     return rows
 
 
-def adjoint_rows(trace: Trace, nt: Notation) -> list[Row]:
+def adjoint_rows(trace: Trace, nt: Notation, max_terms: int = 0) -> list[Row]:
     """``c̄1 = c̄3·exp(c1) + c̄4·2·c1 = 64·1 + 48·0 = 64``: from the output back to the inputs."""
     graph, partials, adj = trace.graph, trace.partials, trace.adjoints
     assert partials is not None and adj is not None
@@ -168,7 +181,7 @@ def adjoint_rows(trace: Trace, nt: Notation) -> list[Row]:
         if not terms:
             rows.append(Row(lhs, "(no path to the output)", "", fmt(adj[j]), note=True))
             continue
-        rule, numbers = _sum(terms)
+        rule, numbers = _sum(terms, max_terms)
         rows.append(_row(lhs, rule, numbers, adj[j]))
     return rows
 

@@ -11,6 +11,9 @@ from ..trace import Trace
 from .rows import Notation, Row, adjoint_rows, evaluation_rows, point_text, source_text, tangent_rows, vector
 
 
+MAX_TERMS = 12
+
+
 def _clip(rows: list, max_rows: int, filler) -> list:
     """At most ``max_rows`` rows (0: all): the first and last halves, and a row saying what was left out."""
     if max_rows <= 0 or len(rows) <= max_rows:
@@ -34,20 +37,25 @@ def _steps(title: str, rows: list[Row], nt: Notation, max_rows: int) -> list:
     table.add_column(no_wrap=True, style="bold")
 
     def filler(n: int) -> Row:
-        return Row(nt.ellipsis, f"({n} rows left out; --max-rows 0 shows all)", "", "", note=True)
+        return Row(nt.ellipsis, "", "", f"{nt.ellipsis} {n} rows left out (--max-rows 0 shows all)", note=True)
 
     for row in _clip(rows, max_rows, filler):
-        note = row.note
+        gap = row.lhs == nt.ellipsis
         table.add_row(
             Text(row.lhs),
-            Text("" if note else "="),
-            Text(row.rule, style="dim" if note else ""),
+            Text("" if row.note else "="),
+            Text(row.rule, style="dim" if row.note else ""),
             Text("=" if row.numbers else ""),
             Text(row.numbers),
-            Text("=" if row.value else ""),
-            Text(row.value),
+            Text("=" if row.value and not gap else ""),
+            Text(row.value, style="dim" if gap else ""),
         )
     return [Text(title, style="bold"), table]
+
+
+def _terms(max_rows: int) -> int:
+    """How many terms of a long chain-rule sum to show: all when every row is asked for."""
+    return 0 if max_rows == 0 else MAX_TERMS
 
 
 def _header(trace: Trace, nt: Notation) -> list:
@@ -88,16 +96,16 @@ def forward_view(trace: Trace, nt: Notation, max_rows: int) -> list:
     graph = trace.graph
     n = len(trace.sweeps)
     out = [*_header(trace, nt), Text()]
-    out += _steps("Evaluation trace (values)", evaluation_rows(trace, nt), nt, max_rows)
+    out += _steps("Evaluation trace: the values, in one forward sweep", evaluation_rows(trace, nt), nt, max_rows)
     for s, sweep in enumerate(trace.sweeps, 1):
         seeds = ", ".join(f"{nt.dot(graph.nodes[i].id)} = {fmt(v)}" for i, v in zip(graph.inputs, sweep.seed))
         if sweep.label == "direction":
-            what = f"tangents {nt.dot('c')}i = directional derivatives of ci along d = {vector(sweep.seed)}"
+            what = f"tangents {nt.generic('dot')} = derivatives of ci along d = {vector(sweep.seed)}"
         else:
-            what = f"tangents {nt.dot('c')}i = {nt.d}ci/{nt.d}{sweep.label}"
+            what = f"tangents {nt.generic('dot')} = {nt.d}ci/{nt.d}{sweep.label}"
         out.append(Text())
-        out += _steps(f"Forward mode, sweep {s} of {n}: {what}   (seed {seeds})", tangent_rows(trace, sweep, nt),
-                      nt, max_rows)
+        rows = tangent_rows(trace, sweep, nt, _terms(max_rows))
+        out += _steps(f"Forward mode, sweep {s} of {n}: {what}   (seed {seeds})", rows, nt, max_rows)
     out.append(Text())
     if trace.directional is not None:
         d = vector(trace.sweeps[0].seed)
@@ -117,15 +125,16 @@ def reverse_view(trace: Trace, nt: Notation, max_rows: int) -> list:
     graph = trace.graph
     f = graph.nodes[graph.output].id
     out = [*_header(trace, nt), Text()]
-    out += _steps("Evaluation trace (forward sweep of values)", evaluation_rows(trace, nt), nt, max_rows)
+    out += _steps("Evaluation trace: the values, in one forward sweep", evaluation_rows(trace, nt), nt, max_rows)
     out.append(Text())
-    out += _steps(f"Reverse mode: adjoints {nt.bar('c')}i = {nt.d}f/{nt.d}ci, from the output {f} back to the inputs "
-                  "(a node used k times sums k terms)", adjoint_rows(trace, nt), nt, max_rows)
+    out += _steps(f"Reverse mode: adjoints {nt.generic('bar')} = {nt.d}f/{nt.d}ci, from the output {f} back to the inputs",
+                  adjoint_rows(trace, nt, _terms(max_rows)), nt, max_rows)
     out.append(Text())
     out += _gradient_lines(trace, nt)
     m = len(graph.inputs)
     out.append(Text(f"Cost: 1 forward sweep (values) + 1 reverse sweep give all {m} partial derivative"
-                    f"{'s' if m != 1 else ''}, whatever the number of inputs."))
+                    f"{'s' if m != 1 else ''}, whatever the number of inputs. A node used by k nodes sums k "
+                    "terms, one per edge."))
     return out + _warnings(trace)
 
 
@@ -139,7 +148,7 @@ def graph_view(trace: Trace, nt: Notation, max_rows: int) -> list:
     if at:
         table.add_column("value", no_wrap=True, justify="right")
     if trace.adjoints is not None:
-        table.add_column(f"adjoint {nt.bar('c')}", no_wrap=True, justify="right")
+        table.add_column("adjoint", no_wrap=True, justify="right")
     rows = []
     out = graph.output
     for i, node in enumerate(graph.nodes):
@@ -159,7 +168,7 @@ def graph_view(trace: Trace, nt: Notation, max_rows: int) -> list:
     for row in _clip(rows, max_rows, filler):
         table.add_row(*map(Text, row))
     edges = sum(len(c) for c in graph.consumers)
-    lines = [*_header(trace, nt), Text(), table,
+    lines = [*_header(trace, nt), table,
              Text(f"{len(graph.nodes)} nodes, {edges} edge{'s' if edges != 1 else ''}; "
-                  f"export with --dot and draw with: dot -Tsvg > graph.svg")]
+                  "to draw it, add --dot and pipe to: dot -Tsvg > graph.svg")]
     return lines + _warnings(trace)

@@ -1,0 +1,265 @@
+"""The command line, driven in-process: whole tables at a fixed width, JSON, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, lines, run, run_json
+
+SEED = "exp(x1)*(x1**2+x2**2)**3"
+
+REVERSE_SEED = """\
+f = exp(x1)*(x1**2+x2**2)**3
+graph: 2 inputs (c1 = x1, c2 = x2), 6 operation nodes, output f = c8
+at x1 = 0, x2 = 2
+
+Evaluation trace: the values, in one forward sweep
+c1 = x1               = 0
+c2 = x2               = 2
+c3 = exp(c1) = exp(0) = 1
+c4 = c1**2   = 0**2   = 0
+c5 = c2**2   = 2**2   = 4
+c6 = c4 + c5 = 0 + 4  = 4
+c7 = c6**3   = 4**3   = 64
+c8 = c3·c7   = 1·64   = 64
+
+Reverse mode: adjoints c̄i = ∂f/∂ci, from the output c8 back to the inputs
+c̄8   (seed)                             = 1
+c̄7 = c̄8·c3                = 1·1         = 1
+c̄6 = c̄7·3·c6**2           = 1·48        = 48
+c̄5 = c̄6                                 = 48
+c̄4 = c̄6                                 = 48
+c̄3 = c̄8·c7                = 1·64        = 64
+c̄2 = c̄5·2·c2              = 48·4        = 192
+c̄1 = c̄3·exp(c1) + c̄4·2·c1 = 64·1 + 48·0 = 64
+
+∇f(0, 2) = [64, 192]   (∂f/∂x1 = 64, ∂f/∂x2 = 192)
+Cost: 1 forward sweep (values) + 1 reverse sweep give all 2 partial derivatives,
+whatever the number of inputs. A node used by k nodes sums k terms, one per
+edge."""
+
+FORWARD_SEED_SWEEPS = """\
+Forward mode, sweep 1 of 2: tangents ċi = ∂ci/∂x1   (seed ċ1 = 1, ċ2 = 0)
+ċ1   (seed)                     = 1
+ċ2   (seed)                     = 0
+ċ3 = exp(c1)·ċ1    = 1·1        = 1
+ċ4 = 2·c1·ċ1       = 0·1        = 0
+ċ5 = 2·c2·ċ2       = 4·0        = 0
+ċ6 = ċ4 + ċ5       = 0 + 0      = 0
+ċ7 = 3·c6**2·ċ6    = 48·0       = 0
+ċ8 = c7·ċ3 + c3·ċ7 = 64·1 + 1·0 = 64
+
+Forward mode, sweep 2 of 2: tangents ċi = ∂ci/∂x2   (seed ċ1 = 0, ċ2 = 1)
+ċ1   (seed)                       = 0
+ċ2   (seed)                       = 1
+ċ3 = exp(c1)·ċ1    = 1·0          = 0
+ċ4 = 2·c1·ċ1       = 0·0          = 0
+ċ5 = 2·c2·ċ2       = 4·1          = 4
+ċ6 = ċ4 + ċ5       = 0 + 4        = 4
+ċ7 = 3·c6**2·ċ6    = 48·4         = 192
+ċ8 = c7·ċ3 + c3·ċ7 = 64·0 + 1·192 = 192
+
+∇f(0, 2) = [64, 192]   (∂f/∂x1 = 64, ∂f/∂x2 = 192)
+Cost: 2 forward sweeps, one per input asked for. A sweep seeds one input's
+tangent with 1 and yields one column of the gradient, so forward mode needs 2
+sweeps for all 2 inputs; reverse mode needs one."""
+
+
+def test_reverse_table_of_the_seed_example() -> None:
+    result = run("reverse", SEED, "--at", "0,2")
+    assert result.exit_code == 0
+    assert lines(result.output) == REVERSE_SEED
+
+
+def test_forward_tables_of_the_seed_example() -> None:
+    result = run("forward", SEED, "--at", "0,2")
+    assert result.exit_code == 0
+    assert lines(result.output).endswith(FORWARD_SEED_SWEEPS)
+    assert "Evaluation trace" in result.output
+
+
+def test_readme_shows_the_reverse_table_as_it_really_prints() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert REVERSE_SEED in readme
+
+
+def test_ascii_notation() -> None:
+    out = run("reverse", SEED, "--at", "0,2", "--ascii").output
+    assert "c1_bar = c3_bar*exp(c1) + c4_bar*2*c1 = 64*1 + 48*0 = 64" in out
+    assert "grad f(0, 2) = [64, 192]" in out
+    assert all(ord(c) < 128 for c in out)
+
+
+def test_program_tables_use_the_users_names() -> None:
+    out = run("reverse", "f1 = exp(x); f2 = f1**2; f3 = f1 + f2; f4 = exp(f3); f5 = sin(f3); y = f4 + f5",
+              "--at", "0").output
+    flat = [" ".join(line.split()) for line in out.splitlines()]
+    assert any(line.startswith("f̄3 = f̄4·exp(f3) + f̄5·cos(f3) = 1·7.38905609893065 +") for line in flat)
+    assert "ȳ (seed) = 1" in flat
+
+
+def test_wrt_and_direction() -> None:
+    out = run_json("forward", SEED, "--at", "0,2", "--wrt", "x2")
+    assert out["gradient"] == {"x2": 192.0} and list(out["tangents"]) == ["x2"]
+    out = run_json("forward", SEED, "--at", "0,2", "--direction", "1,1")
+    assert out["directional_derivative"] == 256.0 and out["gradient"] is None
+    assert list(out["tangents"]) == ["direction"]
+    assert run("forward", SEED, "--at", "0,2", "--wrt", "x1", "--direction", "1,0").exit_code == 2
+
+
+def test_json_contract() -> None:
+    out = run_json("reverse", SEED, "--at", "0,2")
+    for key in ("command", "source", "inputs", "point", "nodes", "output", "value", "gradient", "adjoints",
+                "warnings"):
+        assert key in out
+    assert out["command"] == "reverse" and out["source"] == SEED
+    assert out["inputs"] == ["x1", "x2"] and out["point"] == {"x1": 0.0, "x2": 2.0}
+    assert out["nodes"][0] == {"id": "c1", "op": "input", "args": [], "expr": "x1", "value": 0.0}
+    assert out["nodes"][2] == {"id": "c3", "op": "exp", "args": ["c1"], "expr": "exp(c1)", "value": 1.0}
+    assert out["output"] == "c8" and out["value"] == 64.0
+    assert out["gradient"] == {"x1": 64.0, "x2": 192.0}
+    assert list(out["adjoints"])[:2] == ["c8", "c7"] and out["adjoints"]["c1"] == 64.0
+    assert "tangents" not in out
+    fwd = run_json("forward", SEED, "--at", "0,2")
+    assert fwd["tangents"]["x1"]["c1"] == 1.0 and fwd["tangents"]["x1"]["c2"] == 0.0
+    assert "adjoints" not in fwd
+    g = run_json("graph", SEED, "--at", "0,2")
+    assert "adjoints" not in g and "tangents" not in g and g["nodes"][7]["value"] == 64.0
+    assert run_json("graph", SEED, "--at", "0,2", "--adjoints")["adjoints"]["c1"] == 64.0
+    assert "value" not in run_json("graph", SEED)["nodes"][0]
+
+
+def test_json_non_finite_numbers_are_strings() -> None:
+    result = run("reverse", "exp(x)", "--at", "1000", "--format", "json")
+    out = json.loads(result.stdout)
+    assert out["value"] == "inf" and out["gradient"] == {"x": "inf"}
+    assert out["warnings"] and "c2" in out["warnings"][0]
+
+
+@pytest.mark.parametrize("args", [
+    ["reverse", "-x**2", "--at", "1"],
+    ["reverse", "--at", "1", "-x**2"],
+    ["reverse", "-x**2", "--at=1"],
+    ["forward", "-x**2", "--at", "1"],
+])
+def test_leading_minus_expression(args: list[str]) -> None:
+    out = run_json(*args)
+    assert out["gradient"] == {"x": -2.0} and out["value"] == -1.0
+
+
+def test_negative_point() -> None:
+    assert run_json("reverse", "x**2", "--at", "-1")["gradient"] == {"x": -2.0}
+    assert run_json("reverse", "x*y", "--at", "-1,-2")["gradient"] == {"x": -2.0, "y": -1.0}
+    assert run_json("reverse", "x*y", "--at", "y=-2,x=pi/4")["point"]["x"] == pytest.approx(0.7853981633974483)
+
+
+def test_program_from_a_file_and_from_stdin(tmp_path) -> None:
+    prog = tmp_path / "net.txt"
+    prog.write_text("# a two-step program\nh = tanh(w*x)\nloss = (h - 1)**2\n")
+    a = run_json("reverse", "-f", str(prog), "--at", "w=0.5,x=2")
+    b = run("reverse", "-", "--at", "w=0.5,x=2", "--format", "json", input=prog.read_text())
+    assert a["gradient"] == json.loads(b.stdout)["gradient"]
+    assert a["nodes"][-1]["id"] == "loss"
+
+
+@pytest.mark.parametrize("args,says", [
+    (["reverse", "exq(x)", "--at", "1"], "did you mean 'exp'"),
+    (["reverse", "2x", "--at", "1"], "write 2*x"),
+    (["reverse", "x*y", "--at", "1"], "the inputs are x, y"),
+    (["reverse", "x*y", "--at", "x=1,z=2"], "'z' is not an input"),
+    (["reverse", "x*y", "--at", "x=1"], "no value for y"),
+    (["reverse", "x*y", "--at", "1,2,3"], "3 values for 2 inputs"),
+    (["reverse", "x*y", "--at", "1,q"], "must be a number"),
+    (["reverse", "x*y"], "--at needs a value for each input"),
+    (["reverse", "x", "--at", "1", "--prefix", "9"], "prefix"),
+    (["forward", "x*y", "--at", "1,2", "--wrt", "z"], "'z' is not an input"),
+    (["reverse", "--at", "1"], "give an expression"),
+    (["reverse", "x", "--at", "1", "--format", "xml"], "xml"),
+])
+def test_usage_and_syntax_errors_exit_2_without_a_traceback(args: list[str], says: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert says in result.output
+    assert "Traceback" not in result.output
+
+
+def test_syntax_error_shows_the_input_and_a_caret() -> None:
+    result = run("reverse", "exp(x1)*(x1**2+x2**2)**", "--at", "0,2")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:2] == ["  exp(x1)*(x1**2+x2**2)**", "                         ^"]
+
+
+@pytest.mark.parametrize("expr,at,says", [
+    ("log(x)", "-1", "c2 = log(c1) is undefined at c1 = -1"),
+    ("1/(x-1)", "1", "c3 = 1/c2 is undefined at c2 = 0: division by zero"),
+    ("sqrt(x - 8)", "4", "c2 = sqrt(c1) is undefined at c1 = -4"),
+])
+def test_math_errors_exit_1_naming_the_node(expr: str, at: str, says: str) -> None:
+    result = run("reverse", expr, "--at", at)
+    assert result.exit_code == 1
+    assert says.replace("c2 = sqrt(c1) is undefined at c1", "c3 = sqrt(c2) is undefined at c2") in result.stderr \
+        or says in result.stderr
+
+
+def test_kink_warning_follows_the_result_and_exit_is_0() -> None:
+    result = run("reverse", "abs(x)", "--at", "0")
+    assert result.exit_code == 0
+    out = lines(result.output)
+    assert out.index("∂f/∂x = 0") < out.index("warning: c2 = abs(c1) at c1 = 0: abs'(0) = 0 was used")
+
+
+def test_long_tables_are_clipped_with_a_note() -> None:
+    expr = "+".join(f"sin({i}*x)" for i in range(1, 200))
+    out = run("reverse", expr, "--at", "1", "--max-rows", "20").output
+    assert "rows left out (--max-rows 0 shows all)" in out
+    assert out.count("\n") < 120
+    full = run("reverse", expr, "--at", "1", "--max-rows", "0").output
+    assert "left out" not in full and full.count("\n") > 700
+
+
+def test_graph_view_and_dot() -> None:
+    out = run("graph", SEED).output
+    assert "c8" in out and "mul (output)" in out
+    dot = run("graph", SEED, "--at", "0,2", "--dot").output
+    assert dot.startswith("digraph gradcli {") and '"c1" -> "c3";' in dot
+    assert "adjoint 64" in dot and "value 64" in dot
+
+
+def test_version() -> None:
+    from gradcli import __version__
+
+    assert run("--version").output.strip().endswith(__version__)
+
+
+def test_python_dash_m_and_piped_output_has_no_colour() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("FORCE_COLOR", None)
+    proc = subprocess.run([sys.executable, "-m", "gradcli", "reverse", SEED, "--at", "0,2"], capture_output=True,
+                          text=True, env=env, cwd=ROOT)
+    assert proc.returncode == 0
+    assert "\x1b[" not in proc.stdout
+    assert "c̄1 = c̄3·exp(c1) + c̄4·2·c1 = 64·1 + 48·0 = 64" in proc.stdout
+
+
+def test_the_common_path_does_not_import_sympy() -> None:
+    code = ("import sys, gradcli.cli; from gradcli.cli import cli; "
+            "from click.testing import CliRunner; "
+            f"CliRunner().invoke(cli, ['reverse', {SEED!r}, '--at', '0,2']); "
+            f"CliRunner().invoke(cli, ['forward', {SEED!r}, '--at', '0,2', '--format', 'json']); "
+            f"CliRunner().invoke(cli, ['graph', {SEED!r}, '--dot']); "
+            "print('sympy' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_json_output_does_not_import_rich_tables() -> None:
+    code = ("import sys; from gradcli.cli import cli; from click.testing import CliRunner; "
+            f"CliRunner().invoke(cli, ['reverse', {SEED!r}, '--at', '0,2', '--format', 'json']); "
+            "print('rich.table' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.stdout.strip() == "False", proc.stderr
