@@ -14,14 +14,16 @@ from gradcli.graph import Graph
 from gradcli.ops import OPS
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES_FILE = ROOT.parent / "shared" / "cases" / "public.json"
+# the shared worked examples when the project's shared folder sits beside the repo; else the copy in tests/
+SHARED_CASES = ROOT.parent / "shared" / "cases" / "public.json"
+CASES_FILE = SHARED_CASES if SHARED_CASES.exists() else Path(__file__).resolve().parent / "cases" / "public.json"
 WIDTH = 80
 
 
 def load_cases() -> list[dict]:
-    if not CASES_FILE.exists():
-        pytest.fail(f"the public cases are missing: {CASES_FILE}")
-    return json.loads(CASES_FILE.read_text())
+    cases = json.loads(CASES_FILE.read_text())
+    assert len(cases) >= 8, f"too few cases in {CASES_FILE}"
+    return cases
 
 
 def run(*args: str, input: str | None = None):

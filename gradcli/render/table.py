@@ -132,9 +132,9 @@ def reverse_view(trace: Trace, nt: Notation, max_rows: int) -> list:
     out.append(Text())
     out += _gradient_lines(trace, nt)
     m = len(graph.inputs)
-    out.append(Text(f"Cost: 1 forward sweep (values) + 1 reverse sweep give all {m} partial derivative"
-                    f"{'s' if m != 1 else ''}, whatever the number of inputs. A node used by k nodes sums k "
-                    "terms, one per edge."))
+    what = "the derivative" if m == 1 else f"all {m} partial derivatives"
+    out.append(Text(f"Cost: 1 forward sweep (values) + 1 reverse sweep give {what}, whatever the number of "
+                    "inputs. A node used by k nodes sums k terms, one per edge."))
     return out + _warnings(trace)
 
 
