@@ -65,9 +65,9 @@ Forward mode, sweep 2 of 2: tangents ċi = ∂ci/∂x2   (seed ċ1 = 0, ċ2 = 1)
 ċ8 = c7·ċ3 + c3·ċ7 = 64·0 + 1·192 = 192
 
 ∇f(0, 2) = [64, 192]   (∂f/∂x1 = 64, ∂f/∂x2 = 192)
-Cost: 2 forward sweeps, one per input asked for. A sweep seeds one input's
-tangent with 1 and yields one column of the gradient, so forward mode needs 2
-sweeps for all 2 inputs; reverse mode needs one."""
+Cost: 2 forward sweeps, one per input asked for: each seeds one input's tangent
+with 1 and gives one partial derivative, so the whole gradient of 2 inputs takes
+2 sweeps; reverse mode needs one."""
 
 
 def test_reverse_table_of_the_seed_example() -> None:
@@ -263,3 +263,37 @@ def test_json_output_does_not_import_rich_tables() -> None:
             "print('rich.table' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_deep_expression_through_the_cli(tmp_path) -> None:
+    depth = 100_000
+    src = tmp_path / "deep.txt"
+    src.write_text("sin(" * depth + "x" + ")" * depth)
+    out = run_json("reverse", "-f", str(src), "--at", "1")
+    assert out["op_nodes"] == depth and len(out["nodes"]) == depth + 1
+    fwd = run("forward", "-f", str(src), "--at", "1")
+    assert fwd.exit_code == 0 and "rows left out" in fwd.output
+    # d/dx of sin iterated n times is the product of the cosines along the chain
+    import math
+    v, d = 1.0, 1.0
+    for _ in range(depth):
+        d *= math.cos(v)
+        v = math.sin(v)
+    assert math.isclose(out["gradient"]["x"], d, rel_tol=1e-9)
+    assert math.isclose(out["value"], v, rel_tol=1e-12)
+
+
+def test_deep_parentheses_and_unary_minus_through_the_cli() -> None:
+    depth = 100_000
+    out = run_json("reverse", "(" * depth + "x" + ")" * depth + "*" + "-" * 1001 + "x", "--at", "3")
+    assert out["gradient"] == {"x": -6.0}
+
+
+@pytest.mark.parametrize("text", [
+    "__import__('os').system('echo hacked')", "x" * 10_000 + "(", "1" * 10_000 + "x", "1e999*x",
+    "\x00", "((((((", ")))", "x**", "é(x)", "x = ; y", "λ x: x",
+])
+def test_hostile_input_is_a_clean_exit_2(text: str) -> None:
+    result = run("reverse", text, "--at", "1")
+    assert result.exit_code == 2, result.output
+    assert "^" in result.stderr and "error:" in result.stderr and "Traceback" not in result.output

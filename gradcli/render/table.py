@@ -92,6 +92,15 @@ def _gradient_lines(trace: Trace, nt: Notation) -> list:
     return [Text(head, style="bold")] + [Text("  " + p) for p in parts]
 
 
+def _forward_cost(n: int, m: int) -> str:
+    sweeps = f"{n} forward sweep{'s' if n != 1 else ''}"
+    if m == 1:
+        return (f"Cost: {sweeps}. Forward mode needs one sweep per input, each seeding that input's tangent "
+                "with 1; reverse mode needs one sweep whatever the number of inputs.")
+    return (f"Cost: {sweeps}, one per input asked for: each seeds one input's tangent with 1 and gives one "
+            f"partial derivative, so the whole gradient of {m} inputs takes {m} sweeps; reverse mode needs one.")
+
+
 def forward_view(trace: Trace, nt: Notation, max_rows: int) -> list:
     graph = trace.graph
     n = len(trace.sweeps)
@@ -113,11 +122,7 @@ def forward_view(trace: Trace, nt: Notation, max_rows: int) -> list:
         out.append(Text("Cost: 1 forward sweep gives one directional derivative, whatever the number of inputs."))
     else:
         out += _gradient_lines(trace, nt)
-        m = len(graph.inputs)
-        out.append(Text(f"Cost: {n} forward sweep{'s' if n != 1 else ''}, one per input asked for. A sweep seeds one "
-                        f"input's tangent with 1 and yields one column of the gradient, so forward mode needs "
-                        f"{m} sweep{'s' if m != 1 else ''} for all {m} input{'s' if m != 1 else ''}; reverse mode "
-                        "needs one."))
+        out.append(Text(_forward_cost(n, len(graph.inputs))))
     return out + _warnings(trace)
 
 
