@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import GradcliSyntaxError, MathError
 from .ops import CONSTANTS, OPS, DomainError, Operand, define, dtext, fmt
@@ -30,22 +30,21 @@ class Node:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Graph:
-    source: str
-    nodes: tuple[Node, ...]
+    """Nodes in topological order (inputs first), the output, and what the tables need to know."""
+
+    source: str = field(repr=False)
+    nodes: tuple[Node, ...] = field(repr=False)
     inputs: tuple[int, ...]  # the input nodes' indices, in input order
     names: tuple[str, ...]  # the inputs' names, in input order
     output: int
     constants: tuple[tuple[str, float], ...]  # constants the program names (lr = 0.1)
-    consumers: tuple[tuple[tuple[int, int], ...], ...]  # per node: (consumer, operand position)
+    consumers: tuple[tuple[tuple[int, int], ...], ...] = field(repr=False)  # per node: (consumer, operand position)
     notes: tuple[str, ...]  # what the user should know about the graph itself
     is_program: bool = False  # steps are named (name = expr), so the user's names are the ids
 
     @property
     def op_count(self) -> int:
         return len(self.nodes) - len(self.inputs)
-
-    def index(self, node_id: str) -> int:
-        return next(i for i, n in enumerate(self.nodes) if n.id == node_id)
 
     def rule(self, i: int, k: int) -> str:
         """The local partial ∂(node i)/∂(its operand k) as text in operand ids, from the op table."""

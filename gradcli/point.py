@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import GradcliSyntaxError, MathError
+from .errors import GradcliError, GradcliSyntaxError, MathError
 from .graph import constant_value
 from .parse import parse_expression
 
@@ -32,8 +32,9 @@ def bind(text: str | None, names: tuple[str, ...], option: str = "--at") -> dict
     prefix = f"{option} "
     if text is None or not text.strip():
         example = ",".join("0" for _ in names)
-        raise GradcliSyntaxError(f"{option} needs a value for each input ({listing}), e.g. {option} {example}",
-                                 text or "", 0, 1, prefix)
+        named = ",".join(f"{n}=0" for n in names)
+        raise GradcliError(f"{option} needs a value for each input ({listing}): e.g. {option} {example} "
+                           f"or {option} {named}")
     parts = split_top(text)
     named = [_NAMED.match(p) for _, p in parts]
     values: dict[str, float] = {}
