@@ -124,7 +124,7 @@ def _notation(ascii_: bool):
     return Notation(unicode=not ascii_ and encoding.startswith("utf"))
 
 
-def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, view: str) -> None:
+def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int) -> None:
     """Hand the trace to the renderer of the chosen format; only here does output reach the terminal."""
     if fmt == "json":
         from .render import json
@@ -138,6 +138,21 @@ def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, view:
         for w in trace.warnings:
             click.echo(f"warning: {w}", err=True)
         return
+    from .render import document
+
+    view = getattr(document, trace.command)
+    if fmt == "markdown":
+        from .render import markdown
+
+        nt = _notation(ascii_)
+        sys.stdout.write(markdown.render(view(trace, nt, max_rows), nt))
+        return
+    if fmt == "latex":
+        from .render import latex
+
+        nt = latex.LatexNotation()
+        sys.stdout.write(latex.render(view(trace, nt, max_rows), nt, trace))
+        return
     from rich.console import Console
 
     from .render import table
@@ -145,7 +160,7 @@ def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, view:
     nt = _notation(ascii_)
     console = Console(file=sys.stdout, width=width, highlight=False, emoji=False, markup=False,
                       safe_box=True, soft_wrap=False)
-    for part in getattr(table, view)(trace, nt, max_rows):
+    for part in table.render(view(trace, nt, max_rows), nt):
         console.print(part)
 
 
@@ -163,7 +178,7 @@ def cli() -> None:
 
 
 @cli.command(cls=ExprCommand)
-@_options(("table", "json"))
+@_options(("table", "json", "markdown", "latex"))
 @_at_option(required=True)
 @click.option("--wrt", metavar="NAMES", help="Seed only these inputs, e.g. --wrt x1,x2 (default: all).")
 @click.option("--direction", metavar="VECTOR",
@@ -180,7 +195,7 @@ def forward(expr, file, fmt, prefix, width, ascii_, max_rows, at, wrt, direction
         raise click.UsageError("--wrt and --direction do not go together: a direction seeds every input")
     chosen = _wrt(wrt, graph.names) if wrt is not None else None
     d = bind(direction, graph.names, "--direction") if direction is not None else None
-    _show(run_forward(graph, point, chosen, d), fmt, width, ascii_, max_rows, "forward_view")
+    _show(run_forward(graph, point, chosen, d), fmt, width, ascii_, max_rows)
 
 
 def _wrt(text: str, names: tuple[str, ...]) -> list[str]:
@@ -198,7 +213,7 @@ def _wrt(text: str, names: tuple[str, ...]) -> list[str]:
 
 
 @cli.command(cls=ExprCommand)
-@_options(("table", "json"))
+@_options(("table", "json", "markdown", "latex"))
 @_at_option(required=True)
 @_reports_errors
 def reverse(expr, file, fmt, prefix, width, ascii_, max_rows, at) -> None:
@@ -207,11 +222,11 @@ def reverse(expr, file, fmt, prefix, width, ascii_, max_rows, at) -> None:
     from .trace import run_reverse
 
     graph = _graph(expr, file, prefix)
-    _show(run_reverse(graph, bind(at, graph.names)), fmt, width, ascii_, max_rows, "reverse_view")
+    _show(run_reverse(graph, bind(at, graph.names)), fmt, width, ascii_, max_rows)
 
 
 @cli.command(cls=ExprCommand)
-@_options(("table", "json", "dot"))
+@_options(("table", "json", "dot", "markdown", "latex"))
 @_at_option(required=False)
 @click.option("--dot", "as_dot", is_flag=True, help="Graphviz DOT (the same as --format dot).")
 @click.option("--adjoints/--no-adjoints", default=None,
@@ -228,7 +243,7 @@ def graph(expr, file, fmt, prefix, width, ascii_, max_rows, at, as_dot, adjoints
     point = bind(at, g.names) if at is not None else None
     if adjoints is None:
         adjoints = fmt != "json"
-    _show(run_graph(g, point, adjoints), fmt, width, ascii_, max_rows, "graph_view")
+    _show(run_graph(g, point, adjoints), fmt, width, ascii_, max_rows)
 
 
 def main() -> None:

@@ -19,9 +19,16 @@ _ONE_LETTER = re.compile(r"[^\W\d_][\d_]*")
 
 @dataclass(frozen=True, slots=True)
 class Notation:
-    """How derivatives are written: Unicode (ċ3, c̄3, ·, ∇, ∂) or plain ASCII (c3_dot, c3_bar, *, grad, d)."""
+    """How the rows are written: Unicode (ċ3, c̄3, ·, ∇, ∂) or plain ASCII (c3_dot, c3_bar, *, grad, d).
+
+    Expressions arrive in gradcli's own language (``exp(c1)``, ``2*c1``, ``c6**3``); a notation
+    decides how they look. The LaTeX renderer brings a notation of its own.
+    """
 
     unicode: bool = True
+
+    def name(self, node_id: str) -> str:
+        return node_id
 
     def dot(self, name: str) -> str:
         return unicodedata.normalize("NFC", name[0] + "\u0307" + name[1:]) if self.unicode else f"{name}_dot"
@@ -34,14 +41,60 @@ class Notation:
         return "".join(c + "\u0305" for c in name)  # a line over the whole name: l̅o̅s̅s̅
 
     def generic(self, kind: str) -> str:
-        """The i-th tangent or adjoint in general: ċi, c̄i (ci_dot, ci_bar)."""
+        """The i-th node, tangent or adjoint in general (kind "c", "dot", "bar"): ci, ċi, c̄i."""
+        if kind == "c":
+            return "ci"
         if not self.unicode:
             return f"ci_{kind}"
         return ("ċ" if kind == "dot" else "c̄") + "i"
 
-    def math(self, text: str) -> str:
-        """Products written with · rather than * (powers keep **)."""
+    def inline(self, math: str) -> str:
+        """Mathematics inside a line of prose."""
+        return math
+
+    def code(self, text: str) -> str:
+        """Text as the user typed it."""
+        return text
+
+    def text(self, text: str) -> str:
+        """Prose that may hold any character (warnings)."""
+        return text
+
+    def short(self, source: str) -> bool:
+        """Whether the source is shown as a formula rather than as typed."""
+        return False
+
+    def expr(self, text: str) -> str:
+        """An expression, with products written · rather than * (powers keep **)."""
         return _STAR.sub("·", text) if self.unicode else text
+
+    def factor(self, text: str) -> str:
+        """An expression as a factor of a product: in parentheses when it has a top-level + - / or leading minus."""
+        text = self.expr(text)
+        depth = 0
+        for i, c in enumerate(text):
+            if c in "([":
+                depth += 1
+            elif c in ")]":
+                depth -= 1
+            elif depth == 0 and (c in "+/" or (c == "-" and (i == 0 or text[i - 1] != "e"))):
+                return f"({text})"
+        return text
+
+    def number(self, x: float) -> str:
+        return fmt(x)
+
+    def num(self, x: float) -> str:
+        """A number as a factor: negative numbers in parentheses."""
+        s = self.number(x)
+        return f"({s})" if s.startswith("-") else s
+
+    def note(self, text: str) -> str:
+        return f"({text})"
+
+    def more(self, n: int) -> tuple[str, str]:
+        """What stands for the terms of a long sum that are not shown: in the rule, in the numbers."""
+        return f" + {self.ellipsis} ({n} more terms)", f" + {self.ellipsis}"
 
     @property
     def times(self) -> str:
@@ -71,26 +124,7 @@ class Row:
     note: bool = False
 
 
-def num(x: float) -> str:
-    """A number as a factor: negative numbers in parentheses."""
-    s = fmt(x)
-    return f"({s})" if s.startswith("-") else s
-
-
-def factor(text: str) -> str:
-    """A rule text as a factor of a product: parenthesized when it has a top-level + - / or a leading minus."""
-    depth = 0
-    for i, c in enumerate(text):
-        if c in "([":
-            depth += 1
-        elif c in ")]":
-            depth -= 1
-        elif depth == 0 and (c in "+/" or (c == "-" and (i == 0 or text[i - 1] != "e"))):
-            return f"({text})"
-    return text
-
-
-def _sum(terms: list[tuple[bool, str, str]], max_terms: int = 0) -> tuple[str, str]:
+def _sum(terms: list[tuple[bool, str, str]], nt: Notation, max_terms: int = 0) -> tuple[str, str]:
     """Join (negated, symbols, numbers) terms into ``a + b - c`` for both the rule and the numbers.
 
     With ``max_terms`` > 0, a longer sum shows its first terms and how many more there are.
@@ -107,27 +141,29 @@ def _sum(terms: list[tuple[bool, str, str]], max_terms: int = 0) -> tuple[str, s
             rule.append(f" - {sym}" if neg else f" + {sym}")
             numbers.append(f" - {nums}" if neg else f" + {nums}")
     if more:
-        rule.append(f" + … ({more} more terms)")
-        numbers.append(" + …")
+        in_rule, in_numbers = nt.more(more)
+        rule.append(in_rule)
+        numbers.append(in_numbers)
     return "".join(rule), "".join(numbers)
 
 
-_LONE_NEGATIVE = re.compile(r"\(-[^()·*]+\)")
+_LONE_NEGATIVE = re.compile(r"\(-[^()·*\\]+\)")
 
 
-def _term(rule: str, sym: str, sym_first: bool, factor_value: float, partial: float, nt: Notation) -> tuple[bool, str, str]:
+def _term(rule: str, sym: str, sym_first: bool, factor_value: float, partial: float,
+          nt: Notation) -> tuple[bool, str, str]:
     """One chain-rule term: partial·tangent (forward, ``sym_first`` False) or adjoint·partial (reverse)."""
     if rule in ("1", "-1"):
-        return rule == "-1", sym, num(factor_value)
-    p = factor(nt.math(rule))
+        return rule == "-1", sym, nt.num(factor_value)
+    p = nt.factor(rule)
     x = nt.times
     if sym_first:
-        return False, f"{sym}{x}{p}", f"{num(factor_value)}{x}{num(partial)}"
-    return False, f"{p}{x}{sym}", f"{num(partial)}{x}{num(factor_value)}"
+        return False, f"{sym}{x}{p}", f"{nt.num(factor_value)}{x}{nt.num(partial)}"
+    return False, f"{p}{x}{sym}", f"{nt.num(partial)}{x}{nt.num(factor_value)}"
 
 
-def _row(lhs: str, rule: str, numbers: str, value: float) -> Row:
-    v = fmt(value)
+def _row(lhs: str, rule: str, numbers: str, value: float, nt: Notation) -> Row:
+    v = nt.number(value)
     if numbers == v or numbers == rule:
         numbers = ""
     return Row(lhs, rule, numbers, v)
@@ -141,10 +177,11 @@ def evaluation_rows(trace: Trace, nt: Notation) -> list[Row]:
     for i, node in enumerate(graph.nodes):
         if node.op == "input":
             named = node.expr != node.id  # "c1 = x1"; in a program the input keeps its name
-            rows.append(Row(node.id, node.expr if named else "(input)", "", fmt(values[i]), note=not named))
+            rule = nt.expr(node.expr) if named else nt.note("input")
+            rows.append(Row(nt.name(node.id), rule, "", nt.number(values[i]), note=not named))
             continue
         numbers = define(OPS[node.op], tuple(fmt(values[a]) if type(a) is int else a.label for a in node.args))
-        rows.append(_row(node.id, nt.math(node.expr), nt.math(numbers), values[i]))
+        rows.append(_row(nt.name(node.id), nt.expr(node.expr), nt.expr(numbers), values[i], nt))
     return rows
 
 
@@ -156,12 +193,12 @@ def tangent_rows(trace: Trace, sweep: Sweep, nt: Notation, max_terms: int = 0) -
     rows = []
     for i, node in enumerate(graph.nodes):
         if node.op == "input":
-            rows.append(Row(nt.dot(node.id), "(seed)", "", fmt(t[i]), note=True))
+            rows.append(Row(nt.dot(node.id), nt.note("seed"), "", nt.number(t[i]), note=True))
             continue
         terms = [_term(graph.rule(i, k), nt.dot(graph.nodes[a].id), False, t[a], partials[i][k], nt)
                  for k, a in enumerate(node.args) if type(a) is int]
-        rule, numbers = _sum(terms, max_terms)
-        rows.append(_row(nt.dot(node.id), rule, numbers, t[i]))
+        rule, numbers = _sum(terms, nt, max_terms)
+        rows.append(_row(nt.dot(node.id), rule, numbers, t[i], nt))
     return rows
 
 
@@ -174,26 +211,16 @@ def adjoint_rows(trace: Trace, nt: Notation, max_terms: int = 0) -> list[Row]:
     for j in range(len(graph.nodes) - 1, -1, -1):
         lhs = nt.bar(graph.nodes[j].id)
         if j == out:
-            rows.append(Row(lhs, "(seed)", "", fmt(adj[j]), note=True))
+            rows.append(Row(lhs, nt.note("seed"), "", nt.number(adj[j]), note=True))
             continue
         terms = [_term(graph.rule(i, k), nt.bar(graph.nodes[i].id), True, adj[i], partials[i][k], nt)
                  for i, k in graph.consumers[j] if i <= out]
         if not terms:
-            rows.append(Row(lhs, "(no path to the output)", "", fmt(adj[j]), note=True))
+            rows.append(Row(lhs, nt.note("no path to the output"), "", nt.number(adj[j]), note=True))
             continue
-        rule, numbers = _sum(terms, max_terms)
-        rows.append(_row(lhs, rule, numbers, adj[j]))
+        rule, numbers = _sum(terms, nt, max_terms)
+        rows.append(_row(lhs, rule, numbers, adj[j], nt))
     return rows
-
-
-def point_text(trace: Trace) -> str:
-    """``x1 = 0, x2 = 2``"""
-    assert trace.point is not None
-    return ", ".join(f"{n} = {fmt(v)}" for n, v in trace.point.items())
-
-
-def vector(xs) -> str:
-    return "[" + ", ".join(fmt(x) for x in xs) + "]"
 
 
 def source_text(graph: Graph, limit: int = 240) -> str:

@@ -1,0 +1,201 @@
+"""What each command shows, as a neutral document: lines of prose, tables of steps, grids.
+
+The terminal, Markdown and LaTeX renderers lay the same document out each in its own way;
+every symbol, name and number in it is written by the renderer's Notation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..trace import Trace
+from .rows import Notation, Row, adjoint_rows, evaluation_rows, source_text, tangent_rows
+
+MAX_TERMS = 12  # terms of a long chain-rule sum shown when rows are clipped
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A line of prose; ``kind`` is "source", "text", "result", "cost" or "warning"."""
+
+    text: str
+    kind: str = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class Steps:
+    """A titled table of equations ``lhs = rule = numbers = value``."""
+
+    title: str
+    rows: list[Row]
+    head: str  # what the lhs column holds: "node", "tangent", "adjoint"
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """A plain table with headers (the graph's nodes and edges)."""
+
+    headers: list[str]
+    rows: list[list[str]]
+    numeric: list[bool]  # which columns hold numbers (right-aligned)
+
+
+Block = Line | Steps | Grid
+
+
+def _clip(rows: list, max_rows: int, filler) -> list:
+    """At most ``max_rows`` rows (0: all): the first and last halves, and a row saying what was left out."""
+    if max_rows <= 0 or len(rows) <= max_rows:
+        return rows
+    head = (max_rows + 1) // 2
+    tail = max_rows // 2
+    left = len(rows) - head - tail
+    return rows[:head] + [filler(left)] + (rows[-tail:] if tail else [])
+
+
+def _left_out(nt: Notation, n: int) -> str:
+    return f"{nt.ellipsis} {n} rows left out (--max-rows 0 shows all)"
+
+
+def _steps(title: str, rows: list[Row], head: str, nt: Notation, max_rows: int) -> Steps:
+    return Steps(title, _clip(rows, max_rows, lambda n: Row(nt.ellipsis, "", "", _left_out(nt, n), note=True)), head)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def header(trace: Trace, nt: Notation) -> list[Block]:
+    graph = trace.graph
+    out = nt.name(graph.nodes[graph.output].id)
+    if graph.is_program:
+        lines = [Line(f"program: {nt.code(source_text(graph))}", "source")]
+    else:
+        lines = [Line(nt.inline(f"f = {nt.expr(graph.source)}") if nt.short(graph.source)
+                      else f"f = {nt.code(source_text(graph))}", "source")]
+    inputs = ", ".join(nt.inline(f"{nt.name(graph.nodes[i].id)} = {nt.name(n)}") if graph.nodes[i].id != n
+                       else nt.inline(nt.name(n)) for i, n in zip(graph.inputs, graph.names))
+    lines.append(Line(f"graph: {_plural(len(graph.inputs), 'input')} ({inputs}), "
+                      f"{_plural(graph.op_count, 'operation node')}, output {nt.inline(f'f = {out}')}"))
+    if graph.constants:
+        lines.append(Line("constants: " + ", ".join(nt.inline(f"{nt.name(c)} = {nt.number(v)}")
+                                                    for c, v in graph.constants)))
+    if trace.point is not None:
+        point = ", ".join(f"{nt.name(n)} = {nt.number(v)}" for n, v in trace.point.items())
+        lines.append(Line(f"at {nt.inline(point)}"))
+    return lines
+
+
+def _warnings(trace: Trace, nt: Notation) -> list[Block]:
+    return [Line(nt.text(w), "warning") for w in trace.warnings]
+
+
+def _vector(xs, nt: Notation) -> str:
+    return "[" + ", ".join(nt.number(x) for x in xs) + "]"
+
+
+def _gradient(trace: Trace, nt: Notation) -> list[Block]:
+    """``∇f(0, 2) = [64, 192]``, then each partial; one line each when they do not fit on one."""
+    assert trace.gradient is not None and trace.point is not None
+    names = list(trace.gradient)
+    d = nt.d
+    parts = [nt.inline(f"{d}f/{d}{nt.name(n)} = {nt.number(v)}") for n, v in trace.gradient.items()]
+    if names != list(trace.graph.names) or len(names) == 1:
+        return [Line(p, "result") for p in parts]
+    at = ", ".join(nt.number(trace.point[n]) for n in names)
+    head = nt.inline(f"{nt.nabla}f({at}) = {_vector(trace.gradient.values(), nt)}")
+    line = f"{head}   ({', '.join(parts)})"
+    if len(line) <= 80:
+        return [Line(line, "result")]
+    return [Line(head, "result")] + [Line("  " + p) for p in parts]
+
+
+def _terms(max_rows: int) -> int:
+    """How many terms of a long chain-rule sum to show: all when every row is asked for."""
+    return 0 if max_rows == 0 else MAX_TERMS
+
+
+def _forward_cost(n: int, m: int) -> str:
+    sweeps = _plural(n, "forward sweep")
+    if m == 1:
+        return (f"Cost: {sweeps}. Forward mode needs one sweep per input, each seeding that input's tangent "
+                "with 1; reverse mode needs one sweep whatever the number of inputs.")
+    return (f"Cost: {sweeps}, one per input asked for: each seeds one input's tangent with 1 and gives one "
+            f"partial derivative, so the whole gradient of {m} inputs takes {m} sweeps; reverse mode needs one.")
+
+
+EVALUATION = "Evaluation trace: the values, in one forward sweep"
+
+
+def forward(trace: Trace, nt: Notation, max_rows: int) -> list[Block]:
+    graph = trace.graph
+    n = len(trace.sweeps)
+    out: list[Block] = header(trace, nt)
+    out.append(_steps(EVALUATION, evaluation_rows(trace, nt), "node", nt, max_rows))
+    for s, sweep in enumerate(trace.sweeps, 1):
+        seeds = nt.inline(", ".join(f"{nt.dot(graph.nodes[i].id)} = {nt.number(v)}"
+                                    for i, v in zip(graph.inputs, sweep.seed)))
+        if sweep.label == "direction":
+            what = (f"tangents {nt.inline(nt.generic('dot'))} = derivatives of "
+                    f"{nt.inline(nt.generic('c'))} along {nt.inline(f'd = {_vector(sweep.seed, nt)}')}")
+        else:
+            what = f"tangents {nt.inline(nt.generic('dot') + ' = ' + nt.d + nt.generic('c') + '/' + nt.d + nt.name(sweep.label))}"
+        rows = tangent_rows(trace, sweep, nt, _terms(max_rows))
+        out.append(_steps(f"Forward mode, sweep {s} of {n}: {what}   (seed {seeds})", rows, "tangent", nt, max_rows))
+    if trace.directional is not None:
+        d = _vector(trace.sweeps[0].seed, nt)
+        out.append(Line(nt.inline(f"{nt.nabla}f{nt.times}d = {nt.number(trace.directional)}") + "   with "
+                        + nt.inline(f"d = {d}"), "result"))
+        out.append(Line("Cost: 1 forward sweep gives one directional derivative, whatever the number of inputs.",
+                        "cost"))
+    else:
+        out += _gradient(trace, nt)
+        out.append(Line(_forward_cost(n, len(graph.inputs)), "cost"))
+    return out + _warnings(trace, nt)
+
+
+def reverse(trace: Trace, nt: Notation, max_rows: int) -> list[Block]:
+    graph = trace.graph
+    f = nt.name(graph.nodes[graph.output].id)
+    out: list[Block] = header(trace, nt)
+    out.append(_steps(EVALUATION, evaluation_rows(trace, nt), "node", nt, max_rows))
+    title = (f"Reverse mode: adjoints {nt.inline(nt.generic('bar') + ' = ' + nt.d + 'f/' + nt.d + nt.generic('c'))}"
+             f", from the output {nt.inline(f)} back to the inputs")
+    out.append(_steps(title, adjoint_rows(trace, nt, _terms(max_rows)), "adjoint", nt, max_rows))
+    out += _gradient(trace, nt)
+    m = len(graph.inputs)
+    what = "the derivative" if m == 1 else f"all {m} partial derivatives"
+    out.append(Line(f"Cost: 1 forward sweep (values) + 1 reverse sweep give {what}, whatever the number of "
+                    "inputs. A node used by k nodes sums k terms, one per edge.", "cost"))
+    return out + _warnings(trace, nt)
+
+
+def graph(trace: Trace, nt: Notation, max_rows: int) -> list[Block]:
+    """Nodes and edges: definition, operands, consumers; with a point, value and adjoint."""
+    g = trace.graph
+    headers = ["node", "kind", "definition", "operands", "used by"]
+    if trace.values is not None:
+        headers.append("value")
+    if trace.adjoints is not None:
+        headers.append("adjoint")
+    rows = []
+    for i, node in enumerate(g.nodes):
+        kind = node.op + (" (output)" if i == g.output else "")
+        operands = ", ".join(dict.fromkeys(nt.inline(nt.name(g.nodes[a].id)) for a in node.args if type(a) is int))
+        users = ", ".join(dict.fromkeys(nt.inline(nt.name(g.nodes[c].id)) for c, _ in g.consumers[i]))
+        row = [nt.inline(nt.name(node.id)), kind, nt.inline(nt.expr(node.expr)), operands, users]
+        if trace.values is not None:
+            row.append(nt.inline(nt.number(trace.values[i])))
+        if trace.adjoints is not None:
+            row.append(nt.inline(nt.number(trace.adjoints[i])))
+        rows.append(row)
+
+    def filler(n: int) -> list[str]:
+        return [nt.ellipsis, f"{n} rows left out", "--max-rows 0 shows all"] + [""] * (len(headers) - 3)
+
+    edges = sum(len(c) for c in g.consumers)
+    return [*header(trace, nt),
+            Grid(headers, _clip(rows, max_rows, filler), [False] * 5 + [True] * (len(headers) - 5)),
+            Line(f"{_plural(len(g.nodes), 'node')}, {_plural(edges, 'edge')}; "
+                 "to draw it, add --dot and pipe to: dot -Tsvg > graph.svg"),
+            *_warnings(trace, nt)]
