@@ -144,7 +144,7 @@ def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int) -> No
     if fmt == "markdown":
         from .render import markdown
 
-        nt = _notation(ascii_)
+        nt = markdown.MarkdownNotation(unicode=_notation(ascii_).unicode)
         sys.stdout.write(markdown.render(view(trace, nt, max_rows), nt))
         return
     if fmt == "latex":

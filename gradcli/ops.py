@@ -48,6 +48,8 @@ class Op:
     kink: Callable[..., str | None] | None = None
     # names a user may call it by; binary operators and internal ops have none
     names: tuple[str, ...] = ()
+    # LaTeX for a function, "{0}" the argument; empty: \operatorname{name}; operators are laid out by precedence
+    tex: str = ""
 
 
 def fmt(x: float) -> str:
@@ -292,43 +294,43 @@ OPS: dict[str, Op] = {
         # a step that renames another (y = v5): the identity
         Op("copy", 1, lambda x: x, (_one,), "{0}", ("1",), lambda sp, x: x),
         # functions
-        Op("exp", 1, _exp, (lambda x, z: z,), "exp({0})", ("exp({0})",), lambda sp, x: sp.exp(x), names=("exp",)),
+        Op("exp", 1, _exp, (lambda x, z: z,), "exp({0})", ("exp({0})",), lambda sp, x: sp.exp(x), names=("exp",), tex=r"\exp\left({0}\right)"),
         Op("log", 1, _log, (lambda x, z: 1.0 / x if x else inf,), "log({0})", ("1/{0}",), lambda sp, x: sp.log(x),
-            domain="log needs a positive argument", names=("log", "ln")),
+            domain="log needs a positive argument", names=("log", "ln"), tex=r"\log\left({0}\right)"),
         Op("logb", 2, _logb,
             (lambda x, b, z: 1.0 / (x * math.log(b)) if x else inf, lambda x, b, z: -z / (b * math.log(b))),
             "log({0}, {1})", ("1/({0}*log({1}))", "-log({0})/({1}*log({1})**2)"),
             lambda sp, x, b: sp.log(x) / sp.log(b),
-            domain="log needs a positive argument and a positive base other than 1", names=("log",)),
+            domain="log needs a positive argument and a positive base other than 1", names=("log",), tex=r"\log_{{{1}}}\left({0}\right)"),
         Op("log2", 1, lambda x: _log(x) / _LN2, (lambda x, z: 1.0 / (x * _LN2) if x else inf,), "log2({0})",
             ("1/({0}*log(2))",), lambda sp, x: sp.log(x) / sp.log(2), domain="log2 needs a positive argument",
-            names=("log2",)),
+            names=("log2",), tex=r"\log_{{2}}\left({0}\right)"),
         Op("log10", 1, lambda x: _log(x) / _LN10, (lambda x, z: 1.0 / (x * _LN10) if x else inf,), "log10({0})",
             ("1/({0}*log(10))",), lambda sp, x: sp.log(x) / sp.log(10), domain="log10 needs a positive argument",
-            names=("log10",)),
+            names=("log10",), tex=r"\log_{{10}}\left({0}\right)"),
         Op("sqrt", 1, math.sqrt, (lambda x, z: inf if z == 0 else 0.5 / z,), "sqrt({0})", ("1/(2*sqrt({0}))",),
             lambda sp, x: sp.sqrt(x), domain="sqrt needs a non-negative argument",
-            kink=_at_zero("sqrt'(0) = inf was used (the slope is unbounded at 0)"), names=("sqrt",)),
+            kink=_at_zero("sqrt'(0) = inf was used (the slope is unbounded at 0)"), names=("sqrt",), tex=r"\sqrt{{{0}}}"),
         Op("sin", 1, math.sin, (lambda x, z: math.cos(x),), "sin({0})", ("cos({0})",), lambda sp, x: sp.sin(x),
-            domain="sin needs a finite argument", names=("sin",)),
+            domain="sin needs a finite argument", names=("sin",), tex=r"\sin\left({0}\right)"),
         Op("cos", 1, math.cos, (lambda x, z: -math.sin(x),), "cos({0})", ("-sin({0})",), lambda sp, x: sp.cos(x),
-            domain="cos needs a finite argument", names=("cos",)),
+            domain="cos needs a finite argument", names=("cos",), tex=r"\cos\left({0}\right)"),
         Op("tan", 1, math.tan, (lambda x, z: 1.0 + z * z,), "tan({0})", ("1/cos({0})**2",), lambda sp, x: sp.tan(x),
-            domain="tan needs a finite argument", names=("tan",)),
+            domain="tan needs a finite argument", names=("tan",), tex=r"\tan\left({0}\right)"),
         Op("asin", 1, math.asin, (lambda x, z: _inv_sqrt(1.0 - x * x),), "asin({0})", ("1/sqrt(1 - {0}**2)",),
             lambda sp, x: sp.asin(x), domain="asin needs an argument in [-1, 1]",
-            kink=_at_unit("asin'(±1) = inf was used (the slope is unbounded at ±1)"), names=("asin", "arcsin")),
+            kink=_at_unit("asin'(±1) = inf was used (the slope is unbounded at ±1)"), names=("asin", "arcsin"), tex=r"\arcsin\left({0}\right)"),
         Op("acos", 1, math.acos, (lambda x, z: -_inv_sqrt(1.0 - x * x),), "acos({0})", ("-1/sqrt(1 - {0}**2)",),
             lambda sp, x: sp.acos(x), domain="acos needs an argument in [-1, 1]",
-            kink=_at_unit("acos'(±1) = -inf was used (the slope is unbounded at ±1)"), names=("acos", "arccos")),
+            kink=_at_unit("acos'(±1) = -inf was used (the slope is unbounded at ±1)"), names=("acos", "arccos"), tex=r"\arccos\left({0}\right)"),
         Op("atan", 1, math.atan, (lambda x, z: 1.0 / (1.0 + x * x),), "atan({0})", ("1/(1 + {0}**2)",),
-            lambda sp, x: sp.atan(x), names=("atan", "arctan")),
+            lambda sp, x: sp.atan(x), names=("atan", "arctan"), tex=r"\arctan\left({0}\right)"),
         Op("sinh", 1, _sinh, (lambda x, z: _cosh(x),), "sinh({0})", ("cosh({0})",), lambda sp, x: sp.sinh(x),
-            names=("sinh",)),
+            names=("sinh",), tex=r"\sinh\left({0}\right)"),
         Op("cosh", 1, _cosh, (lambda x, z: _sinh(x),), "cosh({0})", ("sinh({0})",), lambda sp, x: sp.cosh(x),
-            names=("cosh",)),
+            names=("cosh",), tex=r"\cosh\left({0}\right)"),
         Op("tanh", 1, math.tanh, (lambda x, z: 1.0 - z * z,), "tanh({0})", ("1 - tanh({0})**2",),
-            lambda sp, x: sp.tanh(x), names=("tanh",)),
+            lambda sp, x: sp.tanh(x), names=("tanh",), tex=r"\tanh\left({0}\right)"),
         Op("asinh", 1, math.asinh, (lambda x, z: 1.0 / math.hypot(x, 1.0),), "asinh({0})", ("1/sqrt({0}**2 + 1)",),
             lambda sp, x: sp.asinh(x), names=("asinh", "arcsinh")),
         Op("acosh", 1, math.acosh, (lambda x, z: _inv_sqrt(x * x - 1.0),), "acosh({0})", ("1/sqrt({0}**2 - 1)",),
@@ -339,7 +341,7 @@ OPS: dict[str, Op] = {
             names=("atanh", "arctanh")),
         Op("sigmoid", 1, _sigmoid, (lambda x, z: z * (1.0 - z),), "sigmoid({0})",
             ("sigmoid({0})*(1 - sigmoid({0}))",), lambda sp, x: 1 / (1 + sp.exp(-x)),
-            names=("sigmoid", "sig", "logistic")),
+            names=("sigmoid", "sig", "logistic"), tex=r"\sigma\left({0}\right)"),
         Op("relu", 1, _relu, (lambda x, z: 1.0 if x > 0 else 0.0,), "relu({0})", ("[{0} > 0]",),
             lambda sp, x: sp.Max(x, 0), kink=_at_zero("relu'(0) = 0 was used, as in PyTorch"), names=("relu",)),
         Op("softplus", 1, _softplus, (lambda x, z: _sigmoid(x),), "softplus({0})", ("sigmoid({0})",),
@@ -347,7 +349,7 @@ OPS: dict[str, Op] = {
         Op("sign", 1, _sign, (lambda x, z: 0.0,), "sign({0})", ("0",), lambda sp, x: sp.sign(x),
             kink=_at_zero("sign'(0) = 0 was used, as in PyTorch"), names=("sign",)),
         Op("abs", 1, math.fabs, (lambda x, z: _sign(x),), "abs({0})", ("sign({0})",), lambda sp, x: sp.Abs(x),
-            kink=_at_zero("abs'(0) = 0 was used, as in PyTorch"), names=("abs",)),
+            kink=_at_zero("abs'(0) = 0 was used, as in PyTorch"), names=("abs",), tex=r"\left|{0}\right|"),
     ]
 }
 

@@ -50,3 +50,13 @@ def test_man_page_renders_without_warnings() -> None:
         pytest.skip("groff is not installed")
     proc = subprocess.run(["groff", "-k", "-man", "-Tutf8", "-ww", str(MAN)], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+def test_man_page_and_readme_name_every_format() -> None:
+    formats = {c for command in cli.commands.values() for p in command.params
+               if isinstance(p, click.Option) and p.name == "fmt" for c in p.type.choices}
+    assert formats >= {"table", "json", "dot", "markdown", "latex"}
+    readme = (ROOT / "README.md").read_text()
+    for f in formats:
+        assert re.search(rf"\b{f}\b", man_text()), f
+        assert f"--format {f}" in readme or f"`{f}`" in readme, f

@@ -1,0 +1,246 @@
+"""LaTeX for answer keys: each table of steps an align* environment, formulas typeset from gradcli's syntax.
+
+Formulas arrive as text in gradcli's own expression language (``c1**2``, ``exp(c1)*c7``); they
+are parsed by gradcli's parser and laid out from the postfix tree with an explicit stack.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ..errors import GradcliSyntaxError
+from ..ops import OPS, fmt
+from ..parse import parse_expression
+from ..trace import Trace
+from .document import Block, Grid, Steps
+from .rows import Notation
+
+ADD, MUL, NEG, POW, FUNC, ATOM = 1, 2, 3, 4, 8, 9
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
+         "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta",
+         "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
+_NAME = re.compile(r"([^\W\d_]+)_?(\d+)?")
+_NUMBER = re.compile(r"(-?[0-9.]+)[eE]([+-]?[0-9]+)")
+_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+            "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
+            "∂": r"$\partial$", "·": r"$\cdot$", "∇": r"$\nabla$", "…": r"\dots{}", "±": r"$\pm$"}
+
+
+def escape(text: str) -> str:
+    """Prose for LaTeX: special characters escaped, a few mathematical symbols typeset."""
+    return "".join(_SPECIAL.get(c, c) for c in unicodedata.normalize("NFC", text))
+
+
+def _base(letters: str) -> str:
+    if len(letters) == 1 and not letters.isascii():
+        greek = unicodedata.name(letters, "")
+        if greek.startswith("GREEK "):
+            word = greek.split()[-1].lower()
+            return "\\" + (word.capitalize() if "CAPITAL" in greek else word)
+    if letters in GREEK:
+        return "\\" + letters
+    if len(letters) == 1:
+        return letters
+    return rf"\mathrm{{{letters}}}"
+
+
+def name_parts(name: str) -> tuple[str, str]:
+    """A name as a base and a subscript: x1 -> (x, _{1}), theta0 -> (\\theta, _{0}), loss -> (\\mathrm{loss}, '')."""
+    m = _NAME.fullmatch(name)
+    if m is None:
+        return rf"\mathrm{{{escape(name)}}}", ""
+    letters, digits = m.groups()
+    return _base(letters), f"_{{{digits}}}" if digits else ""
+
+
+def tex_name(name: str) -> str:
+    base, sub = name_parts(name)
+    return base + sub
+
+
+def tex_number(text: str) -> tuple[str, int]:
+    """A number's text typeset: 1e-05 -> 10^{-5}; inf -> \\infty."""
+    if text in ("inf", "-inf"):
+        return text.replace("inf", r"\infty"), ATOM if text == "inf" else NEG
+    if text == "nan":
+        return r"\mathrm{NaN}", ATOM
+    m = _NUMBER.fullmatch(text)
+    if m is None:
+        return text, ATOM if not text.startswith("-") else NEG
+    mantissa, exponent = m.group(1), int(m.group(2))
+    if mantissa in ("1", "1.0"):
+        return f"10^{{{exponent}}}", POW
+    return rf"{mantissa} \times 10^{{{exponent}}}", MUL
+
+
+def _wrap(t: tuple[str, int], below: int) -> str:
+    text, prec = t
+    if prec < below or (below > ADD and text.startswith("-")):
+        return rf"\left({text}\right)"
+    return text
+
+
+def tex(text: str) -> tuple[str, int]:
+    """An expression in gradcli's language typeset as LaTeX, with its precedence."""
+    iverson = re.fullmatch(r"\[(.+) > 0\]", text)
+    if iverson:
+        return rf"[\,{tex(iverson.group(1))[0]} > 0\,]", ATOM
+    try:
+        items = parse_expression(text)
+    except GradcliSyntaxError:
+        return rf"\texttt{{{escape(text)}}}", ATOM
+    stack: list[tuple[str, int]] = []
+    for it in items:
+        if it.kind == "num":
+            stack.append(tex_number(text[it.start:it.end]))
+        elif it.kind == "name":
+            stack.append(tex_number(it.arg) if it.arg in ("inf", "nan") else (tex_name(it.arg), ATOM))
+        else:
+            args = stack[-it.arity:]
+            del stack[-it.arity:]
+            stack.append(_apply(it.arg, args))
+    return stack[0]
+
+
+def _apply(op: str, args: list[tuple[str, int]]) -> tuple[str, int]:
+    if op == "add":
+        return f"{args[0][0]} + {_wrap(args[1], ADD)}", ADD
+    if op == "sub":
+        return f"{args[0][0]} - {_wrap(args[1], ADD + 1)}", ADD
+    if op == "mul":
+        return rf"{_wrap(args[0], MUL)} \cdot {_wrap(args[1], MUL)}", MUL
+    if op == "div":
+        return rf"\frac{{{args[0][0]}}}{{{args[1][0]}}}", ATOM
+    if op == "pow":
+        return f"{_wrap(args[0], ATOM)}^{{{args[1][0]}}}", POW
+    if op == "neg":
+        return f"-{_wrap(args[0], NEG + 1)}", NEG
+    if op == "copy":
+        return args[0]
+    template = OPS[op].tex or (r"\operatorname{{" + op + r"}}\left({0}\right)")
+    prec = ATOM if template.startswith((r"\sqrt", r"\left|")) else FUNC
+    return template.format(*(a[0] for a in args)), prec
+
+
+@dataclass(frozen=True, slots=True)
+class LatexNotation(Notation):
+    """Names with subscripts (c_{3}), \\dot and \\bar accents, \\cdot, \\partial, \\nabla."""
+
+    unicode: bool = False
+
+    def name(self, node_id: str) -> str:
+        return tex_name(node_id)
+
+    def dot(self, name: str) -> str:
+        base, sub = name_parts(name)
+        return rf"\dot{{{base}}}{sub}"
+
+    def bar(self, name: str) -> str:
+        base, sub = name_parts(name)
+        return rf"\bar{{{base}}}{sub}"
+
+    def generic(self, kind: str) -> str:
+        return {"c": "c_i", "dot": r"\dot{c}_i", "bar": r"\bar{c}_i"}[kind]
+
+    def expr(self, text: str) -> str:
+        return tex(text)[0]
+
+    def factor(self, text: str) -> str:
+        return _wrap(tex(text), MUL)
+
+    def number(self, x: float) -> str:
+        return tex_number(fmt(x))[0]
+
+    def num(self, x: float) -> str:
+        t = tex_number(fmt(x))
+        return _wrap(t, MUL)
+
+    def note(self, text: str) -> str:
+        return rf"\text{{({text})}}"
+
+    def more(self, n: int) -> tuple[str, str]:
+        return rf" + \dots\ \text{{({n} more terms)}}", r" + \dots"
+
+    def inline(self, math: str) -> str:
+        return f"${math}$"
+
+    def code(self, text: str) -> str:
+        """A program's steps typeset one by one; what does not parse (a cut-off step) stays as typed."""
+        steps = []
+        for step in text.split("; "):
+            name, eq, rhs = step.partition(" = ")
+            if eq and name.isidentifier() and self.short(rhs):
+                steps.append(f"${tex_name(name)} = {tex(rhs)[0]}$")
+            elif self.short(step):
+                steps.append(f"${tex(step)[0]}$")
+            else:
+                steps.append(rf"\texttt{{{escape(step)}}}")
+        return "; ".join(steps)
+
+    def text(self, text: str) -> str:
+        return escape(text)
+
+    def short(self, source: str) -> bool:
+        if len(source) > 300:
+            return False
+        try:
+            parse_expression(source)
+        except GradcliSyntaxError:
+            return False
+        return True
+
+    @property
+    def times(self) -> str:
+        return r" \cdot "
+
+    @property
+    def d(self) -> str:
+        return r"\partial "
+
+    @property
+    def nabla(self) -> str:
+        return r"\nabla "
+
+    @property
+    def ellipsis(self) -> str:
+        return r"\vdots"
+
+
+def _steps(block: Steps, nt: LatexNotation) -> list[str]:
+    out = [rf"\paragraph{{{block.title}}}", r"\begin{align*}"]
+    for row in block.rows:
+        if row.lhs == nt.ellipsis:
+            out.append(rf"\vdots & \quad\text{{{escape(row.value)}}} \\")
+        elif row.note:
+            out.append(rf"{row.lhs} & \quad {row.rule} && && = {row.value} \\")
+        else:
+            numbers = f"= {row.numbers}" if row.numbers else ""
+            out.append(rf"{row.lhs} &= {row.rule} && {numbers} && = {row.value} \\")
+    out[-1] = out[-1][:-3]  # no line break after the last row
+    return out + [r"\end{align*}"]
+
+
+def _grid(block: Grid) -> list[str]:
+    cols = "".join("r" if n else "l" for n in block.numeric)
+    out = [r"\par\medskip\noindent", rf"\begin{{tabular}}{{{cols}}}",
+           " & ".join(rf"\textbf{{{h}}}" for h in block.headers) + r" \\ \hline"]
+    out += [" & ".join(c if c.startswith("$") else escape(c) for c in row) + r" \\" for row in block.rows]
+    return out + [r"\end{tabular}", r"\par\medskip"]
+
+
+def render(blocks: list[Block], nt: LatexNotation, trace: Trace) -> str:
+    out = [f"% gradcli {trace.command}: a LaTeX fragment; it needs \\usepackage{{amsmath}}"]
+    for block in blocks:
+        if isinstance(block, Steps):
+            out += _steps(block, nt)
+        elif isinstance(block, Grid):
+            out += _grid(block)
+        elif block.kind == "result":
+            out.append(rf"\par\noindent\textbf{{Result:}} {block.text.strip()}\par")
+        elif block.kind == "warning":
+            out.append(rf"\par\noindent\textit{{Warning:}} {block.text}\par")
+        else:
+            out.append(rf"\par\noindent {block.text}\par")
+    return "\n".join(out) + "\n"

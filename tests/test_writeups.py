@@ -1,0 +1,98 @@
+"""Markdown and LaTeX write-ups: the same steps as the terminal, typeset; LaTeX compiled for real."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import run
+from gradcli.render.latex import tex
+
+SEED = "exp(x1)*(x1**2+x2**2)**3"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("c1**2", "c_{1}^{2}"),
+    ("exp(c1)*c7", r"\exp\left(c_{1}\right) \cdot c_{7}"),
+    ("1/(2*sqrt(c1))", r"\frac{1}{2 \cdot \sqrt{c_{1}}}"),
+    ("-c1/c2**2", r"\frac{-c_{1}}{c_{2}^{2}}"),
+    ("(x1**2+x2**2)**3", r"\left(x_{1}^{2} + x_{2}^{2}\right)^{3}"),
+    ("a - (b - c)", r"a - \left(b - c\right)"),
+    ("a*(b + c)", r"a \cdot \left(b + c\right)"),
+    ("a*-b", r"a \cdot \left(-b\right)"),
+    ("(-2)**2", r"\left(-2\right)^{2}"),
+    ("-x**2", r"-x^{2}"),
+    ("1e-05*w1", r"10^{-5} \cdot w_{1}"),
+    ("2.5e+20", r"2.5 \times 10^{20}"),
+    ("log(x, 2) + ln(y)", r"\log_{2}\left(x\right) + \log\left(y\right)"),
+    ("sigmoid(z1)*(1 - sigmoid(z1))", r"\sigma\left(z_{1}\right) \cdot \left(1 - \sigma\left(z_{1}\right)\right)"),
+    ("relu(θ0) + abs(phi) + loss", r"\operatorname{relu}\left(\theta_{0}\right) + \left|\phi\right| + \mathrm{loss}"),
+    ("[c1 > 0]", r"[\,c_{1} > 0\,]"),
+    ("exp(inf)", r"\exp\left(\infty\right)"),
+])
+def test_tex(text: str, expected: str) -> None:
+    assert tex(text)[0] == expected
+
+
+def test_markdown_reverse_table() -> None:
+    out = run("reverse", SEED, "--at", "0,2", "--format", "markdown").output
+    assert "| `c̄1` | `c̄3·exp(c1) + c̄4·2·c1` | `64·1 + 48·0` | `64` |" in out
+    assert "| `c̄8` | *(seed)* | | `1` |" in out
+    assert "**`∇f(0, 2) = [64, 192]`" in out
+    tables = [line for line in out.splitlines() if line.startswith("|")]
+    cells = [len(re.split(r"(?<!\\)\|", line)) for line in tables]
+    assert cells == [cells[0]] * len(cells)
+
+
+def test_markdown_keeps_stars_and_bars_literal() -> None:
+    out = run("graph", "a_b = x*y; z = abs(a_b)**2", "--at", "1,2", "--format", "markdown").output
+    for line in out.splitlines():
+        if line.startswith("| `"):
+            stripped = "".join(part for n, part in enumerate(line.split("`")) if n % 2 == 0)
+            assert "*" not in stripped and "_" not in stripped, line
+
+
+def _pdflatex() -> str | None:
+    path = shutil.which("pdflatex")
+    if path is None and os.environ.get("GRADCLI_REQUIRE_LATEX"):
+        pytest.fail("pdflatex is required here (GRADCLI_REQUIRE_LATEX is set) but is not installed")
+    return path
+
+
+WRITEUPS = [
+    ("reverse", SEED, "0,2"),
+    ("forward", SEED, "0,2"),
+    ("forward", SEED, "0,2", "--direction", "1,-1"),
+    ("graph", SEED, "0,2"),
+    ("reverse", "z1 = x*w1; a1 = sigmoid(z1); z2 = a1*w2; a2 = sigmoid(z2); loss = 0.5*(a2 - ystar)**2",
+     "1.5,0.8,-1.2,1"),
+    ("reverse", "abs(x) + relu(x) + sqrt(x) + log(x + 1, 2) + θ**x % 1", "0,2"),
+    ("reverse", "abs(x) + relu(x) + sqrt(x) + log(x + 1, 2) + θ**x", "0,2"),
+    ("reverse", "exp(x)*1e-5 + x_1/x", "1000,3"),
+    ("reverse", "+".join(f"sin({i}*x)" for i in range(1, 40)), "1", "--max-rows", "10"),
+]
+
+
+@pytest.mark.parametrize("args", WRITEUPS, ids=[f"{w[0]}-{n}" for n, w in enumerate(WRITEUPS)])
+def test_latex_compiles(args: tuple, tmp_path) -> None:
+    command, expr, at, *rest = args
+    result = run(command, expr, "--at", at, "--format", "latex", *rest)
+    if "%" in expr:
+        assert result.exit_code == 2  # not in the language: a clean error, no LaTeX
+        return
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count(r"\begin{align*}") == result.stdout.count(r"\end{align*}")
+    pdflatex = _pdflatex()
+    if pdflatex is None:
+        pytest.skip("pdflatex is not installed (CI installs it and sets GRADCLI_REQUIRE_LATEX)")
+    doc = tmp_path / "answer.tex"
+    doc.write_text("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+                   + result.stdout + "\\end{document}\n")
+    proc = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", doc.name], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert (tmp_path / "answer.pdf").exists()
