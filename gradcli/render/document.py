@@ -139,7 +139,8 @@ def forward(trace: Trace, nt: Notation, max_rows: int) -> list[Block]:
             what = (f"tangents {nt.inline(nt.generic('dot'))} = derivatives of "
                     f"{nt.inline(nt.generic('c'))} along {nt.inline(f'd = {_vector(sweep.seed, nt)}')}")
         else:
-            what = f"tangents {nt.inline(nt.generic('dot') + ' = ' + nt.d + nt.generic('c') + '/' + nt.d + nt.name(sweep.label))}"
+            ratio = f"{nt.generic('dot')} = {nt.d}{nt.generic('c')}/{nt.d}{nt.name(sweep.label)}"
+            what = f"tangents {nt.inline(ratio)}"
         rows = tangent_rows(trace, sweep, nt, _terms(max_rows))
         out.append(_steps(f"Forward mode, sweep {s} of {n}: {what}   (seed {seeds})", rows, "tangent", nt, max_rows))
     if trace.directional is not None:
@@ -159,8 +160,8 @@ def reverse(trace: Trace, nt: Notation, max_rows: int) -> list[Block]:
     f = nt.name(graph.nodes[graph.output].id)
     out: list[Block] = header(trace, nt)
     out.append(_steps(EVALUATION, evaluation_rows(trace, nt), "node", nt, max_rows))
-    title = (f"Reverse mode: adjoints {nt.inline(nt.generic('bar') + ' = ' + nt.d + 'f/' + nt.d + nt.generic('c'))}"
-             f", from the output {nt.inline(f)} back to the inputs")
+    ratio = f"{nt.generic('bar')} = {nt.d}f/{nt.d}{nt.generic('c')}"
+    title = f"Reverse mode: adjoints {nt.inline(ratio)}, from the output {nt.inline(f)} back to the inputs"
     out.append(_steps(title, adjoint_rows(trace, nt, _terms(max_rows)), "adjoint", nt, max_rows))
     out += _gradient(trace, nt)
     m = len(graph.inputs)

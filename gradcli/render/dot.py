@@ -35,7 +35,7 @@ def write(trace: Trace, out: TextIO) -> None:
         if trace.adjoints is not None:
             label += f"\nadjoint {fmt(trace.adjoints[i])}"
         out.write(f"  {quote(node.id)} [label={quote(label)}, {style}];\n")
-    for i, node in enumerate(nodes):
+    for node in nodes:
         for k, a in enumerate(node.args):
             if type(a) is int:
                 out.write(f"  {quote(nodes[a].id)} -> {quote(node.id)}")

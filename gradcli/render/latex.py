@@ -119,7 +119,9 @@ def _apply(op: str, args: list[tuple[str, int]]) -> tuple[str, int]:
         return f"-{_wrap(args[0], NEG + 1)}", NEG
     if op == "copy":
         return args[0]
-    template = OPS[op].tex or (r"\operatorname{{" + op + r"}}\left({0}\right)")
+    template = OPS[op].tex or r"\operatorname{{" + op + "}}"
+    if "{0}" not in template:
+        template += r"\left({0}\right)"
     prec = ATOM if template.startswith((r"\sqrt", r"\left|")) else FUNC
     return template.format(*(a[0] for a in args)), prec
 

@@ -6,7 +6,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from .document import Block, Grid, Line, Steps
+from .document import Block, Grid, Steps
 from .rows import Notation
 
 STYLES = {"source": "bold", "result": "bold", "warning": "yellow"}
