@@ -247,4 +247,8 @@ def graph(expr, file, fmt, prefix, width, ascii_, max_rows, at, as_dot, adjoints
 
 
 def main() -> None:
+    # a terminal that cannot show a character (θ on a Latin-1 console) gets an escape, not a crash
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     cli(prog_name="gradcli")

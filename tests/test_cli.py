@@ -297,3 +297,16 @@ def test_hostile_input_is_a_clean_exit_2(text: str) -> None:
     result = run("reverse", text, "--at", "1")
     assert result.exit_code == 2, result.output
     assert "^" in result.stderr and "error:" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_terminal_without_utf8_gets_ascii_and_no_traceback() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "ascii"}
+    for args in (["forward", "sqrt(x1) + θ", "--at", "0,1"], ["reverse", "3 × x", "--at", "1"]):
+        proc = subprocess.run([sys.executable, "-m", "gradcli", *args], capture_output=True, text=True, env=env,
+                              cwd=ROOT, encoding="utf-8", errors="replace")
+        assert "Traceback" not in proc.stderr, proc.stderr
+        assert proc.returncode in (0, 2)
+    proc = subprocess.run([sys.executable, "-m", "gradcli", "reverse", SEED, "--at", "0,2"], capture_output=True,
+                          env=env, cwd=ROOT)
+    assert proc.returncode == 0 and proc.stdout.isascii()
+    assert b"c1_bar = c3_bar*exp(c1) + c4_bar*2*c1 = 64*1 + 48*0 = 64" in proc.stdout

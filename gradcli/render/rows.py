@@ -15,6 +15,7 @@ from ..trace import Sweep, Trace
 
 _STAR = re.compile(r"(?<!\*)\*(?!\*)")
 _ONE_LETTER = re.compile(r"[^\W\d_][\d_]*")
+_TO_ASCII = str.maketrans({"·": "*", "∂": "d", "∇": "grad ", "…": "...", "±": "+/-", "−": "-"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +55,11 @@ class Notation:
 
     def code(self, text: str) -> str:
         """Text as the user typed it."""
-        return text
+        return text if self.unicode else text.translate(_TO_ASCII)
 
     def text(self, text: str) -> str:
         """Prose that may hold any character (warnings)."""
-        return text
+        return text if self.unicode else text.translate(_TO_ASCII)
 
     def short(self, source: str) -> bool:
         """Whether the source is shown as a formula rather than as typed."""
