@@ -36,6 +36,10 @@ def bind(text: str | None, names: tuple[str, ...], option: str = "--at") -> dict
         raise GradcliError(f"{option} needs a value for each input ({listing}): e.g. {option} {example} "
                            f"or {option} {named}")
     parts = split_top(text)
+    for start, part in parts:
+        if not part.strip():
+            raise GradcliSyntaxError(f"a value is missing here; give one value per input ({listing})",
+                                     text, start, 1, prefix)
     named = [_NAMED.match(p) for _, p in parts]
     values: dict[str, float] = {}
     if any(named):
