@@ -4,28 +4,30 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .errors import GradcliSyntaxError, MathError
-from .ops import CONSTANTS, OPS, DomainError, Operand, define, dtext, fmt
+from .ops import CONSTANTS, OPS, DomainError, Operand, atom, definition, dtext, fmt
 from .parse import Item, Program, parse
 
 
-@dataclass(frozen=True, slots=True)
-class Const:
+class Const(NamedTuple):
     """A constant operand, shown inline by its label (``2``, ``pi``, a named constant ``lr``)."""
 
     value: float
     label: str
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(NamedTuple):
     """One vertex: an input (``op == "input"``, ``expr`` its name) or an op applied to earlier nodes."""
 
     id: str
     op: str
     args: tuple[int | Const, ...]  # int: index of an earlier node
     expr: str  # the definition in operand ids: "exp(c1)", "c1**2"
+
+
+_new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (a graph has 10^5 of them)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -107,6 +109,7 @@ class _Builder:
         return GradcliSyntaxError(message, self.source, start, end - start)
 
     def add(self, op: str, args: tuple[int | Const, ...], label: str | None = None) -> int:
+        """A node that is not shared: an input, or a step copying another."""
         self.ops.append(op)
         self.args.append(args)
         self.labels.append(label)
@@ -159,25 +162,42 @@ class _Builder:
         return self.finish(names, output)
 
     def statement(self, st, env: dict[str, int | Const]) -> int | Const:
+        """Evaluate one statement's postfix items into nodes, sharing identical ones."""
         stack: list[int | Const] = []
         source = self.source
+        memo, ops, args_of, labels = self.memo, self.ops, self.args, self.labels
         for it in st.items:
-            if it.kind == "num":
-                stack.append(Const(it.arg, source[it.start:it.end]))
-            elif it.kind == "name":
-                v = env.get(it.arg)
-                stack.append(v if v is not None else Const(CONSTANTS[it.arg], it.arg))
-            else:
-                args = tuple(stack[-it.arity:])
-                del stack[-it.arity:]
-                if all(type(a) is Const for a in args):
-                    stack.append(fold(it.arg, list(args), self.label(it)))
+            kind = it[0]
+            if kind == "num":
+                stack.append(_new(Const, (it[1], source[it[3]:it[4]])))
+                continue
+            if kind == "name":
+                v = env.get(it[1])
+                stack.append(v if v is not None else _new(Const, (CONSTANTS[it[1]], it[1])))
+                continue
+            op, arity = it[1], it[2]
+            if arity == 1:
+                a = stack[-1]
+                if type(a) is Const:
+                    stack[-1] = fold(op, [a], self.label(it))
                     continue
-                key = (it.arg, *(a if type(a) is int else ("k", a.value) for a in args))
-                i = self.memo.get(key)
-                if i is None:
-                    i = self.memo[key] = self.add(it.arg, args)
-                stack.append(i)
+                args = (a,)
+                key: tuple = (op, a)
+            else:
+                args = tuple(stack[-arity:])
+                del stack[-arity:]
+                if all(type(a) is Const for a in args):
+                    stack.append(fold(op, list(args), self.label(it)))
+                    continue
+                key = (op, *(a if type(a) is int else ("k", a.value) for a in args))
+                stack.append(-1)
+            i = memo.get(key)
+            if i is None:
+                i = memo[key] = len(ops)
+                ops.append(op)
+                args_of.append(args)
+                labels.append(None)
+            stack[-1] = i
         return stack[0]
 
     def label(self, it: Item) -> str | None:
@@ -217,18 +237,19 @@ class _Builder:
                 label = f"{prefix}{k}"
                 k += 1
             ids.append(label)
-        nodes = []
+        nodes = [_new(Node, (ids[i], "input", (), names[i])) for i in range(len(names))]
         consumers: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        for i in range(n):
+        for i in range(len(names), n):
             args = self.args[i]
-            if i < len(names):
-                expr = names[i]
-            else:
-                expr = define(OPS[self.ops[i]], tuple(ids[a] if type(a) is int else a.label for a in args))
-                for k, a in enumerate(args):
-                    if type(a) is int:
-                        consumers[a].append((i, k))
-            nodes.append(Node(ids[i], self.ops[i], args, expr))
+            template, bare = definition(self.ops[i])
+            labels = []
+            for k, a in enumerate(args):
+                if type(a) is int:
+                    labels.append(ids[a])
+                    consumers[a].append((i, k))
+                else:
+                    labels.append(a.label if bare[k] else atom(a.label))
+            nodes.append(_new(Node, (ids[i], self.ops[i], args, template.format(*labels))))
         return Graph(self.source, tuple(nodes), tuple(range(len(names))), tuple(names), output,
                      tuple(self.constants), tuple(map(tuple, consumers)), self.unused_notes(nodes, names, output),
                      program_mode)

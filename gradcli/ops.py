@@ -114,7 +114,25 @@ def dtext(op: Op, k: int, operands: tuple[Operand, ...]) -> str:
 
 def define(op: Op, labels: tuple[str, ...]) -> str:
     """The op's definition with the given operand labels: ``exp(c1)``, ``c1**2``."""
-    return fill(op.text, labels)
+    template, bare = definition(op.name)
+    return template.format(*(lab if b else atom(lab) for lab, b in zip(labels, bare)))
+
+
+_DEFINITIONS: dict[str, tuple[str, tuple[bool, ...]]] = {}
+
+
+def definition(name: str) -> tuple[str, tuple[bool, ...]]:
+    """An op's definition as a format string, and for each operand whether it is a call's argument
+    (then it is never put in parentheses). Node ids never need parentheses; constants may."""
+    cached = _DEFINITIONS.get(name)
+    if cached is None:
+        text = OPS[name].text
+        bare = [False] * OPS[name].arity
+        for m in _SLOT.finditer(text):
+            before, after = text[m.start() - 2:m.start()], text[m.end():m.end() + 1]
+            bare[int(m.group(1))] = (before.endswith("(") or before == ", ") and after in (")", ",")
+        cached = _DEFINITIONS[name] = (text, tuple(bare))
+    return cached
 
 
 # --- values that must not raise on overflow ------------------------------------------
