@@ -41,7 +41,7 @@ class GradcliSyntaxError(GradcliError):
         end = len(self.source) if end < 0 else end
         text = self.source[start:end]
         col = self.offset - start
-        width = max(1, min(self.length, end - self.offset))
+        width = max(1, min(self.length, end - self.offset, WINDOW))
         # keep very long lines readable: a window around the caret
         lo = max(0, col - WINDOW)
         hi = min(len(text), col + width + WINDOW)
@@ -51,7 +51,7 @@ class GradcliSyntaxError(GradcliError):
         where = self.prefix
         if "\n" in self.source:
             where += f"line {self.line}: "
-        lines = [f"  {where}{shown}", "  " + " " * (len(where) + col) + "^" * min(width, WINDOW)]
+        lines = [f"  {where}{shown}", "  " + " " * (len(where) + col) + "^" * width]
         at = f"column {self.column}" if "\n" not in self.source else f"line {self.line}, column {self.column}"
         lines.append(f"error: {self.message} (at {at})")
         return "\n".join(lines)

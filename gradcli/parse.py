@@ -62,6 +62,8 @@ _HINTS = {
     ":": "there are no slices or lambdas",
 }
 
+MAX_OPERATIONS = 250_000  # bounds the time and memory any input can take
+
 _PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
 _SEP = (";", "\n")
 _INF = float("inf")
@@ -107,7 +109,14 @@ class _Parser:
         last: _Tok | None = None  # the previous token of this statement
         pending: _Tok | None = None  # a name whose meaning (call or operand) the next token decides
 
+        operations = 0
+
         def emit(op: str, arity: int, start: int, end: int) -> None:
+            nonlocal operations
+            operations += 1
+            if operations > MAX_OPERATIONS:
+                raise self.error(f"more than {MAX_OPERATIONS:,} operations: gradcli's tables and sweeps are made for "
+                                 "graphs up to that size", start, end)
             if arity:
                 del spans[-arity:]
             spans.append((start, end))

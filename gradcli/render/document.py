@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..trace import Trace
-from .rows import Notation, Row, adjoint_rows, evaluation_rows, source_text, tangent_rows
+from .rows import Notation, Row, adjoint_row, evaluation_row, source_text, tangent_row
 
 MAX_TERMS = 12  # terms of a long chain-rule sum shown when rows are clipped
 
@@ -43,22 +43,25 @@ class Grid:
 Block = Line | Steps | Grid
 
 
-def _clip(rows: list, max_rows: int, filler) -> list:
-    """At most ``max_rows`` rows (0: all): the first and last halves, and a row saying what was left out."""
-    if max_rows <= 0 or len(rows) <= max_rows:
-        return rows
-    head = (max_rows + 1) // 2
-    tail = max_rows // 2
-    left = len(rows) - head - tail
-    return rows[:head] + [filler(left)] + (rows[-tail:] if tail else [])
+def _shown(n: int, max_rows: int) -> tuple[range, range]:
+    """Which of n rows to show: all, or the first and last halves of ``max_rows`` (0: all)."""
+    if max_rows <= 0 or n <= max_rows:
+        return range(n), range(0)
+    return range((max_rows + 1) // 2), range(n - max_rows // 2, n)
 
 
 def _left_out(nt: Notation, n: int) -> str:
     return f"{nt.ellipsis} {n} rows left out (--max-rows 0 shows all)"
 
 
-def _steps(title: str, rows: list[Row], head: str, nt: Notation, max_rows: int) -> Steps:
-    return Steps(title, _clip(rows, max_rows, lambda n: Row(nt.ellipsis, "", "", _left_out(nt, n), note=True)), head)
+def _steps(title: str, order: list[int] | range, make_row, head: str, nt: Notation, max_rows: int) -> Steps:
+    """Rows only for the nodes shown: a graph of 10^5 nodes builds 200 rows, not 10^5."""
+    first, last = _shown(len(order), max_rows)
+    rows = [make_row(order[k]) for k in first]
+    if last:
+        rows.append(Row(nt.ellipsis, "", "", _left_out(nt, len(order) - len(first) - len(last)), note=True))
+        rows += [make_row(order[k]) for k in last]
+    return Steps(title, rows, head)
 
 
 def _plural(n: int, word: str) -> str:
@@ -131,7 +134,8 @@ def forward(trace: Trace, nt: Notation, max_rows: int) -> list[Block]:
     graph = trace.graph
     n = len(trace.sweeps)
     out: list[Block] = header(trace, nt)
-    out.append(_steps(EVALUATION, evaluation_rows(trace, nt), "node", nt, max_rows))
+    nodes = range(len(graph.nodes))
+    out.append(_steps(EVALUATION, nodes, lambda i: evaluation_row(trace, i, nt), "node", nt, max_rows))
     for s, sweep in enumerate(trace.sweeps, 1):
         seeds = nt.inline(", ".join(f"{nt.dot(graph.nodes[i].id)} = {nt.number(v)}"
                                     for i, v in zip(graph.inputs, sweep.seed)))
@@ -141,8 +145,9 @@ def forward(trace: Trace, nt: Notation, max_rows: int) -> list[Block]:
         else:
             ratio = f"{nt.generic('dot')} = {nt.d}{nt.generic('c')}/{nt.d}{nt.name(sweep.label)}"
             what = f"tangents {nt.inline(ratio)}"
-        rows = tangent_rows(trace, sweep, nt, _terms(max_rows))
-        out.append(_steps(f"Forward mode, sweep {s} of {n}: {what}   (seed {seeds})", rows, "tangent", nt, max_rows))
+        out.append(_steps(f"Forward mode, sweep {s} of {n}: {what}   (seed {seeds})", nodes,
+                          lambda i, sweep=sweep: tangent_row(trace, sweep, i, nt, _terms(max_rows)), "tangent", nt,
+                          max_rows))
     if trace.directional is not None:
         d = _vector(trace.sweeps[0].seed, nt)
         out.append(Line(nt.inline(f"{nt.nabla}f{nt.times}d = {nt.number(trace.directional)}") + "   with "
@@ -159,10 +164,12 @@ def reverse(trace: Trace, nt: Notation, max_rows: int) -> list[Block]:
     graph = trace.graph
     f = nt.name(graph.nodes[graph.output].id)
     out: list[Block] = header(trace, nt)
-    out.append(_steps(EVALUATION, evaluation_rows(trace, nt), "node", nt, max_rows))
+    n = len(graph.nodes)
+    out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i, nt), "node", nt, max_rows))
     ratio = f"{nt.generic('bar')} = {nt.d}f/{nt.d}{nt.generic('c')}"
     title = f"Reverse mode: adjoints {nt.inline(ratio)}, from the output {nt.inline(f)} back to the inputs"
-    out.append(_steps(title, adjoint_rows(trace, nt, _terms(max_rows)), "adjoint", nt, max_rows))
+    out.append(_steps(title, range(n - 1, -1, -1), lambda j: adjoint_row(trace, j, nt, _terms(max_rows)), "adjoint",
+                      nt, max_rows))
     out += _gradient(trace, nt)
     m = len(graph.inputs)
     what = "the derivative" if m == 1 else f"all {m} partial derivatives"
@@ -179,24 +186,28 @@ def graph(trace: Trace, nt: Notation, max_rows: int) -> list[Block]:
         headers.append("value")
     if trace.adjoints is not None:
         headers.append("adjoint")
-    rows = []
-    for i, node in enumerate(g.nodes):
+    def row(i: int) -> list[str]:
+        node = g.nodes[i]
         kind = node.op + (" (output)" if i == g.output else "")
         operands = ", ".join(dict.fromkeys(nt.inline(nt.name(g.nodes[a].id)) for a in node.args if type(a) is int))
         users = ", ".join(dict.fromkeys(nt.inline(nt.name(g.nodes[c].id)) for c, _ in g.consumers[i]))
-        row = [nt.inline(nt.name(node.id)), kind, nt.inline(nt.expr(node.expr)), operands, users]
+        cells = [nt.inline(nt.name(node.id)), kind, nt.inline(nt.expr(node.expr)), operands, users]
         if trace.values is not None:
-            row.append(nt.inline(nt.number(trace.values[i])))
+            cells.append(nt.inline(nt.number(trace.values[i])))
         if trace.adjoints is not None:
-            row.append(nt.inline(nt.number(trace.adjoints[i])))
-        rows.append(row)
+            cells.append(nt.inline(nt.number(trace.adjoints[i])))
+        return cells
 
-    def filler(n: int) -> list[str]:
-        return [nt.ellipsis, f"{n} rows left out", "--max-rows 0 shows all"] + [""] * (len(headers) - 3)
+    first, last = _shown(len(g.nodes), max_rows)
+    rows = [row(i) for i in first]
+    if last:
+        left = len(g.nodes) - len(first) - len(last)
+        rows.append([nt.ellipsis, f"{left} rows left out", "--max-rows 0 shows all"] + [""] * (len(headers) - 3))
+        rows += [row(i) for i in last]
 
     edges = sum(len(c) for c in g.consumers)
     return [*header(trace, nt),
-            Grid(headers, _clip(rows, max_rows, filler), [False] * 5 + [True] * (len(headers) - 5)),
+            Grid(headers, rows, [False] * 5 + [True] * (len(headers) - 5)),
             Line(f"{_plural(len(g.nodes), 'node')}, {_plural(edges, 'edge')}; "
                  "to draw it, add --dot and pipe to: dot -Tsvg > graph.svg"),
             *_warnings(trace, nt)]

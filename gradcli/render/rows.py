@@ -170,58 +170,47 @@ def _row(lhs: str, rule: str, numbers: str, value: float, nt: Notation) -> Row:
     return Row(lhs, rule, numbers, v)
 
 
-def evaluation_rows(trace: Trace, nt: Notation) -> list[Row]:
-    """``c3 = exp(c1) = exp(0) = 1``: each node's definition, with the numbers put in, and its value."""
+def evaluation_row(trace: Trace, i: int, nt: Notation) -> Row:
+    """``c3 = exp(c1) = exp(0) = 1``: a node's definition, with the numbers put in, and its value."""
     graph, values = trace.graph, trace.values
     assert values is not None
-    rows = []
-    for i, node in enumerate(graph.nodes):
-        if node.op == "input":
-            named = node.expr != node.id  # "c1 = x1"; in a program the input keeps its name
-            rule = nt.expr(node.expr) if named else nt.note("input")
-            rows.append(Row(nt.name(node.id), rule, "", nt.number(values[i]), note=not named))
-            continue
-        numbers = define(OPS[node.op], tuple(fmt(values[a]) if type(a) is int else a.label for a in node.args))
-        rows.append(_row(nt.name(node.id), nt.expr(node.expr), nt.expr(numbers), values[i], nt))
-    return rows
+    node = graph.nodes[i]
+    if node.op == "input":
+        named = node.expr != node.id  # "c1 = x1"; in a program the input keeps its name
+        rule = nt.expr(node.expr) if named else nt.note("input")
+        return Row(nt.name(node.id), rule, "", nt.number(values[i]), note=not named)
+    numbers = define(OPS[node.op], tuple(fmt(values[a]) if type(a) is int else a.label for a in node.args))
+    return _row(nt.name(node.id), nt.expr(node.expr), nt.expr(numbers), values[i], nt)
 
 
-def tangent_rows(trace: Trace, sweep: Sweep, nt: Notation, max_terms: int = 0) -> list[Row]:
-    """``ċ8 = c7·ċ3 + c3·ċ7 = 64·1 + 1·0 = 64``: one forward sweep, node by node."""
+def tangent_row(trace: Trace, sweep: Sweep, i: int, nt: Notation, max_terms: int = 0) -> Row:
+    """``ċ8 = c7·ċ3 + c3·ċ7 = 64·1 + 1·0 = 64``: a node's tangent in one forward sweep."""
     graph, partials = trace.graph, trace.partials
     assert partials is not None
     t = sweep.tangents
-    rows = []
-    for i, node in enumerate(graph.nodes):
-        if node.op == "input":
-            rows.append(Row(nt.dot(node.id), nt.note("seed"), "", nt.number(t[i]), note=True))
-            continue
-        terms = [_term(graph.rule(i, k), nt.dot(graph.nodes[a].id), False, t[a], partials[i][k], nt)
-                 for k, a in enumerate(node.args) if type(a) is int]
-        rule, numbers = _sum(terms, nt, max_terms)
-        rows.append(_row(nt.dot(node.id), rule, numbers, t[i], nt))
-    return rows
+    node = graph.nodes[i]
+    if node.op == "input":
+        return Row(nt.dot(node.id), nt.note("seed"), "", nt.number(t[i]), note=True)
+    terms = [_term(graph.rule(i, k), nt.dot(graph.nodes[a].id), False, t[a], partials[i][k], nt)
+             for k, a in enumerate(node.args) if type(a) is int]
+    rule, numbers = _sum(terms, nt, max_terms)
+    return _row(nt.dot(node.id), rule, numbers, t[i], nt)
 
 
-def adjoint_rows(trace: Trace, nt: Notation, max_terms: int = 0) -> list[Row]:
-    """``c̄1 = c̄3·exp(c1) + c̄4·2·c1 = 64·1 + 48·0 = 64``: from the output back to the inputs."""
+def adjoint_row(trace: Trace, j: int, nt: Notation, max_terms: int = 0) -> Row:
+    """``c̄1 = c̄3·exp(c1) + c̄4·2·c1 = 64·1 + 48·0 = 64``: one term per edge to a consumer."""
     graph, partials, adj = trace.graph, trace.partials, trace.adjoints
     assert partials is not None and adj is not None
     out = graph.output
-    rows = []
-    for j in range(len(graph.nodes) - 1, -1, -1):
-        lhs = nt.bar(graph.nodes[j].id)
-        if j == out:
-            rows.append(Row(lhs, nt.note("seed"), "", nt.number(adj[j]), note=True))
-            continue
-        terms = [_term(graph.rule(i, k), nt.bar(graph.nodes[i].id), True, adj[i], partials[i][k], nt)
-                 for i, k in graph.consumers[j] if i <= out]
-        if not terms:
-            rows.append(Row(lhs, nt.note("no path to the output"), "", nt.number(adj[j]), note=True))
-            continue
-        rule, numbers = _sum(terms, nt, max_terms)
-        rows.append(_row(lhs, rule, numbers, adj[j], nt))
-    return rows
+    lhs = nt.bar(graph.nodes[j].id)
+    if j == out:
+        return Row(lhs, nt.note("seed"), "", nt.number(adj[j]), note=True)
+    terms = [_term(graph.rule(i, k), nt.bar(graph.nodes[i].id), True, adj[i], partials[i][k], nt)
+             for i, k in graph.consumers[j] if i <= out]
+    if not terms:
+        return Row(lhs, nt.note("no path to the output"), "", nt.number(adj[j]), note=True)
+    rule, numbers = _sum(terms, nt, max_terms)
+    return _row(lhs, rule, numbers, adj[j], nt)
 
 
 def source_text(graph: Graph, limit: int = 240) -> str:
