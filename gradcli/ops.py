@@ -218,6 +218,8 @@ def _sign(x: float) -> float:
 
 
 # --- partials that need care -----------------------------------------------------------
+# Partials avoid cancellation: tanh' is 1/cosh(x)**2, not 1 - tanh(x)**2 (which loses every digit as
+# tanh(x) -> 1); sigmoid' is sigmoid(x)*sigmoid(-x), not s*(1 - s); 1 - x**2 is (1 - x)*(1 + x).
 
 
 def _pow_dx(x: float, y: float, z: float) -> float:
@@ -339,11 +341,11 @@ OPS: dict[str, Op] = {
             domain="cos needs a finite argument", names=("cos",), tex=r"\cos"),
         Op("tan", 1, math.tan, (lambda x, z: 1.0 + z * z,), "tan({0})", ("1/cos({0})**2",), lambda sp, x: sp.tan(x),
             domain="tan needs a finite argument", names=("tan",), tex=r"\tan"),
-        Op("asin", 1, math.asin, (lambda x, z: _inv_sqrt(1.0 - x * x),), "asin({0})", ("1/sqrt(1 - {0}**2)",),
+        Op("asin", 1, math.asin, (lambda x, z: _inv_sqrt((1.0 - x) * (1.0 + x)),), "asin({0})", ("1/sqrt(1 - {0}**2)",),
             lambda sp, x: sp.asin(x), domain="asin needs an argument in [-1, 1]",
             kink=_at_unit("asin'(±1) = inf was used (the slope is unbounded at ±1)"), names=("asin", "arcsin"),
             tex=r"\arcsin"),
-        Op("acos", 1, math.acos, (lambda x, z: -_inv_sqrt(1.0 - x * x),), "acos({0})", ("-1/sqrt(1 - {0}**2)",),
+        Op("acos", 1, math.acos, (lambda x, z: -_inv_sqrt((1.0 - x) * (1.0 + x)),), "acos({0})", ("-1/sqrt(1 - {0}**2)",),
             lambda sp, x: sp.acos(x), domain="acos needs an argument in [-1, 1]",
             kink=_at_unit("acos'(±1) = -inf was used (the slope is unbounded at ±1)"), names=("acos", "arccos"),
             tex=r"\arccos"),
@@ -353,24 +355,24 @@ OPS: dict[str, Op] = {
             names=("sinh",), tex=r"\sinh"),
         Op("cosh", 1, _cosh, (lambda x, z: _sinh(x),), "cosh({0})", ("sinh({0})",), lambda sp, x: sp.cosh(x),
             names=("cosh",), tex=r"\cosh"),
-        Op("tanh", 1, math.tanh, (lambda x, z: 1.0 - z * z,), "tanh({0})", ("1 - tanh({0})**2",),
+        Op("tanh", 1, math.tanh, (lambda x, z: 1.0 / _cosh(x) / _cosh(x),), "tanh({0})", ("1 - tanh({0})**2",),
             lambda sp, x: sp.tanh(x), names=("tanh",), tex=r"\tanh"),
         Op("asinh", 1, math.asinh, (lambda x, z: 1.0 / math.hypot(x, 1.0),), "asinh({0})", ("1/sqrt({0}**2 + 1)",),
             lambda sp, x: sp.asinh(x), names=("asinh", "arcsinh")),
-        Op("acosh", 1, math.acosh, (lambda x, z: _inv_sqrt(x * x - 1.0),), "acosh({0})", ("1/sqrt({0}**2 - 1)",),
+        Op("acosh", 1, math.acosh, (lambda x, z: _inv_sqrt((x - 1.0) * (x + 1.0)),), "acosh({0})", ("1/sqrt({0}**2 - 1)",),
             lambda sp, x: sp.acosh(x), domain="acosh needs an argument >= 1",
             kink=_at_unit("acosh'(1) = inf was used (the slope is unbounded at 1)"), names=("acosh", "arccosh")),
-        Op("atanh", 1, math.atanh, (lambda x, z: 1.0 / (1.0 - x * x),), "atanh({0})", ("1/(1 - {0}**2)",),
+        Op("atanh", 1, math.atanh, (lambda x, z: 1.0 / ((1.0 - x) * (1.0 + x)),), "atanh({0})", ("1/(1 - {0}**2)",),
             lambda sp, x: sp.atanh(x), domain="atanh needs an argument strictly between -1 and 1",
             names=("atanh", "arctanh")),
-        Op("sigmoid", 1, _sigmoid, (lambda x, z: z * (1.0 - z),), "sigmoid({0})",
+        Op("sigmoid", 1, _sigmoid, (lambda x, z: z * _sigmoid(-x),), "sigmoid({0})",
             ("sigmoid({0})*(1 - sigmoid({0}))",), lambda sp, x: 1 / (1 + sp.exp(-x)),
             names=("sigmoid", "sig", "logistic"), tex=r"\sigma"),
         Op("relu", 1, _relu, (lambda x, z: 1.0 if x > 0 else 0.0,), "relu({0})", ("[{0} > 0]",),
-            lambda sp, x: sp.Max(x, 0), kink=_at_zero("relu'(0) = 0 was used, as in PyTorch"), names=("relu",)),
+            lambda sp, x: sp.Piecewise((x, x > 0), (0, True)), kink=_at_zero("relu'(0) = 0 was used, as in PyTorch"), names=("relu",)),
         Op("softplus", 1, _softplus, (lambda x, z: _sigmoid(x),), "softplus({0})", ("sigmoid({0})",),
             lambda sp, x: sp.log(1 + sp.exp(x)), names=("softplus",)),
-        Op("sign", 1, _sign, (lambda x, z: 0.0,), "sign({0})", ("0",), lambda sp, x: sp.sign(x),
+        Op("sign", 1, _sign, (lambda x, z: 0.0,), "sign({0})", ("0",), lambda sp, x: sp.Piecewise((1, x > 0), (-1, x < 0), (0, True)),
             kink=_at_zero("sign'(0) = 0 was used, as in PyTorch"), names=("sign",)),
         Op("abs", 1, math.fabs, (lambda x, z: _sign(x),), "abs({0})", ("sign({0})",), lambda sp, x: sp.Abs(x),
             kink=_at_zero("abs'(0) = 0 was used, as in PyTorch"), names=("abs",), tex=r"\left|{0}\right|"),
