@@ -5,6 +5,11 @@ from __future__ import annotations
 WINDOW = 60  # characters of a long line shown on each side of the caret
 
 
+def visible(c: str) -> str:
+    """A character as a message can show it: itself, or U+001E for an invisible one."""
+    return c if c.isprintable() else f"U+{ord(c):04X}"
+
+
 class GradcliError(Exception):
     """Something the user typed or asked for is wrong; ``exit_code`` says how wrong."""
 
@@ -47,7 +52,8 @@ class GradcliSyntaxError(GradcliError):
         hi = min(len(text), col + width + WINDOW)
         shown = ("…" if lo else "") + text[lo:hi] + ("…" if hi < len(text) else "")
         col = col - lo + (1 if lo else 0)
-        shown = shown.replace("\t", " ")
+        # one printable cell per character, so the caret stays under the column
+        shown = "".join(c if c.isprintable() else " " if c == "\t" else "?" for c in shown)
         where = self.prefix
         if "\n" in self.source:
             where += f"line {self.line}: "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .errors import GradcliSyntaxError
+from .errors import GradcliSyntaxError, visible
 from .ops import BINARY, CALLS, CONSTANTS, FUNCTION_NAMES, OPS, arities
 
 
@@ -181,7 +181,7 @@ class _Parser:
 
             if kind == BAD:
                 hint = _HINTS.get(text[0], "")
-                raise self.error(f"unexpected character '{text[0]}'" + (f": {hint}" if hint else ""), start)
+                raise self.error(f"unexpected character '{visible(text[0])}'" + (f": {hint}" if hint else ""), start)
             if text == "\n" and depth > 0:
                 continue
             if stmt_start < 0 and kind != EOF and text not in _SEP:
@@ -259,7 +259,7 @@ class _Parser:
         i = next(i for i in range(1, len(tok.text) + 1) if not tok.text[:i].isidentifier())
         c = tok.text[i - 1]
         hint = _HINTS.get(c, "names are letters, digits and _")
-        raise self.error(f"unexpected character '{c}' in a name: {hint}", tok.start + i - 1)
+        raise self.error(f"unexpected character '{visible(c)}' in a name: {hint}", tok.start + i - 1)
 
     def check_function(self, tok: _Tok) -> None:
         name = tok.text
