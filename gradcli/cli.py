@@ -66,6 +66,8 @@ def _options(formats: tuple[str, ...]) -> Callable:
                          help="Output format."),
             click.option("--prefix", default="c", show_default=True, metavar="NAME",
                          help="Letter of the generated node ids (c1, c2, ...)."),
+            click.option("--no-share", "no_share", is_flag=True,
+                         help="Do not merge identical subexpressions: the tree form, each occurrence its own node."),
             click.option("--width", type=click.IntRange(20, 10000), metavar="COLUMNS",
                          help="Width of the tables (default: the terminal's)."),
             click.option("--ascii", "ascii_", is_flag=True,
@@ -113,8 +115,8 @@ def _read_source(expr: str | None, file: str | None) -> str:
     return expr
 
 
-def _graph(expr: str | None, file: str | None, prefix: str) -> Graph:
-    return build(parse(_read_source(expr, file)), prefix)
+def _graph(expr: str | None, file: str | None, prefix: str, no_share: bool) -> Graph:
+    return build(parse(_read_source(expr, file)), prefix, share=not no_share)
 
 
 def _notation(ascii_: bool):
@@ -184,12 +186,12 @@ def cli() -> None:
 @click.option("--direction", metavar="VECTOR",
               help="One sweep along this direction instead, e.g. --direction 1,0: gives ∇f·d.")
 @_reports_errors
-def forward(expr, file, fmt, prefix, width, ascii_, max_rows, at, wrt, direction) -> None:
+def forward(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, wrt, direction) -> None:
     """Forward mode: the evaluation trace, then one tangent table per input (or one along --direction)."""
     from .point import bind
     from .trace import run_forward
 
-    graph = _graph(expr, file, prefix)
+    graph = _graph(expr, file, prefix, no_share)
     point = bind(at, graph.names)
     if wrt is not None and direction is not None:
         raise click.UsageError("--wrt and --direction do not go together: a direction seeds every input")
@@ -216,12 +218,12 @@ def _wrt(text: str, names: tuple[str, ...]) -> list[str]:
 @_options(("table", "json", "markdown", "latex"))
 @_at_option(required=True)
 @_reports_errors
-def reverse(expr, file, fmt, prefix, width, ascii_, max_rows, at) -> None:
+def reverse(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at) -> None:
     """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs."""
     from .point import bind
     from .trace import run_reverse
 
-    graph = _graph(expr, file, prefix)
+    graph = _graph(expr, file, prefix, no_share)
     _show(run_reverse(graph, bind(at, graph.names)), fmt, width, ascii_, max_rows)
 
 
@@ -232,14 +234,14 @@ def reverse(expr, file, fmt, prefix, width, ascii_, max_rows, at) -> None:
 @click.option("--adjoints/--no-adjoints", default=None,
               help="With --at, also show each node's adjoint (default: on for tables and DOT, off for JSON).")
 @_reports_errors
-def graph(expr, file, fmt, prefix, width, ascii_, max_rows, at, as_dot, adjoints) -> None:
+def graph(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, as_dot, adjoints) -> None:
     """The computational graph: nodes and edges, or Graphviz DOT with --dot; with --at, values and adjoints."""
     from .point import bind
     from .trace import run_graph
 
     if as_dot:
         fmt = "dot"
-    g = _graph(expr, file, prefix)
+    g = _graph(expr, file, prefix, no_share)
     point = bind(at, g.names) if at is not None else None
     if adjoints is None:
         adjoints = fmt != "json"

@@ -95,10 +95,11 @@ LABEL_LIMIT = 40  # longer constant subexpressions are shown by their value
 
 
 class _Builder:
-    def __init__(self, program: Program, prefix: str) -> None:
+    def __init__(self, program: Program, prefix: str, share: bool = True) -> None:
         self.program = program
         self.source = program.source
         self.prefix = prefix
+        self.share = share  # False: every occurrence of a subexpression is a node of its own (the tree form)
         self.ops: list[str] = []
         self.args: list[tuple[int | Const, ...]] = []
         self.labels: list[str | None] = []
@@ -165,7 +166,7 @@ class _Builder:
         """Evaluate one statement's postfix items into nodes, sharing identical ones."""
         stack: list[int | Const] = []
         source = self.source
-        memo, ops, args_of, labels = self.memo, self.ops, self.args, self.labels
+        memo, ops, args_of, labels, share = self.memo, self.ops, self.args, self.labels, self.share
         for it in st.items:
             kind = it[0]
             if kind == "num":
@@ -191,7 +192,7 @@ class _Builder:
                     continue
                 key = (op, *(a if type(a) is int else ("k", a.value) for a in args))
                 stack.append(-1)
-            i = memo.get(key)
+            i = memo.get(key) if share else None
             if i is None:
                 i = memo[key] = len(ops)
                 ops.append(op)
@@ -274,16 +275,20 @@ class _Builder:
         return tuple(notes)
 
 
-def build(program: Program, prefix: str = "c") -> Graph:
-    """Turn a parsed program into its graph; ``prefix`` is the letter of generated ids."""
+def build(program: Program, prefix: str = "c", share: bool = True) -> Graph:
+    """Turn a parsed program into its graph; ``prefix`` is the letter of generated ids.
+
+    With ``share`` False identical subexpressions are not merged: the expression's tree, with
+    only the inputs and the program's named steps shared.
+    """
     if not prefix.isidentifier():
         raise GradcliSyntaxError("the id prefix must be a name such as c or v", prefix, 0, len(prefix), "--prefix ")
-    return _Builder(program, prefix).build()
+    return _Builder(program, prefix, share).build()
 
 
-def graph_of(source: str, prefix: str = "c") -> Graph:
+def graph_of(source: str, prefix: str = "c", share: bool = True) -> Graph:
     """Parse and build in one step."""
-    return build(parse(source), prefix)
+    return build(parse(source), prefix, share)
 
 
 def describe_operands(graph: Graph, node: Node, values: list[float]) -> str:

@@ -37,12 +37,14 @@ def _steps(block: Steps, nt: Notation) -> list:
 
 
 def _grid(block: Grid, nt: Notation) -> Table:
+    """A table whose text columns keep a readable width; long numbers fold rather than squeeze them."""
     table = Table(box=box.ASCII if not nt.unicode else box.SIMPLE_HEAD, pad_edge=False)
-    for name, numeric in zip(block.headers, block.numeric):
+    for n, (name, numeric) in enumerate(zip(block.headers, block.numeric)):
+        widest = max([len(name)] + [len(row[n]) for row in block.rows])
         if numeric:
-            table.add_column(name, no_wrap=True, justify="right")
+            table.add_column(name, overflow="fold", justify="right", min_width=min(widest, 6))
         else:
-            table.add_column(name, overflow="fold")
+            table.add_column(name, overflow="fold", min_width=min(widest, 16 if n == 2 else 8))
     for row in block.rows:
         table.add_row(*map(Text, row))
     return table
