@@ -10,8 +10,7 @@ import click
 
 from . import __version__
 from .errors import GradcliError, GradcliSyntaxError
-from .graph import Graph, build
-from .parse import parse
+from .graph import Graph, graph_of
 
 EXAMPLE = 'gradcli reverse "exp(x1)*(x1**2+x2**2)**3" --at 0,2'
 
@@ -116,7 +115,7 @@ def _read_source(expr: str | None, file: str | None) -> str:
 
 
 def _graph(expr: str | None, file: str | None, prefix: str, no_share: bool) -> Graph:
-    return build(parse(_read_source(expr, file)), prefix, share=not no_share)
+    return graph_of(_read_source(expr, file), prefix, share=not no_share)
 
 
 def _notation(ascii_: bool):

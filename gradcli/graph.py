@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -28,6 +30,19 @@ class Node(NamedTuple):
 
 
 _new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (a graph has 10^5 of them)
+
+
+@contextlib.contextmanager
+def paused_gc():
+    """Pause the cyclic garbage collector while a graph's records are made: they hold no cycles, and
+    with 10^5 of them the collector's repeated passes cost as much as the work itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -184,14 +199,15 @@ class _Builder:
                     continue
                 args = (a,)
                 key: tuple = (op, a)
-            else:
-                args = tuple(stack[-arity:])
-                del stack[-arity:]
-                if all(type(a) is Const for a in args):
-                    stack.append(fold(op, list(args), self.label(it)))
+            else:  # every op with more than one operand has two
+                b = stack.pop()
+                a = stack[-1]
+                ca, cb = type(a) is Const, type(b) is Const
+                if ca and cb:
+                    stack[-1] = fold(op, [a, b], self.label(it))
                     continue
-                key = (op, *(a if type(a) is int else ("k", a.value) for a in args))
-                stack.append(-1)
+                args = (a, b)
+                key = (op, ("k", a.value) if ca else a, ("k", b.value) if cb else b)
             i = memo.get(key) if share else None
             if i is None:
                 i = memo[key] = len(ops)
@@ -226,23 +242,29 @@ class _Builder:
         taken = {lab for lab in self.labels if lab} | {c for c, _ in self.constants}
         if keep_names:
             taken.update(names)
-        ids: list[str] = []
-        k = 1
-        for i in range(n):
-            label = self.labels[i]
-            if label is None and keep_names and i < len(names):
-                label = names[i]
-            if label is None:
-                while f"{prefix}{k}" in taken:
+        ids: list[str]
+        if not taken:  # a bare expression: c1..cn
+            ids = [f"{prefix}{k}" for k in range(1, n + 1)]
+        else:
+            ids = []
+            k = 1
+            for i in range(n):
+                label = self.labels[i]
+                if label is None and keep_names and i < len(names):
+                    label = names[i]
+                if label is None:
+                    while f"{prefix}{k}" in taken:
+                        k += 1
+                    label = f"{prefix}{k}"
                     k += 1
-                label = f"{prefix}{k}"
-                k += 1
-            ids.append(label)
+                ids.append(label)
         nodes = [_new(Node, (ids[i], "input", (), names[i])) for i in range(len(names))]
         consumers: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        ops, args_of = self.ops, self.args
+        templates: dict[str, tuple[str, tuple[bool, ...]]] = {}
         for i in range(len(names), n):
-            args = self.args[i]
-            template, bare = definition(self.ops[i])
+            op, args = ops[i], args_of[i]
+            template, bare = templates.get(op) or templates.setdefault(op, definition(op))
             labels = []
             for k, a in enumerate(args):
                 if type(a) is int:
@@ -250,7 +272,7 @@ class _Builder:
                     consumers[a].append((i, k))
                 else:
                     labels.append(a.label if bare[k] else atom(a.label))
-            nodes.append(_new(Node, (ids[i], self.ops[i], args, template.format(*labels))))
+            nodes.append(_new(Node, (ids[i], op, args, template.format(*labels))))
         return Graph(self.source, tuple(nodes), tuple(range(len(names))), tuple(names), output,
                      tuple(self.constants), tuple(map(tuple, consumers)), self.unused_notes(nodes, names, output),
                      program_mode)
@@ -283,12 +305,14 @@ def build(program: Program, prefix: str = "c", share: bool = True) -> Graph:
     """
     if not prefix.isidentifier():
         raise GradcliSyntaxError("the id prefix must be a name such as c or v", prefix, 0, len(prefix), "--prefix ")
-    return _Builder(program, prefix, share).build()
+    with paused_gc():
+        return _Builder(program, prefix, share).build()
 
 
 def graph_of(source: str, prefix: str = "c", share: bool = True) -> Graph:
     """Parse and build in one step."""
-    return build(parse(source), prefix, share)
+    with paused_gc():
+        return build(parse(source), prefix, share)
 
 
 def describe_operands(graph: Graph, node: Node, values: list[float]) -> str:

@@ -7,6 +7,7 @@ and the tests read ``sym`` (the sympy form) to check every partial.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ def fmt(x: float) -> str:
 _ATOM = re.compile(r"[^\W\d]\w*|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
+@functools.lru_cache(maxsize=4096)
 def atom(label: str) -> str:
     """Wrap a label in parentheses unless it is a name, an unsigned number or one call."""
     if _ATOM.fullmatch(label) or _closes_at_end(label):

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 from .errors import MathError
-from .graph import Const, Graph, describe_operands
+from .graph import Const, Graph, describe_operands, paused_gc
 from .ops import OPS, DomainError, fmt
 
 # A term with an exact zero factor (a zero tangent or adjoint, or a zero partial) is 0 even
@@ -171,6 +171,7 @@ def _dedupe(notes: list[str]) -> list[str]:
     return list(dict.fromkeys(notes))
 
 
+@paused_gc()
 def run_forward(graph: Graph, point: dict[str, float], wrt: list[str] | None = None,
                 direction: dict[str, float] | None = None) -> Trace:
     """Forward mode: one sweep per input in ``wrt`` (all by default), or one along ``direction``."""
@@ -193,6 +194,7 @@ def run_forward(graph: Graph, point: dict[str, float], wrt: list[str] | None = N
                  _dedupe(notes))
 
 
+@paused_gc()
 def run_reverse(graph: Graph, point: dict[str, float]) -> Trace:
     """Reverse mode: one value sweep, then one adjoint sweep gives the whole gradient."""
     ev = evaluate(graph, point)
@@ -207,6 +209,7 @@ def run_reverse(graph: Graph, point: dict[str, float]) -> Trace:
     return Trace("reverse", graph, point, ev.values, ev.partials, (), adjoints, gradient, None, _dedupe(notes))
 
 
+@paused_gc()
 def run_graph(graph: Graph, point: dict[str, float] | None, adjoints: bool) -> Trace:
     """The graph alone, or with values (and adjoints if asked) at a point."""
     if point is None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+from json.encoder import encode_basestring as _string  # the C encoder json.dumps uses for strings
 from typing import TextIO
 
 from ..trace import Trace
+
+_float = float.__repr__  # what json.dumps writes for a float
 
 
 def number(x: float) -> float | str:
@@ -16,18 +19,27 @@ def number(x: float) -> float | str:
     return "nan" if x != x else ("inf" if x > 0 else "-inf")
 
 
+def _num(x: float) -> str:
+    """``number(x)`` as JSON text, without a call into json.dumps per number."""
+    if x - x == 0:  # finite
+        return _float(float(x))
+    return '"nan"' if x != x else ('"inf"' if x > 0 else '"-inf"')
+
+
 def _dump(x) -> str:
     return json.dumps(x, ensure_ascii=False, allow_nan=False)
 
 
-def _map(ids: list[str], xs: list[float]) -> str:
-    return "{" + ", ".join(f"{_dump(i)}: {_dump(number(x))}" for i, x in zip(ids, xs)) + "}"
+def _map(keys: list[str], xs, out: TextIO) -> None:
+    out.write("{")
+    out.write(", ".join(f"{k}: {_num(x)}" for k, x in zip(keys, xs)))
+    out.write("}")
 
 
 def write(trace: Trace, out: TextIO) -> None:
     graph = trace.graph
     nodes = graph.nodes
-    ids = [n.id for n in nodes]
+    ids = [_string(n.id) for n in nodes]
     values = trace.values
     head = {
         "command": trace.command,
@@ -42,13 +54,14 @@ def write(trace: Trace, out: TextIO) -> None:
     for k, v in head.items():
         out.write(f"  {_dump(k)}: {_dump(v)},\n")
     out.write('  "nodes": [')
+    sep = "\n    "
     for i, node in enumerate(nodes):
-        rec = {"id": node.id, "op": node.op, "args": [ids[a] for a in node.args if type(a) is int], "expr": node.expr}
-        if values is not None:
-            rec["value"] = number(values[i])
-        out.write(("\n    " if i == 0 else ",\n    ") + _dump(rec))
+        args = ", ".join(ids[a] for a in node.args if type(a) is int)
+        value = f', "value": {_num(values[i])}' if values is not None else ""
+        out.write(f'{sep}{{"id": {ids[i]}, "op": "{node.op}", "args": [{args}], "expr": {_string(node.expr)}{value}}}')
+        sep = ",\n    "
     out.write("\n  ],\n")
-    tail: dict = {"output": ids[graph.output]}
+    tail: dict = {"output": nodes[graph.output].id}
     if values is not None:
         tail["value"] = number(values[graph.output])
     if trace.command != "graph" or trace.gradient is not None:
@@ -61,11 +74,14 @@ def write(trace: Trace, out: TextIO) -> None:
     if trace.command == "forward":
         out.write('  "tangents": {')
         for n, s in enumerate(trace.sweeps):
-            out.write(("\n    " if n == 0 else ",\n    ") + f"{_dump(s.label)}: {_map(ids, s.tangents)}")
+            out.write(("\n    " if n == 0 else ",\n    ") + f"{_dump(s.label)}: ")
+            _map(ids, s.tangents, out)
         out.write("\n  },\n")
     if trace.adjoints is not None:
         # from the output back, the order of the reverse sweep
         order = list(range(graph.output, -1, -1)) + list(range(graph.output + 1, len(nodes)))
-        out.write(f'  "adjoints": {_map([ids[j] for j in order], [trace.adjoints[j] for j in order])},\n')
+        out.write('  "adjoints": ')
+        _map([ids[j] for j in order], [trace.adjoints[j] for j in order], out)
+        out.write(",\n")
     out.write(f'  "warnings": {_dump(list(trace.warnings))}\n')
     out.write("}\n")
