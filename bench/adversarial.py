@@ -80,7 +80,10 @@ def main() -> None:
     path = ROOT / "BENCHMARKS.md"
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     pattern = re.compile(r"## 1 MB inputs \(bench/adversarial.py\)\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(lambda m: section.rstrip("\n"), text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+    if pattern.search(text):
+        text = pattern.sub(lambda m: section.rstrip("\n"), text)
+    else:
+        text = text.rstrip() + "\n\n" + section
     path.write_text(text.rstrip() + "\n")
 
 

@@ -95,8 +95,8 @@ def run_cli(args: list[str]):
 
 
 @settings(max_examples=200, **SETTINGS)
-@given(near_valid, st.sampled_from(["reverse", "forward", "graph"]), st.sampled_from(["1", "0,2", "x=1", "-1", "",
-                                                                                      "pi/4,e", "1,,", "x=", "log(-1)"]),
+@given(near_valid, st.sampled_from(["reverse", "forward", "graph"]),
+       st.sampled_from(["1", "0,2", "x=1", "-1", "", "pi/4,e", "1,,", "x=", "log(-1)"]),
        st.sampled_from(["table", "json", "markdown", "latex"]))
 def test_the_cli_never_shows_a_traceback(text: str, command: str, at: str, fmt: str) -> None:
     with nothing_is_executed():
