@@ -125,7 +125,7 @@ def _notation(ascii_: bool):
     return Notation(unicode=not ascii_ and encoding.startswith("utf"))
 
 
-def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int) -> None:
+def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost: bool = False) -> None:
     """Hand the trace to the renderer of the chosen format; only here does output reach the terminal."""
     if fmt == "json":
         from .render import json
@@ -141,7 +141,7 @@ def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int) -> No
         return
     from .render import document
 
-    view = getattr(document, trace.command)
+    view = functools.partial(getattr(document, trace.command), cost=cost)
     if fmt == "markdown":
         from .render import markdown
 
@@ -182,10 +182,11 @@ def cli() -> None:
 @_options(("table", "json", "markdown", "latex"))
 @_at_option(required=True)
 @click.option("--wrt", metavar="NAMES", help="Seed only these inputs, e.g. --wrt x1,x2 (default: all).")
+@click.option("--cost", is_flag=True, help="Also count the sweeps and the products of local partials they made.")
 @click.option("--direction", metavar="VECTOR",
               help="One sweep along this direction instead, e.g. --direction 1,0: gives ∇f·d.")
 @_reports_errors
-def forward(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, wrt, direction) -> None:
+def forward(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, wrt, cost, direction) -> None:
     """Forward mode: the evaluation trace, then one tangent table per input (or one along --direction)."""
     from .point import bind
     from .trace import run_forward
@@ -196,7 +197,7 @@ def forward(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, wrt,
         raise click.UsageError("--wrt and --direction do not go together: a direction seeds every input")
     chosen = _wrt(wrt, graph.names) if wrt is not None else None
     d = bind(direction, graph.names, "--direction") if direction is not None else None
-    _show(run_forward(graph, point, chosen, d), fmt, width, ascii_, max_rows)
+    _show(run_forward(graph, point, chosen, d), fmt, width, ascii_, max_rows, cost)
 
 
 def _wrt(text: str, names: tuple[str, ...]) -> list[str]:
@@ -216,14 +217,15 @@ def _wrt(text: str, names: tuple[str, ...]) -> list[str]:
 @cli.command(cls=ExprCommand)
 @_options(("table", "json", "markdown", "latex"))
 @_at_option(required=True)
+@click.option("--cost", is_flag=True, help="Also count the sweep and the products of local partials it made.")
 @_reports_errors
-def reverse(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at) -> None:
+def reverse(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, cost) -> None:
     """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs."""
     from .point import bind
     from .trace import run_reverse
 
     graph = _graph(expr, file, prefix, no_share)
-    _show(run_reverse(graph, bind(at, graph.names)), fmt, width, ascii_, max_rows)
+    _show(run_reverse(graph, bind(at, graph.names)), fmt, width, ascii_, max_rows, cost)
 
 
 @cli.command(cls=ExprCommand)

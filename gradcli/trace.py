@@ -40,6 +40,18 @@ class Sweep:
 
 
 @dataclass(frozen=True, slots=True)
+class Cost:
+    """What a mode did: its sweeps over the graph and its products of a local partial with a tangent or
+    an adjoint (one per edge and sweep). The value sweep computed each edge's local partial once."""
+
+    mode: str  # "forward" or "reverse"
+    sweeps: int
+    products: int
+    edges: int  # node-to-node edges that lead to the output
+    inputs: int
+
+
+@dataclass(frozen=True, slots=True)
 class Trace:
     """Everything one command computed; renderers read this and compute nothing."""
 
@@ -53,6 +65,7 @@ class Trace:
     gradient: dict[str, float] | None = None  # ∂f/∂x for each input asked for
     directional: float | None = None  # ∇f·d for --direction
     warnings: list[str] = field(default_factory=list)
+    cost: Cost | None = None
 
     @property
     def value(self) -> float | None:
@@ -122,23 +135,41 @@ def _product(a: float, b: float, notes: list[str], where: str) -> float:
     return t
 
 
-def forward(graph: Graph, ev: Evaluation, seed: tuple[float, ...], label: str, notes: list[str]) -> Sweep:
-    """One forward sweep: ċi = Σ_k ∂ci/∂(arg k)·ċ(arg k), with the inputs' tangents set to ``seed``."""
+def forward_many(graph: Graph, ev: Evaluation, seeds: list[tuple[float, ...]], labels: list[str],
+                 notes: list[str]) -> list[Sweep]:
+    """Several forward sweeps in one pass over the graph, each node carrying one tangent per seed.
+
+    Each tangent is summed exactly as in a sweep of its own: ċi = Σ_k ∂ci/∂(arg k)·ċ(arg k),
+    operands in order, so the numbers are the same; the pass over the graph is shared.
+    """
     nodes = graph.nodes
-    tangents = [0.0] * len(nodes)
-    for i, s in zip(graph.inputs, seed):
-        tangents[i] = float(s)
+    m = len(seeds)
+    tangents: list[list[float]] = [[]] * len(nodes)
+    for j, i in enumerate(graph.inputs):
+        tangents[i] = [float(s[j]) for s in seeds]
     partials = ev.partials
+    isfinite = math.isfinite
     for i, node in enumerate(nodes):
         if node.op == "input":
             continue
         total = None
         for a, p in zip(node.args, partials[i]):
-            if type(a) is int:
-                term = _product(p, tangents[a], notes, f"tangent of {node.id} in the sweep for {label}")
-                total = term if total is None else total + term
-        tangents[i] = total
-    return Sweep(label, tuple(seed), tangents)
+            if type(a) is not int:
+                continue
+            ta = tangents[a]
+            if p != 0 and isfinite(p):
+                terms = [p * t for t in ta]
+            else:  # 0·inf and inf·0 are taken as 0 (see ZERO_TIMES_NONFINITE)
+                terms = [_product(p, t, notes, f"tangent of {node.id} in the sweep for {labels[k]}")
+                         for k, t in enumerate(ta)]
+            total = terms if total is None else [x + y for x, y in zip(total, terms)]
+        tangents[i] = total if total is not None else [0.0] * m
+    return [Sweep(labels[k], tuple(seeds[k]), [t[k] for t in tangents]) for k in range(m)]
+
+
+def forward(graph: Graph, ev: Evaluation, seed: tuple[float, ...], label: str, notes: list[str]) -> Sweep:
+    """One forward sweep: ċi = Σ_k ∂ci/∂(arg k)·ċ(arg k), with the inputs' tangents set to ``seed``."""
+    return forward_many(graph, ev, [seed], [label], notes)[0]
 
 
 def reverse(graph: Graph, ev: Evaluation, notes: list[str]) -> list[float]:
@@ -160,6 +191,12 @@ def reverse(graph: Graph, ev: Evaluation, notes: list[str]) -> list[float]:
     return adjoints
 
 
+def _edges(graph: Graph) -> int:
+    """Edges from a node to a consumer that is not past the output: the products one sweep makes."""
+    out = graph.output
+    return sum(1 for j in range(out) for i, _ in graph.consumers[j] if i <= out)
+
+
 def _first_nonfinite(graph: Graph, xs: list[float], what: str, notes: list[str]) -> None:
     for i, x in enumerate(xs):
         if not math.isfinite(x):
@@ -177,21 +214,21 @@ def run_forward(graph: Graph, point: dict[str, float], wrt: list[str] | None = N
     """Forward mode: one sweep per input in ``wrt`` (all by default), or one along ``direction``."""
     ev = evaluate(graph, point)
     notes = list(graph.notes) + ev.warnings
-    sweeps = []
     if direction is not None:
-        seed = tuple(direction[n] for n in graph.names)
-        sweeps.append(forward(graph, ev, seed, "direction", notes))
+        sweeps = [forward(graph, ev, tuple(direction[n] for n in graph.names), "direction", notes)]
     else:
-        for name in wrt or graph.names:
-            seed = tuple(1.0 if n == name else 0.0 for n in graph.names)
-            sweeps.append(forward(graph, ev, seed, name, notes))
+        labels = list(wrt or graph.names)
+        seeds = [tuple(1.0 if n == name else 0.0 for n in graph.names) for name in labels]
+        sweeps = forward_many(graph, ev, seeds, labels, notes)
     for s in sweeps:
         _first_nonfinite(graph, s.tangents, f"tangent in the sweep for {s.label}", notes)
     out = graph.output
     gradient = None if direction is not None else {s.label: s.tangents[out] for s in sweeps}
     directional = sweeps[0].tangents[out] if direction is not None else None
+    edges = sum(len(c) for c in graph.consumers)  # a forward sweep visits every edge, even past the output
+    cost = Cost("forward", len(sweeps), len(sweeps) * edges, edges, len(graph.inputs))
     return Trace("forward", graph, point, ev.values, ev.partials, tuple(sweeps), None, gradient, directional,
-                 _dedupe(notes))
+                 _dedupe(notes), cost)
 
 
 @paused_gc()
@@ -206,7 +243,9 @@ def run_reverse(graph: Graph, point: dict[str, float]) -> Trace:
             notes.append(f"the first non-finite adjoint, from the output back, is {node.id}'s: {fmt(adjoints[j])}")
             break
     gradient = {n: adjoints[i] for i, n in zip(graph.inputs, graph.names)}
-    return Trace("reverse", graph, point, ev.values, ev.partials, (), adjoints, gradient, None, _dedupe(notes))
+    edges = _edges(graph)
+    return Trace("reverse", graph, point, ev.values, ev.partials, (), adjoints, gradient, None, _dedupe(notes),
+                 Cost("reverse", 1, edges, edges, len(graph.inputs)))
 
 
 @paused_gc()

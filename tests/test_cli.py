@@ -316,3 +316,17 @@ def test_a_terminal_without_utf8_gets_ascii_and_no_traceback() -> None:
                           env=env, cwd=ROOT)
     assert proc.returncode == 0 and proc.stdout.isascii()
     assert b"c1_bar = c3_bar*exp(c1) + c4_bar*2*c1 = 64*1 + 48*0 = 64" in proc.stdout
+
+
+def test_cost_counts_sweeps_and_products() -> None:
+    edges = sum(len(n["args"]) for n in run_json("graph", SEED)["nodes"])
+    assert edges == 8
+    assert run_json("reverse", SEED, "--at", "0,2")["cost"] == {"sweeps": 1, "products": 8, "edges": 8}
+    assert run_json("forward", SEED, "--at", "0,2")["cost"] == {"sweeps": 2, "products": 16, "edges": 8}
+    assert run_json("forward", SEED, "--at", "0,2", "--wrt", "x2")["cost"]["products"] == 8
+    out = lines(run("forward", SEED, "--at", "0,2", "--cost", "--width", "200").output)
+    assert "Cost (--cost): 2 forward sweeps × 8 edges = 16 products of a local partial and a tangent" in out
+    assert "reverse mode needs one sweep per output: 1 × 8 = 8" in out
+    out = lines(run("reverse", SEED, "--at", "0,2", "--cost", "--width", "200").output)
+    assert "Cost (--cost): 1 reverse sweep × 8 edges = 8 products of an adjoint and a local partial" in out
+    assert "--cost" not in run("reverse", SEED, "--at", "0,2").output

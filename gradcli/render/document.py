@@ -118,6 +118,24 @@ def _terms(max_rows: int) -> int:
     return 0 if max_rows == 0 else MAX_TERMS
 
 
+def cost_lines(trace: Trace) -> list[Block]:
+    """--cost: the sweeps and the products this mode made, and what the other mode would have made."""
+    c = trace.cost
+    assert c is not None
+    if c.mode == "forward":
+        lines = [f"Cost (--cost): {_plural(c.sweeps, 'forward sweep')} × {_plural(c.edges, 'edge')} = "
+                 f"{_plural(c.products, 'product')} of a local partial and a tangent, one per edge and sweep.",
+                 f"Forward mode needs one sweep per input: {c.inputs} × {c.edges} = {c.inputs * c.edges} products "
+                 f"for the whole gradient; reverse mode needs one sweep per output: 1 × {c.edges} = {c.edges}."]
+    else:
+        lines = [f"Cost (--cost): 1 reverse sweep × {_plural(c.edges, 'edge')} = {_plural(c.products, 'product')} "
+                 "of an adjoint and a local partial, one per edge.",
+                 f"Reverse mode needs one sweep per output, whatever the number of inputs; forward mode would need "
+                 f"one per input: {c.inputs} × {c.edges} = {c.inputs * c.edges} products."]
+    lines.append(f"Both first make one value sweep, which computes each edge's local partial once ({c.edges}).")
+    return [Line(t, "cost") for t in lines]
+
+
 def _forward_cost(n: int, m: int) -> str:
     sweeps = _plural(n, "forward sweep")
     if m == 1:
@@ -130,7 +148,7 @@ def _forward_cost(n: int, m: int) -> str:
 EVALUATION = "Evaluation trace: the values, in one forward sweep"
 
 
-def forward(trace: Trace, nt: Notation, max_rows: int) -> list[Block]:
+def forward(trace: Trace, nt: Notation, max_rows: int, cost: bool = False) -> list[Block]:
     graph = trace.graph
     n = len(trace.sweeps)
     out: list[Block] = header(trace, nt)
@@ -157,10 +175,12 @@ def forward(trace: Trace, nt: Notation, max_rows: int) -> list[Block]:
     else:
         out += _gradient(trace, nt)
         out.append(Line(_forward_cost(n, len(graph.inputs)), "cost"))
+    if cost:
+        out += cost_lines(trace)
     return out + _warnings(trace, nt)
 
 
-def reverse(trace: Trace, nt: Notation, max_rows: int) -> list[Block]:
+def reverse(trace: Trace, nt: Notation, max_rows: int, cost: bool = False) -> list[Block]:
     graph = trace.graph
     f = nt.name(graph.nodes[graph.output].id)
     out: list[Block] = header(trace, nt)
@@ -175,10 +195,12 @@ def reverse(trace: Trace, nt: Notation, max_rows: int) -> list[Block]:
     what = "the derivative" if m == 1 else f"all {m} partial derivatives"
     out.append(Line(f"Cost: 1 forward sweep (values) + 1 reverse sweep give {what}, whatever the number of "
                     "inputs. A node used by k nodes sums k terms, one per edge.", "cost"))
+    if cost:
+        out += cost_lines(trace)
     return out + _warnings(trace, nt)
 
 
-def graph(trace: Trace, nt: Notation, max_rows: int) -> list[Block]:
+def graph(trace: Trace, nt: Notation, max_rows: int, cost: bool = False) -> list[Block]:
     """Nodes and edges: definition, operands, consumers; with a point, value and adjoint."""
     g = trace.graph
     headers = ["node", "kind", "definition", "operands", "used by"]

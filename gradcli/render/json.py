@@ -66,6 +66,9 @@ def write(trace: Trace, out: TextIO) -> None:
         tail["value"] = number(values[graph.output])
     if trace.command != "graph" or trace.gradient is not None:
         tail["gradient"] = None if trace.gradient is None else {n: number(v) for n, v in trace.gradient.items()}
+    if trace.cost is not None:
+        c = trace.cost
+        tail["cost"] = {"sweeps": c.sweeps, "products": c.products, "edges": c.edges}
     if trace.directional is not None:
         tail["direction"] = {n: number(v) for n, v in zip(graph.names, trace.sweeps[0].seed)}
         tail["directional_derivative"] = number(trace.directional)

@@ -1,0 +1,237 @@
+"""gradcli's benchmarks: start-up, 10^3..10^5-node programs, and what users would use instead.
+
+    python bench/run.py            # all of it; writes BENCHMARKS.md
+    python bench/run.py --quick    # fewer repeats, sizes up to 10^4
+
+Every ratio is measured side by side in the same run. Times are medians of several runs.
+PyTorch is used where it is installed; sympy always (it is a dependency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+from programs import POINT, Tape, program  # noqa: E402
+
+from gradcli.graph import build, paused_gc  # noqa: E402
+from gradcli.parse import parse  # noqa: E402
+from gradcli.trace import evaluate, forward, forward_many, reverse, run_reverse  # noqa: E402
+
+SEED = "exp(x1)*(x1**2+x2**2)**3"
+SYMPY_LIMIT = 60.0  # seconds: larger programs are not tried with sympy
+
+
+def median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+# --- start-up -------------------------------------------------------------------------------------
+
+def startup(repeats: int) -> list[str]:
+    py = sys.executable
+    gradcli = [py, "-m", "gradcli"]
+    commands = {
+        "python -c pass": [py, "-c", "pass"],
+        "python -c 'import click, rich.console, rich.table'": [py, "-c", "import click, rich.console, rich.table"],
+        "gradcli reverse SEED --at 0,2": gradcli + ["reverse", SEED, "--at", "0,2"],
+        "gradcli reverse SEED --at 0,2 --format json": gradcli + ["reverse", SEED, "--at", "0,2", "--format", "json"],
+        "gradcli forward SEED --at 0,2": gradcli + ["forward", SEED, "--at", "0,2"],
+        "gradcli graph SEED --dot": gradcli + ["graph", SEED, "--dot"],
+    }
+    times: dict[str, list[float]] = {k: [] for k in commands}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for _ in range(repeats):  # interleaved, so the machine's mood is shared by all
+        for name, cmd in commands.items():
+            t = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
+            times[name].append(time.perf_counter() - t)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    bare, imports = med["python -c pass"], med["python -c 'import click, rich.console, rich.table'"]
+    rows = ["| command | ms | ÷ python -c pass | ÷ click+rich import |", "| --- | ---: | ---: | ---: |"]
+    rows += [f"| `{k}` | {v * 1000:.1f} | {v / bare:.2f} | {v / imports:.2f} |" for k, v in med.items()]
+    return rows
+
+
+# --- big programs ---------------------------------------------------------------------------------
+
+def in_process(n: int, repeats: int) -> dict:
+    src = program(n)
+    r: dict = {"n": n}
+    p = parse(src)
+    r["parse"] = median_time(lambda: parse(src), repeats)
+    r["build"] = median_time(lambda: build(p), repeats)
+    g = build(p)
+    r["op_nodes"] = g.op_count
+    with paused_gc():
+        ev = evaluate(g, POINT)
+        r["evaluate"] = median_time(lambda: evaluate(g, POINT), repeats)
+        r["reverse"] = median_time(lambda: reverse(g, ev, []), repeats)
+        seed = tuple(1.0 if k == 0 else 0.0 for k in range(len(g.names)))
+        r["forward1"] = median_time(lambda: forward(g, ev, seed, "x0", []), repeats)
+        seeds = [tuple(1.0 if k == j else 0.0 for k in range(len(g.names))) for j in range(len(g.names))]
+        r["forward10"] = median_time(lambda: forward_many(g, ev, seeds, list(g.names), []), repeats)
+        tape = Tape(g)
+        xs = [POINT[name] for name in g.names]
+        r["tape"] = median_time(lambda: tape.gradient(xs), repeats)
+        r["tape_ok"] = all(abs(a - b) <= 1e-9 * max(1.0, abs(b))
+                           for a, b in zip(tape.gradient(xs), [reverse(g, ev, [])[i] for i in g.inputs]))
+    r["memory"] = memory_per_node(src)
+    r["whole_json"] = whole_process_json(src, repeats)
+    r["torch"] = torch_time(g, repeats)
+    return r
+
+
+def memory_per_node(src: str) -> float:
+    """Peak bytes allocated per operation node, by parse + build + reverse mode, above what was there before."""
+    gc.collect()
+    tracemalloc.start()
+    g = build(parse(src))
+    t = run_reverse(g, POINT)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    n = g.op_count
+    del g, t
+    return peak / n
+
+
+def whole_process_json(src: str, repeats: int) -> float:
+    path = HERE / ".program.txt"
+    path.write_text(src)
+    at = ",".join(f"{k}={v}" for k, v in POINT.items())
+    cmd = [sys.executable, "-m", "gradcli", "reverse", "-f", str(path), "--at", at, "--format", "json"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        return median_time(lambda: subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, check=True),
+                           max(1, repeats // 2))
+    finally:
+        path.unlink()
+
+
+def torch_time(graph, repeats: int) -> float | None:
+    """PyTorch eager: the same program on 0-d float64 tensors, built and backward(), in process."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_torch import TORCH  # the op table in PyTorch, kept beside the tests that check it
+
+    def run() -> None:
+        leaves = {n: torch.tensor(POINT[n], dtype=torch.float64, requires_grad=True) for n in graph.names}
+        vals: list = [None] * len(graph.nodes)
+        for i, n in zip(graph.inputs, graph.names):
+            vals[i] = leaves[n]
+        for i, node in enumerate(graph.nodes):
+            if node.op != "input":
+                vals[i] = TORCH[node.op](*(vals[a] if type(a) is int else torch.tensor(a.value, dtype=torch.float64)
+                                          for a in node.args))
+        vals[graph.output].backward()
+
+    return median_time(run, max(1, repeats // 2))
+
+
+def sympy_time(n: int) -> float | None:
+    """sympy: the program as one expression, diff in each input, evaluated at the point."""
+    import sympy as sp
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import sympy_of
+
+    g = build(parse(program(n)))
+    t = time.perf_counter()
+    f, syms = sympy_of(g)
+    subs = {syms[k]: v for k, v in POINT.items()}
+    for name in g.names:
+        sp.diff(f, syms[name]).evalf(subs=subs)
+        if time.perf_counter() - t > SYMPY_LIMIT:
+            return None
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repeats, sizes up to 10^4")
+    args = ap.parse_args()
+    repeats = 3 if args.quick else 7
+    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+
+    out = io.StringIO()
+
+    def say(line: str = "") -> None:
+        print(line, flush=True)
+        out.write(line + "\n")
+
+    say("# Benchmarks")
+    say()
+    say(f"Written by `python bench/run.py` on {time.strftime('%Y-%m-%d')}: {platform.machine()}, "
+        f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}.")
+    say()
+    say("## Start-up (whole process, median of interleaved runs)")
+    say()
+    for row in startup(repeats * 3):
+        say(row)
+    say()
+    say("## Generated programs over 10 inputs (in process, seconds, median)")
+    say()
+    say("| op nodes | parse | build | evaluate | reverse | reverse ÷ evaluate | forward, 1 input | "
+        "forward, 10 inputs in one sweep | ÷ evaluate | evaluate + reverse | plain tape | ÷ tape | "
+        "bytes per node | whole process, `reverse --format json` | PyTorch eager |")
+    say("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    results = []
+    for n in sizes:
+        r = in_process(n, repeats)
+        results.append(r)
+        er = r["evaluate"] + r["reverse"]
+        torch = f"{r['torch']:.3f}" if r["torch"] is not None else "not installed"
+        say(f"| {r['op_nodes']:,} | {r['parse']:.3f} | {r['build']:.3f} | {r['evaluate']:.3f} | {r['reverse']:.3f} "
+            f"| {r['reverse'] / r['evaluate']:.2f} | {r['forward1']:.3f} | {r['forward10']:.3f} "
+            f"| {r['forward10'] / r['evaluate']:.2f} | {er:.3f} | {r['tape']:.3f} | {er / r['tape']:.2f} "
+            f"| {r['memory']:.0f} | {r['whole_json']:.3f} | {torch} |")
+        assert r["tape_ok"], "the plain tape and gradcli disagree"
+    if len(results) >= 2:
+        a, b = results[-2], results[-1]
+        say()
+        say(f"Growth from {a['op_nodes']:,} to {b['op_nodes']:,} nodes (10×): parse + build "
+            f"{(b['parse'] + b['build']) / (a['parse'] + a['build']):.1f}×, evaluate + reverse "
+            f"{(b['evaluate'] + b['reverse']) / (a['evaluate'] + a['reverse']):.1f}×.")
+    say()
+    say(f"## The same programs through sympy (build + diff in each input + evaluate; stopped past {SYMPY_LIMIT:.0f} s)")
+    say()
+    say("| op nodes | sympy, s | gradcli reverse mode, s | gradcli faster by |")
+    say("| ---: | ---: | ---: | ---: |")
+    for r in results:
+        s = sympy_time(r["n"])
+        ours = r["parse"] + r["build"] + r["evaluate"] + r["reverse"]
+        if s is None:
+            say(f"| {r['op_nodes']:,} | > {SYMPY_LIMIT:.0f} | {ours:.3f} | > {SYMPY_LIMIT / ours:.0f}× |")
+            break
+        say(f"| {r['op_nodes']:,} | {s:.3f} | {ours:.3f} | {s / ours:.0f}× |")
+    text = out.getvalue()
+    path = ROOT / "BENCHMARKS.md"
+    old = path.read_text() if path.exists() else ""
+    kept = re.search(r"\n## 1 MB inputs \(bench/adversarial.py\)\n.*", old, re.S)
+    path.write_text(text.rstrip() + "\n" + (kept.group(0) if kept else ""))
+
+
+if __name__ == "__main__":
+    main()
