@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .errors import GradcliSyntaxError, MathError
@@ -45,19 +44,21 @@ def paused_gc():
             gc.enable()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Graph:
+class Graph(NamedTuple):
     """Nodes in topological order (inputs first), the output, and what the tables need to know."""
 
-    source: str = field(repr=False)
-    nodes: tuple[Node, ...] = field(repr=False)
+    source: str
+    nodes: tuple[Node, ...]
     inputs: tuple[int, ...]  # the input nodes' indices, in input order
     names: tuple[str, ...]  # the inputs' names, in input order
     output: int
     constants: tuple[tuple[str, float], ...]  # constants the program names (lr = 0.1)
-    consumers: tuple[tuple[tuple[int, int], ...], ...] = field(repr=False)  # per node: (consumer, operand position)
+    consumers: tuple[tuple[tuple[int, int], ...], ...]  # per node: (consumer, operand position)
     notes: tuple[str, ...]  # what the user should know about the graph itself
     is_program: bool = False  # steps are named (name = expr), so the user's names are the ids
+
+    def __repr__(self) -> str:  # short, whatever the size
+        return f"Graph({len(self.nodes)} nodes, inputs {self.names}, output {self.nodes[self.output].id})"
 
     @property
     def op_count(self) -> int:

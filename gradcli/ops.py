@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
 inf = math.inf
@@ -28,8 +27,7 @@ class Operand(NamedTuple):
     const: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Op:
+class Op(NamedTuple):
     """One operation: value, local partials ∂out/∂arg_k, their text, and conventions."""
 
     name: str

@@ -9,7 +9,7 @@ Every loop runs over the topological order; nothing here recurses or prints.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .errors import MathError
 from .graph import Const, Graph, describe_operands, paused_gc
@@ -21,8 +21,7 @@ from .ops import OPS, DomainError, fmt
 ZERO_TIMES_NONFINITE = "a term 0·{other} was taken as 0 (the factor 0 means no dependence; PyTorch gives nan)"
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
+class Evaluation(NamedTuple):
     """The value sweep: each node's value and its local partials, one per operand (0 for constants)."""
 
     values: list[float]
@@ -30,8 +29,7 @@ class Evaluation:
     warnings: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class Sweep:
+class Sweep(NamedTuple):
     """One forward-mode sweep: the seed on the inputs and the tangent of every node."""
 
     label: str  # the seeded input's name, or "direction"
@@ -39,8 +37,7 @@ class Sweep:
     tangents: list[float]
 
 
-@dataclass(frozen=True, slots=True)
-class Cost:
+class Cost(NamedTuple):
     """What a mode did: its sweeps over the graph and its products of a local partial with a tangent or
     an adjoint (one per edge and sweep). The value sweep computed each edge's local partial once."""
 
@@ -51,8 +48,7 @@ class Cost:
     inputs: int
 
 
-@dataclass(frozen=True, slots=True)
-class Trace:
+class Trace(NamedTuple):
     """Everything one command computed; renderers read this and compute nothing."""
 
     command: str  # "forward", "reverse" or "graph"
@@ -64,7 +60,7 @@ class Trace:
     adjoints: list[float] | None = None
     gradient: dict[str, float] | None = None  # ∂f/∂x for each input asked for
     directional: float | None = None  # ∇f·d for --direction
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] | tuple[str, ...] = ()
     cost: Cost | None = None
 
     @property

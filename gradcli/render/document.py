@@ -6,7 +6,7 @@ every symbol, name and number in it is written by the renderer's Notation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..trace import Trace
 from .rows import Notation, Row, adjoint_row, evaluation_row, source_text, tangent_row
@@ -14,16 +14,14 @@ from .rows import Notation, Row, adjoint_row, evaluation_row, source_text, tange
 MAX_TERMS = 12  # terms of a long chain-rule sum shown when rows are clipped
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
     """A line of prose; ``kind`` is "source", "text", "result", "cost" or "warning"."""
 
     text: str
     kind: str = "text"
 
 
-@dataclass(frozen=True, slots=True)
-class Steps:
+class Steps(NamedTuple):
     """A titled table of equations ``lhs = rule = numbers = value``."""
 
     title: str
@@ -31,8 +29,7 @@ class Steps:
     head: str  # what the lhs column holds: "node", "tangent", "adjoint"
 
 
-@dataclass(frozen=True, slots=True)
-class Grid:
+class Grid(NamedTuple):
     """A plain table with headers (the graph's nodes and edges)."""
 
     headers: list[str]

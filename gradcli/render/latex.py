@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from ..errors import GradcliSyntaxError
 from ..ops import OPS, fmt
@@ -126,11 +125,13 @@ def _apply(op: str, args: list[tuple[str, int]]) -> tuple[str, int]:
     return template.format(*(a[0] for a in args)), prec
 
 
-@dataclass(frozen=True, slots=True)
 class LatexNotation(Notation):
     """Names with subscripts (c_{3}), \\dot and \\bar accents, \\cdot, \\partial, \\nabla."""
 
-    unicode: bool = False
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(unicode=False)
 
     def name(self, node_id: str) -> str:
         return tex_name(node_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .document import Block, Grid, Steps
 from .rows import Notation
 
@@ -17,9 +15,10 @@ def code(text: str) -> str:
     return f"{fence}{text}{fence}"
 
 
-@dataclass(frozen=True, slots=True)
 class MarkdownNotation(Notation):
     """The terminal's notation, with formulas and typed text in code spans so * and _ stay literal."""
+
+    __slots__ = ()
 
     def inline(self, math: str) -> str:
         return code(math)

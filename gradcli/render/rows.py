@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..graph import Graph
 from ..ops import OPS, define, fmt
@@ -18,7 +18,6 @@ _ONE_LETTER = re.compile(r"[^\W\d_][\d_]*")
 _TO_ASCII = str.maketrans({"·": "*", "∂": "d", "∇": "grad ", "…": "...", "±": "+/-", "−": "-"})
 
 
-@dataclass(frozen=True, slots=True)
 class Notation:
     """How the rows are written: Unicode (ċ3, c̄3, ·, ∇, ∂) or plain ASCII (c3_dot, c3_bar, *, grad, d).
 
@@ -26,7 +25,10 @@ class Notation:
     decides how they look. The LaTeX renderer brings a notation of its own.
     """
 
-    unicode: bool = True
+    __slots__ = ("unicode",)
+
+    def __init__(self, unicode: bool = True) -> None:
+        self.unicode = unicode
 
     def name(self, node_id: str) -> str:
         return node_id
@@ -114,8 +116,7 @@ class Notation:
         return "…" if self.unicode else "..."
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     """One line of a trace: ``lhs = rule = numbers = value``, or ``lhs (note) = value`` for seeds and inputs."""
 
     lhs: str
