@@ -161,7 +161,7 @@ def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost:
     nt = _notation(ascii_)
     console = Console(file=sys.stdout, width=width, highlight=False, emoji=False, markup=False,
                       safe_box=True, soft_wrap=False)
-    for part in table.render(view(trace, nt, max_rows), nt):
+    for part in table.render(view(trace, nt, max_rows), nt, console.width):
         console.print(part)
 
 
