@@ -49,7 +49,8 @@ def median_time(fn, repeats: int) -> float:
 
 def startup(repeats: int) -> list[str]:
     py = sys.executable
-    gradcli = [py, "-m", "gradcli"]
+    script = Path(py).with_name("gradcli")  # the console script, as a user runs it, when installed
+    gradcli = [str(script)] if script.exists() else [py, "-m", "gradcli"]
     commands = {
         "python -c pass": [py, "-c", "pass"],
         "python -c 'import click, rich.console, rich.table'": [py, "-c", "import click, rich.console, rich.table"],
