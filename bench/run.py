@@ -47,10 +47,18 @@ def median_time(fn, repeats: int) -> float:
 
 # --- start-up -------------------------------------------------------------------------------------
 
+def installed() -> tuple[list[str], dict]:
+    """How to run gradcli as a user does: the installed console script, byte-compiled by pip; else the
+    repository's sources (which Python recompiles on every run when PYTHONDONTWRITEBYTECODE is set)."""
+    script = Path(sys.executable).with_name("gradcli")
+    if script.exists():
+        return [str(script)], dict(os.environ)
+    return [sys.executable, "-m", "gradcli"], {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
 def startup(repeats: int) -> list[str]:
     py = sys.executable
-    script = Path(py).with_name("gradcli")  # the console script, as a user runs it, when installed
-    gradcli = [str(script)] if script.exists() else [py, "-m", "gradcli"]
+    gradcli, env = installed()
     commands = {
         "python -c pass": [py, "-c", "pass"],
         "python -c 'import click, rich.console, rich.table'": [py, "-c", "import click, rich.console, rich.table"],
@@ -60,7 +68,6 @@ def startup(repeats: int) -> list[str]:
         "gradcli graph SEED --dot": gradcli + ["graph", SEED, "--dot"],
     }
     times: dict[str, list[float]] = {k: [] for k in commands}
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for _ in range(repeats):  # interleaved, so the machine's mood is shared by all
         for name, cmd in commands.items():
             t = time.perf_counter()
@@ -119,8 +126,8 @@ def whole_process_json(src: str, repeats: int) -> float:
     path = HERE / ".program.txt"
     path.write_text(src)
     at = ",".join(f"{k}={v}" for k, v in POINT.items())
-    cmd = [sys.executable, "-m", "gradcli", "reverse", "-f", str(path), "--at", at, "--format", "json"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    gradcli, env = installed()
+    cmd = gradcli + ["reverse", "-f", str(path), "--at", at, "--format", "json"]
     try:
         return median_time(lambda: subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, check=True),
                            max(1, repeats // 2))
@@ -135,7 +142,7 @@ def torch_time(graph, repeats: int) -> float | None:
     except ImportError:
         return None
     sys.path.insert(0, str(ROOT / "tests"))
-    from test_torch import TORCH  # the op table in PyTorch, kept beside the tests that check it
+    from torch_ops import TORCH  # the op table in PyTorch, kept beside the tests that check it
 
     def run() -> None:
         leaves = {n: torch.tensor(POINT[n], dtype=torch.float64, requires_grad=True) for n in graph.names}
