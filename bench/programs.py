@@ -89,8 +89,8 @@ class Tape:
         grad[self.output] = 1.0
         for i in range(n - 1, -1, -1):
             edges = local[i]
-            if edges:
-                g = grad[i]
+            g = grad[i]
+            if edges and g:  # a step that does not reach the output adds nothing (not 0·nan)
                 for a, p in edges:
                     grad[a] += g * p
         return [grad[i] for i in self.inputs]

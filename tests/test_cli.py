@@ -252,6 +252,12 @@ def test_python_dash_m_and_piped_output_has_no_colour() -> None:
     assert "c̄1 = c̄3·exp(c1) + c̄4·2·c1 = 64·1 + 48·0 = 64" in proc.stdout
 
 
+def test_importing_the_cli_does_not_import_sympy_or_rich() -> None:
+    code = "import sys, gradcli.cli; print(sorted(m for m in ('sympy', 'rich') if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.stdout.strip() == "[]", proc.stderr
+
+
 def test_the_common_path_does_not_import_sympy() -> None:
     code = ("import sys, gradcli.cli; from gradcli.cli import cli; "
             "from click.testing import CliRunner; "
