@@ -43,12 +43,16 @@ def program(steps: int, seed: int = 0) -> str:
             # heavy reuse: mostly the last few steps, often any earlier one
             k = len(names) - 1 - rng.randrange(min(8, len(names))) if rng.random() < 0.6 else rng.randrange(len(names))
             picks.append(k)
+        xs = [values[k] for k in picks]
         try:
-            v = OPS[op].value(*(values[k] for k in picks))
+            v = OPS[op].value(*xs)
+            slopes = [d(*xs, v) for d in OPS[op].partials]
         except (ValueError, ZeroDivisionError, OverflowError):
             continue
         if not math.isfinite(v) or abs(v) > 1e3 or (v != 0 and abs(v) < 1e-6):
             continue
+        if not all(math.isfinite(d) and abs(d) < 1e6 for d in slopes):
+            continue  # no kinks, no infinite slopes: every derivative is finite too
         name = f"v{len(lines)}"
         lines.append(f"{name} = {template.format(*(names[k] for k in picks))}")
         names.append(name)
