@@ -237,7 +237,7 @@ def main() -> None:
     for n in [10, 30, 100, 300, 1_000, 10_000, 100_000]:
         src = program(n)
 
-        def ours_once() -> None:
+        def ours_once(src: str = src) -> None:
             g = build(parse(src))
             run_reverse(g, {k: POINT[k] for k in g.names})
 
