@@ -10,7 +10,6 @@ from click.testing import CliRunner
 
 from gradcli.cli import cli
 from gradcli.graph import Graph
-from gradcli.ops import OPS
 
 ROOT = Path(__file__).resolve().parent.parent
 # the shared worked examples when the project's shared folder sits beside the repo; else the copy in tests/
@@ -44,20 +43,10 @@ def lines(text: str) -> str:
 
 
 def sympy_of(graph: Graph):
-    """The graph's output as a sympy expression in its inputs, built node by node from the op table."""
-    import sympy as sp
+    """The graph's output as a sympy expression in its inputs (see gradcli.exact)."""
+    from gradcli.exact import expression
 
-    symbols = {name: sp.Symbol(name, real=True) for name in graph.names}
-    exprs: list = [None] * len(graph.nodes)
-    for i, name in zip(graph.inputs, graph.names):
-        exprs[i] = symbols[name]
-    for i, node in enumerate(graph.nodes):
-        if node.op == "input":
-            continue
-        args = [exprs[a] if isinstance(a, int) else sp.Float(a.value, 30) if a.value != int(a.value)
-                else sp.Integer(int(a.value)) for a in node.args]
-        exprs[i] = OPS[node.op].sym(sp, *args)
-    return exprs[graph.output], symbols
+    return expression(graph)
 
 
 def close(a: float, b: float, rel: float = 1e-9, abs_: float = 1e-12) -> bool:

@@ -51,3 +51,13 @@ def test_expression_and_program_forms_are_the_same_graph() -> None:
     ids = {a["id"]: b["id"] for a, b in zip(expr["nodes"], prog["nodes"])}
     shape = [(n["op"], [ids[a] for a in n["args"]]) for n in expr["nodes"]]
     assert shape == [(n["op"], n["args"]) for n in prog["nodes"]]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_case_exact_gradient_with_sympy(case: dict) -> None:
+    from gradcli.exact import gradient
+    from gradcli.graph import graph_of
+
+    exact = gradient(graph_of(_source(case)), {k: float(v) for k, v in case["point"].items()})
+    for name, expected in case["gradient"].items():
+        assert close(exact[name], expected), (name, exact[name], expected)
