@@ -173,7 +173,7 @@ def sympy_time(n: int) -> float | str | None:
         f, syms = sympy_of(g)
         subs = {syms[k]: sp.Float(POINT[k], 30) for k in g.names}
         for name in g.names:
-            sp.diff(f, syms[name]).subs(subs).evalf(20)
+            sp.diff(f, syms[name]).evalf(20, subs=subs)
             if time.perf_counter() - t > SYMPY_LIMIT:
                 return None
     except (Exception, RecursionError) as e:  # noqa: BLE001  sympy's own failure is a result here

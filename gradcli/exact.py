@@ -40,4 +40,5 @@ def gradient(graph: Graph, point: dict[str, float], digits: int = 30) -> dict[st
 
     f, symbols = expression(graph)
     subs = {symbols[n]: sp.Float(point[n], digits + 10) for n in graph.names}
-    return {n: float(sp.diff(f, symbols[n]).subs(subs).evalf(digits)) for n in graph.names}
+    # evalf with subs raises its precision where terms cancel (1 - tanh(64)**2); subs, then evalf, does not
+    return {n: float(sp.diff(f, symbols[n]).evalf(digits, subs=subs)) for n in graph.names}

@@ -9,7 +9,6 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from gradcli.cli import cli
-from gradcli.graph import Graph
 
 ROOT = Path(__file__).resolve().parent.parent
 # the shared worked examples when the project's shared folder sits beside the repo; else the copy in tests/
@@ -40,13 +39,6 @@ def run_json(*args: str) -> dict:
 def lines(text: str) -> str:
     """Output with trailing spaces removed, for comparing whole tables."""
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
-
-
-def sympy_of(graph: Graph):
-    """The graph's output as a sympy expression in its inputs (see gradcli.exact)."""
-    from gradcli.exact import expression
-
-    return expression(graph)
 
 
 def close(a: float, b: float, rel: float = 1e-9, abs_: float = 1e-12) -> bool:

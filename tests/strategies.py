@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from conftest import sympy_of
 from gradcli.ops import OPS
 
 POSITIVE = ["({a})**2 + 0.5", "softplus({a}) + 0.25", "exp({a})", "1 + sigmoid({a})"]
@@ -92,12 +91,10 @@ def exact_gradient(graph, point: dict) -> dict[str, float] | None:
 
     None when sympy itself cannot (its evalf can recurse without end on unevaluated derivatives).
     """
-    import sympy as sp
+    from gradcli.exact import gradient
 
-    f, syms = sympy_of(graph)
-    subs = {syms[n]: sp.Float(v, 40) for n, v in point.items()}
     try:
-        return {n: float(sp.diff(f, syms[n]).subs(subs).evalf(30)) for n in graph.names}
+        return gradient(graph, point)
     except RecursionError:
         return None
 

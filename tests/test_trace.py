@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import close, sympy_of
+from conftest import close
 from gradcli.errors import MathError
 from gradcli.graph import graph_of
 from gradcli.trace import evaluate, run_forward, run_reverse
@@ -30,11 +30,9 @@ EXPRESSIONS = [
 
 
 def sympy_gradient(graph, point: dict) -> dict:
-    import sympy as sp
+    from gradcli.exact import gradient
 
-    f, syms = sympy_of(graph)
-    subs = {syms[n]: sp.Float(v, 40) for n, v in point.items()}
-    return {n: float(sp.diff(f, syms[n]).subs(subs).evalf(30)) for n in graph.names}
+    return gradient(graph, point)
 
 
 def central_gradient(graph, point: dict) -> dict:
