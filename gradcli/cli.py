@@ -178,9 +178,9 @@ def cli() -> None:
     """
 
 
-@cli.command(cls=ExprCommand)
-@_options(("table", "json", "markdown", "latex"))
+@cli.command(cls=ExprCommand, short_help="Forward mode: one tangent table per input, then ∇f.")
 @_at_option(required=True)
+@_options(("table", "json", "markdown", "latex"))
 @click.option("--wrt", metavar="NAMES", help="Seed only these inputs, e.g. --wrt x1,x2 (default: all).")
 @click.option("--cost", is_flag=True, help="Also count the sweeps and the products of local partials they made.")
 @click.option("--direction", metavar="VECTOR",
@@ -214,9 +214,9 @@ def _wrt(text: str, names: tuple[str, ...]) -> list[str]:
     return sorted(chosen, key=names.index)
 
 
-@cli.command(cls=ExprCommand)
-@_options(("table", "json", "markdown", "latex"))
+@cli.command(cls=ExprCommand, short_help="Reverse mode: the adjoint table, then ∇f from one sweep.")
 @_at_option(required=True)
+@_options(("table", "json", "markdown", "latex"))
 @click.option("--cost", is_flag=True, help="Also count the sweep and the products of local partials it made.")
 @_reports_errors
 def reverse(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, cost) -> None:
@@ -228,9 +228,9 @@ def reverse(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, cost
     _show(run_reverse(graph, bind(at, graph.names)), fmt, width, ascii_, max_rows, cost)
 
 
-@cli.command(cls=ExprCommand)
-@_options(("table", "json", "dot", "markdown", "latex"))
+@cli.command(cls=ExprCommand, short_help="The computational graph: nodes and edges, or Graphviz DOT.")
 @_at_option(required=False)
+@_options(("table", "json", "dot", "markdown", "latex"))
 @click.option("--dot", "as_dot", is_flag=True, help="Graphviz DOT (the same as --format dot).")
 @click.option("--adjoints/--no-adjoints", default=None,
               help="With --at, also show each node's adjoint (default: on for tables and DOT, off for JSON).")
