@@ -102,7 +102,8 @@ def evaluate(graph: Graph, point: dict[str, float]) -> Evaluation:
         values[i] = z
         if finite and not math.isfinite(z) and not origin_reported:
             origin_reported = True
-            kind = "overflowed to" if math.isinf(z) and op.name not in ("log", "log2", "log10", "logb") else "is"
+            # inf from nonzero finite operands is an overflow (exp(1000)); log(0) = -inf is not
+            kind = "overflowed to" if math.isinf(z) and all(xs) else "is"
             warnings.append(f"{node.id} = {node.expr} {kind} {fmt(z)} at {describe_operands(graph, node, values)}; "
                             "the values and derivatives that depend on it are not finite")
         ps = []
