@@ -59,7 +59,7 @@ def _options(formats: tuple[str, ...]) -> Callable:
     def decorate(fn: Callable) -> Callable:
         decorators = [
             click.argument("expr", required=False, metavar="EXPR"),
-            click.option("-f", "--file", "file", type=click.Path(dir_okay=False, allow_dash=True),
+            click.option("-f", "--file", "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
                          help="Read the expression or program from FILE ('-' for standard input)."),
             click.option("--format", "fmt", type=click.Choice(formats), default="table", show_default=True,
                          help="Output format."),
@@ -104,14 +104,21 @@ def _reports_errors(fn: Callable) -> Callable:
 def _read_source(expr: str | None, file: str | None) -> str:
     if expr is not None and file is not None:
         raise click.UsageError("give the expression either as EXPR or with -f FILE, not both")
-    if file is not None:
-        with click.open_file(file, encoding="utf-8") as f:
-            return f.read()
-    if expr is None:
+    if file is not None and file != "-":
+        with open(file, "rb") as f:
+            return _decode(f.read())
+    if expr is None and file is None:
         raise click.UsageError(f"give an expression, for example: {EXAMPLE}")
-    if expr == "-":
-        return sys.stdin.read()
+    if expr == "-" or file == "-":
+        stdin = sys.stdin
+        return _decode(stdin.buffer.read()) if hasattr(stdin, "buffer") else stdin.read()
     return expr
+
+
+def _decode(data: bytes) -> str:
+    """Text from a file or standard input; bytes that are not UTF-8 become U+FFFD, which the parser
+    then points at with a caret."""
+    return data.decode("utf-8-sig", errors="replace")
 
 
 def _graph(expr: str | None, file: str | None, prefix: str, no_share: bool) -> Graph:

@@ -60,6 +60,7 @@ _HINTS = {
     "<": "there are no comparisons", ">": "there are no comparisons",
     "&": "there are no logical operators", "|": "write abs(x) for an absolute value",
     ":": "there are no slices or lambdas",
+    "\ufffd": "the input is not valid UTF-8 text", "\ufeff": "remove the byte-order mark",
 }
 
 MAX_OPERATIONS = 250_000  # bounds the time and memory any input can take

@@ -336,3 +336,17 @@ def test_cost_counts_sweeps_and_products() -> None:
     out = lines(run("reverse", SEED, "--at", "0,2", "--cost", "--width", "200").output)
     assert "Cost (--cost): 1 reverse sweep × 8 edges = 8 products of an adjoint and a local partial" in out
     assert "--cost" not in run("reverse", SEED, "--at", "0,2").output
+
+
+def test_missing_and_unreadable_files_are_clean_errors(tmp_path) -> None:
+    result = run("reverse", "-f", str(tmp_path / "nope.txt"), "--at", "1")
+    assert result.exit_code == 2 and "does not exist" in result.output
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("y = x\xff + 1".encode("latin-1"))
+    result = run("reverse", "-f", str(bad), "--at", "1")
+    assert result.exit_code == 2 and "unexpected character '\ufffd'" in result.stderr and "^" in result.stderr
+    result = run("reverse", "-", "--at", "1", input="x**2\n")
+    assert result.exit_code == 0
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes("\ufeffy = x**2".encode("utf-8"))
+    assert run_json("reverse", "-f", str(bom), "--at", "3")["gradient"] == {"x": 6.0}
