@@ -28,10 +28,10 @@ def expression(graph: Graph):
 
 
 def _number(sp, x: float):
-    """A constant for sympy: an Integer when it is one, else the double exactly."""
-    if math.isfinite(x) and x == int(x):
-        return sp.Integer(int(x))
-    return sp.Float(x, 30) if math.isfinite(x) else (sp.oo if x > 0 else -sp.oo if x < 0 else sp.nan)
+    """A constant for sympy: the double exactly, as a Rational (an Integer when it is one)."""
+    if math.isfinite(x):
+        return sp.Rational(x)
+    return sp.oo if x > 0 else -sp.oo if x < 0 else sp.nan
 
 
 def gradient(graph: Graph, point: dict[str, float], digits: int = 30) -> dict[str, float]:
@@ -39,6 +39,8 @@ def gradient(graph: Graph, point: dict[str, float], digits: int = 30) -> dict[st
     import sympy as sp
 
     f, symbols = expression(graph)
-    subs = {symbols[n]: sp.Float(point[n], digits + 10) for n in graph.names}
-    # evalf with subs raises its precision where terms cancel (1 - tanh(64)**2); subs, then evalf, does not
-    return {n: float(sp.diff(f, symbols[n]).evalf(digits, subs=subs)) for n in graph.names}
+    # the point as exact Rationals (every double is one): the derivative at it is then an exact number,
+    # which evalf approximates adaptively, raising its precision where terms cancel (1 - tanh(64)**2).
+    # With Floats substituted, an exact 0 such as 2*(x - y) at x = y came out as a residue like 2e-165.
+    exact = {symbols[n]: sp.Rational(point[n]) for n in graph.names}
+    return {n: float(sp.diff(f, symbols[n]).subs(exact).evalf(digits)) for n in graph.names}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -23,11 +24,26 @@ def load_cases() -> list[dict]:
     return cases
 
 
-def run(*args: str, input: str | None = None):
-    """Invoke gradcli in-process with a fixed width and no colour."""
+# what the terminal tells a program; the tests set each of these themselves
+TERMINAL_VARIABLES = ("COLUMNS", "LINES", "FORCE_COLOR", "NO_COLOR", "TERM", "PYTHONIOENCODING", "COLORTERM",
+                      "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment for a gradcli subprocess: the caller's, without its terminal settings, with this
+    checkout first on the import path."""
+    env = {k: v for k, v in os.environ.items() if k not in TERMINAL_VARIABLES}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+def run(*args: str, input: str | None = None, width: int = WIDTH):
+    """Invoke gradcli in-process with a fixed width and no colour, whatever the caller's terminal."""
     runner = CliRunner()
-    return runner.invoke(cli, list(args), input=input, catch_exceptions=False,
-                         env={"COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb"})
+    env: dict[str, str | None] = {k: None for k in TERMINAL_VARIABLES}
+    env.update({"COLUMNS": str(width), "NO_COLOR": "1", "TERM": "dumb"})
+    return runner.invoke(cli, list(args), input=input, catch_exceptions=False, env=env)
 
 
 def run_json(*args: str) -> dict:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, lines, run, run_json
+from conftest import ROOT, clean_env, lines, run, run_json
 
 SEED = "exp(x1)*(x1**2+x2**2)**3"
 
@@ -243,8 +243,7 @@ def test_version() -> None:
 
 
 def test_python_dash_m_and_piped_output_has_no_colour() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("FORCE_COLOR", None)
+    env = clean_env()
     proc = subprocess.run([sys.executable, "-m", "gradcli", "reverse", SEED, "--at", "0,2"], capture_output=True,
                           text=True, env=env, cwd=ROOT)
     assert proc.returncode == 0
@@ -254,7 +253,7 @@ def test_python_dash_m_and_piped_output_has_no_colour() -> None:
 
 def test_importing_the_cli_does_not_import_sympy_or_rich() -> None:
     code = "import sys, gradcli.cli; print(sorted(m for m in ('sympy', 'rich') if m in sys.modules))"
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=clean_env())
     assert proc.stdout.strip() == "[]", proc.stderr
 
 
@@ -265,7 +264,7 @@ def test_the_common_path_does_not_import_sympy() -> None:
             f"CliRunner().invoke(cli, ['forward', {SEED!r}, '--at', '0,2', '--format', 'json']); "
             f"CliRunner().invoke(cli, ['graph', {SEED!r}, '--dot']); "
             "print('sympy' in sys.modules)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=clean_env())
     assert proc.stdout.strip() == "False", proc.stderr
 
 
@@ -273,7 +272,7 @@ def test_json_output_does_not_import_rich_tables() -> None:
     code = ("import sys; from gradcli.cli import cli; from click.testing import CliRunner; "
             f"CliRunner().invoke(cli, ['reverse', {SEED!r}, '--at', '0,2', '--format', 'json']); "
             "print('rich.table' in sys.modules)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=clean_env())
     assert proc.stdout.strip() == "False", proc.stderr
 
 
@@ -312,7 +311,7 @@ def test_hostile_input_is_a_clean_exit_2(text: str) -> None:
 
 
 def test_a_terminal_without_utf8_gets_ascii_and_no_traceback() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "ascii"}
+    env = clean_env(PYTHONIOENCODING="ascii")
     for args in (["forward", "sqrt(x1) + θ", "--at", "0,1"], ["reverse", "3 × x", "--at", "1"]):
         proc = subprocess.run([sys.executable, "-m", "gradcli", *args], capture_output=True, text=True, env=env,
                               cwd=ROOT, encoding="utf-8", errors="replace")

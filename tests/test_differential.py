@@ -77,3 +77,15 @@ def test_forward_reverse_and_sympy_agree(case, data) -> None:
 @given(cases(max_steps=10), st.data())
 def test_forward_reverse_and_sympy_agree_thoroughly(case, data) -> None:
     check(case, data)
+
+
+@pytest.mark.parametrize("text,point,expected", [
+    ("(x - y)**2", {"x": 1.0, "y": 1.0}, {"x": 0.0, "y": 0.0}),  # an exact 0, not a residue like 2e-165
+    ("x*y - y*x", {"x": 0.1, "y": 0.7}, {"x": 0.0, "y": 0.0}),
+    ("(x - 0.1)**2", {"x": 0.1}, {"x": 0.0}),  # the constant and the point are the same double
+    ("1 - tanh(x)**2", {"x": 20.0}, {"x": -2 * math.tanh(20.0) / math.cosh(20.0) ** 2}),
+])
+def test_the_exact_reference_is_exact_at_the_point(text: str, point: dict, expected: dict) -> None:
+    got = exact_gradient(graph_of(text), point)
+    for n, e in expected.items():
+        assert got[n] == e or math.isclose(got[n], e, rel_tol=1e-15), (n, got[n], e)
