@@ -6,6 +6,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import unicodedata
 
 import click
 import pytest
@@ -15,6 +17,7 @@ from gradcli.cli import cli
 from gradcli.ops import OPS
 
 MAN = ROOT / "man" / "gradcli.1"
+SEED = "exp(x1)*(x1**2+x2**2)**3"
 
 
 def man_text() -> str:
@@ -99,3 +102,45 @@ def test_man_page_and_readme_name_every_format() -> None:
     for f in formats:
         assert re.search(rf"\b{f}\b", man_text()), f
         assert f"--format {f}" in readme or f"`{f}`" in readme, f
+
+
+def test_width_range_is_documented() -> None:
+    (width,) = [p for p in cli.commands["reverse"].params if p.name == "width"]
+    stated = f"from {width.type.min} to {width.type.max} columns"
+    assert stated in " ".join(man_text().split())
+    assert stated in (ROOT / "README.md").read_text()
+
+
+def gradcli(env: dict[str, str], *args: str) -> str:
+    """Standard output of ``python -m gradcli`` in a pipe, with no terminal anywhere and only these
+    of the variables that ENVIRONMENT documents."""
+    documented = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TERM", "TTY_COMPATIBLE", "PYTHONIOENCODING")
+    base = {k: v for k, v in os.environ.items() if k not in documented}
+    proc = subprocess.run([sys.executable, "-m", "gradcli", *args], env={**base, "PYTHONPATH": str(ROOT), **env},
+                          stdin=subprocess.DEVNULL, capture_output=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.decode()
+
+
+def columns(text: str) -> int:
+    return max(sum(not unicodedata.combining(c) for c in line) for line in text.splitlines())
+
+
+def test_environment_section_holds() -> None:
+    section = man_text()[man_text().index(".SH ENVIRONMENT"):]
+    for name in ("COLUMNS", "NO_COLOR", "FORCE_COLOR", "TERM", "PYTHONIOENCODING"):
+        assert f".B {name}\n" in section, name
+    kink = ("reverse", "sqrt(x1)*(x1**2+x2**2)**3", "--at", "0,2")  # a table and a warning
+    plain = gradcli({}, *kink)
+    assert "\x1b[" not in plain and columns(plain) == 80
+    assert columns(gradcli({"COLUMNS": "40"}, *kink)) <= 40 < columns(plain)
+    forced = gradcli({"FORCE_COLOR": "1"}, *kink)
+    assert "\x1b[1m" in forced and "\x1b[33mwarning:" in forced
+    no_color = gradcli({"FORCE_COLOR": "1", "NO_COLOR": "1"}, *kink)
+    assert "\x1b[1m" in no_color and "\x1b[33m" not in no_color
+    assert "\x1b[" not in gradcli({"FORCE_COLOR": "1", "TERM": "dumb"}, *kink)
+    ascii_ = gradcli({"PYTHONIOENCODING": "ascii"}, *kink)
+    assert ascii_.isascii() and "c1_bar = " in ascii_
+    for fmt in ("json", "markdown"):
+        args = (*kink, "--format", fmt)
+        assert gradcli({"COLUMNS": "25", "FORCE_COLOR": "1"}, *args) == gradcli({}, *args), fmt
