@@ -1,4 +1,4 @@
-"""The installed command's shell completion, as the README and the man page tell a shell to set it up."""
+"""The installed command's shell completion, as the README and the man page set it up; the licence metadata."""
 
 from __future__ import annotations
 
@@ -111,3 +111,27 @@ def test_bash_completion_script_completes_in_bash() -> None:
 
     assert "reverse" in offers("gradcli rev")
     assert "--format" in offers("gradcli reverse --fo")
+
+
+def test_license_file_and_metadata_agree() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11 and newer
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    project = pyproject["project"]
+    assert project["license"] == "MIT"  # an SPDX expression (PEP 639), not a table
+    assert project["license-files"] == ["LICENSE"]
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith(f"{project['license']} License\n")
+    assert re.search(r"^Copyright \(c\) \d{4} \S", text, re.M)
+    assert "Permission is hereby granted, free of charge" in text
+    # PEP 639: a license expression rules out License classifiers, and setuptools reads it from 77 on
+    assert not [c for c in project["classifiers"] if c.startswith("License ::")]
+    assert "setuptools>=77" in pyproject["build-system"]["requires"]
+
+
+def test_python_classifiers_start_at_requires_python() -> None:
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lowest = re.fullmatch(r">=3\.(\d+)", project["requires-python"]).group(1)
+    minors = [int(c.rsplit(".", 1)[1]) for c in project["classifiers"]
+              if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]
+    assert minors and minors == list(range(int(lowest), int(lowest) + len(minors))), minors
