@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
+import unicodedata
 
 import click
 import pytest
@@ -14,6 +17,7 @@ from gradcli.cli import cli
 from gradcli.ops import OPS
 
 MAN = ROOT / "man" / "gradcli.1"
+SEED = "exp(x1)*(x1**2+x2**2)**3"
 
 
 def man_text() -> str:
@@ -45,11 +49,49 @@ def test_every_function_is_documented(name: str) -> None:
     assert re.search(rf"\b{name}\b", (ROOT / "README.md").read_text()), f"{name} not in README"
 
 
-def test_man_page_renders_without_warnings() -> None:
-    if shutil.which("groff") is None:
-        pytest.skip("groff is not installed")
-    proc = subprocess.run(["groff", "-k", "-man", "-Tutf8", "-ww", str(MAN)], capture_output=True, text=True)
+def test_man_page_source_is_ascii() -> None:
+    # groff reads Latin-1 unless preconv (groff -k) runs first, and mandoc has its own rules: anything
+    # beyond ASCII is a groff escape such as \[pd] or \[u0304]
+    bad = [(n, line) for n, line in enumerate(MAN.read_bytes().splitlines(), 1) if not line.isascii()]
+    assert not bad, f"non-ASCII bytes in {MAN.name}, write them as groff escapes: {bad[:5]}"
+
+
+def _groff() -> str:
+    path = shutil.which("groff")
+    if path is None:
+        if os.environ.get("GRADCLI_REQUIRE_GROFF"):
+            pytest.fail("groff is required here (GRADCLI_REQUIRE_GROFF is set) but is not installed")
+        pytest.skip("groff is not installed (CI installs it and sets GRADCLI_REQUIRE_GROFF)")
+    return path
+
+
+def render_man(*device: str) -> subprocess.CompletedProcess:
+    """The man page as plain text: one line per paragraph (no breaks, no hyphens), no overstriking."""
+    return subprocess.run([_groff(), "-man", "-ww", "-rLL=2000n", "-P-cbou", *device, str(MAN)],
+                          capture_output=True, text=True, encoding="utf-8")
+
+
+@pytest.mark.parametrize("device", [[], ["-k", "-Tutf8"], ["-Tascii"], ["-Tlatin1"]],
+                         ids=["ps", "utf8", "ascii", "latin1"])
+def test_man_page_renders_without_warnings(device: list[str]) -> None:
+    proc = subprocess.run([_groff(), "-man", "-ww", "-z", *device, str(MAN)], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+def test_man_page_shows_the_notation_in_utf8_and_falls_back_to_ascii() -> None:
+    utf8 = render_man("-k", "-Tutf8")
+    assert utf8.returncode == 0 and utf8.stderr == "", utf8.stderr
+    text = " ".join(utf8.stdout.split())
+    for shown in ("(ċi = ∂ci/∂x,", "(c̄i = ∂f/∂ci,", "derivative ∇f·d.",
+                  "c3_dot for ċ3, c3_bar for c̄3, * for · and grad for ∇."):
+        assert shown in text, shown
+    ascii_ = render_man("-Tascii")
+    assert ascii_.returncode == 0 and ascii_.stderr == "", ascii_.stderr
+    assert ascii_.stdout.isascii()
+    text = " ".join(ascii_.stdout.split())
+    for shown in ("(ci_dot = dci/dx,", "(ci_bar = df/dci,", "derivative grad f*d.",
+                  "c3_dot for c3 with a dot above, c3_bar for c3 with a bar above, * for a middle dot"):
+        assert shown in text, shown
 
 
 def test_man_page_and_readme_name_every_format() -> None:
@@ -60,3 +102,45 @@ def test_man_page_and_readme_name_every_format() -> None:
     for f in formats:
         assert re.search(rf"\b{f}\b", man_text()), f
         assert f"--format {f}" in readme or f"`{f}`" in readme, f
+
+
+def test_width_range_is_documented() -> None:
+    (width,) = [p for p in cli.commands["reverse"].params if p.name == "width"]
+    stated = f"from {width.type.min} to {width.type.max} columns"
+    assert stated in " ".join(man_text().split())
+    assert stated in (ROOT / "README.md").read_text()
+
+
+def gradcli(env: dict[str, str], *args: str) -> str:
+    """Standard output of ``python -m gradcli`` in a pipe, with no terminal anywhere and only these
+    of the variables that ENVIRONMENT documents."""
+    documented = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TERM", "TTY_COMPATIBLE", "PYTHONIOENCODING")
+    base = {k: v for k, v in os.environ.items() if k not in documented}
+    proc = subprocess.run([sys.executable, "-m", "gradcli", *args], env={**base, "PYTHONPATH": str(ROOT), **env},
+                          stdin=subprocess.DEVNULL, capture_output=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.decode()
+
+
+def columns(text: str) -> int:
+    return max(sum(not unicodedata.combining(c) for c in line) for line in text.splitlines())
+
+
+def test_environment_section_holds() -> None:
+    section = man_text()[man_text().index(".SH ENVIRONMENT"):]
+    for name in ("COLUMNS", "NO_COLOR", "FORCE_COLOR", "TERM", "PYTHONIOENCODING"):
+        assert f".B {name}\n" in section, name
+    kink = ("reverse", "sqrt(x1)*(x1**2+x2**2)**3", "--at", "0,2")  # a table and a warning
+    plain = gradcli({}, *kink)
+    assert "\x1b[" not in plain and columns(plain) == 80
+    assert columns(gradcli({"COLUMNS": "40"}, *kink)) <= 40 < columns(plain)
+    forced = gradcli({"FORCE_COLOR": "1"}, *kink)
+    assert "\x1b[1m" in forced and "\x1b[33mwarning:" in forced
+    no_color = gradcli({"FORCE_COLOR": "1", "NO_COLOR": "1"}, *kink)
+    assert "\x1b[1m" in no_color and "\x1b[33m" not in no_color
+    assert "\x1b[" not in gradcli({"FORCE_COLOR": "1", "TERM": "dumb"}, *kink)
+    ascii_ = gradcli({"PYTHONIOENCODING": "ascii"}, *kink)
+    assert ascii_.isascii() and "c1_bar = " in ascii_
+    for fmt in ("json", "markdown"):
+        args = (*kink, "--format", fmt)
+        assert gradcli({"COLUMNS": "25", "FORCE_COLOR": "1"}, *args) == gradcli({}, *args), fmt
