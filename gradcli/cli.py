@@ -241,19 +241,29 @@ def reverse(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, cost
 @click.option("--dot", "as_dot", is_flag=True, help="Graphviz DOT (the same as --format dot).")
 @click.option("--adjoints/--no-adjoints", default=None,
               help="With --at, also show each node's adjoint (default: on for tables and DOT, off for JSON).")
+@click.option("--wrt", metavar="NAMES",
+              help="With --at, also show each node's tangent for these inputs, one forward sweep each, "
+                   "e.g. --wrt x1,x2.")
+@click.option("--tangents", is_flag=True, help="With --at, also show each node's tangent for every input "
+                                                "(or for those of --wrt).")
 @_reports_errors
-def graph(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, as_dot, adjoints) -> None:
-    """The computational graph: nodes and edges, or Graphviz DOT with --dot; with --at, values and adjoints."""
+def graph(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, as_dot, adjoints, wrt, tangents) -> None:
+    """The computational graph: nodes and edges, or Graphviz DOT with --dot; with --at, values and adjoints,
+    and tangents with --wrt or --tangents."""
     from .point import bind
     from .trace import run_graph
 
     if as_dot:
         fmt = "dot"
+    for given, option in ((wrt is not None, "--wrt"), (tangents, "--tangents")):
+        if given and at is None:
+            raise GradcliError(f"{option} needs a point to take tangents at: add --at, e.g. --at 0,2")
     g = _graph(expr, file, prefix, no_share)
     point = bind(at, g.names) if at is not None else None
+    chosen = _wrt(wrt, g.names) if wrt is not None else list(g.names) if tangents else None
     if adjoints is None:
         adjoints = fmt != "json"
-    _show(run_graph(g, point, adjoints), fmt, width, ascii_, max_rows)
+    _show(run_graph(g, point, adjoints, chosen), fmt, width, ascii_, max_rows)
 
 
 def main() -> None:
