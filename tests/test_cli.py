@@ -233,7 +233,7 @@ def test_graph_view_and_dot() -> None:
     out = run("graph", SEED).output
     assert "c8" in out and "mul (output)" in out
     dot = run("graph", SEED, "--at", "0,2", "--dot").output
-    assert dot.startswith("digraph gradcli {") and '"c1" -> "c3";' in dot
+    assert dot.startswith("digraph gradcli {") and '"c1" -> "c3" [label="∂c3/∂c1 = exp(c1) = 1"];' in dot
     assert "adjoint 64" in dot and "value 64" in dot
 
 
