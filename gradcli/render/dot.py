@@ -38,7 +38,7 @@ def _legend(trace: Trace, nt: Notation, edge_labels: bool, repeated: bool) -> li
         if trace.adjoints is not None:
             lines.append(f"  adjoint: its adjoint {bar} = {d}f/{d}{ci} for f = {out}, "
                          f"from the reverse sweep that seeds {out} with 1")
-    if edge_labels:
+    if edge_labels and any(graph.consumers):
         shown, then = ("rule = number", ", then its value at the point") if trace.partials is not None else ("rule", "")
         lines.append(f"each edge cj -> {ci}: {d}{ci}/{d}cj = {shown}, the local partial of {ci} in its operand cj: "
                      f"its rule in node names{then}")
