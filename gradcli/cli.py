@@ -132,7 +132,8 @@ def _notation(ascii_: bool):
     return Notation(unicode=not ascii_ and encoding.startswith("utf"))
 
 
-def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost: bool = False) -> None:
+def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost: bool = False,
+          edge_labels: bool = True) -> None:
     """Hand the trace to the renderer of the chosen format; only here does output reach the terminal."""
     if fmt == "json":
         from .render import json
@@ -142,7 +143,7 @@ def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost:
     if fmt == "dot":
         from .render import dot
 
-        dot.write(trace, sys.stdout)
+        dot.write(trace, sys.stdout, _notation(ascii_), edge_labels)
         for w in trace.warnings:
             click.echo(f"warning: {w}", err=True)
         return
@@ -241,19 +242,34 @@ def reverse(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, cost
 @click.option("--dot", "as_dot", is_flag=True, help="Graphviz DOT (the same as --format dot).")
 @click.option("--adjoints/--no-adjoints", default=None,
               help="With --at, also show each node's adjoint (default: on for tables and DOT, off for JSON).")
+@click.option("--wrt", metavar="NAMES",
+              help="With --at, also show each node's tangent for these inputs, one forward sweep each, "
+                   "e.g. --wrt x1,x2.")
+@click.option("--tangents", is_flag=True, help="With --at, also show each node's tangent for every input "
+                                                "(or for those of --wrt).")
+@click.option("--no-edge-labels", "no_edge_labels", is_flag=True,
+              help="DOT without the local partial on each edge (shown by default).")
 @_reports_errors
-def graph(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, as_dot, adjoints) -> None:
-    """The computational graph: nodes and edges, or Graphviz DOT with --dot; with --at, values and adjoints."""
+def graph(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, as_dot, adjoints, wrt, tangents,
+          no_edge_labels) -> None:
+    """The computational graph: nodes and edges, or Graphviz DOT with --dot; with --at, values and adjoints,
+    and tangents with --wrt or --tangents. Each DOT edge carries its local partial."""
     from .point import bind
     from .trace import run_graph
 
     if as_dot:
         fmt = "dot"
+    for given, option in ((wrt is not None, "--wrt"), (tangents, "--tangents")):
+        if given and at is None:
+            raise GradcliError(f"{option} needs a point to take tangents at: add --at, e.g. --at 0,2")
+    if no_edge_labels and fmt != "dot":
+        raise GradcliError("--no-edge-labels is for DOT output: add --dot")
     g = _graph(expr, file, prefix, no_share)
     point = bind(at, g.names) if at is not None else None
+    chosen = _wrt(wrt, g.names) if wrt is not None else list(g.names) if tangents else None
     if adjoints is None:
         adjoints = fmt != "json"
-    _show(run_graph(g, point, adjoints), fmt, width, ascii_, max_rows)
+    _show(run_graph(g, point, adjoints, chosen), fmt, width, ascii_, max_rows, edge_labels=not no_edge_labels)
 
 
 def main() -> None:

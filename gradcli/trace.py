@@ -205,6 +205,26 @@ def _dedupe(notes: list[str]) -> list[str]:
     return list(dict.fromkeys(notes))
 
 
+def _seeded_sweeps(graph: Graph, ev: Evaluation, labels: list[str], notes: list[str]) -> list[Sweep]:
+    """One forward sweep per input named in ``labels``, seeding its tangent with 1 and the others with 0."""
+    seeds = [tuple(1.0 if n == name else 0.0 for n in graph.names) for name in labels]
+    sweeps = forward_many(graph, ev, seeds, labels, notes)
+    for s in sweeps:
+        _first_nonfinite(graph, s.tangents, f"tangent in the sweep for {s.label}", notes)
+    return sweeps
+
+
+def _adjoint_sweep(graph: Graph, ev: Evaluation, notes: list[str]) -> list[float]:
+    """The reverse sweep, with a note at the first non-finite adjoint from the output back."""
+    adjoints = reverse(graph, ev, notes)
+    for j in range(len(adjoints) - 1, -1, -1):
+        if not math.isfinite(adjoints[j]):
+            node = graph.nodes[j]
+            notes.append(f"the first non-finite adjoint, from the output back, is {node.id}'s: {fmt(adjoints[j])}")
+            break
+    return adjoints
+
+
 @paused_gc()
 def run_forward(graph: Graph, point: dict[str, float], wrt: list[str] | None = None,
                 direction: dict[str, float] | None = None) -> Trace:
@@ -213,12 +233,9 @@ def run_forward(graph: Graph, point: dict[str, float], wrt: list[str] | None = N
     notes = list(graph.notes) + ev.warnings
     if direction is not None:
         sweeps = [forward(graph, ev, tuple(direction[n] for n in graph.names), "direction", notes)]
+        _first_nonfinite(graph, sweeps[0].tangents, "tangent in the sweep for direction", notes)
     else:
-        labels = list(wrt or graph.names)
-        seeds = [tuple(1.0 if n == name else 0.0 for n in graph.names) for name in labels]
-        sweeps = forward_many(graph, ev, seeds, labels, notes)
-    for s in sweeps:
-        _first_nonfinite(graph, s.tangents, f"tangent in the sweep for {s.label}", notes)
+        sweeps = _seeded_sweeps(graph, ev, list(wrt or graph.names), notes)
     out = graph.output
     gradient = None if direction is not None else {s.label: s.tangents[out] for s in sweeps}
     directional = sweeps[0].tangents[out] if direction is not None else None
@@ -233,12 +250,7 @@ def run_reverse(graph: Graph, point: dict[str, float]) -> Trace:
     """Reverse mode: one value sweep, then one adjoint sweep gives the whole gradient."""
     ev = evaluate(graph, point)
     notes = list(graph.notes) + ev.warnings
-    adjoints = reverse(graph, ev, notes)
-    for j in range(len(adjoints) - 1, -1, -1):
-        if not math.isfinite(adjoints[j]):
-            node = graph.nodes[j]
-            notes.append(f"the first non-finite adjoint, from the output back, is {node.id}'s: {fmt(adjoints[j])}")
-            break
+    adjoints = _adjoint_sweep(graph, ev, notes)
     gradient = {n: adjoints[i] for i, n in zip(graph.inputs, graph.names)}
     edges = _edges(graph)
     return Trace("reverse", graph, point, ev.values, ev.partials, (), adjoints, gradient, None, _dedupe(notes),
@@ -246,12 +258,20 @@ def run_reverse(graph: Graph, point: dict[str, float]) -> Trace:
 
 
 @paused_gc()
-def run_graph(graph: Graph, point: dict[str, float] | None, adjoints: bool) -> Trace:
-    """The graph alone, or with values (and adjoints if asked) at a point."""
+def run_graph(graph: Graph, point: dict[str, float] | None, adjoints: bool, wrt: list[str] | None = None) -> Trace:
+    """The graph alone, or at a point: values and local partials, the tangents of the inputs in ``wrt``
+    (one forward sweep each) and the adjoints (one reverse sweep) if asked, all from one evaluation."""
     if point is None:
         return Trace("graph", graph, None, warnings=list(graph.notes))
-    if adjoints:
-        t = run_reverse(graph, point)
-        return Trace("graph", graph, point, t.values, t.partials, (), t.adjoints, t.gradient, None, t.warnings)
     ev = evaluate(graph, point)
-    return Trace("graph", graph, point, ev.values, ev.partials, warnings=_dedupe(list(graph.notes) + ev.warnings))
+    notes = list(graph.notes) + ev.warnings
+    sweeps = tuple(_seeded_sweeps(graph, ev, wrt, notes)) if wrt else ()
+    adj = _adjoint_sweep(graph, ev, notes) if adjoints else None
+    out = graph.output
+    if adj is not None:
+        gradient = {n: adj[i] for i, n in zip(graph.inputs, graph.names)}
+    elif sweeps:
+        gradient = {s.label: s.tangents[out] for s in sweeps}
+    else:
+        gradient = None
+    return Trace("graph", graph, point, ev.values, ev.partials, sweeps, adj, gradient, None, _dedupe(notes))

@@ -184,6 +184,7 @@ def test_program_from_a_file_and_from_stdin(tmp_path) -> None:
     (["reverse", "x*y"], "--at needs a value for each input"),
     (["reverse", "x", "--at", "1", "--prefix", "9"], "prefix"),
     (["forward", "x*y", "--at", "1,2", "--wrt", "z"], "'z' is not an input"),
+    (["graph", "x*y", "--at", "1,2", "--wrt", "x,z"], "'z' is not an input"),
     (["reverse", "--at", "1"], "give an expression"),
     (["reverse", "x", "--at", "1", "--format", "xml"], "xml"),
 ])
@@ -232,8 +233,53 @@ def test_graph_view_and_dot() -> None:
     out = run("graph", SEED).output
     assert "c8" in out and "mul (output)" in out
     dot = run("graph", SEED, "--at", "0,2", "--dot").output
-    assert dot.startswith("digraph gradcli {") and '"c1" -> "c3";' in dot
+    assert dot.startswith("digraph gradcli {") and '"c1" -> "c3" [label="∂c3/∂c1 = exp(c1) = 1"];' in dot
     assert "adjoint 64" in dot and "value 64" in dot
+
+
+def test_graph_tangents_in_json_have_the_shape_of_forwards() -> None:
+    for args in (["--wrt", "x1"], ["--wrt", "x2,x1"], ["--tangents"]):
+        g = run_json("graph", SEED, "--at", "0,2", *args)
+        fwd = run_json("forward", SEED, "--at", "0,2", *(args if args[0] == "--wrt" else []))
+        assert g["tangents"] == fwd["tangents"] and g["gradient"] == fwd["gradient"]
+        assert list(g["tangents"]) == (["x1", "x2"] if args != ["--wrt", "x1"] else ["x1"])
+        assert all(list(t) == [n["id"] for n in g["nodes"]] for t in g["tangents"].values())
+        assert "adjoints" not in g
+    both = run_json("graph", SEED, "--at", "0,2", "--wrt", "x2", "--adjoints")
+    rev = run_json("reverse", SEED, "--at", "0,2")
+    assert both["adjoints"] == rev["adjoints"] and both["gradient"] == rev["gradient"]
+    assert list(both["tangents"]) == ["x2"]
+
+
+def _markdown_grid(out: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The header and the rows (by node id) of the node table in Markdown output, code spans removed."""
+    rows = [[c.replace("`", "").strip() for c in line.strip("|").split("|")] for line in out.splitlines()
+            if line.startswith("| ")]
+    return rows[0], {r[0]: r for r in rows[1:]}
+
+
+def test_graph_table_has_a_tangent_column_per_seeded_input() -> None:
+    g = run_json("graph", SEED, "--at", "0,2", "--tangents", "--adjoints")
+    header, rows = _markdown_grid(run("graph", SEED, "--at", "0,2", "--tangents", "--format", "markdown").output)
+    assert header[5:] == ["value", "tangent ∂/∂x1", "tangent ∂/∂x2", "adjoint"]
+    for node in g["nodes"]:
+        row = rows[node["id"]]
+        assert [float(x) for x in row[5:]] == [node["value"], g["tangents"]["x1"][node["id"]],
+                                              g["tangents"]["x2"][node["id"]], g["adjoints"][node["id"]]]
+    header, _ = _markdown_grid(run("graph", SEED, "--at", "0,2", "--format", "markdown").output)
+    assert not any(h.startswith("tangent") for h in header)
+    table = run("graph", SEED, "--at", "0,2", "--wrt", "x2", "--width", "200").output
+    assert "tangent ∂/∂x2" in table and "∂/∂x1" not in table
+    assert "tangent d/dx2" in run("graph", SEED, "--at", "0,2", "--wrt", "x2", "--width", "200", "--ascii").output
+
+
+@pytest.mark.parametrize("option", [["--wrt", "x1"], ["--tangents"]])
+def test_graph_tangents_need_a_point(option: list[str]) -> None:
+    result = run("graph", SEED, *option)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [f"error: {option[0]} needs a point to take tangents at: "
+                                                  "add --at, e.g. --at 0,2"]
+    assert result.stdout == ""
 
 
 def test_version() -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from conftest import close
 from gradcli.errors import MathError
 from gradcli.graph import graph_of
-from gradcli.trace import evaluate, run_forward, run_reverse
+from gradcli.trace import evaluate, run_forward, run_graph, run_reverse
 
 EXPRESSIONS = [
     ("exp(x1)*(x1**2+x2**2)**3", {"x1": 0.3, "x2": -1.2}),
@@ -64,6 +64,30 @@ def test_direction_is_gradient_dot_direction(expr: str, point: dict) -> None:
     d = {n: 0.5 + k for k, n in enumerate(g.names)}
     grad = run_reverse(g, point).gradient
     assert close(run_forward(g, point, direction=d).directional, sum(grad[n] * d[n] for n in g.names), rel=1e-12)
+
+
+@pytest.mark.parametrize("expr,point", EXPRESSIONS, ids=[e[:30] for e, _ in EXPRESSIONS])
+def test_graph_at_a_point_carries_the_sweeps_of_both_modes(expr: str, point: dict) -> None:
+    g = graph_of(expr)
+    wrt = list(g.names[::2])  # every other input: the sweeps asked for, not all
+    t = run_graph(g, point, True, wrt)
+    fwd, rev = run_forward(g, point, wrt), run_reverse(g, point)
+    assert [s.label for s in t.sweeps] == wrt
+    assert [s.tangents for s in t.sweeps] == [s.tangents for s in fwd.sweeps]
+    assert t.adjoints == rev.adjoints and t.values == rev.values and t.partials == rev.partials
+    assert t.gradient == rev.gradient
+    alone = run_graph(g, point, False, wrt)
+    assert alone.adjoints is None and alone.gradient == fwd.gradient
+    assert run_graph(g, point, False).sweeps == ()
+
+
+def test_graph_at_a_point_keeps_the_warnings_of_both_modes() -> None:
+    g = graph_of("sqrt(x1) + x2")
+    point = {"x1": 0.0, "x2": 1.0}
+    t = run_graph(g, point, True, ["x1"])
+    for w in run_forward(g, point, ["x1"]).warnings + run_reverse(g, point).warnings:
+        assert w in t.warnings
+    assert len(set(t.warnings)) == len(t.warnings)
 
 
 def test_every_adjoint_is_the_sum_of_its_edge_terms_in_printed_order() -> None:

@@ -68,6 +68,7 @@ WRITEUPS = [
     ("forward", SEED, "0,2"),
     ("forward", SEED, "0,2", "--direction", "1,-1"),
     ("graph", SEED, "0,2"),
+    ("graph", "θ1 = x*w_1; y = sigmoid(θ1)", "1,2", "--tangents"),  # tangent columns headed ∂/∂w_1 in math
     ("reverse", "z1 = x*w1; a1 = sigmoid(z1); z2 = a1*w2; a2 = sigmoid(z2); loss = 0.5*(a2 - ystar)**2",
      "1.5,0.8,-1.2,1"),
     ("reverse", "abs(x) + relu(x) + sqrt(x) + log(x + 1, 2) + θ**x % 1", "0,2"),

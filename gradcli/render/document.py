@@ -198,11 +198,13 @@ def reverse(trace: Trace, nt: Notation, max_rows: int, cost: bool = False) -> li
 
 
 def graph(trace: Trace, nt: Notation, max_rows: int, cost: bool = False) -> list[Block]:
-    """Nodes and edges: definition, operands, consumers; with a point, value and adjoint."""
+    """Nodes and edges: definition, operands, consumers; with a point, value, tangents and adjoint."""
     g = trace.graph
     headers = ["node", "kind", "definition", "operands", "used by"]
     if trace.values is not None:
         headers.append("value")
+    # one column per seeded input: its forward sweep's tangents, headed like the DOT labels (tangent ∂/∂x1)
+    headers += [f"tangent {nt.inline(f'{nt.d}/{nt.d}{nt.name(s.label)}')}" for s in trace.sweeps]
     if trace.adjoints is not None:
         headers.append("adjoint")
     def row(i: int) -> list[str]:
@@ -213,6 +215,7 @@ def graph(trace: Trace, nt: Notation, max_rows: int, cost: bool = False) -> list
         cells = [nt.inline(nt.name(node.id)), kind, nt.inline(nt.expr(node.expr)), operands, users]
         if trace.values is not None:
             cells.append(nt.inline(nt.number(trace.values[i])))
+        cells += [nt.inline(nt.number(s.tangents[i])) for s in trace.sweeps]
         if trace.adjoints is not None:
             cells.append(nt.inline(nt.number(trace.adjoints[i])))
         return cells

@@ -1,11 +1,12 @@
-"""Graphviz DOT: inputs, operations and the output styled apart; with a point, values and adjoints."""
+"""Graphviz DOT: inputs, operations and the output styled apart; with a point, each node's value, tangents
+and adjoint, and on each edge its local partial as the op table's rule and its value."""
 
 from __future__ import annotations
 
 from typing import TextIO
 
-from ..ops import fmt
 from ..trace import Trace
+from .rows import Notation
 
 INPUT = 'shape=box, style="rounded,filled", fillcolor="#dbeafe", color="#1d4ed8"'
 OPERATION = 'shape=ellipse, style=filled, fillcolor="#f8fafc", color="#475569"'
@@ -17,31 +18,84 @@ def quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def write(trace: Trace, out: TextIO) -> None:
+def tangent_label(label: str, nt: Notation) -> str:
+    """What a node's tangent in the sweep seeded on input ``label`` is called: ``tangent ∂/∂x1``."""
+    return f"tangent {nt.d}/{nt.d}{label}"
+
+
+def _legend(trace: Trace, nt: Notation, edge_labels: bool, repeated: bool) -> list[str]:
+    """The comment at the top: what the shapes are and what every number in the labels means."""
+    graph = trace.graph
+    out = graph.nodes[graph.output].id
+    d, ci, bar = nt.d, nt.generic("c"), nt.generic("bar")
+    lines = [f"gradcli: inputs are boxes, operations ellipses, the output {out} a double octagon"]
+    if trace.point is not None:
+        lines.append("each node at " + ", ".join(f"{n} = {nt.number(v)}" for n, v in trace.point.items()) + ":")
+        lines.append(f"  value: its value {ci}")
+        for s in trace.sweeps:
+            lines.append(f"  {tangent_label(s.label, nt)}: its tangent {nt.generic('dot')} = {d}{ci}/{d}{s.label}, "
+                         f"from the forward sweep that seeds {s.label} with 1 and the other inputs with 0")
+        if trace.adjoints is not None:
+            lines.append(f"  adjoint: its adjoint {bar} = {d}f/{d}{ci} for f = {out}, "
+                         f"from the reverse sweep that seeds {out} with 1")
+    if edge_labels and any(graph.consumers):
+        shown, then = ("rule = number", ", then its value at the point") if trace.partials is not None else ("rule", "")
+        lines.append(f"each edge cj -> {ci}: {d}{ci}/{d}cj = {shown}, the local partial of {ci} in its operand cj: "
+                     f"its rule in node names{then}")
+    if repeated:
+        lines.append("arg k: a node that uses an operand twice has an edge per use; "
+                     "its partial in that operand is their sum")
+    return ["  // " + line.replace("\n", " ") + "\n" for line in lines]
+
+
+def _node_label(trace: Trace, i: int, nt: Notation) -> str:
+    node = trace.graph.nodes[i]
+    lines = [node.id if node.op == "input" and node.expr == node.id else f"{node.id} = {node.expr}"]
+    if trace.values is not None:
+        lines.append(f"value {nt.number(trace.values[i])}")
+    for s in trace.sweeps:
+        lines.append(f"{tangent_label(s.label, nt)}: {nt.number(s.tangents[i])}")
+    if trace.adjoints is not None:
+        lines.append(f"adjoint {nt.number(trace.adjoints[i])}")
+    return "\n".join(lines)
+
+
+def _edge_label(trace: Trace, i: int, k: int, nt: Notation) -> str:
+    """``∂c8/∂c3 = c7 = 64``: the rule for operand k of node i, then its value (once when they read the same)."""
+    graph = trace.graph
+    node = graph.nodes[i]
+    a = node.args[k]
+    assert type(a) is int
+    rule = graph.rule(i, k)
+    text = f"{nt.d}{node.id}/{nt.d}{graph.nodes[a].id} = {rule}"
+    if trace.partials is not None:
+        value = nt.number(trace.partials[i][k])
+        if value != rule:
+            text += f" = {value}"
+    return text
+
+
+def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bool = True) -> None:
+    nt = nt or Notation()
     graph = trace.graph
     nodes = graph.nodes
+    # the nodes whose edges need "arg k": they use an operand twice (c1*c1)
+    repeated = [len(set(node.args)) < len(node.args) for node in nodes]
     out.write("digraph gradcli {\n")
-    out.write("  // gradcli: inputs are boxes, operations ellipses, the output a double octagon\n")
-    out.write('  rankdir=LR;\n  node [fontname="Helvetica", fontsize=11];\n  edge [color="#64748b"];\n')
+    out.writelines(_legend(trace, nt, edge_labels, any(repeated)))
+    out.write('  rankdir=LR;\n  node [fontname="Helvetica", fontsize=11];\n'
+              '  edge [color="#64748b", fontname="Helvetica", fontsize=9, fontcolor="#334155"];\n')
     for i, node in enumerate(nodes):
-        if node.op == "input":
-            label, style = (node.id if node.expr == node.id else f"{node.id} = {node.expr}"), INPUT
-        else:
-            label, style = f"{node.id} = {node.expr}", OPERATION
-        if i == graph.output:
-            style = OUTPUT
-        if trace.values is not None:
-            label += f"\nvalue {fmt(trace.values[i])}"
-        if trace.adjoints is not None:
-            label += f"\nadjoint {fmt(trace.adjoints[i])}"
-        out.write(f"  {quote(node.id)} [label={quote(label)}, {style}];\n")
-    for node in nodes:
+        style = OUTPUT if i == graph.output else INPUT if node.op == "input" else OPERATION
+        out.write(f"  {quote(node.id)} [label={quote(_node_label(trace, i, nt))}, {style}];\n")
+    for i, node in enumerate(nodes):
         for k, a in enumerate(node.args):
-            if type(a) is int:
-                out.write(f"  {quote(nodes[a].id)} -> {quote(node.id)}")
-                # say which operand an edge is when one node feeds another twice (c1*c1)
-                twice = sum(1 for b in node.args if b == a) > 1
-                out.write(f" [label={quote(f'arg {k + 1}')}];\n" if twice else ";\n")
+            if type(a) is not int:
+                continue
+            twice = repeated[i] and node.args.count(a) > 1
+            parts = ([f"arg {k + 1}"] if twice else []) + ([_edge_label(trace, i, k, nt)] if edge_labels else [])
+            out.write(f"  {quote(nodes[a].id)} -> {quote(node.id)}")
+            out.write(f" [label={quote(': '.join(parts))}];\n" if parts else ";\n")
     for w in trace.warnings:
-        out.write(f"  // warning: {w.replace(chr(10), ' ')}\n")
+        out.write(f"  // warning: {nt.text(w).replace(chr(10), ' ')}\n")
     out.write("}\n")

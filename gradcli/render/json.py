@@ -74,7 +74,7 @@ def write(trace: Trace, out: TextIO) -> None:
         tail["directional_derivative"] = number(trace.directional)
     for k, v in tail.items():
         out.write(f"  {_dump(k)}: {_dump(v)},\n")
-    if trace.command == "forward":
+    if trace.command == "forward" or trace.sweeps:  # graph --at has tangents when --wrt or --tangents asks
         out.write('  "tangents": {')
         for n, s in enumerate(trace.sweeps):
             out.write(("\n    " if n == 0 else ",\n    ") + f"{_dump(s.label)}: ")
