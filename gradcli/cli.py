@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import functools
+import io
+import os
 import sys
-from typing import Callable
+from typing import Callable, NoReturn
 
 import click
 
 from . import __version__
-from .errors import GradcliError, GradcliSyntaxError
+from .errors import GradcliError, GradcliSyntaxError, OutputError
 from .graph import Graph, graph_of
 
+SLICE = 1 << 16  # characters per write of a long output
 EXAMPLE = 'gradcli reverse "exp(x1)*(x1**2+x2**2)**3" --at 0,2'
 
 
@@ -95,10 +99,49 @@ def _reports_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except GradcliError as e:
-            click.echo(e.render(), err=True)
-            sys.exit(e.exit_code)
+            _fail(e)
 
     return wrapper
+
+
+def _fail(e: GradcliError) -> NoReturn:
+    if isinstance(e, OutputError):
+        _discard(sys.stdout)
+    if not (isinstance(e, OutputError) and e.broken_pipe):  # the reader left: nobody wants to hear about it
+        _err(e.render())
+    sys.exit(e.exit_code)
+
+
+def _err(text: str) -> None:
+    """Write a message to standard error; if that fails too, nobody is left to tell and the exit code says it."""
+    try:
+        click.echo(text, err=True)
+    except OSError:
+        _discard(sys.stderr)
+
+
+def _discard(stream) -> None:
+    """Point a stream that cannot be written at /dev/null, so the flush at exit neither fails nor prints
+    "Exception ignored"; what is still buffered for it is dropped there."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # no stream, or one in memory (tests run in-process)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _flush_stdout() -> None:
+    """Write what is still buffered now, while a failure can be reported, rather than at interpreter exit."""
+    if sys.stdout is None:  # the shell closed it: gradcli reverse ... >&-
+        raise OutputError("standard output is closed")
+    try:
+        sys.stdout.flush()
+    except OSError as e:
+        raise OutputError.of(e) from None
 
 
 def _read_source(expr: str | None, file: str | None) -> str:
@@ -135,6 +178,26 @@ def _notation(ascii_: bool):
 def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost: bool = False,
           edge_labels: bool = True) -> None:
     """Hand the trace to the renderer of the chosen format; only here does output reach the terminal."""
+    _flush_stdout()  # fails at once if there is no stdout at all
+    try:
+        _render(trace, fmt, width, ascii_, max_rows, cost, edge_labels)
+    except OSError as e:  # a write failed halfway: the disk filled up or the reader left
+        raise OutputError.of(e) from None
+    _flush_stdout()
+
+
+def _write(text: str) -> None:
+    """Write a long text in slices: a pipe's reader that leaves in the middle of one write makes it return a
+    short count, which Python's buffered streams do not report; the next slice then raises BrokenPipeError."""
+    for i in range(0, len(text), SLICE):
+        sys.stdout.write(text[i:i + SLICE])
+
+
+def _reader_left() -> NoReturn:
+    raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+def _render(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost: bool, edge_labels: bool) -> None:
     if fmt == "json":
         from .render import json
 
@@ -154,13 +217,13 @@ def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost:
         from .render import markdown
 
         nt = markdown.MarkdownNotation(unicode=_notation(ascii_).unicode)
-        sys.stdout.write(markdown.render(view(trace, nt, max_rows), nt))
+        _write(markdown.render(view(trace, nt, max_rows), nt))
         return
     if fmt == "latex":
         from .render import latex
 
         nt = latex.LatexNotation()
-        sys.stdout.write(latex.render(view(trace, nt, max_rows), nt, trace))
+        _write(latex.render(view(trace, nt, max_rows), nt, trace))
         return
     from rich.console import Console
 
@@ -169,11 +232,50 @@ def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost:
     nt = _notation(ascii_)
     console = Console(file=sys.stdout, width=width, highlight=False, emoji=False, markup=False,
                       safe_box=True, soft_wrap=False)
+    console.on_broken_pipe = _reader_left  # rich's own handler exits 1
     for part in table.render(view(trace, nt, max_rows), nt, console.width):
         console.print(part)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class Gradcli(click.Group):
+    """The group of commands; it also reports click's own errors and the failure to write help or version."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+            _flush_stdout()
+        except GradcliError as e:
+            _fail(e)
+        except click.ClickException as e:
+            text = io.StringIO()
+            e.show(text)
+            _err(text.getvalue().rstrip("\n"))
+            code = e.exit_code
+        except click.Abort:
+            _err("Aborted!")
+            code = 1
+        except OSError as e:  # click's own output (--help) could not be written
+            _fail(OutputError.of(e))
+        sys.exit(code if isinstance(code, int) else 0)
+
+    # click turns a broken pipe while it prints --help or --version into exit 1; these two calls are where
+    # it prints them (options of the group, and of a command)
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError as e:
+            raise OutputError.of(e) from None
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as e:
+            raise OutputError.of(e) from None
+
+
+@click.group(cls=Gradcli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="gradcli")
 def cli() -> None:
     """Check a gradient by hand: computational graph, forward-mode tangents and reverse-mode adjoints,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 WINDOW = 60  # characters of a long line shown on each side of the caret
 
 
@@ -77,3 +79,19 @@ class MathError(GradcliError):
 
     def render(self) -> str:
         return f"math error: {self}"
+
+
+class OutputError(GradcliError):
+    """The result could not be written: the disk is full, standard output is closed, or a pipe's reader left."""
+
+    exit_code = 1  # as coreutils do on a write error
+
+    def __init__(self, reason: str, code: int | None = None) -> None:
+        super().__init__(f"cannot write the output: {reason}")
+        self.broken_pipe = code == errno.EPIPE
+        if self.broken_pipe:
+            self.exit_code = 141  # 128 + SIGPIPE: what a shell reports for a program a pipe's end stopped
+
+    @classmethod
+    def of(cls, e: OSError) -> OutputError:
+        return cls(e.strerror or str(e), e.errno)

@@ -1,0 +1,153 @@
+"""Streams and signals: a full disk, a closed or broken stdout, unreadable input, control characters in
+echoed text. Each runs gradcli as its own process with real file descriptors, as a shell would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+SEED = "exp(x1)*(x1**2+x2**2)**3"
+# about 2,100 nodes: with --max-rows 0 every format prints well over a 64 KiB pipe buffer
+BIG = "+".join(f"sin({i}*x)" for i in range(1, 700))
+
+
+def env() -> dict[str, str]:
+    """The caller's environment without what changes gradcli's output, so the tests see the same bytes anywhere."""
+    out = {k: v for k, v in os.environ.items()
+           if k not in ("COLUMNS", "FORCE_COLOR", "NO_COLOR", "PYTHONIOENCODING", "TERM")}
+    out["PYTHONPATH"] = str(ROOT)
+    out["PYTHONIOENCODING"] = "utf-8"
+    return out
+
+
+def gradcli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "gradcli", *args]
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("big") / "big.txt"
+    path.write_text(BIG)
+    return path
+
+
+def outputs(big: Path) -> list[list[str]]:
+    """Small and large outputs in every format."""
+    return [
+        ["reverse", SEED, "--at", "0,2"],
+        ["reverse", SEED, "--at", "0,2", "--format", "json"],
+        ["graph", SEED, "--at", "0,2", "--dot"],
+        ["forward", "-f", str(big), "--at", "1", "--max-rows", "0"],
+        ["forward", "-f", str(big), "--at", "1", "--format", "json"],
+        ["forward", "-f", str(big), "--at", "1", "--format", "markdown", "--max-rows", "0"],
+        ["reverse", "-f", str(big), "--at", "1", "--format", "latex", "--max-rows", "0"],
+        ["graph", "-f", str(big), "--at", "1", "--format", "dot"],
+    ]
+
+
+def test_the_large_outputs_exceed_a_pipe_buffer(big: Path) -> None:
+    for args in outputs(big)[3:]:
+        proc = subprocess.run(gradcli(*args), capture_output=True, env=env(), cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr
+        assert len(proc.stdout) > 4 * 65536, args
+
+
+def assert_one_clean_line(stderr: bytes) -> str:
+    text = stderr.decode()
+    assert "Traceback" not in text and "Exception ignored" not in text, text
+    assert len(text.splitlines()) == 1, text
+    return text.strip()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_a_full_disk_is_one_line_and_exit_1(big: Path) -> None:
+    for args in outputs(big) + [["--help"], ["--version"], ["reverse", "--help"]]:
+        with open("/dev/full", "wb") as full:
+            proc = subprocess.run(gradcli(*args), stdout=full, stderr=subprocess.PIPE, env=env(), cwd=ROOT)
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert assert_one_clean_line(proc.stderr) == f"error: cannot write the output: {os.strerror(28)}", args
+
+
+def test_a_reader_that_leaves_early_ends_gradcli_quietly_with_141(big: Path) -> None:
+    for args in outputs(big):
+        proc = subprocess.Popen(gradcli(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(), cwd=ROOT)
+        first = proc.stdout.readline()
+        proc.stdout.close()  # like `| head -1`
+        stderr = proc.stderr.read()
+        proc.wait()
+        assert first, args
+        assert stderr == b"", (args, stderr.decode())
+        # a small output may be written whole before the reader leaves; a large one cannot
+        assert proc.returncode in ((0, 141) if "-f" not in args else (141,)), args
+
+
+def test_a_reader_that_left_before_anything_was_written(big: Path) -> None:
+    """The output is then written when Python flushes stdout at exit, or at the end of the command."""
+    for args in outputs(big)[:3] + [["--help"], ["--version"], ["reverse", "--help"]]:
+        read, write = os.pipe()
+        os.close(read)
+        try:
+            proc = subprocess.run(gradcli(*args), stdout=write, stderr=subprocess.PIPE, env=env(), cwd=ROOT)
+        finally:
+            os.close(write)
+        assert proc.stderr == b"", (args, proc.stderr.decode())
+        assert proc.returncode == 141, args
+
+
+def test_a_broken_pipe_on_stdout_and_stderr_together() -> None:
+    """``gradcli ... 2>&1 | head -1``, with a warning on stderr after the output."""
+    proc = subprocess.Popen(gradcli("graph", "abs(x)+" + BIG, "--at", "0", "--dot"), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, env=env(), cwd=ROOT)
+    assert proc.stdout.readline().startswith(b"digraph")
+    proc.stdout.close()
+    assert proc.wait() == 141
+
+
+def test_errors_keep_their_exit_code_when_stderr_is_gone() -> None:
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        for args, code in ((["reverse", "2x", "--at", "1"], 2), (["reverse", "log(x)", "--at", "-1"], 1),
+                           (["reverse", "x", "--at", "1", "--format", "xml"], 2)):
+            proc = subprocess.run(gradcli(*args), stdout=subprocess.PIPE, stderr=write, env=env(), cwd=ROOT)
+            assert proc.returncode == code, args
+    finally:
+        os.close(write)
+
+
+def closed(redirect: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    """gradcli run by the shell with one stream closed: ``>&-``, ``<&-`` or ``2>&-``."""
+    script = f'exec "$@" {redirect}'
+    return subprocess.run(["sh", "-c", script, "sh", *gradcli(*args)], env=env(), cwd=ROOT, **kwargs)
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown", "latex", "dot"])
+def test_a_closed_stdout_is_one_line_and_exit_1(fmt: str) -> None:
+    command = "graph" if fmt == "dot" else "reverse"
+    proc = closed(">&-", command, SEED, "--at", "0,2", "--format", fmt, stderr=subprocess.PIPE)
+    assert proc.returncode == 1
+    assert assert_one_clean_line(proc.stderr) == "error: cannot write the output: standard output is closed"
+
+
+def test_help_and_version_to_a_closed_stdout_fail_too() -> None:
+    for args in (["--version"], ["reverse", "--help"]):
+        proc = closed(">&-", *args, stderr=subprocess.PIPE)
+        assert proc.returncode == 1, args
+        assert assert_one_clean_line(proc.stderr) == "error: cannot write the output: standard output is closed"
+
+
+def test_errors_still_win_over_a_closed_stdout() -> None:
+    proc = closed(">&-", "reverse", "2x", "--at", "1", stderr=subprocess.PIPE)
+    assert proc.returncode == 2 and b"write 2*x" in proc.stderr and b"Traceback" not in proc.stderr
+
+
+def test_a_closed_stderr_changes_nothing_else() -> None:
+    proc = closed("2>&-", "graph", "abs(x)", "--at", "0", "--dot", stdout=subprocess.PIPE)
+    assert proc.returncode == 0 and proc.stdout.startswith(b"digraph")
+    assert closed("2>&-", "reverse", "2x", "--at", "1", stdout=subprocess.PIPE).returncode == 2
