@@ -148,13 +148,21 @@ def _read_source(expr: str | None, file: str | None) -> str:
     if expr is not None and file is not None:
         raise click.UsageError("give the expression either as EXPR or with -f FILE, not both")
     if file is not None and file != "-":
-        with open(file, "rb") as f:
-            return _decode(f.read())
+        try:
+            with open(file, "rb") as f:
+                return _decode(f.read())
+        except OSError as e:  # it passed click's checks, yet reading it failed: /proc/self/mem, a vanished file
+            raise GradcliError(f"cannot read {file}: {e.strerror or e}") from None
     if expr is None and file is None:
         raise click.UsageError(f"give an expression, for example: {EXAMPLE}")
     if expr == "-" or file == "-":
         stdin = sys.stdin
-        return _decode(stdin.buffer.read()) if hasattr(stdin, "buffer") else stdin.read()
+        if stdin is None:  # gradcli reverse - <&-
+            raise GradcliError("cannot read standard input: it is closed")
+        try:
+            return _decode(stdin.buffer.read()) if hasattr(stdin, "buffer") else stdin.read()
+        except OSError as e:  # gradcli reverse - < /proc/self/mem, a disk that fails
+            raise GradcliError(f"cannot read standard input: {e.strerror or e}") from None
     return expr
 
 

@@ -151,3 +151,67 @@ def test_a_closed_stderr_changes_nothing_else() -> None:
     proc = closed("2>&-", "graph", "abs(x)", "--at", "0", "--dot", stdout=subprocess.PIPE)
     assert proc.returncode == 0 and proc.stdout.startswith(b"digraph")
     assert closed("2>&-", "reverse", "2x", "--at", "1", stdout=subprocess.PIPE).returncode == 2
+
+
+def assert_read_error(proc: subprocess.CompletedProcess, says: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert assert_one_clean_line(proc.stderr) == f"error: {says}"
+
+
+def test_a_closed_stdin_is_a_clean_exit_2() -> None:
+    for args in (["reverse", "-", "--at", "1"], ["reverse", "-f", "-", "--at", "1"]):
+        proc = closed("<&-", *args, capture_output=True)
+        assert_read_error(proc, "cannot read standard input: it is closed")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="no /proc/self/mem")
+def test_a_file_that_fails_to_read_is_a_clean_exit_2() -> None:
+    """/proc/self/mem opens, and reading it at offset 0 fails (EIO): the error comes from read(), not open()."""
+    proc = subprocess.run(gradcli("reverse", "-f", "/proc/self/mem", "--at", "1"), capture_output=True, env=env(),
+                          cwd=ROOT)
+    assert_read_error(proc, f"cannot read /proc/self/mem: {os.strerror(5)}")
+    memory = os.open("/proc/self/mem", os.O_RDONLY)  # as stdin: gradcli reverse - < /proc/self/mem
+    try:
+        proc = subprocess.run(gradcli("reverse", "-", "--at", "1"), stdin=memory, capture_output=True, env=env(),
+                              cwd=ROOT)
+    finally:
+        os.close(memory)
+    assert_read_error(proc, f"cannot read standard input: {os.strerror(5)}")
+
+
+def test_a_directory_is_a_clean_exit_2(tmp_path) -> None:
+    proc = subprocess.run(gradcli("reverse", "-f", str(tmp_path), "--at", "1"), capture_output=True, env=env(),
+                          cwd=ROOT)
+    assert proc.returncode == 2
+    assert str(tmp_path) in assert_one_clean_line(proc.stderr.splitlines()[-1]) and b"directory" in proc.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files without read permission")
+def test_a_file_without_read_permission_is_a_clean_exit_2(tmp_path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("x**2")
+    secret.chmod(0)
+    proc = subprocess.run(gradcli("reverse", "-f", str(secret), "--at", "1"), capture_output=True, env=env(),
+                          cwd=ROOT)
+    assert proc.returncode == 2
+    assert str(secret) in assert_one_clean_line(proc.stderr.splitlines()[-1]) and b"readable" in proc.stderr
+
+
+def test_a_fifo_and_dev_stdin_still_work(tmp_path) -> None:
+    expected = subprocess.run(gradcli("reverse", "x*y**2", "--at", "3,2", "--format", "json"), capture_output=True,
+                              env=env(), cwd=ROOT).stdout
+    assert b'"gradient": {"x": 4.0, "y": 12.0}' in expected
+    fifo = tmp_path / "program"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(gradcli("reverse", "-f", str(fifo), "--at", "3,2", "--format", "json"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(), cwd=ROOT)
+    with open(fifo, "w") as writer:  # blocks until gradcli opens the FIFO to read it
+        writer.write("x*y**2")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert out == expected
+    if os.path.exists("/dev/stdin"):
+        proc = subprocess.run(gradcli("reverse", "-f", "/dev/stdin", "--at", "3,2", "--format", "json"),
+                              input=b"x*y**2", capture_output=True, env=env(), cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == expected
