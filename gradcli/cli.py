@@ -12,7 +12,7 @@ from typing import Callable, NoReturn
 import click
 
 from . import __version__
-from .errors import GradcliError, GradcliSyntaxError, OutputError
+from .errors import GradcliError, GradcliSyntaxError, OutputError, escape, visible
 from .graph import Graph, graph_of
 
 SLICE = 1 << 16  # characters per write of a long output
@@ -113,9 +113,10 @@ def _fail(e: GradcliError) -> NoReturn:
 
 
 def _err(text: str) -> None:
-    """Write a message to standard error; if that fails too, nobody is left to tell and the exit code says it."""
+    """Write a message to standard error, user text in it escaped; if that fails too, nobody is left to tell
+    and the exit code says it."""
     try:
-        click.echo(text, err=True)
+        click.echo(visible(text, "\n"), err=True)
     except OSError:
         _discard(sys.stderr)
 
@@ -187,36 +188,70 @@ def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost:
           edge_labels: bool = True) -> None:
     """Hand the trace to the renderer of the chosen format; only here does output reach the terminal."""
     _flush_stdout()  # fails at once if there is no stdout at all
+    out = _Visible(_json_escape if fmt == "json" else escape)
     try:
-        _render(trace, fmt, width, ascii_, max_rows, cost, edge_labels)
+        _render(trace, out, fmt, width, ascii_, max_rows, cost, edge_labels)
+        out.flush()
     except OSError as e:  # a write failed halfway: the disk filled up or the reader left
         raise OutputError.of(e) from None
     _flush_stdout()
 
 
-def _write(text: str) -> None:
-    """Write a long text in slices: a pipe's reader that leaves in the middle of one write makes it return a
-    short count, which Python's buffered streams do not report; the next slice then raises BrokenPipeError."""
-    for i in range(0, len(text), SLICE):
-        sys.stdout.write(text[i:i + SLICE])
+class _Visible:
+    """Standard output for the renderers that write plain text: user text in it (a comment in JSON's
+    "source") shows its control characters escaped, in the format's own escapes where it has them.
+
+    Writes are gathered and passed on in slices of SLICE characters: many small writes cost an append each,
+    and a pipe's reader that leaves in the middle of one long write makes it return a short count, which
+    Python's buffered streams do not report; the next slice then raises BrokenPipeError."""
+
+    def __init__(self, escape: Callable[[str], str]) -> None:
+        self.escape = escape
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size >= SLICE:
+            self.flush()
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        text = visible("".join(self.parts), "\n", self.escape)
+        self.parts, self.size = [], 0
+        for i in range(0, len(text), SLICE):
+            sys.stdout.write(text[i:i + SLICE])
+
+
+def _json_escape(c: str) -> str:
+    """A character as a JSON string escape: \\u009b."""
+    from json.encoder import encode_basestring_ascii
+
+    return encode_basestring_ascii(c)[1:-1]
 
 
 def _reader_left() -> NoReturn:
     raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
-def _render(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost: bool, edge_labels: bool) -> None:
+def _render(trace, out: _Visible, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost: bool,
+            edge_labels: bool) -> None:
     if fmt == "json":
         from .render import json
 
-        json.write(trace, sys.stdout)
+        json.write(trace, out)
         return
     if fmt == "dot":
         from .render import dot
 
-        dot.write(trace, sys.stdout, _notation(ascii_), edge_labels)
+        dot.write(trace, out, _notation(ascii_), edge_labels)
         for w in trace.warnings:
-            click.echo(f"warning: {w}", err=True)
+            _err(f"warning: {w}")
         return
     from .render import document
 
@@ -225,24 +260,33 @@ def _render(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cos
         from .render import markdown
 
         nt = markdown.MarkdownNotation(unicode=_notation(ascii_).unicode)
-        _write(markdown.render(view(trace, nt, max_rows), nt))
+        out.write(markdown.render(view(trace, nt, max_rows), nt))
         return
     if fmt == "latex":
         from .render import latex
 
         nt = latex.LatexNotation()
-        _write(latex.render(view(trace, nt, max_rows), nt, trace))
+        out.write(latex.render(view(trace, nt, max_rows), nt, trace))
         return
     from rich.console import Console
 
     from .render import table
 
+    # rich writes colour codes of its own to a terminal, so the table cannot pass through _Visible; its user
+    # text is the source with the comments left out and the blanks collapsed, and names, which are identifiers
     nt = _notation(ascii_)
     console = Console(file=sys.stdout, width=width, highlight=False, emoji=False, markup=False,
                       safe_box=True, soft_wrap=False)
     console.on_broken_pipe = _reader_left  # rich's own handler exits 1
     for part in table.render(view(trace, nt, max_rows), nt, console.width):
         console.print(part)
+
+
+class _Captured(io.StringIO):
+    """Where click writes its error message for _err to show it."""
+
+    def isatty(self) -> bool:
+        return True  # or click would strip escape sequences in the user's text rather than let _err show them
 
 
 class Gradcli(click.Group):
@@ -257,7 +301,7 @@ class Gradcli(click.Group):
         except GradcliError as e:
             _fail(e)
         except click.ClickException as e:
-            text = io.StringIO()
+            text = _Captured()
             e.show(text)
             _err(text.getvalue().rstrip("\n"))
             code = e.exit_code

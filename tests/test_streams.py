@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
-from conftest import ROOT
+from conftest import ROOT, run
+from gradcli.errors import visible
 
 SEED = "exp(x1)*(x1**2+x2**2)**3"
 # about 2,100 nodes: with --max-rows 0 every format prints well over a 64 KiB pipe buffer
@@ -215,3 +217,132 @@ def test_a_fifo_and_dev_stdin_still_work(tmp_path) -> None:
                               input=b"x*y**2", capture_output=True, env=env(), cwd=ROOT)
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout == expected
+
+
+# control sequences a terminal obeys: set the window title, red background, clear the screen (CSI as one C1
+# character), a carriage return that overwrites the line, a bell, and a right-to-left override
+TITLE, RED, CLEAR, BIDI = "\x1b]0;pwned\x07", "\x1b[41m", "\u009b2J", "\u202e"
+
+
+def invisible(text: str) -> set[str]:
+    """The characters a terminal would not simply print."""
+    return {c for c in text if not c.isprintable() and c != "\n"}
+
+
+@pytest.fixture
+def mem_link(tmp_path) -> Path:
+    """A file name with a control sequence in it, naming a file that opens but fails to read."""
+    if not os.path.exists("/proc/self/mem"):
+        pytest.skip("no /proc/self/mem")
+    link = tmp_path / f"mem{TITLE}"
+    link.symlink_to("/proc/self/mem")
+    return link
+
+
+@pytest.mark.parametrize("args,shown", [
+    (["forward", "x**2", "--at", "1", "--wrt", f"x,{TITLE}"], r"'\x1b]0;pwned\x07' is not an input"),
+    (["forward", "x**2", "--at", "1", "--wrt", RED], r"'\x1b[41m' is not an input"),
+    (["reverse", f"x**2 + {TITLE}", "--at", "1"], r"x**2 + \x1b]0;pwned\x07"),
+    (["reverse", f"x**2 +{BIDI} x", "--at", "1"], r"x**2 +\u202e x"),
+    (["reverse", "x*y", "--at", "x=1,y=log(\r-1)"], r"the value log(\r-1) is undefined"),
+    (["reverse", "x*y", "--at", f"1{CLEAR}"], r"--at 1\x9b2J"),
+    (["reverse", "x", "--at", "1", f"extra{TITLE}"], r"extra\x1b]0;pwned\x07"),
+    (["reverse", "x", "--at", "1", "--format", TITLE], r"\x1b]0;pwned\x07"),
+    (["reverse", "x", "--at", "1", f"--wat{TITLE}"], r"--wat\x1b]0;pwned\x07"),
+    (["reverse", "x", "--at", "1", "-f", f"/nonexistent{TITLE}"], r"/nonexistent\x1b]0;pwned\x07"),
+    ([f"reverse{TITLE}", "x", "--at", "1"], r"reverse\x1b]0;pwned\x07"),
+])
+def test_user_text_in_error_messages_is_shown_escaped(args: list[str], shown: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert invisible(result.output) == set(), result.output
+    assert shown in result.output
+
+
+def test_file_names_in_read_errors_are_shown_escaped(mem_link: Path) -> None:
+    result = run("reverse", "-f", str(mem_link), "--at", "1")
+    assert result.exit_code == 2 and invisible(result.output) == set()
+    folder = str(mem_link.parent)
+    assert result.stderr == rf"error: cannot read {folder}/mem\x1b]0;pwned\x07: {os.strerror(5)}" + "\n"
+
+
+def test_the_caret_stays_under_an_escaped_character() -> None:
+    result = run("reverse", f"x\x07 + 1{RED}", "--at", "1")
+    assert result.stderr.splitlines()[:3] == [
+        r"  x\x07 + 1\x1b[41m",
+        r"   ^^^^",
+        r"error: unexpected character '\x07' (at column 2)",
+    ]
+    result = run("reverse", f"(x + 1{BIDI}) * y", "--at", "1")
+    line, caret = result.stderr.splitlines()[:2]
+    assert line[caret.index("^"):].startswith(r"\u202e") and caret.count("^") == len(r"\u202e")
+
+
+def pty_run(*args: str) -> bytes:
+    """gradcli with stdout and stderr on a terminal, where click strips nothing and rich writes colour."""
+    pty = pytest.importorskip("pty")
+    tty = pytest.importorskip("tty")
+    master, slave = pty.openpty()
+    tty.setraw(slave)  # no \n -> \r\n translation: the bytes as gradcli wrote them
+    try:
+        proc = subprocess.Popen(gradcli(*args), stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env(),
+                                cwd=ROOT)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every writer closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        proc.wait(timeout=60)
+    finally:
+        os.close(master)
+    return out
+
+
+@pytest.mark.parametrize("args", [
+    ["forward", "x**2", "--at", "1", "--wrt", f"x,{RED}{TITLE}"],
+    ["reverse", "x", "--at", "1", f"extra{RED}"],
+    ["reverse", "x", "--at", "1", f"--wat{RED}"],
+    ["reverse", f"x**2 + {RED}", "--at", "1"],
+    ["reverse", f"y = x**2 # {RED}{TITLE}{CLEAR}\nz = y\r", "--at", "1"],  # a result: the table leaves comments out
+])
+def test_a_terminal_gets_no_control_sequence_from_user_text(args: list[str]) -> None:
+    out = pty_run(*args)
+    assert out, "nothing was written"
+    for raw in (RED, TITLE, "\x07", "\r", CLEAR):
+        assert raw.encode() not in out, (raw, out)
+    if "#" not in args[1]:  # an error message: it shows what was typed, escaped
+        assert rb"\x1b[41m" in out, out
+
+
+SOURCES = [
+    f"y = x**2 # {TITLE} {RED} {CLEAR} {BIDI} \u2028 \x85\nz = y + x",
+    "x**2 \r+\tx\f-\v1",
+]
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown", "latex", "dot"])
+@pytest.mark.parametrize("source", SOURCES)
+def test_results_show_no_control_characters(fmt: str, source: str) -> None:
+    result = run("graph" if fmt == "dot" else "reverse", source, "--at", "2", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert invisible(result.stdout) == set(), result.stdout
+    if fmt == "json":
+        import json
+
+        assert json.loads(result.stdout)["source"] == source
+
+
+@given(st.text())
+def test_visible_text_has_nothing_a_terminal_would_obey(text: str) -> None:
+    shown = visible(text)
+    assert shown.isprintable()
+    assert shown == text if text.isprintable() else shown != text
+    assert visible(text, "\n").split("\n") == [visible(line) for line in text.split("\n")]
+    # each invisible character becomes the escape Python writes for it in a string literal
+    if not set(text) & set("\\'\""):
+        assert shown == repr(text)[1:-1]
