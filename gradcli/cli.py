@@ -20,7 +20,8 @@ EXAMPLE = 'gradcli reverse "exp(x1)*(x1**2+x2**2)**3" --at 0,2'
 
 
 class ExprCommand(click.Command):
-    """A command whose expression may start with a minus: ``gradcli reverse "-x**2" --at 1``."""
+    """A command whose expression may start with a minus: ``gradcli reverse "-x**2" --at 1``. A short option
+    with its value attached stays that option (``-fprog.txt``); an expression such as ``-f*x`` goes after ``--``."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, self.protect(args))
@@ -43,6 +44,10 @@ class ExprCommand(click.Command):
             if a in takes_value:
                 out.extend(args[i:i + 2])
                 i += 2
+                continue
+            if a[:2] in takes_value and not a.startswith("--"):
+                out.append(a)  # -fFILE: a short option with its value attached, as getopt reads it
+                i += 1
                 continue
             if expression is None and a.startswith("-") and len(a) > 1 and not a.startswith("--") and a not in flags:
                 expression = a  # "-x**2" or "-1": an expression, not an option

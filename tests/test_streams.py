@@ -346,3 +346,25 @@ def test_visible_text_has_nothing_a_terminal_would_obey(text: str) -> None:
     # each invisible character becomes the escape Python writes for it in a string literal
     if not set(text) & set("\\'\""):
         assert shown == repr(text)[1:-1]
+
+
+def test_the_file_option_with_its_value_attached(tmp_path) -> None:
+    program = tmp_path / "prog.txt"
+    program.write_text("y = x*w**2\n")
+    separate = run("reverse", "-f", str(program), "--at", "w=3,x=2", "--format", "json")
+    assert separate.exit_code == 0, separate.output
+    for args in (["-f" + str(program)], ["--file=" + str(program)], ["--file", str(program)]):
+        result = run("reverse", *args, "--at", "w=3,x=2", "--format", "json")
+        assert result.exit_code == 0, (args, result.output)
+        assert result.stdout == separate.stdout
+    assert run("reverse", "-f-", "--at", "w=3,x=2", "--format", "json", input="y = x*w**2\n").stdout \
+        == separate.stdout
+    both = run("reverse", "x", "-f" + str(program), "--at", "1")
+    assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_an_expression_that_starts_with_minus_f_follows_a_double_dash() -> None:
+    result = run("reverse", "--at", "f=2,x=3", "--format", "json", "--", "-f*x")
+    assert result.exit_code == 0, result.output
+    assert '"gradient": {"f": -3.0, "x": -2.0}' in " ".join(result.stdout.split())
+    assert "does not exist" in run("reverse", "-f*x", "--at", "f=2,x=3").output  # -fFILE, as for any program
