@@ -3,9 +3,11 @@ echoed text. Each runs gradcli as its own process with real file descriptors, as
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,8 @@ from hypothesis import given, strategies as st
 
 from conftest import ROOT, run
 from gradcli.errors import visible
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file descriptors, pipes and signals")
 
 SEED = "exp(x1)*(x1**2+x2**2)**3"
 # about 2,100 nodes: with --max-rows 0 every format prints well over a 64 KiB pipe buffer
@@ -207,8 +211,18 @@ def test_a_fifo_and_dev_stdin_still_work(tmp_path) -> None:
     os.mkfifo(fifo)
     proc = subprocess.Popen(gradcli("reverse", "-f", str(fifo), "--at", "3,2", "--format", "json"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(), cwd=ROOT)
-    with open(fifo, "w") as writer:  # blocks until gradcli opens the FIFO to read it
-        writer.write("x*y**2")
+    deadline = time.monotonic() + 60
+    while True:  # wait for gradcli to open the FIFO, but not forever if it never does
+        try:
+            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError as e:
+            if e.errno != errno.ENXIO or proc.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+    os.set_blocking(writer, True)
+    os.write(writer, b"x*y**2")
+    os.close(writer)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert out == expected
