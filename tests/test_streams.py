@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 
-from conftest import ROOT, run
+from conftest import ROOT, clean_env, run
 from gradcli.errors import visible
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file descriptors, pipes and signals")
@@ -24,12 +24,8 @@ BIG = "+".join(f"sin({i}*x)" for i in range(1, 700))
 
 
 def env() -> dict[str, str]:
-    """The caller's environment without what changes gradcli's output, so the tests see the same bytes anywhere."""
-    out = {k: v for k, v in os.environ.items()
-           if k not in ("COLUMNS", "FORCE_COLOR", "NO_COLOR", "PYTHONIOENCODING", "TERM")}
-    out["PYTHONPATH"] = str(ROOT)
-    out["PYTHONIOENCODING"] = "utf-8"
-    return out
+    """The caller's environment without its terminal settings, and UTF-8 streams: the same bytes anywhere."""
+    return clean_env(PYTHONIOENCODING="utf-8")
 
 
 def gradcli(*args: str) -> list[str]:
