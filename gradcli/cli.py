@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import errno
 import functools
+import io
+import os
 import sys
-from typing import Callable
+from typing import Callable, NoReturn
 
 import click
 
 from . import __version__
-from .errors import GradcliError, GradcliSyntaxError
+from .errors import GradcliError, GradcliSyntaxError, OutputError, escape, visible
 from .graph import Graph, graph_of
 
+SLICE = 1 << 16  # characters per write of a long output
 EXAMPLE = 'gradcli reverse "exp(x1)*(x1**2+x2**2)**3" --at 0,2'
 
 
 class ExprCommand(click.Command):
-    """A command whose expression may start with a minus: ``gradcli reverse "-x**2" --at 1``."""
+    """A command whose expression may start with a minus: ``gradcli reverse "-x**2" --at 1``. A short option
+    with its value attached stays that option (``-fprog.txt``); an expression such as ``-f*x`` goes after ``--``."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, self.protect(args))
@@ -39,6 +44,10 @@ class ExprCommand(click.Command):
             if a in takes_value:
                 out.extend(args[i:i + 2])
                 i += 2
+                continue
+            if a[:2] in takes_value and not a.startswith("--"):
+                out.append(a)  # -fFILE: a short option with its value attached, as getopt reads it
+                i += 1
                 continue
             if expression is None and a.startswith("-") and len(a) > 1 and not a.startswith("--") and a not in flags:
                 expression = a  # "-x**2" or "-1": an expression, not an option
@@ -95,23 +104,71 @@ def _reports_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except GradcliError as e:
-            click.echo(e.render(), err=True)
-            sys.exit(e.exit_code)
+            _fail(e)
 
     return wrapper
+
+
+def _fail(e: GradcliError) -> NoReturn:
+    if isinstance(e, OutputError):
+        _discard(sys.stdout)
+    if not (isinstance(e, OutputError) and e.broken_pipe):  # the reader left: nobody wants to hear about it
+        _err(e.render())
+    sys.exit(e.exit_code)
+
+
+def _err(text: str) -> None:
+    """Write a message to standard error, user text in it escaped; if that fails too, nobody is left to tell
+    and the exit code says it."""
+    try:
+        click.echo(visible(text, "\n"), err=True)
+    except OSError:
+        _discard(sys.stderr)
+
+
+def _discard(stream) -> None:
+    """Point a stream that cannot be written at /dev/null, so the flush at exit neither fails nor prints
+    "Exception ignored"; what is still buffered for it is dropped there."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # no stream, or one in memory (tests run in-process)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _flush_stdout() -> None:
+    """Write what is still buffered now, while a failure can be reported, rather than at interpreter exit."""
+    if sys.stdout is None:  # the shell closed it: gradcli reverse ... >&-
+        raise OutputError("standard output is closed")
+    try:
+        sys.stdout.flush()
+    except OSError as e:
+        raise OutputError.of(e) from None
 
 
 def _read_source(expr: str | None, file: str | None) -> str:
     if expr is not None and file is not None:
         raise click.UsageError("give the expression either as EXPR or with -f FILE, not both")
     if file is not None and file != "-":
-        with open(file, "rb") as f:
-            return _decode(f.read())
+        try:
+            with open(file, "rb") as f:
+                return _decode(f.read())
+        except OSError as e:  # it passed click's checks, yet reading it failed: /proc/self/mem, a vanished file
+            raise GradcliError(f"cannot read {file}: {e.strerror or e}") from None
     if expr is None and file is None:
         raise click.UsageError(f"give an expression, for example: {EXAMPLE}")
     if expr == "-" or file == "-":
         stdin = sys.stdin
-        return _decode(stdin.buffer.read()) if hasattr(stdin, "buffer") else stdin.read()
+        if stdin is None:  # gradcli reverse - <&-
+            raise GradcliError("cannot read standard input: it is closed")
+        try:
+            return _decode(stdin.buffer.read()) if hasattr(stdin, "buffer") else stdin.read()
+        except OSError as e:  # gradcli reverse - < /proc/self/mem, a disk that fails
+            raise GradcliError(f"cannot read standard input: {e.strerror or e}") from None
     return expr
 
 
@@ -135,17 +192,71 @@ def _notation(ascii_: bool):
 def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost: bool = False,
           edge_labels: bool = True) -> None:
     """Hand the trace to the renderer of the chosen format; only here does output reach the terminal."""
+    _flush_stdout()  # fails at once if there is no stdout at all
+    out = _Visible(_json_escape if fmt == "json" else escape)
+    try:
+        _render(trace, out, fmt, width, ascii_, max_rows, cost, edge_labels)
+        out.flush()
+    except OSError as e:  # a write failed halfway: the disk filled up or the reader left
+        raise OutputError.of(e) from None
+    _flush_stdout()
+
+
+class _Visible:
+    """Standard output for the renderers that write plain text: user text in it (a comment in JSON's
+    "source") shows its control characters escaped, in the format's own escapes where it has them.
+
+    Writes are gathered and passed on in slices of SLICE characters: many small writes cost an append each,
+    and a pipe's reader that leaves in the middle of one long write makes it return a short count, which
+    Python's buffered streams do not report; the next slice then raises BrokenPipeError."""
+
+    def __init__(self, escape: Callable[[str], str]) -> None:
+        self.escape = escape
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size >= SLICE:
+            self.flush()
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        text = visible("".join(self.parts), "\n", self.escape)
+        self.parts, self.size = [], 0
+        for i in range(0, len(text), SLICE):
+            sys.stdout.write(text[i:i + SLICE])
+
+
+def _json_escape(c: str) -> str:
+    """A character as a JSON string escape: \\u009b."""
+    from json.encoder import encode_basestring_ascii
+
+    return encode_basestring_ascii(c)[1:-1]
+
+
+def _reader_left() -> NoReturn:
+    raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+def _render(trace, out: _Visible, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost: bool,
+            edge_labels: bool) -> None:
     if fmt == "json":
         from .render import json
 
-        json.write(trace, sys.stdout)
+        json.write(trace, out)
         return
     if fmt == "dot":
         from .render import dot
 
-        dot.write(trace, sys.stdout, _notation(ascii_), edge_labels)
+        dot.write(trace, out, _notation(ascii_), edge_labels)
         for w in trace.warnings:
-            click.echo(f"warning: {w}", err=True)
+            _err(f"warning: {w}")
         return
     from .render import document
 
@@ -154,26 +265,74 @@ def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost:
         from .render import markdown
 
         nt = markdown.MarkdownNotation(unicode=_notation(ascii_).unicode)
-        sys.stdout.write(markdown.render(view(trace, nt, max_rows), nt))
+        out.write(markdown.render(view(trace, nt, max_rows), nt))
         return
     if fmt == "latex":
         from .render import latex
 
         nt = latex.LatexNotation()
-        sys.stdout.write(latex.render(view(trace, nt, max_rows), nt, trace))
+        out.write(latex.render(view(trace, nt, max_rows), nt, trace))
         return
     from rich.console import Console
 
     from .render import table
 
+    # rich writes colour codes of its own to a terminal, so the table cannot pass through _Visible; its user
+    # text is the source with the comments left out and the blanks collapsed, and names, which are identifiers
     nt = _notation(ascii_)
     console = Console(file=sys.stdout, width=width, highlight=False, emoji=False, markup=False,
                       safe_box=True, soft_wrap=False)
+    console.on_broken_pipe = _reader_left  # rich's own handler exits 1
     for part in table.render(view(trace, nt, max_rows), nt, console.width):
         console.print(part)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Captured(io.StringIO):
+    """Where click writes its error message for _err to show it."""
+
+    def isatty(self) -> bool:
+        return True  # or click would strip escape sequences in the user's text rather than let _err show them
+
+
+class Gradcli(click.Group):
+    """The group of commands; it also reports click's own errors and the failure to write help or version."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+            _flush_stdout()
+        except GradcliError as e:
+            _fail(e)
+        except click.ClickException as e:
+            text = _Captured()
+            e.show(text)
+            _err(text.getvalue().rstrip("\n"))
+            code = e.exit_code
+        except click.Abort:
+            _err("Aborted!")
+            code = 1
+        except OSError as e:  # click's own output (--help) could not be written
+            _fail(OutputError.of(e))
+        sys.exit(code if isinstance(code, int) else 0)
+
+    # click turns a broken pipe while it prints --help or --version into exit 1; these two calls are where
+    # it prints them (options of the group, and of a command)
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError as e:
+            raise OutputError.of(e) from None
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as e:
+            raise OutputError.of(e) from None
+
+
+@click.group(cls=Gradcli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="gradcli")
 def cli() -> None:
     """Check a gradient by hand: computational graph, forward-mode tangents and reverse-mode adjoints,

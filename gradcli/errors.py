@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import errno
+import re
+from typing import Callable
+
 WINDOW = 60  # characters of a long line shown on each side of the caret
+_ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
-def visible(c: str) -> str:
-    """A character as a message can show it: itself, or U+001E for an invisible one."""
-    return c if c.isprintable() else f"U+{ord(c):04X}"
+def escape(c: str) -> str:
+    """An invisible character as Python writes it in a string: \\x1b, \\r, \\u202e."""
+    return repr(c)[1:-1]
+
+
+def visible(text: str, keep: str = "", escape: Callable[[str], str] = escape) -> str:
+    """User text as a terminal can show it without obeying it: every control or invisible character (ESC,
+    CR, BEL, U+202E, ...) but those in ``keep`` becomes its escape. Everything gradcli echoes passes here."""
+    rest = text
+    for c in keep:
+        rest = rest.replace(c, "")
+    if rest.isprintable():  # nearly always: then it costs a scan in C
+        return text
+    for c in set(_ASCII_CONTROL.findall(rest)) if rest.isascii() else set(rest):
+        if not c.isprintable():
+            text = text.replace(c, escape(c))
+    return text
 
 
 class GradcliError(Exception):
@@ -16,7 +35,7 @@ class GradcliError(Exception):
     exit_code = 2
 
     def render(self) -> str:
-        return f"error: {self}"
+        return f"error: {visible(str(self))}"
 
 
 class GradcliSyntaxError(GradcliError):
@@ -50,16 +69,18 @@ class GradcliSyntaxError(GradcliError):
         # keep very long lines readable: a window around the caret
         lo = max(0, col - WINDOW)
         hi = min(len(text), col + width + WINDOW)
-        shown = ("…" if lo else "") + text[lo:hi] + ("…" if hi < len(text) else "")
-        col = col - lo + (1 if lo else 0)
-        # one printable cell per character, so the caret stays under the column
-        shown = "".join(c if c.isprintable() else " " if c == "\t" else "?" for c in shown)
+        # each character as shown: a tab as a space, an invisible one as its escape, with the carets under it
+        cells = [" " if c == "\t" else visible(c) for c in text[lo:hi]]
+        lead = "…" if lo else ""
+        shown = lead + "".join(cells) + ("…" if hi < len(text) else "")
+        before = len(lead) + sum(map(len, cells[:col - lo]))
+        under = max(1, sum(map(len, cells[col - lo:col - lo + width])))
         where = self.prefix
         if "\n" in self.source:
             where += f"line {self.line}: "
-        lines = [f"  {where}{shown}", "  " + " " * (len(where) + col) + "^" * width]
+        lines = [f"  {where}{shown}", "  " + " " * (len(where) + before) + "^" * under]
         at = f"column {self.column}" if "\n" not in self.source else f"line {self.line}, column {self.column}"
-        lines.append(f"error: {self.message} (at {at})")
+        lines.append(f"error: {visible(self.message)} (at {at})")
         return "\n".join(lines)
 
 
@@ -76,4 +97,20 @@ class MathError(GradcliError):
         self.reason = reason
 
     def render(self) -> str:
-        return f"math error: {self}"
+        return f"math error: {visible(str(self))}"
+
+
+class OutputError(GradcliError):
+    """The result could not be written: the disk is full, standard output is closed, or a pipe's reader left."""
+
+    exit_code = 1  # as coreutils do on a write error
+
+    def __init__(self, reason: str, code: int | None = None) -> None:
+        super().__init__(f"cannot write the output: {reason}")
+        self.broken_pipe = code == errno.EPIPE
+        if self.broken_pipe:
+            self.exit_code = 141  # 128 + SIGPIPE: what a shell reports for a program a pipe's end stopped
+
+    @classmethod
+    def of(cls, e: OSError) -> OutputError:
+        return cls(e.strerror or str(e), e.errno)
