@@ -33,6 +33,10 @@ SEED = "exp(x1)*(x1**2+x2**2)**3"
     ("relu(θ0) + abs(phi) + loss", r"\operatorname{relu}\left(\theta_{0}\right) + \left|\phi\right| + \mathrm{loss}"),
     ("[c1 > 0]", r"[\,c_{1} > 0\,]"),
     ("exp(inf)", r"\exp\left(\infty\right)"),
+    ("0.5 + -0.5", r"0.5 + \left(-0.5\right)"),
+    ("3 + -2e-20 - -1", r"3 + \left(-2 \times 10^{-20}\right) - \left(-1\right)"),
+    ("-1e-05*w + 2**-1", r"\left(-10^{-5}\right) \cdot w + 2^{-1}"),
+    ("-(-2) + -inf", r"-\left(-2\right) + \left(-\infty\right)"),
 ])
 def test_tex(text: str, expected: str) -> None:
     assert tex(text)[0] == expected

@@ -69,14 +69,16 @@ def tex_number(text: str) -> tuple[str, int]:
     if m is None:
         return text, ATOM if not text.startswith("-") else NEG
     mantissa, exponent = m.group(1), int(m.group(2))
-    if mantissa in ("1", "1.0"):
-        return f"10^{{{exponent}}}", POW
+    if mantissa.lstrip("-") in ("1", "1.0"):
+        return f"{mantissa[:-len(mantissa.lstrip('-'))]}10^{{{exponent}}}", NEG if mantissa[0] == "-" else POW
     return rf"{mantissa} \times 10^{{{exponent}}}", MUL
 
 
 def _wrap(t: tuple[str, int], below: int) -> str:
+    """An operand in parentheses where precedence needs them, and wherever it starts with a minus and is
+    not the first term: ``0.5 + \\left(-0.5\\right)``, ``\\left(-2\\right) \\cdot 3``, ``\\left(-2\\right)^{2}``."""
     text, prec = t
-    if prec < below or (below > ADD and text.startswith("-")):
+    if prec < below or (below >= ADD and text.startswith("-")):
         return rf"\left({text}\right)"
     return text
 
@@ -91,15 +93,23 @@ def tex(text: str) -> tuple[str, int]:
     except GradcliSyntaxError:
         return rf"\texttt{{{escape(text)}}}", ATOM
     stack: list[tuple[str, int]] = []
+    numeral: list[str | None] = []  # beside the stack: the number's text where an entry is one number
     for it in items:
         if it.kind == "num":
             stack.append(tex_number(text[it.start:it.end]))
+            numeral.append(text[it.start:it.end])
         elif it.kind == "name":
             stack.append(tex_number(it.arg) if it.arg in ("inf", "nan") else (tex_name(it.arg), ATOM))
+            numeral.append(it.arg if it.arg in ("inf", "nan") else None)
+        elif it.arg == "neg" and numeral[-1] is not None and numeral[-1][0] not in "-n":
+            # a negative number is one number (-2 \times 10^{-20}), parenthesised as one where it must be
+            numeral[-1] = "-" + numeral[-1]
+            stack[-1] = tex_number(numeral[-1])
         else:
             args = stack[-it.arity:]
-            del stack[-it.arity:]
+            del stack[-it.arity:], numeral[-it.arity:]
             stack.append(_apply(it.arg, args))
+            numeral.append(None)
     return stack[0]
 
 
@@ -211,6 +221,10 @@ class LatexNotation(Notation):
         return r"\vdots"
 
 
+_FIRST_NEGATIVE = re.compile(r"\\left\((-(?:[0-9.]+(?: \\times 10\^\{-?[0-9]+\})?|10\^\{-?[0-9]+\}|\\infty))\\right\)"
+                             r"(?= [+-] |$)")
+
+
 def _steps(block: Steps, nt: LatexNotation) -> list[str]:
     out = [rf"\paragraph{{{block.title}}}", r"\begin{align*}"]
     for row in block.rows:
@@ -219,7 +233,10 @@ def _steps(block: Steps, nt: LatexNotation) -> list[str]:
         elif row.note:
             out.append(rf"{row.lhs} & \quad {row.rule} && && = {row.value} \\")
         else:
-            numbers = f"= {row.numbers}" if row.numbers else ""
+            # a negative first term needs no parentheses ("-3 + 0"), and a lone one is the value itself
+            first = _FIRST_NEGATIVE.match(row.numbers)
+            shown = row.numbers if first is None else first.group(1) + row.numbers[first.end():]
+            numbers = f"= {shown}" if shown and shown != row.value else ""
             out.append(rf"{row.lhs} &= {row.rule} && {numbers} && = {row.value} \\")
     out[-1] = out[-1][:-3]  # no line break after the last row
     return out + [r"\end{align*}"]
