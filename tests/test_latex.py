@@ -5,8 +5,20 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import run
+from gradcli.graph import graph_of
+from gradcli.point import bind
+from gradcli.render import document
+from gradcli.render.document import Grid, Steps
+from gradcli.render.latex import _DONE, _READY, LatexNotation, escape
+from gradcli.trace import run_forward, run_graph, run_reverse
+from texcheck import compile_fragments, plain, shipped_pages
+
+# lines never break and words are never hyphenated: what is read back is each line whole
+WIDE = "\\setlength{\\textwidth}{15000pt}\\hyphenpenalty=10000 \\exhyphenpenalty=10000\n"
 
 LOGISTIC = "-(y*log(sigmoid(w1*x1 + w2*x2)) + (1-y)*log(1 - sigmoid(w1*x1 + w2*x2)))"
 LOGISTIC_AT = "w1=0.5,w2=-0.25,x1=1,x2=2,y=1"
@@ -94,3 +106,112 @@ def test_the_check_finds_bare_negatives() -> None:
     assert bare_negatives(r"1 \cdot -10^{-5}")[1]
     assert bare_negatives(r"0.5 + \left(-0.5\right) - 2 \cdot \left(-1\right)") == (2, [])
     assert bare_negatives(r"-1 + \frac{-1}{2} \cdot 10^{-5}") == (3, [])
+
+
+# --- prose prints as typed ---------------------------------------------------------------------------
+
+# what OT1 fonts get wrong when these are typed as they are: ligatures, ¡ ¿ for < >, curly quotes, accents
+TRICKY = [
+    "--dot", "(--max-rows 0 shows all)", "x > 0", "x < 0", ">=", "<=", "a|b", "log(0)", "sqrt'(0) = inf",
+    "c1's", "``quoted''", "!`", "?`", "a---b", "~ ^ _ \\ { } $ & % #", '"x"', "`x`", "x**-1 -- --x",
+    "dot -Tsvg > graph.svg", "1 × 18 = 18", "∂c3/∂c1 · ∇f … ±", "a–b—c", "‘single’ “double”",
+]
+PROSE = st.text(alphabet=st.sampled_from([chr(c) for c in range(32, 127)] + list("×·∂∇…±–—‘’“”")), min_size=1)
+
+
+def typeset_prose(texts: list[str], where) -> list[str]:
+    """Each text escaped, set in a box of its own after a small rule, and read back from the compiled pages."""
+    fragments = [(f"prose {n}", rf"\noindent\vrule width 1pt height 1pt\hbox{{{escape(t)}}}")
+                 for n, t in enumerate(texts)]
+    compiled = compile_fragments(fragments, where, body_start="\\pagestyle{empty}\n", trace=True)
+    assert compiled.ok, compiled.report()
+    return "".join(shipped_pages(compiled.log)).split("\x1e")[1:]
+
+
+def test_tricky_prose_prints_as_typed(tmp_path) -> None:
+    got = typeset_prose(TRICKY, tmp_path)
+    assert [plain(g) for g in got] == [plain(t) for t in TRICKY]
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(PROSE, min_size=1, max_size=30))
+def test_any_ascii_prose_prints_as_typed(tmp_path_factory, texts: list[str]) -> None:
+    texts = [t for t in texts if t.strip()]
+    got = typeset_prose(texts, tmp_path_factory.mktemp("prose"))
+    assert [plain(g) for g in got] == [plain(t) for t in texts]
+
+
+def prose_parts(blocks) -> list[str]:
+    """The prose of a document: each line, title, grid cell and note with the notation's formulas taken out."""
+    texts = []
+    for block in blocks:
+        if isinstance(block, Steps):
+            texts += [block.title] + [row.value for row in block.rows if row.note and not row.rule]
+        elif isinstance(block, Grid):
+            texts += block.headers + [c for row in block.rows for c in row]
+        else:
+            texts.append(block.text)
+    parts = []
+    for text in texts:
+        parts += [p for n, p in enumerate(re.split(f"{_READY}.*?{_DONE}", text)) if plain(p)]
+    return parts
+
+
+def trace_of(command: str, expr: str, at: str, **options):
+    graph = graph_of(expr)
+    point = bind(at, graph.names)
+    if command == "forward":
+        return run_forward(graph, point, None, bind(options["direction"], graph.names) if "direction" in options
+                           else None)
+    if command == "reverse":
+        return run_reverse(graph, point)
+    return run_graph(graph, point, True)
+
+
+DOCUMENTS = [
+    ("graph", "log(x) + sqrt(x) + abs(x)", "0", ["--max-rows", "4"]),
+    ("reverse", LOGISTIC, LOGISTIC_AT, ["--cost"]),
+    ("forward", "sin(sin(sin(sin(x))))", "1", ["--max-rows", "2", "--cost"]),
+    ("forward", "exp(x1)*(x1**2+x2**2)**3", "0,2", ["--direction", "1,-1", "--cost"]),
+    ("reverse", "relu(x)*x**0.5 + sqrt(x)", "0", []),
+    ("reverse", "loss_1 = (w*x - y)**2; loss = loss_1/2", "1,2,3", []),
+]
+
+
+@pytest.mark.parametrize("command,expr,at,options", DOCUMENTS, ids=[d[0] for d in DOCUMENTS])
+def test_every_piece_of_prose_in_a_write_up_prints_as_typed(tmp_path, command, expr, at, options) -> None:
+    result = run(command, expr, "--at", at, "--format", "latex", *options)
+    assert result.exit_code == 0, result.output
+    named = dict(zip(options[::2], options[1::2]))
+    trace = trace_of(command, expr, at, **{k.lstrip("-"): v for k, v in named.items() if k == "--direction"})
+    max_rows = int(named.get("--max-rows", 200))
+    blocks = getattr(document, command)(trace, LatexNotation(), max_rows, **({"cost": True} if "--cost" in options
+                                                                             else {}))
+    compiled = compile_fragments([(command, result.stdout)], tmp_path, preamble=WIDE, trace=True)
+    assert compiled.ok, compiled.report()
+    text = plain(" ".join(shipped_pages(compiled.log)))
+    parts = prose_parts(blocks)
+    assert parts
+    missing = [p for p in parts if plain(p) not in text]
+    assert not missing, (missing, text[:3000])
+
+
+def test_every_symbol_prose_may_hold_compiles_without_t1_or_ts1(tmp_path) -> None:
+    """Each non-ASCII character the prose table knows, and code points for those it does not."""
+    from gradcli.render.latex import _TEXT
+
+    texts = ["".join(c for c in _TEXT if not c.isascii()), "变量 א ☃ \ue000\ue001 \x07"]
+    compiled = compile_fragments([(f"symbols {n}", escape(t)) for n, t in enumerate(texts)], tmp_path, trace=True)
+    assert compiled.ok, compiled.report()
+    assert "U+53D8 U+91CF" in escape(texts[1]) and "U+E000" in escape(texts[1])
+
+
+def test_a_broken_fragment_fails_and_is_named(tmp_path) -> None:
+    compiled = compile_fragments([("fine", "x"), ("broken", r"\frac{1}"), ("after", "y")], tmp_path)
+    assert not compiled.ok and compiled.failed_in == "broken"
+
+
+def test_a_glyph_from_a_font_without_type1_outlines_fails(tmp_path) -> None:
+    # TS1 (and T1) exist in texlive-latex-base only as METAFONT sources: a bitmap font is not made behind our back
+    compiled = compile_fragments([("ts1", r"{\fontencoding{TS1}\selectfont \char36}")], tmp_path)
+    assert not compiled.ok

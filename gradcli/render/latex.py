@@ -22,14 +22,67 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "
          "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
 _NAME = re.compile(r"([^\W\d_]+)_?(\d+)?")
 _NUMBER = re.compile(r"(-?[0-9.]+)[eE]([+-]?[0-9]+)")
-_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-            "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
-            "∂": r"$\partial$", "·": r"$\cdot$", "∇": r"$\nabla$", "…": r"\dots{}", "±": r"$\pm$"}
+# Prose must print the characters it holds, in the OT1 fonts of any LaTeX: OT1 has no < > | " \ { } glyphs
+# where ASCII has them, makes ligatures of -- `` '' !` ?`, and its ' ` ^ ~ are curly quotes and accents. So
+# each such character comes from a font that has it (OML < >, OMS | \ { }, typewriter ' ` " ^ _ ~), and
+# nothing needs T1 or TS1, which texlive-latex-base has only as METAFONT sources.
+_TEXT = {"&": r"\&", "%": r"\%", "$": r"$\$$", "#": r"\#", "{": r"\{", "}": r"\}", "\\": r"\textbackslash{}",
+         "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "_": r"\texttt{\char95}",
+         "^": r"\texttt{\char94}", "~": r"\texttt{\char126}", "'": r"\texttt{\char13}", "`": r"\texttt{\char18}",
+         '"': r"\texttt{\char34}", "\n": " ", "\t": " ", "\r": " ",
+         "∂": r"$\partial$", "·": r"$\cdot$", "∇": r"$\nabla$", "…": r"\dots{}", "±": r"$\pm$", "×": r"$\times$",
+         "−": r"$-$", "≤": r"$\leq$", "≥": r"$\geq$", "≠": r"$\neq$", "≈": r"$\approx$", "→": r"$\to$",
+         "←": r"$\leftarrow$", "∞": r"$\infty$", "√": r"$\surd$", "′": r"$'$", "°": r"$^{\circ}$",
+         "–": "{}--{}", "—": "{}---{}", "‘": "{}`{}", "’": "{}'{}", "“": "{}``{}", "”": "{}''{}",
+         "¡": r"\textexclamdown{}", "¿": r"\textquestiondown{}", "§": r"$\S$", "¶": r"$\P$"}
+# private-use characters that mark LaTeX already made (formulas, escaped text) inside a line of prose
+_READY, _DONE = "\ue000", "\ue001"
+
+
+def _code_point(c: str) -> str:
+    return f"U+{ord(c):04X}"
 
 
 def escape(text: str) -> str:
-    """Prose for LaTeX: special characters escaped, a few mathematical symbols typeset."""
-    return "".join(_SPECIAL.get(c, c) for c in unicodedata.normalize("NFC", text))
+    """Prose for LaTeX that prints as the same characters: specials escaped, ligatures broken, symbols typeset.
+
+    A character with no form in LaTeX's base fonts is shown by its code point (U+53D8).
+    """
+    text = unicodedata.normalize("NFC", text)
+    out: list[str] = []
+    unknown: list[str] = []  # a run of characters shown by code point, set as one
+    for i, c in enumerate(text):
+        if c in _TEXT:
+            t = _TEXT[c]
+        elif " " <= c <= "~":
+            t = "-{}" if c == "-" and text[i + 1:i + 2] in ("-", "–", "—") else c
+        else:
+            unknown.append(_code_point(c))
+            continue
+        if unknown:
+            out.append(rf"\texttt{{{' '.join(unknown)}}}")
+            unknown.clear()
+        out.append(t)
+    if unknown:
+        out.append(rf"\texttt{{{' '.join(unknown)}}}")
+    return "".join(out)
+
+
+def _ready(latex: str) -> str:
+    """LaTeX to be set as it is inside a line of prose."""
+    return f"{_READY}{latex}{_DONE}"
+
+
+def prose(text: str) -> str:
+    """A line of prose for LaTeX: escaped, except the formulas and text the notation has made ready."""
+    out, depth, start = [], 0, 0
+    for m in re.finditer(f"[{_READY}{_DONE}]", text):
+        piece = text[start:m.start()]
+        out.append(escape(piece) if depth == 0 else piece)
+        depth = depth + 1 if m.group() == _READY else max(depth - 1, 0)
+        start = m.end()
+    out.append(escape(text[start:]) if depth == 0 else text[start:])
+    return "".join(out)
 
 
 def _base(letters: str) -> str:
@@ -171,13 +224,13 @@ class LatexNotation(Notation):
         return _wrap(t, MUL)
 
     def note(self, text: str) -> str:
-        return rf"\text{{({text})}}"
+        return rf"\text{{({escape(text)})}}"
 
     def more(self, n: int) -> tuple[str, str]:
         return rf" + \dots\ \text{{({n} more terms)}}", r" + \dots"
 
     def inline(self, math: str) -> str:
-        return f"${math}$"
+        return _ready(f"${math}$")
 
     def code(self, text: str) -> str:
         """A program's steps typeset one by one; what does not parse (a cut-off step) stays as typed."""
@@ -190,10 +243,10 @@ class LatexNotation(Notation):
                 steps.append(f"${tex(step)[0]}$")
             else:
                 steps.append(rf"\texttt{{{escape(step)}}}")
-        return "; ".join(steps)
+        return _ready("; ".join(steps))
 
     def text(self, text: str) -> str:
-        return escape(text)
+        return _ready(escape(text))
 
     def short(self, source: str) -> bool:
         if len(source) > 300:
@@ -218,7 +271,7 @@ class LatexNotation(Notation):
 
     @property
     def ellipsis(self) -> str:
-        return r"\vdots"
+        return _ready(r"$\vdots$")
 
 
 _FIRST_NEGATIVE = re.compile(r"\\left\((-(?:[0-9.]+(?: \\times 10\^\{-?[0-9]+\})?|10\^\{-?[0-9]+\}|\\infty))\\right\)"
@@ -226,10 +279,10 @@ _FIRST_NEGATIVE = re.compile(r"\\left\((-(?:[0-9.]+(?: \\times 10\^\{-?[0-9]+\})
 
 
 def _steps(block: Steps, nt: LatexNotation) -> list[str]:
-    out = [rf"\paragraph{{{block.title}}}", r"\begin{align*}"]
+    out = [rf"\paragraph{{{prose(block.title)}}}", r"\begin{align*}"]
     for row in block.rows:
         if row.lhs == nt.ellipsis:
-            out.append(rf"\vdots & \quad\text{{{escape(row.value)}}} \\")
+            out.append(rf"\vdots & \quad\text{{{prose(row.value.removeprefix(nt.ellipsis).strip())}}} \\")
         elif row.note:
             out.append(rf"{row.lhs} & \quad {row.rule} && && = {row.value} \\")
         else:
@@ -245,8 +298,8 @@ def _steps(block: Steps, nt: LatexNotation) -> list[str]:
 def _grid(block: Grid) -> list[str]:
     cols = "".join("r" if n else "l" for n in block.numeric)
     out = [r"\par\medskip\noindent", rf"\begin{{tabular}}{{{cols}}}",
-           " & ".join(rf"\textbf{{{h}}}" for h in block.headers) + r" \\ \hline"]
-    out += [" & ".join(c if c.startswith("$") else escape(c) for c in row) + r" \\" for row in block.rows]
+           " & ".join(rf"\textbf{{{prose(h)}}}" for h in block.headers) + r" \\ \hline"]
+    out += [" & ".join(prose(c) for c in row) + r" \\" for row in block.rows]
     return out + [r"\end{tabular}", r"\par\medskip"]
 
 
@@ -258,9 +311,9 @@ def render(blocks: list[Block], nt: LatexNotation, trace: Trace) -> str:
         elif isinstance(block, Grid):
             out += _grid(block)
         elif block.kind == "result":
-            out.append(rf"\par\noindent\textbf{{Result:}} {block.text.strip()}\par")
+            out.append(rf"\par\noindent\textbf{{Result:}} {prose(block.text).strip()}\par")
         elif block.kind == "warning":
-            out.append(rf"\par\noindent\textit{{Warning:}} {block.text}\par")
+            out.append(rf"\par\noindent\textit{{Warning:}} {prose(block.text)}\par")
         else:
-            out.append(rf"\par\noindent {block.text}\par")
+            out.append(rf"\par\noindent {prose(block.text)}\par")
     return "\n".join(out) + "\n"
