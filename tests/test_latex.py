@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import run
+from conftest import run, run_json
 from gradcli.graph import graph_of
+from gradcli.ops import fmt
 from gradcli.point import bind
 from gradcli.render import document
 from gradcli.render.document import Grid, Steps
@@ -215,3 +216,42 @@ def test_a_glyph_from_a_font_without_type1_outlines_fails(tmp_path) -> None:
     # TS1 (and T1) exist in texlive-latex-base only as METAFONT sources: a bitmap font is not made behind our back
     compiled = compile_fragments([("ts1", r"{\fontencoding{TS1}\selectfont \char36}")], tmp_path)
     assert not compiled.ok
+
+
+# --- long tables break across pages -------------------------------------------------------------------
+
+def chain(depth: int) -> str:
+    return "sin(" * depth + "x" + ")" * depth
+
+
+@pytest.mark.parametrize("command,rows", [("forward", 150), ("reverse", 150), ("graph", 150), ("reverse", 450),
+                                          ("graph", 450)])
+def test_a_long_table_continues_on_the_next_pages_and_loses_no_row(tmp_path, command: str, rows: int) -> None:
+    """150 rows fill several pages; 450 are set as pieces of PIECE rows, which must join up."""
+    expr = chain(rows - 1)
+    compiled = compile_fragments([(command, latex(command, expr, "--at", "1", "--max-rows", "0"))], tmp_path,
+                                 trace=True)
+    assert compiled.ok, compiled.report()
+    assert "Overfull \\vbox" not in compiled.log  # nothing pushed past the bottom of a page
+    assert not re.search(r"Overfull \\hbox .* in paragraph", compiled.log)  # the long source line breaks too
+    assert compiled.pages > 3
+    pages = [plain(p) for p in shipped_pages(compiled.log)]
+    trace = run_json(command, expr, "--at", "1")
+    values = [fmt(n["value"]) for n in trace["nodes"]]
+    assert len(values) == rows
+    text = " ".join(pages)
+    assert all(v in text for v in values)
+    # the last row of the last table is on the last page, not cut off at the bottom of an earlier one
+    last = {"forward": fmt(trace["tangents"]["x"][trace["output"]]) if command == "forward" else None,
+            "reverse": fmt(trace["adjoints"]["c1"]) if command == "reverse" else None,
+            "graph": values[-1]}[command]
+    assert last in pages[-1]
+
+
+@pytest.mark.slow
+def test_a_table_of_ten_thousand_rows_compiles(tmp_path) -> None:
+    """Beyond TeX's main memory as one alignment: set in pieces, it compiles (in about 20 s)."""
+    compiled = compile_fragments([("reverse", latex("reverse", chain(9999), "--at", "1", "--max-rows", "0"))],
+                                 tmp_path)
+    assert compiled.ok, compiled.report()
+    assert "Overfull \\vbox" not in compiled.log and compiled.pages > 400

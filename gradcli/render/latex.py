@@ -14,7 +14,7 @@ from ..ops import OPS, fmt
 from ..parse import parse_expression
 from ..trace import Trace
 from .document import Block, Grid, Steps
-from .rows import Notation
+from .rows import Notation, Row
 
 ADD, MUL, NEG, POW, FUNC, ATOM = 1, 2, 3, 4, 8, 9
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
@@ -242,7 +242,9 @@ class LatexNotation(Notation):
             elif self.short(step):
                 steps.append(f"${tex(step)[0]}$")
             else:
-                steps.append(rf"\texttt{{{escape(step)}}}")
+                # a long step may break after ( , * / (a little stretch there, as typewriter spaces have none)
+                code = re.sub(r"([(,*/])", r"\1\\hspace{0pt plus 2pt}", escape(step))
+                steps.append(rf"\texttt{{{code}}}")
         return _ready("; ".join(steps))
 
     def text(self, text: str) -> str:
@@ -278,29 +280,51 @@ _FIRST_NEGATIVE = re.compile(r"\\left\((-(?:[0-9.]+(?: \\times 10\^\{-?[0-9]+\})
                              r"(?= [+-] |$)")
 
 
+# rows per align* or \halign: TeX holds a whole alignment in memory, and amsmath collects an environment's
+# body in time that grows faster than its length, so a table of 10^4 rows is set as pieces of this many
+PIECE = 200
+
+
+def _row(row: Row, nt: LatexNotation) -> str:
+    if row.lhs == nt.ellipsis:
+        return rf"\vdots & \quad\text{{{prose(row.value.removeprefix(nt.ellipsis).strip())}}}"
+    if row.note:
+        return rf"{row.lhs} & \quad {row.rule} && && = {row.value}"
+    # a negative first term needs no parentheses ("-3 + 0"), and a lone one is the value itself
+    first = _FIRST_NEGATIVE.match(row.numbers)
+    shown = row.numbers if first is None else first.group(1) + row.numbers[first.end():]
+    numbers = f"= {shown}" if shown and shown != row.value else ""
+    return rf"{row.lhs} &= {row.rule} && {numbers} && = {row.value}"
+
+
 def _steps(block: Steps, nt: LatexNotation) -> list[str]:
-    out = [rf"\paragraph{{{prose(block.title)}}}", r"\begin{align*}"]
-    for row in block.rows:
-        if row.lhs == nt.ellipsis:
-            out.append(rf"\vdots & \quad\text{{{prose(row.value.removeprefix(nt.ellipsis).strip())}}} \\")
-        elif row.note:
-            out.append(rf"{row.lhs} & \quad {row.rule} && && = {row.value} \\")
-        else:
-            # a negative first term needs no parentheses ("-3 + 0"), and a lone one is the value itself
-            first = _FIRST_NEGATIVE.match(row.numbers)
-            shown = row.numbers if first is None else first.group(1) + row.numbers[first.end():]
-            numbers = f"= {shown}" if shown and shown != row.value else ""
-            out.append(rf"{row.lhs} &= {row.rule} && {numbers} && = {row.value} \\")
-    out[-1] = out[-1][:-3]  # no line break after the last row
-    return out + [r"\end{align*}"]
+    # \allowdisplaybreaks, kept in a group: a long table goes on over the next pages instead of off this one
+    out = [rf"\paragraph{{{prose(block.title)}}}", r"\begingroup\allowdisplaybreaks"]
+    rows = block.rows
+    for start in range(0, len(rows), PIECE):
+        piece = [_row(row, nt) for row in rows[start:start + PIECE]]
+        if start:  # the next piece follows as if it were the same display
+            out.append(r"\abovedisplayskip=\jot \abovedisplayshortskip=\jot")
+        if start + PIECE < len(rows):
+            out.append(r"\belowdisplayskip=0pt \belowdisplayshortskip=0pt")
+        out += [r"\begin{align*}", " \\\\\n".join(piece), r"\end{align*}"]
+    return out + [r"\endgroup"]
 
 
 def _grid(block: Grid) -> list[str]:
-    cols = "".join("r" if n else "l" for n in block.numeric)
-    out = [r"\par\medskip\noindent", rf"\begin{{tabular}}{{{cols}}}",
-           " & ".join(rf"\textbf{{{prose(h)}}}" for h in block.headers) + r" \\ \hline"]
-    out += [" & ".join(prose(c) for c in row) + r" \\" for row in block.rows]
-    return out + [r"\end{tabular}", r"\par\medskip"]
+    """A table as TeX's own \\halign in vertical mode: unlike tabular, a box, its rows may go on over pages."""
+    cols = "&".join(r"\hfil#" if n else r"#\hfil" for n in block.numeric)
+    template = r"\strut" + cols.replace("&", r"\tabskip=1em&", 1) + r"\tabskip=0pt\cr"
+    head = "&".join(rf"\textbf{{{prose(h)}}}" for h in block.headers) + r"\cr\noalign{\hrule}"
+    out = [r"\par\medskip", r"{\tabskip=0pt"]
+    rows = block.rows
+    for start in range(0, max(len(rows), 1), PIECE):
+        out.append(r"\halign{" + template)
+        if start == 0:
+            out.append(head)
+        out += ["&".join(prose(c) for c in row) + r"\cr" for row in rows[start:start + PIECE]]
+        out.append("}")
+    return out + [r"}\medskip"]
 
 
 def render(blocks: list[Block], nt: LatexNotation, trace: Trace) -> str:
