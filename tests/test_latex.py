@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,7 @@ from gradcli.ops import fmt
 from gradcli.point import bind
 from gradcli.render import document
 from gradcli.render.document import Grid, Steps
-from gradcli.render.latex import _DONE, _READY, LatexNotation, escape
+from gradcli.render.latex import _DONE, _READY, LatexNotation, escape, tex_name
 from gradcli.trace import run_forward, run_graph, run_reverse
 from texcheck import compile_fragments, plain, shipped_pages
 
@@ -255,3 +256,72 @@ def test_a_table_of_ten_thousand_rows_compiles(tmp_path) -> None:
                                  tmp_path)
     assert compiled.ok, compiled.report()
     assert "Overfull \\vbox" not in compiled.log and compiled.pages > 400
+
+
+# --- every name the language accepts typesets ----------------------------------------------------------
+
+# one or more of each kind: Greek capitals with no command of their own, omicron, the symbol variants,
+# tonos and dialytika, Latin accents (math accents and OT1 text accents), OT1's own letters, Hebrew,
+# CJK, letterlike symbols, polytonic Greek, Cyrillic, Arabic, Devanagari (spacing marks), Hangul,
+# titlecase digraphs, letter numbers, non-ASCII digits, underscores, digits inside, a long name
+NAMES = ["Α", "ο", "Ω", "ϑ", "ϕ", "ϖ", "ϱ", "ϵ", "ς", "ά", "ΐ", "é", "ñ", "ç", "ő", "ş", "ā", "ř", "ł", "ß", "æ",
+         "ø", "ı", "א", "ב", "变量", "ℓ", "ℏ", "℘", "℮", "ᾧ", "ж", "س", "कि", "한", "ǅ", "ⅻ", "x٣", "µ", "ϰ",
+         "x_1_2", "_x", "__", "_", "a1b", "x_", "Δx", "θ_12", "café", "naïve1", "w" * 300, "ab" * 40 + "7"]
+# names the parser takes apart (a combining mark is not a word character): still given to the notation
+MARKED = ["e\u0301", "x\u0301", "x\u0308\u0301", "\u03b1\u0342", "q\u0327", "x\u20d7"]
+
+_SCRIPTS = [(0x30, 0x7A), (0xC0, 0x24F), (0x300, 0x36F), (0x370, 0x3FF), (0x400, 0x45F), (0x5D0, 0x5EA),
+            (0x620, 0x64A), (0x660, 0x669), (0x905, 0x94D), (0x1F00, 0x1FFC), (0x2070, 0x209C), (0x2100, 0x214F),
+            (0x2160, 0x2188), (0x4E00, 0x4E20), (0xAC00, 0xAC10), (0xFF10, 0xFF3A)]
+ALPHABET = [chr(c) for a, b in _SCRIPTS for c in range(a, b + 1) if unicodedata.category(chr(c)) != "Cn"]
+IDENTIFIERS = st.text(alphabet=st.sampled_from(ALPHABET), min_size=1, max_size=8).filter(str.isidentifier)
+
+
+def name_fragments(names: list[str]) -> list[tuple[str, str]]:
+    """For each name: the reverse write-up of name*x (or, where the parser refuses the name, the ids it
+    gives with --prefix), and the name, its tangent and adjoint, in math and in prose."""
+    nt = LatexNotation()
+    out = []
+    for n, name in enumerate(names):
+        label = f"name {n} {ascii(name)[:40]}"
+        result = run("reverse", f"{name}*x", "--at", "1,2", "--format", "latex")
+        if result.exit_code != 0:  # a function name, a constant, x itself, or not a word to the parser
+            assert result.exit_code == 2, result.output
+            result = run("reverse", "sin(x)*x", "--prefix", name, "--at", "1", "--format", "latex")
+        if result.exit_code == 0:
+            out.append((label + " reverse", result.stdout))
+        else:
+            assert result.exit_code == 2, result.output
+        out.append((label, f"${tex_name(name)}$, ${nt.bar(name)} + {nt.dot(name + '_3')}$, {escape(name)}"))
+    return out
+
+
+def test_every_kind_of_name_typesets(tmp_path) -> None:
+    fragments = name_fragments(NAMES + MARKED)
+    assert sum("reverse" in label for label, _ in fragments) >= len(NAMES) - 4
+    compiled = compile_fragments(fragments, tmp_path)
+    assert compiled.ok, compiled.report()
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(IDENTIFIERS, min_size=1, max_size=25, unique=True))
+def test_any_identifier_typesets(tmp_path_factory, names: list[str]) -> None:
+    compiled = compile_fragments(name_fragments(names), tmp_path_factory.mktemp("names"))
+    assert compiled.ok, compiled.report()
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("Α", r"\mathrm{A}"), ("ο", "o"), ("ϑ", r"\vartheta"), ("ϕ", r"\varphi"), ("φ", r"\phi"), ("ά", r"\acute{\alpha}"),
+    ("é", r"\acute{e}"), ("í", r"\acute{\imath}"), ("ñ1", r"\tilde{n}_{1}"), ("א", r"\aleph"), ("ℓ", r"\ell"),
+    ("ç", r"\text{\c{c}}"), ("变量", r"\mathrm{\mathtt{U{+}53D8\,U{+}91CF}}"), ("x_1_2", r"\mathrm{x\_1\_2}"),
+    ("a1b", r"\mathrm{a1b}"), ("θ_12", r"\theta_{12}"), ("Δx", r"\mathrm{\Delta x}"), ("varphi2", r"\varphi_{2}"),
+])
+def test_name_forms(name: str, expected: str) -> None:
+    assert tex_name(name) == expected
+
+
+def test_adjoints_and_tangents_of_long_names_span_the_name() -> None:
+    nt = LatexNotation()
+    assert (nt.bar("c3"), nt.dot("c3")) == (r"\bar{c}_{3}", r"\dot{c}_{3}")
+    assert (nt.bar("loss"), nt.dot("loss")) == (r"\overline{\mathrm{loss}}", r"\overset{\cdot}{\mathrm{loss}}")
+    assert nt.bar("θ0") == r"\bar{\theta}_{0}" and nt.bar("h_12") == r"\bar{h}_{12}"

@@ -6,6 +6,7 @@ are parsed by gradcli's parser and laid out from the postfix tree with an explic
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -19,8 +20,31 @@ from .rows import Notation, Row
 ADD, MUL, NEG, POW, FUNC, ATOM = 1, 2, 3, 4, 8, 9
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
          "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta",
-         "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
-_NAME = re.compile(r"([^\W\d_]+)_?(\d+)?")
+         "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "varepsilon", "vartheta",
+         "varpi", "varrho", "varsigma", "varphi"}
+# Letters a name may hold, in math. Greek capitals that look Latin are the Latin letter, upright like \Gamma.
+# Unicode's symbol forms of Greek letters (ϑ ϕ ϖ ϱ ϵ) and the final ς are TeX's \var forms; the letters
+# themselves (θ φ π ρ ε σ) its plain ones; so two names that differ in that letter still differ in print.
+_MATH_LETTERS = dict(zip("αβγδεζηθικλμνξοπρςστυφχψω", (
+    r"\alpha \beta \gamma \delta \epsilon \zeta \eta \theta \iota \kappa \lambda \mu \nu \xi o \pi \rho "
+    r"\varsigma \sigma \tau \upsilon \phi \chi \psi \omega").split()))
+_MATH_LETTERS.update(zip("ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ", (
+    r"\mathrm{A} \mathrm{B} \Gamma \Delta \mathrm{E} \mathrm{Z} \mathrm{H} \Theta \mathrm{I} \mathrm{K} "
+    r"\Lambda \mathrm{M} \mathrm{N} \Xi \mathrm{O} \Pi \mathrm{P} \Sigma \mathrm{T} \Upsilon \Phi \mathrm{X} "
+    r"\Psi \Omega").split()))
+_MATH_LETTERS.update({"ϑ": r"\vartheta", "ϕ": r"\varphi", "ϖ": r"\varpi", "ϱ": r"\varrho", "ϵ": r"\varepsilon",
+                      "ϴ": r"\Theta", "ϒ": r"\Upsilon", "µ": r"\mu", "ı": r"\imath", "ȷ": r"\jmath", "ℓ": r"\ell",
+                      "ℏ": r"\hbar", "℘": r"\wp", "ℜ": r"\Re", "ℑ": r"\Im", "א": r"\aleph"})
+# combining marks: as math accents, and as the text accents OT1 has (i and j lose their dot under one above)
+_MATH_ACCENTS = {"\u0300": r"\grave", "\u0301": r"\acute", "\u0302": r"\hat", "\u0303": r"\tilde",
+                 "\u0304": r"\bar", "\u0306": r"\breve", "\u0307": r"\dot", "\u0308": r"\ddot",
+                 "\u030a": r"\mathring", "\u030c": r"\check", "\u0342": r"\tilde"}
+_TEXT_ACCENTS = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304": "=", "\u0306": "u",
+                 "\u0307": ".", "\u0308": '"', "\u030a": "r", "\u030b": "H", "\u030c": "v", "\u0323": "d",
+                 "\u0327": "c", "\u0331": "b"}
+_BELOW = {"\u0323", "\u0327", "\u0331"}
+_TEXT_LETTERS = {"ß": r"\ss{}", "æ": r"\ae{}", "Æ": r"\AE{}", "œ": r"\oe{}", "Œ": r"\OE{}", "ø": r"\o{}",
+                 "Ø": r"\O{}", "ł": r"\l{}", "Ł": r"\L{}", "ı": r"\i{}", "ȷ": r"\j{}"}
 _NUMBER = re.compile(r"(-?[0-9.]+)[eE]([+-]?[0-9]+)")
 # Prose must print the characters it holds, in the OT1 fonts of any LaTeX: OT1 has no < > | " \ { } glyphs
 # where ASCII has them, makes ligatures of -- `` '' !` ?`, and its ' ` ^ ~ are curly quotes and accents. So
@@ -39,24 +63,89 @@ _TEXT = {"&": r"\&", "%": r"\%", "$": r"$\$$", "#": r"\#", "{": r"\{", "}": r"\}
 _READY, _DONE = "\ue000", "\ue001"
 
 
-def _code_point(c: str) -> str:
-    return f"U+{ord(c):04X}"
+def _code_point(cluster: str) -> str:
+    return " ".join(f"U+{ord(c):04X}" for c in cluster)
+
+
+def _clusters(text: str) -> list[str]:
+    """Each character with the combining marks that follow it."""
+    out: list[str] = []
+    for c in text:
+        if out and unicodedata.combining(c) or (out and unicodedata.category(c) in ("Mn", "Mc", "Me")):
+            out[-1] += c
+        else:
+            out.append(c)
+    return out
+
+
+def _math_glyph(cluster: str) -> str | None:
+    """A letter in math (é -> \\acute{e}, ά -> \\acute{\\alpha}, ϑ -> \\vartheta), or None."""
+    if cluster in _MATH_LETTERS:
+        return _MATH_LETTERS[cluster]
+    if len(cluster) == 1 and cluster.isascii() and cluster.isalnum():
+        return cluster
+    base, *marks = unicodedata.normalize("NFD", cluster)
+    if not marks or any(m not in _MATH_ACCENTS for m in marks):
+        return None
+    glyph = {"i": r"\imath", "j": r"\jmath"}.get(base) or (base if base.isascii() and base.isalpha()
+                                                          else _MATH_LETTERS.get(base))
+    if glyph is None:
+        return None
+    for m in marks:
+        glyph = f"{_MATH_ACCENTS[m]}{{{glyph}}}"
+    return glyph
+
+
+def _text_glyph(cluster: str) -> str | None:
+    """A letter in text with OT1's accents and letters (ç -> \\c{c}, ő -> \\H{o}, ß -> \\ss{}), or None."""
+    if cluster in _TEXT_LETTERS:
+        return _TEXT_LETTERS[cluster]
+    base, *marks = unicodedata.normalize("NFD", cluster)
+    if not marks or not (base.isascii() and base.isalpha()) or any(m not in _TEXT_ACCENTS for m in marks):
+        return None
+    glyph = rf"\{base}" if base in "ij" and any(m not in _BELOW for m in marks) else base
+    for m in marks:
+        glyph = rf"\{_TEXT_ACCENTS[m]}{{{glyph}}}"
+    return glyph
+
+
+def _math_chars(text: str) -> str:
+    """Any text in math: letters as letters, _ as \\_, the rest by code point, a run of those set as one."""
+    out: list[str] = []
+    unknown: list[str] = []
+    for cluster in _clusters(text):
+        glyph = r"\_" if cluster == "_" else _math_glyph(cluster)
+        if glyph is None and (t := _text_glyph(cluster)) is not None:
+            glyph = rf"\text{{{t}}}"
+        if glyph is None:
+            unknown.append(_code_point(cluster).replace("+", "{+}"))
+            continue
+        if unknown:
+            out.append(r"\mathtt{" + r"\,".join(unknown) + "}")
+            unknown.clear()
+        out.append(glyph + (" " if glyph[-1].isalpha() and glyph.startswith("\\") else ""))
+    if unknown:
+        out.append(r"\mathtt{" + r"\,".join(unknown) + "}")
+    return "".join(out).rstrip()
 
 
 def escape(text: str) -> str:
     """Prose for LaTeX that prints as the same characters: specials escaped, ligatures broken, symbols typeset.
 
-    A character with no form in LaTeX's base fonts is shown by its code point (U+53D8).
+    Letters with accents are set with OT1's accents, Greek as math; a character with no form in LaTeX's
+    base fonts is shown by its code point (U+53D8).
     """
-    text = unicodedata.normalize("NFC", text)
+    clusters = _clusters(unicodedata.normalize("NFC", text))
     out: list[str] = []
     unknown: list[str] = []  # a run of characters shown by code point, set as one
-    for i, c in enumerate(text):
+    for i, c in enumerate(clusters):
         if c in _TEXT:
             t = _TEXT[c]
-        elif " " <= c <= "~":
-            t = "-{}" if c == "-" and text[i + 1:i + 2] in ("-", "–", "—") else c
-        else:
+        elif len(c) == 1 and " " <= c <= "~":
+            t = "-{}" if c == "-" and i + 1 < len(clusters) and clusters[i + 1][0] in "-–—" else c
+        elif (t := _text_glyph(c)) is None and (m := _math_glyph(c)) is not None:
+            t = f"${m}$"
+        if t is None:
             unknown.append(_code_point(c))
             continue
         if unknown:
@@ -85,30 +174,39 @@ def prose(text: str) -> str:
     return "".join(out)
 
 
-def _base(letters: str) -> str:
-    if len(letters) == 1 and not letters.isascii():
-        greek = unicodedata.name(letters, "")
-        if greek.startswith("GREEK "):
-            word = greek.split()[-1].lower()
-            return "\\" + (word.capitalize() if "CAPITAL" in greek else word)
-    if letters in GREEK:
-        return "\\" + letters
-    if len(letters) == 1:
-        return letters
-    return rf"\mathrm{{{letters}}}"
+@functools.lru_cache(maxsize=4096)
+def _name(name: str) -> tuple[str, str, bool]:
+    """A name as a base, a subscript, and whether the base is one letter."""
+    name = unicodedata.normalize("NFC", name)
+    stem = name.rstrip("0123456789")
+    digits = name[len(stem):]
+    if digits and stem.endswith("_"):
+        stem = stem[:-1]
+    sub = f"_{{{digits}}}" if digits else ""
+    clusters = _clusters(stem)
+    if not stem or not all(unicodedata.category(c[0])[0] == "L" or c in _MATH_LETTERS for c in clusters):
+        return rf"\mathrm{{{_math_chars(name)}}}", "", False  # x_1_2, _x, a1b: the whole name, upright
+    if stem in GREEK:
+        return "\\" + stem, sub, True
+    if len(clusters) == 1:
+        glyph = _math_glyph(stem) or (rf"\text{{{t}}}" if (t := _text_glyph(stem)) else None)
+        if glyph is not None:
+            return glyph, sub, True
+    return rf"\mathrm{{{_math_chars(stem)}}}", sub, False
 
 
 def name_parts(name: str) -> tuple[str, str]:
-    """A name as a base and a subscript: x1 -> (x, _{1}), theta0 -> (\\theta, _{0}), loss -> (\\mathrm{loss}, '')."""
-    m = _NAME.fullmatch(name)
-    if m is None:
-        return rf"\mathrm{{{escape(name)}}}", ""
-    letters, digits = m.groups()
-    return _base(letters), f"_{{{digits}}}" if digits else ""
+    """A name as a base and a subscript: x1 -> (x, _{1}), theta0 -> (\\theta, _{0}), loss -> (\\mathrm{loss}, '').
+
+    Every identifier has a form that compiles: letters with a LaTeX form are typeset (Greek with its
+    variants, accented Latin, ℓ, א), others are shown by code point (\\mathtt{U{+}53D8}).
+    """
+    base, sub, _ = _name(name)
+    return base, sub
 
 
 def tex_name(name: str) -> str:
-    base, sub = name_parts(name)
+    base, sub, _ = _name(name)
     return base + sub
 
 
@@ -200,12 +298,14 @@ class LatexNotation(Notation):
         return tex_name(node_id)
 
     def dot(self, name: str) -> str:
-        base, sub = name_parts(name)
-        return rf"\dot{{{base}}}{sub}"
+        """A tangent: \\dot{c}_{3}; over a longer name a dot centred above it."""
+        base, sub, one = _name(name)
+        return (rf"\dot{{{base}}}" if one else rf"\overset{{\cdot}}{{{base}}}") + sub
 
     def bar(self, name: str) -> str:
-        base, sub = name_parts(name)
-        return rf"\bar{{{base}}}{sub}"
+        """An adjoint: \\bar{c}_{3}; over a longer name a line over all of it, \\overline{\\mathrm{loss}}."""
+        base, sub, one = _name(name)
+        return (rf"\bar{{{base}}}" if one else rf"\overline{{{base}}}") + sub
 
     def generic(self, kind: str) -> str:
         return {"c": "c_i", "dot": r"\dot{c}_i", "bar": r"\bar{c}_i"}[kind]
