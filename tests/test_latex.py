@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from conftest import run, run_json
 from gradcli.graph import graph_of
-from gradcli.ops import fmt
+from gradcli.ops import BINARY, OPS, Op, fmt
 from gradcli.point import bind
 from gradcli.render import document
 from gradcli.render.document import Grid, Steps
@@ -325,3 +326,59 @@ def test_adjoints_and_tangents_of_long_names_span_the_name() -> None:
     assert (nt.bar("c3"), nt.dot("c3")) == (r"\bar{c}_{3}", r"\dot{c}_{3}")
     assert (nt.bar("loss"), nt.dot("loss")) == (r"\overline{\mathrm{loss}}", r"\overset{\cdot}{\mathrm{loss}}")
     assert nt.bar("θ0") == r"\bar{\theta}_{0}" and nt.bar("h_12") == r"\bar{h}_{12}"
+
+
+# --- every op of the op table, in every command ------------------------------------------------------
+
+OPERATORS = {op: sym for sym, op in reversed(list(BINARY.items()))}  # add: +, pow: ** (not ^)
+CANDIDATES = [(0.5, 1.5), (1.5, 2.5), (0.3, 0.7), (2.0, 3.0), (-0.5, 2.0)]
+
+
+def op_case(op: Op) -> tuple[str, str]:
+    """An expression using the op, and a point inside its domain where its value and partials are finite."""
+    if op.names:
+        expr = f"{op.names[0]}({', '.join('xy'[:op.arity])})"
+    elif op.name in OPERATORS:
+        expr = f"x {OPERATORS[op.name]} y"
+    elif op.name == "neg":
+        expr = "-x"
+    elif op.name == "copy":
+        expr = "v = sin(x); w = v"
+    else:
+        pytest.fail(f"op {op.name!r} has no call name and no written form this test knows: add one here")
+    for point in CANDIDATES:
+        args = point[:op.arity]
+        try:
+            z = op.value(*args)
+            partials = [p(*args, z) for p in op.partials]
+        except (ValueError, ZeroDivisionError):
+            continue
+        if all(math.isfinite(v) for v in [z, *partials]):
+            return expr, ",".join(map(str, args if op.name != "copy" else args[:1]))
+    pytest.fail(f"no candidate point lies in the domain of {op.name}")
+
+
+def op_fragments(ops: list[Op]) -> list[tuple[str, str]]:
+    fragments = []
+    for op in ops:
+        expr, at = op_case(op)
+        for command in ("forward", "reverse", "graph"):
+            fragments.append((f"{op.name} {command}", latex(command, expr, "--at", at)))
+    return fragments
+
+
+def test_every_op_in_every_command_compiles(tmp_path) -> None:
+    fragments = op_fragments(list(OPS.values()))
+    assert len(fragments) == 3 * len(OPS)
+    for op in OPS.values():  # each op's own node is in its write-up (copy is a named step, w = v)
+        text = "".join(f for label, f in fragments if label.startswith(op.name + " "))
+        assert f"& {op.name}" in text or f"&{op.name}" in text, op.name
+    compiled = compile_fragments(fragments, tmp_path)
+    assert compiled.ok, compiled.report()
+
+
+@pytest.mark.parametrize("tex", [r"\sin\left({0}", r"\mathrm{{sin}}_{{{0}", r"\sin\right)"])
+def test_a_malformed_tex_entry_fails_the_op_table_test(monkeypatch, tmp_path, tex: str) -> None:
+    monkeypatch.setitem(OPS, "sin", OPS["sin"]._replace(tex=tex))
+    compiled = compile_fragments(op_fragments([OPS["sin"]]), tmp_path)
+    assert not compiled.ok and compiled.failed_in.startswith("sin")
