@@ -144,6 +144,19 @@ def test_any_ascii_prose_prints_as_typed(tmp_path_factory, texts: list[str]) -> 
     assert [plain(g) for g in got] == [plain(t) for t in texts]
 
 
+def test_code_that_does_not_parse_prints_as_typed(tmp_path) -> None:
+    """A step shown as typed (cut off, or not in the language) is typewriter text with the same characters."""
+    nt = LatexNotation()
+    texts = [t for t in TRICKY if not nt.short(t)] + ["sin(" * 80 + "x…", "y = exp(x1)*(x1**2 + …"]
+    assert len(texts) > 10
+    fragments = [(f"code {n}", rf"\noindent\vrule width 1pt height 1pt\hbox{{{nt.code(t)}}}".replace(_READY, "")
+                  .replace(_DONE, "")) for n, t in enumerate(texts)]
+    compiled = compile_fragments(fragments, tmp_path, body_start="\\pagestyle{empty}\n", trace=True)
+    assert compiled.ok, compiled.report()
+    got = "".join(shipped_pages(compiled.log)).split("\x1e")[1:]
+    assert [plain(g) for g in got] == [plain(t) for t in texts]
+
+
 def prose_parts(blocks) -> list[str]:
     """The prose of a document: each line, title, grid cell and note with the notation's formulas taken out."""
     texts = []
@@ -195,7 +208,9 @@ def test_every_piece_of_prose_in_a_write_up_prints_as_typed(tmp_path, command, e
     text = plain(" ".join(shipped_pages(compiled.log)))
     parts = prose_parts(blocks)
     assert parts
-    missing = [p for p in parts if plain(p) not in text]
+    # and the warnings, quoted from the user's expression, as the JSON output words them
+    warnings = run_json(command, expr, "--at", at)["warnings"]
+    missing = [p for p in parts + warnings if plain(p) not in text]
     assert not missing, (missing, text[:3000])
 
 

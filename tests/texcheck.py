@@ -137,8 +137,15 @@ def _slot(rest: str) -> int:
     return ord(rest[0])
 
 
-def _glyph(enc: str, family: str, series: str, shape: str, rest: str) -> str:
+# NFSS's substitutions, as the log reports them: the font TeX really used for a shape that does not exist
+_SUBSTITUTED = re.compile(r"Font shape `([^']+)' (?:undefined|in size <[^>]*> not available)\s*\(Font\)\s*"
+                          r"(?:using|Font shape) `([^']+)'")
+
+
+def _glyph(enc: str, family: str, series: str, shape: str, rest: str, subs: dict[str, str]) -> str:
     key = (enc, family, series, shape)
+    if key not in _FONTS and "/".join(key) in subs:
+        key = tuple(subs["/".join(key)].split("/"))  # type: ignore[assignment]
     if key not in _FONTS:
         return f"⟨font {'/'.join(key)}⟩"
     name = _encoding(_FONTS[key]).get(_slot(rest), f"slot {rest}")
@@ -150,6 +157,7 @@ def shipped_pages(log: str) -> list[str]:
 
     Material on the unused side of a discretionary (a hyphen that was not taken) is skipped.
     """
+    subs = dict(_SUBSTITUTED.findall(log))
     pages: list[str] = []
     out: list[str] | None = None
     skip_below = None  # the depth of a \\discretionary whose lists we are skipping
@@ -176,7 +184,7 @@ def shipped_pages(log: str) -> list[str]:
         else:
             m = _GLYPH_LINE.match(body)
             if m:
-                out.append(_glyph(*m.groups()))
+                out.append(_glyph(*m.groups(), subs))
     if out is not None:
         pages.append("".join(out))
     return pages

@@ -49,7 +49,8 @@ _NUMBER = re.compile(r"(-?[0-9.]+)[eE]([+-]?[0-9]+)")
 # Prose must print the characters it holds, in the OT1 fonts of any LaTeX: OT1 has no < > | " \ { } glyphs
 # where ASCII has them, makes ligatures of -- `` '' !` ?`, and its ' ` ^ ~ are curly quotes and accents. So
 # each such character comes from a font that has it (OML < >, OMS | \ { }, typewriter ' ` " ^ _ ~), and
-# nothing needs T1 or TS1, which texlive-latex-base has only as METAFONT sources.
+# nothing needs T1 or TS1, which texlive-latex-base has only as METAFONT sources. Dashes, curly quotes and
+# accented letters are set in roman even inside \texttt, whose OT1 layout has other glyphs in their places.
 _TEXT = {"&": r"\&", "%": r"\%", "$": r"$\$$", "#": r"\#", "{": r"\{", "}": r"\}", "\\": r"\textbackslash{}",
          "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "_": r"\texttt{\char95}",
          "^": r"\texttt{\char94}", "~": r"\texttt{\char126}", "'": r"\texttt{\char13}", "`": r"\texttt{\char18}",
@@ -57,8 +58,9 @@ _TEXT = {"&": r"\&", "%": r"\%", "$": r"$\$$", "#": r"\#", "{": r"\{", "}": r"\}
          "∂": r"$\partial$", "·": r"$\cdot$", "∇": r"$\nabla$", "…": r"\dots{}", "±": r"$\pm$", "×": r"$\times$",
          "−": r"$-$", "≤": r"$\leq$", "≥": r"$\geq$", "≠": r"$\neq$", "≈": r"$\approx$", "→": r"$\to$",
          "←": r"$\leftarrow$", "∞": r"$\infty$", "√": r"$\surd$", "′": r"$'$", "°": r"$^{\circ}$",
-         "–": "{}--{}", "—": "{}---{}", "‘": "{}`{}", "’": "{}'{}", "“": "{}``{}", "”": "{}''{}",
-         "¡": r"\textexclamdown{}", "¿": r"\textquestiondown{}", "§": r"$\S$", "¶": r"$\P$"}
+         "–": r"{\rmfamily--}", "—": r"{\rmfamily---}", "‘": r"{\rmfamily`}", "’": r"{\rmfamily'}",
+         "“": r"{\rmfamily``}", "”": r"{\rmfamily''}", "¡": r"{\rmfamily!`}", "¿": r"{\rmfamily?`}",
+         "§": r"$\S$", "¶": r"$\P$"}
 # private-use characters that mark LaTeX already made (formulas, escaped text) inside a line of prose
 _READY, _DONE = "\ue000", "\ue001"
 
@@ -143,7 +145,9 @@ def escape(text: str) -> str:
             t = _TEXT[c]
         elif len(c) == 1 and " " <= c <= "~":
             t = "-{}" if c == "-" and i + 1 < len(clusters) and clusters[i + 1][0] in "-–—" else c
-        elif (t := _text_glyph(c)) is None and (m := _math_glyph(c)) is not None:
+        elif (t := _text_glyph(c)) is not None:
+            t = rf"{{\rmfamily{t}}}"
+        elif (m := _math_glyph(c)) is not None:
             t = f"${m}$"
         if t is None:
             unknown.append(_code_point(c))
