@@ -73,7 +73,7 @@ def _clusters(text: str) -> list[str]:
     """Each character with the combining marks that follow it."""
     out: list[str] = []
     for c in text:
-        if out and unicodedata.combining(c) or (out and unicodedata.category(c) in ("Mn", "Mc", "Me")):
+        if out and unicodedata.category(c) in ("Mn", "Mc", "Me"):
             out[-1] += c
         else:
             out.append(c)
