@@ -34,9 +34,10 @@ def _steps(block: Steps) -> list[str]:
     out = [f"**{block.title}**", "", f"| {block.head} | rule | with the numbers | value |",
            "| --- | --- | --- | ---: |"]
     for row in block.rows:
-        if row.note:
-            value = code(row.value) if row.rule else row.value  # the "rows left out" line is prose
-            out.append(f"| {code(row.lhs)} | *{row.rule}* | | {value} |")
+        if row.note and row.rule:  # (seed), (input): a note in place of the rule
+            out.append(f"| {code(row.lhs)} | *{row.rule}* | | {code(row.value)} |")
+        elif row.note:  # the "rows left out" line: prose, with no rule to emphasise
+            out.append(f"| {code(row.lhs)} | | | {row.value} |")
         else:
             out.append(f"| {code(row.lhs)} | {code(row.rule)} | {code(row.numbers)} | {code(row.value)} |")
     return out
