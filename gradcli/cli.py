@@ -7,7 +7,7 @@ import functools
 import io
 import os
 import sys
-from typing import Callable, NoReturn
+from typing import Callable, NamedTuple, NoReturn
 
 import click
 
@@ -62,10 +62,26 @@ class ExprCommand(click.Command):
         return out
 
 
+class View(NamedTuple):
+    """How to show a result: the shared display options of every command."""
+
+    fmt: str = "table"
+    width: int | None = None
+    ascii: bool = False
+    max_rows: int = 200
+    digits: int = 0
+    cost: bool = False
+    edge_labels: bool = True
+
+
 def _options(formats: tuple[str, ...]) -> Callable:
-    """The options every command shares."""
+    """The options every command shares; the display options reach the command as one ``view``."""
 
     def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def command(fmt, width, ascii_, max_rows, digits, **kwargs):
+            return fn(view=View(fmt, width, ascii_, max_rows, digits or 0), **kwargs)
+
         decorators = [
             click.argument("expr", required=False, metavar="EXPR"),
             click.option("-f", "--file", "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
@@ -77,15 +93,18 @@ def _options(formats: tuple[str, ...]) -> Callable:
             click.option("--no-share", "no_share", is_flag=True,
                          help="Do not merge identical subexpressions: the tree form, each occurrence its own node."),
             click.option("--width", type=click.IntRange(20, 10000), metavar="COLUMNS",
-                         help="Width of the tables (default: the terminal's)."),
+                         help="Width of the tables, 20 to 10000 (default: $COLUMNS, else the terminal's)."),
             click.option("--ascii", "ascii_", is_flag=True,
                          help="Plain ASCII: c3_dot, c3_bar, * and grad instead of ċ3, c̄3, · and ∇."),
             click.option("--max-rows", type=click.IntRange(0), default=200, show_default=True, metavar="N",
                          help="Show at most N rows of a table, the first and the last (0: all)."),
+            click.option("--digits", type=click.IntRange(1, 17), metavar="N",
+                         help="Round the numbers shown to N significant digits, 1 to 17 (default: every digit; "
+                              "JSON always has every digit)."),
         ]
         for d in reversed(decorators):
-            fn = d(fn)
-        return fn
+            command = d(command)
+        return command
 
     return decorate
 
@@ -182,20 +201,19 @@ def _graph(expr: str | None, file: str | None, prefix: str, no_share: bool) -> G
     return graph_of(_read_source(expr, file), prefix, share=not no_share)
 
 
-def _notation(ascii_: bool):
+def _notation(view: View):
     from .render.rows import Notation
 
     encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
-    return Notation(unicode=not ascii_ and encoding.startswith("utf"))
+    return Notation(unicode=not view.ascii and encoding.startswith("utf"), digits=view.digits)
 
 
-def _show(trace, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost: bool = False,
-          edge_labels: bool = True) -> None:
+def _show(trace, view: View) -> None:
     """Hand the trace to the renderer of the chosen format; only here does output reach the terminal."""
     _flush_stdout()  # fails at once if there is no stdout at all
-    out = _Visible(_json_escape if fmt == "json" else escape)
+    out = _Visible(_json_escape if view.fmt == "json" else escape)
     try:
-        _render(trace, out, fmt, width, ascii_, max_rows, cost, edge_labels)
+        _render(trace, out, view)
         out.flush()
     except OSError as e:  # a write failed halfway: the disk filled up or the reader left
         raise OutputError.of(e) from None
@@ -244,8 +262,8 @@ def _reader_left() -> NoReturn:
     raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
-def _render(trace, out: _Visible, fmt: str, width: int | None, ascii_: bool, max_rows: int, cost: bool,
-            edge_labels: bool) -> None:
+def _render(trace, out: _Visible, view: View) -> None:
+    fmt = view.fmt
     if fmt == "json":
         from .render import json
 
@@ -254,37 +272,60 @@ def _render(trace, out: _Visible, fmt: str, width: int | None, ascii_: bool, max
     if fmt == "dot":
         from .render import dot
 
-        dot.write(trace, out, _notation(ascii_), edge_labels)
+        dot.write(trace, out, _notation(view), view.edge_labels)
         for w in trace.warnings:
             _err(f"warning: {w}")
         return
     from .render import document
 
-    view = functools.partial(getattr(document, trace.command), cost=cost)
+    build = functools.partial(getattr(document, trace.command), cost=view.cost)
     if fmt == "markdown":
         from .render import markdown
 
-        nt = markdown.MarkdownNotation(unicode=_notation(ascii_).unicode)
-        out.write(markdown.render(view(trace, nt, max_rows), nt))
+        nt = markdown.MarkdownNotation(unicode=_notation(view).unicode, digits=view.digits)
+        out.write(markdown.render(build(trace, nt, view.max_rows), nt))
         return
     if fmt == "latex":
         from .render import latex
 
-        nt = latex.LatexNotation()
-        out.write(latex.render(view(trace, nt, max_rows), nt, trace))
+        nt = latex.LatexNotation(digits=view.digits)
+        out.write(latex.render(build(trace, nt, view.max_rows), nt, trace))
         return
     from rich.console import Console
 
     from .render import table
 
-    # rich writes colour codes of its own to a terminal, so the table cannot pass through _Visible; its user
-    # text is the source with the comments left out and the blanks collapsed, and names, which are identifiers
-    nt = _notation(ascii_)
-    console = Console(file=sys.stdout, width=width, highlight=False, emoji=False, markup=False,
-                      safe_box=True, soft_wrap=False)
+    nt = _notation(view)
+    columns = _width(view.width)
+    # a height too, or rich ignores the width on a terminal it takes for dumb (TERM=dumb)
+    console = Console(file=sys.stdout, width=columns, height=25, highlight=False, emoji=False, markup=False,
+                      safe_box=True)
+    lines = table.render(build(trace, nt, view.max_rows), nt, columns)
+    if not console.is_terminal:  # a pipe or a file: plain text, through _Visible like every other format
+        for line in lines:
+            out.write("".join(text for text, _ in line) + "\n")
+        return
+    # rich writes colour codes of its own to a terminal, so the styled table cannot pass through _Visible; its
+    # user text is the source with the comments left out and the blanks collapsed, and names, which are
+    # identifiers
+    from rich.text import Text
+
     console.on_broken_pipe = _reader_left  # rich's own handler exits 1
-    for part in table.render(view(trace, nt, max_rows), nt, console.width):
-        console.print(part)
+    for line in lines:
+        console.print(Text.assemble(*line), soft_wrap=True)  # laid out already: rich must not wrap or crop
+
+
+def _width(option: int | None) -> int:
+    """The width of the tables: --width, else $COLUMNS, else the terminal's, else 80; at least 20."""
+    if option is not None:
+        return option
+    text = os.environ.get("COLUMNS", "").strip()
+    if text.isdigit() and int(text) > 0:
+        return max(20, min(10000, int(text)))
+    try:
+        return max(20, os.get_terminal_size(sys.stdout.fileno()).columns)
+    except (AttributeError, OSError, ValueError):
+        return 80
 
 
 class _Captured(io.StringIO):
@@ -353,7 +394,7 @@ def cli() -> None:
 @click.option("--direction", metavar="VECTOR",
               help="One sweep along this direction instead, e.g. --direction 1,0: gives ∇f·d.")
 @_reports_errors
-def forward(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, wrt, cost, direction) -> None:
+def forward(expr, file, prefix, no_share, view, at, wrt, cost, direction) -> None:
     """Forward mode: the evaluation trace, then one tangent table per input (or one along --direction)."""
     from .point import bind
     from .trace import run_forward
@@ -364,7 +405,7 @@ def forward(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, wrt,
         raise click.UsageError("--wrt and --direction do not go together: a direction seeds every input")
     chosen = _wrt(wrt, graph.names) if wrt is not None else None
     d = bind(direction, graph.names, "--direction") if direction is not None else None
-    _show(run_forward(graph, point, chosen, d), fmt, width, ascii_, max_rows, cost)
+    _show(run_forward(graph, point, chosen, d), view._replace(cost=cost))
 
 
 def _wrt(text: str, names: tuple[str, ...]) -> list[str]:
@@ -386,13 +427,13 @@ def _wrt(text: str, names: tuple[str, ...]) -> list[str]:
 @_options(("table", "json", "markdown", "latex"))
 @click.option("--cost", is_flag=True, help="Also count the sweep and the products of local partials it made.")
 @_reports_errors
-def reverse(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, cost) -> None:
+def reverse(expr, file, prefix, no_share, view, at, cost) -> None:
     """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs."""
     from .point import bind
     from .trace import run_reverse
 
     graph = _graph(expr, file, prefix, no_share)
-    _show(run_reverse(graph, bind(at, graph.names)), fmt, width, ascii_, max_rows, cost)
+    _show(run_reverse(graph, bind(at, graph.names)), view._replace(cost=cost))
 
 
 @cli.command(cls=ExprCommand, short_help="The computational graph: nodes and edges, or Graphviz DOT.")
@@ -409,15 +450,15 @@ def reverse(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, cost
 @click.option("--no-edge-labels", "no_edge_labels", is_flag=True,
               help="DOT without the local partial on each edge (shown by default).")
 @_reports_errors
-def graph(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, as_dot, adjoints, wrt, tangents,
-          no_edge_labels) -> None:
+def graph(expr, file, prefix, no_share, view, at, as_dot, adjoints, wrt, tangents, no_edge_labels) -> None:
     """The computational graph: nodes and edges, or Graphviz DOT with --dot; with --at, values and adjoints,
     and tangents with --wrt or --tangents. Each DOT edge carries its local partial."""
     from .point import bind
     from .trace import run_graph
 
     if as_dot:
-        fmt = "dot"
+        view = view._replace(fmt="dot")
+    fmt = view.fmt
     for given, option in ((wrt is not None, "--wrt"), (tangents, "--tangents")):
         if given and at is None:
             raise GradcliError(f"{option} needs a point to take tangents at: add --at, e.g. --at 0,2")
@@ -428,7 +469,7 @@ def graph(expr, file, fmt, prefix, no_share, width, ascii_, max_rows, at, as_dot
     chosen = _wrt(wrt, g.names) if wrt is not None else list(g.names) if tangents else None
     if adjoints is None:
         adjoints = fmt != "json"
-    _show(run_graph(g, point, adjoints, chosen), fmt, width, ascii_, max_rows, edge_labels=not no_edge_labels)
+    _show(run_graph(g, point, adjoints, chosen), view._replace(edge_labels=not no_edge_labels))
 
 
 def main() -> None:

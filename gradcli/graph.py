@@ -56,6 +56,7 @@ class Graph(NamedTuple):
     consumers: tuple[tuple[tuple[int, int], ...], ...]  # per node: (consumer, operand position)
     notes: tuple[str, ...]  # what the user should know about the graph itself
     is_program: bool = False  # steps are named (name = expr), so the user's names are the ids
+    function: str = "f"  # what the output is called in ∂f/∂x: the last step's name (y = f4 + f5), else f
 
     def __repr__(self) -> str:  # short, whatever the size
         return f"Graph({len(self.nodes)} nodes, inputs {self.names}, output {self.nodes[self.output].id})"
@@ -274,9 +275,10 @@ class _Builder:
                 else:
                     labels.append(a.label if bare[k] else atom(a.label))
             nodes.append(_new(Node, (ids[i], op, args, template.format(*labels))))
+        function = self.program.statements[-1].target or "f"
         return Graph(self.source, tuple(nodes), tuple(range(len(names))), tuple(names), output,
                      tuple(self.constants), tuple(map(tuple, consumers)), self.unused_notes(nodes, names, output),
-                     program_mode)
+                     program_mode, function)
 
     def unused_notes(self, nodes: list[Node], names: list[str], output: int) -> tuple[str, ...]:
         live = [False] * len(nodes)

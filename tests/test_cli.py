@@ -40,8 +40,8 @@ c̄1 = c̄3·exp(c1) + c̄4·2·c1 = 64·1 + 48·0 = 64
 
 ∇f(0, 2) = [64, 192]   (∂f/∂x1 = 64, ∂f/∂x2 = 192)
 Cost: 1 forward sweep (values) + 1 reverse sweep give all 2 partial derivatives,
-whatever the number of inputs. A node used by k nodes sums k terms, one per
-edge."""
+  whatever the number of inputs. A node used by k nodes sums k terms, one per
+  edge."""
 
 FORWARD_SEED_SWEEPS = """\
 Forward mode, sweep 1 of 2: tangents ċi = ∂ci/∂x1   (seed ċ1 = 1, ċ2 = 0)
@@ -66,8 +66,8 @@ Forward mode, sweep 2 of 2: tangents ċi = ∂ci/∂x2   (seed ċ1 = 0, ċ2 = 1)
 
 ∇f(0, 2) = [64, 192]   (∂f/∂x1 = 64, ∂f/∂x2 = 192)
 Cost: 2 forward sweeps, one per input asked for: each seeds one input's tangent
-with 1 and gives one partial derivative, so the whole gradient of 2 inputs takes
-2 sweeps; reverse mode needs one."""
+  with 1 and gives one partial derivative, so the whole gradient of 2 inputs
+  takes 2 sweeps; reverse mode needs one."""
 
 
 def test_reverse_table_of_the_seed_example() -> None:
@@ -95,12 +95,48 @@ def test_ascii_notation() -> None:
     assert all(ord(c) < 128 for c in out)
 
 
+TEXTBOOK = "f1 = exp(x); f2 = f1**2; f3 = f1 + f2; f4 = exp(f3); f5 = sin(f3); y = f4 + f5"
+
+
 def test_program_tables_use_the_users_names() -> None:
-    out = run("reverse", "f1 = exp(x); f2 = f1**2; f3 = f1 + f2; f4 = exp(f3); f5 = sin(f3); y = f4 + f5",
-              "--at", "0").output
+    out = run("reverse", TEXTBOOK, "--at", "0", "--width", "200").output
     flat = [" ".join(line.split()) for line in out.splitlines()]
-    assert any(line.startswith("f̄3 = f̄4·exp(f3) + f̄5·cos(f3) = 1·7.38905609893065 +") for line in flat)
+    assert "f̄3 = f̄4·exp(f3) + f̄5·cos(f3) = 1·7.38905609893065 + 1·(-0.4161468365471424) = 6.972909262383508" in flat
     assert "ȳ (seed) = 1" in flat
+
+
+def test_a_named_output_is_written_by_its_name() -> None:
+    out = lines(run("reverse", TEXTBOOK, "--at", "0").output)
+    assert "graph: 1 input (x), 6 operation nodes, output y" in out
+    assert "Reverse mode: adjoints c̄i = ∂y/∂ci, from the output y back to the inputs" in out
+    assert "∂y/∂x = 20.918727787150523" in out and "∂f/" not in out
+    two = lines(run("reverse", "h = x*w; loss = h**2", "--at", "1,2").output)
+    assert "∇loss(1, 2) = [8, 4]   (∂loss/∂w = 8, ∂loss/∂x = 4)" in two
+    # a bare expression, or a program whose last step has no name, is f
+    assert "∂f/∂x = 2" in lines(run("reverse", "h = x*x; h + 1", "--at", "1").output)
+    assert "output f = c8" in lines(run("reverse", SEED, "--at", "0,2").output)
+
+
+def test_rows_too_long_for_the_terminal_are_laid_out_as_a_worked_solution() -> None:
+    out = run("reverse", TEXTBOOK, "--at", "0").output
+    assert lines(out).count("\n") and "f̄3 = f̄4·exp(f3) + f̄5·cos(f3)\n   = 1·7.38905609893065 + " \
+        "1·(-0.4161468365471424)\n   = 6.972909262383508\n" in out
+    # rows that fit stay aligned in columns: the = before each one-line row's value is in the same column
+    table = out.split("Reverse mode")[1].split("\n\n")[0].splitlines()[1:]
+    one_line = [line for line in table if not line.startswith(" ") and not line.startswith("f̄3")]
+    import unicodedata
+
+    def cells(text: str) -> int:
+        return sum(1 for c in text if not unicodedata.combining(c))
+
+    assert len(one_line) == 6 and len({cells(line.rsplit("=", 1)[0]) for line in one_line}) == 1
+
+
+def test_adjoints_and_tangents_of_long_names_mark_their_first_letter() -> None:
+    out = lines(run("reverse", "phi1 = x*w; loss = phi1**2", "--at", "1,2").output)
+    assert "l̄oss   (seed)" in out and "p̄hi1 = l̄oss·2·phi1" in out
+    out = lines(run("forward", "phi1 = x*w; loss = phi1**2", "--at", "1,2", "--wrt", "w").output)
+    assert "ṗhi1 = w·ẋ + x·ẇ" in out and "l̇oss = 2·phi1·ṗhi1" in out
 
 
 def test_wrt_and_direction() -> None:

@@ -15,10 +15,12 @@ MAX_TERMS = 12  # terms of a long chain-rule sum shown when rows are clipped
 
 
 class Line(NamedTuple):
-    """A line of prose; ``kind`` is "source", "text", "result", "cost" or "warning"."""
+    """A line of prose; ``kind`` is "source", "text", "result", "cost" or "warning". ``alt`` is how to
+    write it as several lines, for a renderer with a width it does not fit in."""
 
     text: str
     kind: str = "text"
+    alt: tuple[str, ...] = ()
 
 
 class Steps(NamedTuple):
@@ -40,11 +42,13 @@ class Grid(NamedTuple):
 Block = Line | Steps | Grid
 
 
-def _shown(n: int, max_rows: int) -> tuple[range, range]:
-    """Which of n rows to show: all, or the first and last halves of ``max_rows`` (0: all)."""
+def _shown(n: int, max_rows: int) -> tuple[range, range, int]:
+    """Which of n rows to show: all, or the first and last halves of ``max_rows`` (0: all); and how many
+    are left out."""
     if max_rows <= 0 or n <= max_rows:
-        return range(n), range(0)
-    return range((max_rows + 1) // 2), range(n - max_rows // 2, n)
+        return range(n), range(0), 0
+    first, last = range((max_rows + 1) // 2), range(n - max_rows // 2, n)
+    return first, last, n - len(first) - len(last)
 
 
 def _left_out(nt: Notation, n: int) -> str:
@@ -53,11 +57,11 @@ def _left_out(nt: Notation, n: int) -> str:
 
 def _steps(title: str, order: list[int] | range, make_row, head: str, nt: Notation, max_rows: int) -> Steps:
     """Rows only for the nodes shown: a graph of 10^5 nodes builds 200 rows, not 10^5."""
-    first, last = _shown(len(order), max_rows)
+    first, last, left = _shown(len(order), max_rows)
     rows = [make_row(order[k]) for k in first]
-    if last:
-        rows.append(Row(nt.ellipsis, "", "", _left_out(nt, len(order) - len(first) - len(last)), note=True))
-        rows += [make_row(order[k]) for k in last]
+    if left:
+        rows.append(Row(nt.ellipsis, "", "", _left_out(nt, left), note=True, gap=True))
+    rows += [make_row(order[k]) for k in last]
     return Steps(title, rows, head)
 
 
@@ -73,10 +77,12 @@ def header(trace: Trace, nt: Notation) -> list[Block]:
     else:
         lines = [Line(nt.inline(f"f = {nt.expr(graph.source)}") if nt.short(graph.source)
                       else f"f = {nt.code(source_text(graph))}", "source")]
+    named = graph.function != "f" or out == nt.name("f")
     inputs = ", ".join(nt.inline(f"{nt.name(graph.nodes[i].id)} = {nt.name(n)}") if graph.nodes[i].id != n
                        else nt.inline(nt.name(n)) for i, n in zip(graph.inputs, graph.names))
     lines.append(Line(f"graph: {_plural(len(graph.inputs), 'input')} ({inputs}), "
-                      f"{_plural(graph.op_count, 'operation node')}, output {nt.inline(f'f = {out}')}"))
+                      f"{_plural(graph.op_count, 'operation node')}, output "
+                      f"{nt.inline(out if named else f'f = {out}')}"))
     if graph.constants:
         lines.append(Line("constants: " + ", ".join(nt.inline(f"{nt.name(c)} = {nt.number(v)}")
                                                     for c, v in graph.constants)))
@@ -99,15 +105,13 @@ def _gradient(trace: Trace, nt: Notation) -> list[Block]:
     assert trace.gradient is not None and trace.point is not None
     names = list(trace.gradient)
     d = nt.d
-    parts = [nt.inline(f"{d}f/{d}{nt.name(n)} = {nt.number(v)}") for n, v in trace.gradient.items()]
+    f = nt.name(trace.graph.function)
+    parts = [nt.inline(f"{d}{f}/{d}{nt.name(n)} = {nt.number(v)}") for n, v in trace.gradient.items()]
     if names != list(trace.graph.names) or len(names) == 1:
         return [Line(p, "result") for p in parts]
     at = ", ".join(nt.number(trace.point[n]) for n in names)
-    head = nt.inline(f"{nt.nabla}f({at}) = {_vector(trace.gradient.values(), nt)}")
-    line = f"{head}   ({', '.join(parts)})"
-    if len(line) <= 80:
-        return [Line(line, "result")]
-    return [Line(head, "result")] + [Line("  " + p) for p in parts]
+    head = nt.inline(f"{nt.nabla}{f}({at}) = {_vector(trace.gradient.values(), nt)}")
+    return [Line(f"{head}   ({', '.join(parts)})", "result", (head, *("  " + p for p in parts)))]
 
 
 def _terms(max_rows: int) -> int:
@@ -165,7 +169,8 @@ def forward(trace: Trace, nt: Notation, max_rows: int, cost: bool = False) -> li
                           max_rows))
     if trace.directional is not None:
         d = _vector(trace.sweeps[0].seed, nt)
-        out.append(Line(nt.inline(f"{nt.nabla}f{nt.times}d = {nt.number(trace.directional)}") + "   with "
+        f = nt.name(graph.function)
+        out.append(Line(nt.inline(f"{nt.nabla}{f}{nt.times}d = {nt.number(trace.directional)}") + "   with "
                         + nt.inline(f"d = {d}"), "result"))
         out.append(Line("Cost: 1 forward sweep gives one directional derivative, whatever the number of inputs.",
                         "cost"))
@@ -183,7 +188,7 @@ def reverse(trace: Trace, nt: Notation, max_rows: int, cost: bool = False) -> li
     out: list[Block] = header(trace, nt)
     n = len(graph.nodes)
     out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i, nt), "node", nt, max_rows))
-    ratio = f"{nt.generic('bar')} = {nt.d}f/{nt.d}{nt.generic('c')}"
+    ratio = f"{nt.generic('bar')} = {nt.d}{nt.name(graph.function)}/{nt.d}{nt.generic('c')}"
     title = f"Reverse mode: adjoints {nt.inline(ratio)}, from the output {nt.inline(f)} back to the inputs"
     out.append(_steps(title, range(n - 1, -1, -1), lambda j: adjoint_row(trace, j, nt, _terms(max_rows)), "adjoint",
                       nt, max_rows))
@@ -220,16 +225,15 @@ def graph(trace: Trace, nt: Notation, max_rows: int, cost: bool = False) -> list
             cells.append(nt.inline(nt.number(trace.adjoints[i])))
         return cells
 
-    first, last = _shown(len(g.nodes), max_rows)
+    first, last, left = _shown(len(g.nodes), max_rows)
     rows = [row(i) for i in first]
-    if last:
-        left = len(g.nodes) - len(first) - len(last)
+    if left:
         rows.append([nt.ellipsis, f"{left} rows left out", "--max-rows 0 shows all"] + [""] * (len(headers) - 3))
-        rows += [row(i) for i in last]
+    rows += [row(i) for i in last]
 
     edges = sum(len(c) for c in g.consumers)
     return [*header(trace, nt),
             Grid(headers, rows, [False] * 5 + [True] * (len(headers) - 5)),
             Line(f"{_plural(len(g.nodes), 'node')}, {_plural(edges, 'edge')}; "
-                 "to draw it, add --dot and pipe to: dot -Tsvg > graph.svg"),
+                 f"to draw it, add --dot and pipe to: {nt.command('dot -Tsvg > graph.svg')}"),
             *_warnings(trace, nt)]

@@ -36,8 +36,9 @@ def _legend(trace: Trace, nt: Notation, edge_labels: bool, repeated: bool) -> li
             lines.append(f"  {tangent_label(s.label, nt)}: its tangent {nt.generic('dot')} = {d}{ci}/{d}{s.label}, "
                          f"from the forward sweep that seeds {s.label} with 1 and the other inputs with 0")
         if trace.adjoints is not None:
-            lines.append(f"  adjoint: its adjoint {bar} = {d}f/{d}{ci} for f = {out}, "
-                         f"from the reverse sweep that seeds {out} with 1")
+            f = graph.function
+            lines.append(f"  adjoint: its adjoint {bar} = {d}{f}/{d}{ci}" + (f" for f = {out}" if f != out else "")
+                         + f", from the reverse sweep that seeds {out} with 1")
     if edge_labels and any(graph.consumers):
         shown, then = ("rule = number", ", then its value at the point") if trace.partials is not None else ("rule", "")
         lines.append(f"each edge cj -> {ci}: {d}{ci}/{d}cj = {shown}, the local partial of {ci} in its operand cj: "

@@ -295,8 +295,8 @@ class LatexNotation(Notation):
 
     __slots__ = ()
 
-    def __init__(self) -> None:
-        super().__init__(unicode=False)
+    def __init__(self, digits: int = 0) -> None:
+        super().__init__(unicode=False, digits=digits)
 
     def name(self, node_id: str) -> str:
         return tex_name(node_id)
@@ -321,10 +321,10 @@ class LatexNotation(Notation):
         return _wrap(tex(text), MUL)
 
     def number(self, x: float) -> str:
-        return tex_number(fmt(x))[0]
+        return tex_number(self.fmt(x))[0]
 
     def num(self, x: float) -> str:
-        t = tex_number(fmt(x))
+        t = tex_number(self.fmt(x))
         return _wrap(t, MUL)
 
     def note(self, text: str) -> str:
@@ -353,6 +353,9 @@ class LatexNotation(Notation):
 
     def text(self, text: str) -> str:
         return _ready(escape(text))
+
+    def command(self, text: str) -> str:
+        return self.text(text)  # as prose, which prints the characters as typed and may break at its spaces
 
     def short(self, source: str) -> bool:
         if len(source) > 300:

@@ -26,6 +26,9 @@ class MarkdownNotation(Notation):
     def code(self, text: str) -> str:
         return code(text)
 
+    def command(self, text: str) -> str:
+        return code(text)
+
     def text(self, text: str) -> str:
         return text.replace("*", "\\*").replace("_", "\\_").replace("|", "\\|")
 

@@ -12,10 +12,31 @@ from typing import NamedTuple
 from ..graph import Graph
 from ..ops import OPS, define, fmt
 from ..trace import Sweep, Trace
+from .layout import MATH_CLOSE, MATH_OPEN
 
 _STAR = re.compile(r"(?<!\*)\*(?!\*)")
-_ONE_LETTER = re.compile(r"[^\W\d_][\d_]*")
 _TO_ASCII = str.maketrans({"·": "*", "∂": "d", "∇": "grad ", "…": "...", "±": "+/-", "−": "-"})
+
+
+def rounded(x: float, digits: int) -> str:
+    """``x`` to ``digits`` significant digits, as short as that allows: 0.6931471805599453 -> 0.6931 (4)."""
+    if x != x or x in (float("inf"), float("-inf")) or x == 0:
+        return fmt(x)
+    text = f"{x:.{digits}g}"
+    if "e" not in text and "." not in text and abs(x) >= 1e16:
+        return text
+    return fmt(float(text)) if "e" not in text else text
+
+
+def mark(name: str, accent: str) -> str:
+    """A name with a combining accent on its first letter, for every name alike: ċ3, c̄3, ȳ, θ̄0, p̄hi1 (the
+    adjoint of phi1), l̄oss. A terminal can put an accent on one character only; LaTeX draws it over the
+    whole stem."""
+    i = next((k for k, c in enumerate(name) if c.isalpha()), 0)
+    j = i + 1
+    while j < len(name) and unicodedata.combining(name[j]):
+        j += 1  # after the letter's own accents
+    return unicodedata.normalize("NFC", name[:j] + accent + name[j:])
 
 
 class Notation:
@@ -25,23 +46,20 @@ class Notation:
     decides how they look. The LaTeX renderer brings a notation of its own.
     """
 
-    __slots__ = ("unicode",)
+    __slots__ = ("unicode", "digits")
 
-    def __init__(self, unicode: bool = True) -> None:
+    def __init__(self, unicode: bool = True, digits: int = 0) -> None:
         self.unicode = unicode
+        self.digits = digits  # significant digits shown (--digits); 0: every digit of the double
 
     def name(self, node_id: str) -> str:
         return node_id
 
     def dot(self, name: str) -> str:
-        return unicodedata.normalize("NFC", name[0] + "\u0307" + name[1:]) if self.unicode else f"{name}_dot"
+        return mark(name, "\u0307") if self.unicode else f"{name}_dot"
 
     def bar(self, name: str) -> str:
-        if not self.unicode:
-            return f"{name}_bar"
-        if _ONE_LETTER.fullmatch(name):  # c̄3, ȳ: a macron over the letter, as written by hand
-            return unicodedata.normalize("NFC", name[0] + "\u0304" + name[1:])
-        return "".join(c + "\u0305" for c in name)  # a line over the whole name: l̅o̅s̅s̅
+        return mark(name, "\u0304") if self.unicode else f"{name}_bar"
 
     def generic(self, kind: str) -> str:
         """The i-th node, tangent or adjoint in general (kind "c", "dot", "bar"): ci, ċi, c̄i."""
@@ -52,12 +70,18 @@ class Notation:
         return ("ċ" if kind == "dot" else "c̄") + "i"
 
     def inline(self, math: str) -> str:
-        """Mathematics inside a line of prose."""
-        return math
+        """Mathematics inside a line of prose: marked, so the terminal's line breaking keeps it whole."""
+        return f"{MATH_OPEN}{math}{MATH_CLOSE}"
+
+    def command(self, text: str) -> str:
+        """A shell command in prose, kept on one line."""
+        return f"{MATH_OPEN}{text}{MATH_CLOSE}"
 
     def code(self, text: str) -> str:
-        """Text as the user typed it."""
-        return text if self.unicode else text.translate(_TO_ASCII)
+        """A program or expression as the user typed it (its steps joined by "; "): each step kept whole on
+        a line where it fits, broken as a formula where it does not."""
+        text = text if self.unicode else text.translate(_TO_ASCII)
+        return "; ".join(f"{MATH_OPEN}{step}{MATH_CLOSE}" for step in text.split("; "))
 
     def text(self, text: str) -> str:
         """Prose that may hold any character (warnings)."""
@@ -84,8 +108,12 @@ class Notation:
                 return f"({text})"
         return text
 
+    def fmt(self, x: float) -> str:
+        """A number as text: in full, or rounded to ``digits`` significant digits."""
+        return fmt(x) if not self.digits else rounded(x, self.digits)
+
     def number(self, x: float) -> str:
-        return fmt(x)
+        return self.fmt(x)
 
     def num(self, x: float) -> str:
         """A number as a factor: negative numbers in parentheses."""
@@ -124,6 +152,7 @@ class Row(NamedTuple):
     numbers: str
     value: str
     note: bool = False
+    gap: bool = False  # the line that stands for the rows left out (--max-rows); its text is in value
 
 
 def _sum(terms: list[tuple[bool, str, str]], nt: Notation, max_terms: int = 0) -> tuple[str, str]:
@@ -180,7 +209,7 @@ def evaluation_row(trace: Trace, i: int, nt: Notation) -> Row:
         named = node.expr != node.id  # "c1 = x1"; in a program the input keeps its name
         rule = nt.expr(node.expr) if named else nt.note("input")
         return Row(nt.name(node.id), rule, "", nt.number(values[i]), note=not named)
-    numbers = define(OPS[node.op], tuple(fmt(values[a]) if type(a) is int else a.label for a in node.args))
+    numbers = define(OPS[node.op], tuple(nt.fmt(values[a]) if type(a) is int else a.label for a in node.args))
     return _row(nt.name(node.id), nt.expr(node.expr), nt.expr(numbers), values[i], nt)
 
 

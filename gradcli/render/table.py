@@ -1,94 +1,254 @@
-"""Terminal output with rich: the document's steps as aligned equations, its grids as tables."""
+"""Terminal output: the document laid out in lines that fit the width, each a list of (text, style).
+
+Steps are aligned equations ``lhs = rule = numbers = value``. A row too long for the columns is
+laid out as a worked solution is written: the rule, then ``= numbers`` on the next line, then
+``= value``, each ``=`` under the first, a long sum broken between its terms (render/layout.py).
+Grids that do not fit wrap their text cells; if they still do not fit they are split in two, and
+failing that each node is a paragraph. No column is ever dropped; no line ends in a space.
+"""
 
 from __future__ import annotations
 
-from rich import box
-from rich.table import Table
-from rich.cells import cell_len
-from rich.text import Text
-
-from .document import Block, Grid, Steps
+from .document import Block, Grid, Line, Steps
+from .layout import MATH_CLOSE, MATH_OPEN, cells, cuts, plain, wrap, wrap_prose
 from .rows import Notation, Row
 
+Segment = tuple[str, str]  # (text, style); style "" is plain
+Out = list[list[Segment]]  # lines
+
 STYLES = {"source": "bold", "result": "bold", "warning": "yellow"}
+GAP = 2  # spaces between the columns of a grid
 
 
-def _cells(row: Row, nt: Notation) -> list[tuple[str, str]]:
-    """The seven cells of a row, (text, style): lhs = rule = numbers = value."""
-    gap = row.lhs == nt.ellipsis
+def _cells(row: Row) -> list[Segment]:
+    """The seven cells of a row: lhs = rule = numbers = value."""
     return [
         (row.lhs, "bold"),
         ("" if row.note else "=", ""),
         (row.rule, "dim" if row.note else ""),
         ("=" if row.numbers else "", ""),
         (row.numbers, ""),
-        ("=" if row.value and not gap else "", ""),
-        (row.value, "dim" if gap else "bold"),
+        ("=" if row.value else "", ""),
+        (row.value, "bold"),
     ]
 
 
-def _aligned(block: Steps, nt: Notation, width: int) -> list | None:
-    """The rows as lines of aligned columns, as rich's Table would lay them out when nothing wraps;
-    None when they do not fit in ``width`` (then rich wraps them). Much faster than a Table."""
-    rows = [_cells(row, nt) for row in block.rows]
-    widths = [max((cell_len(r[c][0]) for r in rows), default=0) for c in range(7)]
-    if sum(widths) + 6 > width:
+def _line(segments: list[Segment]) -> list[Segment]:
+    """A line without trailing spaces."""
+    while segments and not segments[-1][0].strip():
+        segments.pop()
+    if segments:
+        text, style = segments[-1]
+        segments[-1] = (text.rstrip(), style)
+    return segments
+
+
+def steps(block: Steps, width: int) -> Out:
+    """A table of steps: aligned where the columns fit, each row that does not fit stacked."""
+    out: Out = [[(line, "bold")] for line in wrap_prose(block.title, width)]
+    rows = [r for r in block.rows if not r.gap]
+    table = [_cells(r) for r in rows]
+    widths = [[cells(t) for t, _ in cs] for cs in table]
+    lhs = max((w[0] for w in widths), default=0)
+    stacked = _to_stack(widths, lhs, width)
+    cols = [lhs] + [max((w[c] for n, w in enumerate(widths) if n not in stacked), default=0) for c in range(1, 7)]
+    index = {id(r): n for n, r in enumerate(rows)}
+    for row in block.rows:
+        if row.gap:
+            text = f"{row.lhs.ljust(lhs)}   {row.value}"
+            out += [[(line, "dim")] for line in wrap_prose(text, width, lhs + 3)]
+            continue
+        n = index[id(row)]
+        cs = table[n]
+        if n not in stacked:
+            line: list[Segment] = []
+            for c, (text, style) in enumerate(cs):
+                line.append((text, style))
+                pad = cols[c] - widths[n][c] + (1 if c < 6 else 0)
+                if pad:
+                    line.append((" " * pad, ""))
+            out.append(_line(line))
+            continue
+        out += _stack(row, lhs, width)
+    return out
+
+
+def _to_stack(widths: list[list[int]], lhs: int, width: int) -> set[int]:
+    """The rows to stack so the others fit as aligned columns, few of them: each round stacks the rows that
+    make one column widest, choosing the column that gains the most cells per row stacked."""
+    stacked: set[int] = set()
+    columns = (2, 4, 6)  # rule, numbers, value; the lhs is always aligned, the = signs are one cell
+    by = {c: sorted(range(len(widths)), key=lambda n: -widths[n][c]) for c in columns}
+
+    def top(c: int) -> tuple[int, list[int]]:
+        """The column's width over the rows not stacked, and the rows that give it."""
+        rows = [n for n in by[c] if n not in stacked]
+        if not rows:
+            return 0, []
+        w = widths[rows[0]][c]
+        return w, [n for n in rows if widths[n][c] == w]
+
+    def aligned() -> int:
+        rest = [w for n, w in enumerate(widths) if n not in stacked]
+        return lhs + sum(max((w[c] for w in rest), default=0) for c in range(1, 7)) + 6
+
+    while len(stacked) < len(widths) and aligned() > width:
+        best = None
+        for c in columns:
+            w, rows = top(c)
+            if not rows:
+                continue
+            after = next((widths[n][c] for n in by[c] if n not in stacked and widths[n][c] < w), 0)
+            gain = (w - after) / len(rows)
+            if best is None or gain > best[0]:
+                best = (gain, rows)
+        if best is None:
+            break
+        stacked.update(best[1])
+    return stacked
+
+
+def _stack(row: Row, lhs: int, width: int) -> Out:
+    """One row as a worked solution writes a long equation: the rule, then ``= numbers``, then ``= value``."""
+    head = row.lhs + " " * (lhs - cells(row.lhs))
+    room = max(1, width - lhs - 3)
+    out: Out = []
+    if row.note:
+        out.append(_line([(head, "bold"), ("   ", ""), (row.rule, "dim"), (" = ", ""), (row.value, "bold")]))
+        return out
+    parts = [(row.rule, "")] + ([(row.numbers, "")] if row.numbers else []) + [(row.value, "bold")]
+    for n, (text, style) in enumerate(parts):
+        lines = wrap(text, room, 2)
+        for m, piece in enumerate(lines):
+            if m == 0:
+                lead = [(head, "bold"), (" = ", "")] if n == 0 else [(" " * lhs, ""), (" = ", "")]
+            else:
+                lead = [(" " * (lhs + 3), "")]
+            out.append(_line(lead + [(piece, style)]))
+    return out
+
+
+# --- grids -----------------------------------------------------------------------------------------
+
+
+def _narrowest(text: str) -> int:
+    """The widest piece of a cell that cannot be broken."""
+    text = plain(text)
+    if not text:
+        return 0
+    best, start = 0, 0
+    for cut in cuts(text):
+        best = max(best, cells(text[start:cut.end].strip()))
+        start = cut.start
+    return max(best, cells(text[start:]))
+
+
+def _grid_row(texts: list[str], numeric: list[bool], widths: list[int], style: str) -> Out:
+    """One row of a grid, its text cells wrapped to their columns (numbers never are)."""
+    wrapped = [[plain(t)] if numeric[c] else wrap(plain(t), widths[c], 1) for c, t in enumerate(texts)]
+    out: Out = []
+    for m in range(max(len(x) for x in wrapped)):
+        line: list[Segment] = []
+        for c, lines in enumerate(wrapped):
+            text = lines[m] if m < len(lines) else ""
+            pad = " " * max(0, widths[c] - cells(text))
+            line += [(pad, ""), (text, style)] if numeric[c] else [(text, style), (pad, "")]
+            if c < len(wrapped) - 1:
+                line.append((" " * GAP, ""))
+        out.append(_line(line))
+    return out
+
+
+def _fit(headers: list[str], rows: list[list[str]], numeric: list[bool], width: int) -> list[int] | None:
+    """Column widths that fit ``width``, text columns wrapped as little as they can be; None if none do.
+    Headers and numbers are never wrapped."""
+    natural = [max([cells(plain(headers[c]))] + [cells(plain(r[c])) for r in rows]) for c in range(len(headers))]
+    gaps = GAP * (len(headers) - 1)
+    if sum(natural) + gaps <= width:
+        return natural
+    least = [natural[c] if numeric[c] else max([cells(plain(headers[c]))] + [_narrowest(r[c]) for r in rows])
+             for c in range(len(headers))]
+    if sum(least) + gaps > width:
         return None
-    lines = []
-    for r in rows:
-        line = Text()
-        for c, (text, style) in enumerate(r):
-            line.append(text, style=style or None)
-            pad = widths[c] - cell_len(text) + (1 if c < 6 else 0)
-            if pad:
-                line.append(" " * pad)
-        lines.append(line)
-    return lines
+    spare = width - gaps - sum(least)
+    want = [natural[c] - least[c] for c in range(len(headers))]
+    total = sum(want) or 1
+    return [least[c] + want[c] * spare // total for c in range(len(headers))]
 
 
-def _steps(block: Steps, nt: Notation, width: int = 0) -> list:
-    """A title, then rows as aligned equations: ``lhs = rule = numbers = value``."""
-    fast = _aligned(block, nt, width) if width else None
-    if fast is not None:
-        return [Text(block.title, style="bold"), Text("\n").join(fast)]
-    table = Table(box=None, show_header=False, padding=(0, 1, 0, 0), pad_edge=False, expand=False)
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(no_wrap=True)
-    table.add_column(overflow="fold")
-    table.add_column(no_wrap=True)
-    table.add_column(overflow="fold")
-    table.add_column(no_wrap=True)
-    table.add_column(no_wrap=True, style="bold")
-    for row in block.rows:
-        table.add_row(*(Text(text, style=style) for text, style in _cells(row, nt)))
-    return [Text(block.title, style="bold"), table]
+def grid(block: Grid, nt: Notation, width: int) -> Out:
+    """A grid that fits: whole, wrapped, split in two (structure, then numbers), or one paragraph a row."""
+    rule = "─" if nt.unicode else "-"
+    body = [r for r in block.rows if not _is_gap(r)]
+
+    def lay(cols: list[int]) -> Out | None:
+        headers = [block.headers[c] for c in cols]
+        numeric = [block.numeric[c] for c in cols]
+        widths = _fit(headers, [[r[c] for c in cols] for r in body], numeric, width)
+        if widths is None:
+            return None
+        out = _grid_row(headers, numeric, widths, "bold")
+        out.append([(rule * (sum(widths) + GAP * (len(widths) - 1)), "")])
+        for r in block.rows:
+            if _is_gap(r):
+                out += [[(line, "dim")] for line in wrap_prose(_gap_text(r), width)]
+            else:
+                out += _grid_row([r[c] for c in cols], numeric, widths, "")
+        return out
+
+    everything = list(range(len(block.headers)))
+    whole = lay(everything)
+    if whole is not None:
+        return whole
+    numbers = [c for c in everything if block.numeric[c]]
+    if numbers:
+        first, second = lay([c for c in everything if not block.numeric[c]]), lay([0] + numbers)
+        if first is not None and second is not None:
+            return first + [[]] + second
+    return _records(block, width)
 
 
-def _grid(block: Grid, nt: Notation) -> Table:
-    """A table whose text columns keep a readable width; long numbers fold rather than squeeze them."""
-    table = Table(box=box.ASCII if not nt.unicode else box.SIMPLE_HEAD, pad_edge=False)
-    for n, (name, numeric) in enumerate(zip(block.headers, block.numeric)):
-        widest = max([len(name)] + [len(row[n]) for row in block.rows])
-        if numeric:
-            table.add_column(name, overflow="fold", justify="right", min_width=min(widest, 6))
-        else:
-            table.add_column(name, overflow="fold", min_width=min(widest, 16 if n == 2 else 8))
-    for row in block.rows:
-        table.add_row(*map(Text, row))
-    return table
+def _is_gap(row: list[str]) -> bool:
+    return bool(row) and row[0] in ("…", "...")
 
 
-def render(blocks: list[Block], nt: Notation, width: int = 0) -> list:
-    """Rich renderables for a console ``width`` wide, a blank line before each table of steps."""
-    out: list = []
+def _gap_text(row: list[str]) -> str:
+    return "  ".join(x for x in row if x)
+
+
+def _records(block: Grid, width: int) -> Out:
+    """Each row as a paragraph, ``c8: kind mul (output); definition c3·c7; …``, each field kept whole
+    where it fits on a line."""
+    out: Out = []
+    for r in block.rows:
+        if _is_gap(r):
+            out += [[(line, "dim")] for line in wrap_prose(_gap_text(r), width)]
+            continue
+        fields = "; ".join(f"{MATH_OPEN}{plain(h)} {plain(v)}{MATH_CLOSE}"
+                           for h, v in zip(block.headers[1:], r[1:]) if plain(v))
+        out += [[(line, "")] for line in wrap_prose(f"{plain(r[0])}: {fields}", width, 4)]
+    return out
+
+
+def render(blocks: list[Block], nt: Notation, width: int) -> Out:
+    """The document as lines ``width`` cells wide, a blank line before each table."""
+    out: Out = []
     for n, block in enumerate(blocks):
         if isinstance(block, Steps):
-            out += [Text(), *_steps(block, nt, width)]
+            out.append([])
+            out += steps(block, width)
         elif isinstance(block, Grid):
-            out.append(_grid(block, nt))
+            out.append([])
+            out += grid(block, nt, width)
+            out.append([])
         else:
-            if block.kind in ("result",) and n > 0 and isinstance(blocks[n - 1], Steps):
-                out.append(Text())
-            out.append(Text(("warning: " if block.kind == "warning" else "") + block.text,
-                            style=STYLES.get(block.kind, "")))
+            if block.kind == "result" and n > 0 and isinstance(blocks[n - 1], Steps):
+                out.append([])
+            text = ("warning: " if block.kind == "warning" else "") + block.text
+            style = STYLES.get(block.kind, "")
+            if block.alt and cells(plain(text)) > width:
+                lines = [x for alt in block.alt for x in wrap_prose(alt, width)]
+            else:
+                lines = wrap_prose(text, width)
+            out += [[(line, style)] for line in lines]
     return out
