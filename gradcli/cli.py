@@ -411,8 +411,10 @@ def forward(expr, file, prefix, no_share, view, at, wrt, cost, direction) -> Non
 def _wrt(text: str, names: tuple[str, ...]) -> list[str]:
     chosen = []
     offset = 0
+    from .parse import normal_name
+
     for part in text.split(","):
-        name = part.strip()
+        name = normal_name(part.strip())
         if name not in names:
             raise GradcliSyntaxError(f"'{name}' is not an input; the inputs are {', '.join(names)}",
                                      text, offset + (len(part) - len(part.lstrip())), max(1, len(name)), "--wrt ")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import re
 from typing import NamedTuple
 
 from .errors import GradcliSyntaxError, MathError
 from .ops import CONSTANTS, OPS, DomainError, Operand, atom, definition, dtext, fmt
-from .parse import Item, Program, parse
+from .parse import Item, Program, lookalike_letters, parse, skeleton
 
 
 class Const(NamedTuple):
@@ -57,6 +58,7 @@ class Graph(NamedTuple):
     notes: tuple[str, ...]  # what the user should know about the graph itself
     is_program: bool = False  # steps are named (name = expr), so the user's names are the ids
     function: str = "f"  # what the output is called in ∂f/∂x: the last step's name (y = f4 + f5), else f
+    params: tuple[str, ...] = ()  # the inputs as the output step lists them: f(x1, x2) = …
 
     def __repr__(self) -> str:  # short, whatever the size
         return f"Graph({len(self.nodes)} nodes, inputs {self.names}, output {self.nodes[self.output].id})"
@@ -122,6 +124,7 @@ class _Builder:
         self.labels: list[str | None] = []
         self.memo: dict[tuple, int] = {}
         self.constants: list[tuple[str, float]] = []
+        self.notes: list[str] = []  # constants that are not finite
 
     def error(self, message: str, start: int, end: int) -> GradcliSyntaxError:
         return GradcliSyntaxError(message, self.source, start, end - start)
@@ -133,17 +136,30 @@ class _Builder:
         self.labels.append(label)
         return len(self.ops) - 1
 
-    def find_inputs(self) -> dict[str, int]:
-        """Names used before any step assigns them are inputs; check each name is assigned once, before use."""
+    def find_inputs(self) -> list[str]:
+        """Names used before any step assigns them are inputs; check each name is assigned once, before use.
+
+        The inputs are in the order an ``f(x1, x2) = …`` step lists them, the others after them in natural
+        order of their names."""
         assigned: dict[str, int] = {}
         used: dict[str, int] = {}  # name -> first offset where it was read
         inputs: dict[str, int] = {}
+        params: dict[str, int] = {}
         for st in self.program.statements:
             for it in st.items:
                 if it.kind == "name" and it.arg not in assigned and it.arg not in used:
                     used[it.arg] = it.start
                     if it.arg not in CONSTANTS:
                         inputs[it.arg] = it.start
+            if st.params:
+                if params:
+                    raise self.error("only one step may list the inputs, f(x1, x2) = …", st.target_start,
+                                     st.target_start + len(st.target or ""))
+                for name, start in st.params:
+                    if name in assigned:
+                        raise self.error(f"'{name}' is a step, not an input: list only the inputs", start,
+                                         start + len(name))
+                    params[name] = start
             t = st.target
             if t is None:
                 continue
@@ -155,12 +171,28 @@ class _Builder:
                 what = "the constant" if t in CONSTANTS else "the input"
                 raise self.error(f"'{t}' is assigned here but was already read as {what} '{t}' earlier; "
                                  "assign a name before using it, or pick a new name", st.target_start, end)
+            if t in params:
+                raise self.error(f"'{t}' is listed as an input; a step cannot assign it", st.target_start, end)
             assigned[t] = st.start
-        return inputs
+        self.check_lookalikes({**used, **params, **assigned})
+        rest = sorted((n for n in inputs if n not in params), key=natural_key)
+        return [n for n in params if n not in CONSTANTS] + rest
+
+    def check_lookalikes(self, names: dict[str, int]) -> None:
+        """Two names that look the same but are typed with different letters (x, Cyrillic х) are an error."""
+        seen: dict[str, tuple[str, int]] = {}
+        for name, start in sorted(names.items(), key=lambda kv: kv[1]):
+            key = skeleton(name)
+            other = seen.get(key)
+            if other is not None and other[0] != name:
+                odd = lookalike_letters(name) or lookalike_letters(other[0])
+                raise self.error(f"'{name}' looks like '{other[0]}' (column {other[1] + 1}) but is typed with other "
+                                 f"letters, {odd}: use the same letters in both places", start, start + len(name))
+            seen.setdefault(key, (name, start))
 
     def build(self) -> Graph:
         statements = self.program.statements
-        names = sorted(self.find_inputs(), key=natural_key)
+        names = self.find_inputs()
         env: dict[str, int | Const] = {}
         for name in names:
             env[name] = self.add("input", ())
@@ -187,7 +219,8 @@ class _Builder:
         for it in st.items:
             kind = it[0]
             if kind == "num":
-                stack.append(_new(Const, (it[1], source[it[3]:it[4]])))
+                text = source[it[3]:it[4]]
+                stack.append(_new(Const, (it[1], text if text.isascii() else fmt(it[1]))))  # x² has the power 2
                 continue
             if kind == "name":
                 v = env.get(it[1])
@@ -197,7 +230,7 @@ class _Builder:
             if arity == 1:
                 a = stack[-1]
                 if type(a) is Const:
-                    stack[-1] = fold(op, [a], self.label(it))
+                    stack[-1] = self.fold(op, [a], it)
                     continue
                 args = (a,)
                 key: tuple = (op, a)
@@ -206,7 +239,7 @@ class _Builder:
                 a = stack[-1]
                 ca, cb = type(a) is Const, type(b) is Const
                 if ca and cb:
-                    stack[-1] = fold(op, [a, b], self.label(it))
+                    stack[-1] = self.fold(op, [a, b], it)
                     continue
                 args = (a, b)
                 key = (op, ("k", a.value) if ca else a, ("k", b.value) if cb else b)
@@ -218,6 +251,17 @@ class _Builder:
                 labels.append(None)
             stack[-1] = i
         return stack[0]
+
+    def fold(self, op: str, args: list[Const], it: Item) -> Const:
+        """A constant subexpression as one constant; one that overflows (1e308*10) or is nan is told."""
+        c = fold(op, args, self.label(it))
+        if not math.isfinite(c.value) and all(math.isfinite(a.value) for a in args):
+            what = "overflowed to" if math.isinf(c.value) and all(a.value for a in args) else "is"
+            text = " ".join(self.source[it.start:it.end].split())
+            shown = text if len(text) <= LABEL_LIMIT else text[:LABEL_LIMIT - 1] + "…"
+            self.notes.append(f"the constant {shown} {what} {fmt(c.value)}; the values and derivatives that depend "
+                              "on it are not finite")
+        return c
 
     def label(self, it: Item) -> str | None:
         """A folded constant's label: its source text; None (show the value) when the text is long."""
@@ -239,7 +283,10 @@ class _Builder:
         n = len(self.ops)
         prefix = self.prefix
         numbered = re.compile(re.escape(prefix) + r"[0-9]+")
-        program_mode = any(st.target for st in self.program.statements)
+        statements = self.program.statements
+        # one step f(x1, x2) = … is the sheet's way to write a bare expression: numbered c1..cn as one
+        params = next((tuple(p for p, _ in st.params) for st in statements if st.params), ())
+        program_mode = any(st.target for st in statements) and not (len(statements) == 1 and params)
         keep_names = program_mode or any(numbered.fullmatch(x) for x in names)
         taken = {lab for lab in self.labels if lab} | {c for c, _ in self.constants}
         if keep_names:
@@ -277,8 +324,9 @@ class _Builder:
             nodes.append(_new(Node, (ids[i], op, args, template.format(*labels))))
         function = self.program.statements[-1].target or "f"
         return Graph(self.source, tuple(nodes), tuple(range(len(names))), tuple(names), output,
-                     tuple(self.constants), tuple(map(tuple, consumers)), self.unused_notes(nodes, names, output),
-                     program_mode, function)
+                     tuple(self.constants), tuple(map(tuple, consumers)),
+                     tuple(self.notes) + self.unused_notes(nodes, names, output),
+                     program_mode, function, params)
 
     def unused_notes(self, nodes: list[Node], names: list[str], output: int) -> tuple[str, ...]:
         live = [False] * len(nodes)

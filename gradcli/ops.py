@@ -369,7 +369,7 @@ OPS: dict[str, Op] = {
             names=("atanh", "arctanh")),
         Op("sigmoid", 1, _sigmoid, (lambda x, z: z * _sigmoid(-x),), "sigmoid({0})",
             ("sigmoid({0})*(1 - sigmoid({0}))",), lambda sp, x: 1 / (1 + sp.exp(-x)),
-            names=("sigmoid", "sig", "logistic"), tex=r"\sigma"),
+            names=("sigmoid", "sig", "logistic", "σ"), tex=r"\sigma"),
         Op("relu", 1, _relu, (lambda x, z: 1.0 if x > 0 else 0.0,), "relu({0})", ("[{0} > 0]",),
             lambda sp, x: sp.Piecewise((x, x > 0), (0, True)), kink=_at_zero("relu'(0) = 0 was used, as in PyTorch"),
             names=("relu",)),

@@ -3,15 +3,25 @@
 The parser is one operator-precedence (shunting-yard) loop over the regex's matches, with
 explicit stacks, so nesting depth is limited only by memory and a megabyte parses in well
 under a second. User text is never evaluated by Python.
+
+It reads the notation of homework sheets as well as gradcli's own: ``exp[x]`` and ``[a + b]``,
+``x²`` and ``x⁻¹``, subscript digits (``x₁`` is ``x1``), ``σ(z)`` and ``\\sigma(z)`` for the
+sigmoid, ``f(x1, x2) = …`` for the output step (it also gives the inputs' order), a trailing
+comma or full stop after a step, and steps separated by commas.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import NamedTuple
 
 from .errors import GradcliSyntaxError, visible
 from .ops import BINARY, CALLS, CONSTANTS, FUNCTION_NAMES, OPS, arities
+
+# names that are also functions: a call when "(" or "[" follows, else a plain name (σ is a standard deviation)
+PLAIN_TOO = frozenset({"σ"})
+NOT_NUMBERS = frozenset({"inf", "nan", "infinity"})  # compared lowercased: not names, and not numbers we accept
 
 
 class Item(NamedTuple):
@@ -25,13 +35,14 @@ class Item(NamedTuple):
 
 
 class Statement(NamedTuple):
-    """``target = expr``, or a bare ``expr`` (target None)."""
+    """``target = expr``, or a bare ``expr`` (target None); ``params`` are the inputs ``f(x1, x2) = …`` lists."""
 
     target: str | None
     target_start: int
     items: list[Item]
     start: int
     end: int
+    params: tuple[tuple[str, int], ...] = ()  # (name, offset)
 
 
 class Program(NamedTuple):
@@ -39,21 +50,46 @@ class Program(NamedTuple):
     statements: list[Statement]
 
 
+_SUPER = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_SUPER_VALUE = {c: str(n) for n, c in enumerate(_SUPER)}
 # one token per match, classified afterwards by its first character: findall runs in C
-_TOKEN = re.compile(r"\*\*|[-+*/^(),=;\n]|[^\W\d]\w*|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_TOKEN = re.compile(r"\*\*|[-+*/^(),=;\n\[\]]|(?![" + _SUPER + r"])[^\W\d](?:(?![" + _SUPER + r"])\w)*"
+                    r"|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+                    r"|[⁺⁻]?[" + _SUPER + r"]+|\\[A-Za-z]+"
                     r"|[ \t\r\f\v]+|\\\r?\n|\#[^\n]*|.")
-NUM, NAME, PUNCT, BAD, EOF = 2, 3, 4, 5, 6
-_PUNCT = frozenset("-+*/^(),=;\n")
+NUM, NAME, PUNCT, BAD, EOF, SUPER, COMMAND = 2, 3, 4, 5, 6, 7, 8
+_PUNCT = frozenset("-+*/^(),=;\n[]")
+_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _DIGITS = frozenset("0123456789")
 _BLANK = frozenset(" \t\r\f\v#")
+_CLOSER = {"(": ")", "[": "]"}
 _new = tuple.__new__  # builds a NamedTuple without its Python-level __new__
+
+# LaTeX commands a sheet may be typed with: \sigma(z), \exp(x), \theta_1, a \cdot b
+_GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon "
+          "phi chi psi omega").split()
+
+
+def _greek(name: str, case: str) -> str:
+    return unicodedata.lookup(f"GREEK {case} LETTER {name.upper().replace('LAMBDA', 'LAMDA')}")
+
+
+LATEX: dict[str, str] = {
+    **{g: _greek(g, "SMALL") for g in _GREEK},
+    # capitals that do not look like Latin letters (\Alpha is not LaTeX either)
+    **{g.capitalize(): _greek(g, "CAPITAL") for g in ("gamma", "delta", "theta", "lambda", "xi", "pi", "sigma",
+                                                       "upsilon", "phi", "psi", "omega")},
+    "varphi": "φ", "vartheta": "ϑ", "varepsilon": "ε", "ell": "ℓ",
+    **{f: f for f in ("exp", "log", "ln", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "arcsin", "arccos",
+                      "arctan")},
+    "cdot": "*", "times": "*",
+}
 
 # what a user probably meant by a character the language does not have
 _HINTS = {
     "×": "write * for a product", "·": "write * for a product", "⋅": "write * for a product",
     "÷": "write / for a division", "−": "write - (ASCII minus)", "–": "write - (ASCII minus)",
-    "²": "write **2 for a square", "³": "write **3 for a cube", "√": "write sqrt(x)",
-    "[": "use ( ) for grouping", "]": "use ( ) for grouping", "{": "use ( ) for grouping", "}": "use ( ) for grouping",
+    "√": "write sqrt(x)", "{": "use ( ) for grouping", "}": "use ( ) for grouping",
     "'": "there are no strings in expressions", '"': "there are no strings in expressions",
     ".": "attributes are not part of the language; names are plain identifiers",
     "!": "there is no factorial or negation; write -x for a minus", "%": "there is no remainder operator",
@@ -63,13 +99,28 @@ _HINTS = {
     "\ufffd": "the input is not valid UTF-8 text", "\ufeff": "remove the byte-order mark",
 }
 
+# functions a sheet may use that gradcli does not have, and what to write instead
+NOT_FUNCTIONS = {
+    "max": "gradcli has no max: max(0, x) is relu(x), and max(a, b) is (a + b + abs(a - b))/2",
+    "min": "gradcli has no min: min(0, x) is -relu(-x), and min(a, b) is (a + b - abs(a - b))/2",
+    "rect": "the rectifier rect(x) is relu(x)",
+    "sum": "gradcli has no sum: write the terms out, x1 + x2 + x3",
+    "mean": "gradcli has no mean: write (x1 + x2 + x3)/3",
+    "prod": "gradcli has no prod: write the factors out, x1*x2*x3",
+    "softmax": ("softmax has one output per input: write each as its own program, "
+                "s1 = exp(z1)/(exp(z1) + exp(z2) + exp(z3))"),
+    "logsumexp": "gradcli has no logsumexp: write log(exp(z1) + exp(z2) + exp(z3))",
+    "heaviside": "the step function has derivative 0 wherever it has one; relu(x) is x times it",
+    "step": "the step function has derivative 0 wherever it has one; relu(x) is x times it",
+}
+
 MAX_OPERATIONS = 250_000  # bounds the time and memory any input can take
 
 _PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
 _SEP = (";", "\n")
 _INF = float("inf")
 
-# operator-stack entries are lists [kind, op, start, argcount]
+# operator-stack entries are lists [kind, op, start, argcount, bracket]
 _BIN, _NEG, _GROUP, _CALL = 0, 1, 2, 3
 
 
@@ -88,10 +139,56 @@ def _describe(tok: _Tok) -> str:
     return f"'{tok.text}'"
 
 
+# letters of other alphabets that look like Latin ones: names that differ only by these are refused
+_LOOKALIKE = str.maketrans({
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j",
+    "ԁ": "d", "һ": "h", "ӏ": "l", "ԛ": "q", "ԝ": "w", "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M",
+    "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X", "У": "Y", "Ѕ": "S", "І": "I", "Ј": "J",
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
+    "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o", "ı": "i",
+})
+
+
+def skeleton(name: str) -> str:
+    """What a name looks like: letters of other alphabets that look Latin read as Latin (Cyrillic х as x)."""
+    return name if name.isascii() else name.translate(_LOOKALIKE)
+
+
+def lookalike_letters(name: str) -> str:
+    """The letters of a name that only look Latin, named: "х (CYRILLIC SMALL LETTER HA)"."""
+    return ", ".join(f"{c} ({unicodedata.name(c, 'U+%04X' % ord(c))})"
+                     for c in dict.fromkeys(name) if skeleton(c) != c)
+
+
+def normal_name(text: str) -> str:
+    """A name as Python reads an identifier: NFKC-normalised, so x₁ is x1 and a fullwidth ｘ is x."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+def _classify(text: str) -> int:
+    c = text[:1]
+    if c in _PUNCT:
+        return PUNCT
+    if c in _DIGITS or (c == "." and len(text) > 1):
+        return NUM
+    if not text:
+        return EOF
+    if c in _BLANK or (c == "\\" and len(text) > 1 and text[1] in "\r\n"):
+        return -1
+    if c == "\\" and len(text) > 1:
+        return COMMAND
+    if c in _SUPER or (c in "⁺⁻" and len(text) > 1):
+        return SUPER
+    if (c.isalnum() or c == "_") and not c.isdecimal():
+        return NAME
+    return BAD
+
+
 class _Parser:
-    def __init__(self, source: str, prefix: str = "") -> None:
+    def __init__(self, source: str, prefix: str = "", lenient: bool = False) -> None:
         self.source = source
         self.prefix = prefix
+        self.lenient = lenient  # inf and nan read as names: formulas gradcli itself wrote with such values
 
     def error(self, message: str, start: int, end: int | None = None) -> GradcliSyntaxError:
         return GradcliSyntaxError(message, self.source, start, (end or start + 1) - start, self.prefix)
@@ -106,6 +203,7 @@ class _Parser:
         depth = 0
         expect_operand = True
         target: str | None = None
+        params: tuple[tuple[str, int], ...] = ()
         target_start = stmt_start = -1
         last: _Tok | None = None  # the previous token of this statement
         pending: _Tok | None = None  # a name whose meaning (call or operand) the next token decides
@@ -136,43 +234,74 @@ class _Parser:
                 else:
                     break
 
-        tokens = _TOKEN.findall(source)
-        tokens.append("")  # the end of the input
+        # fullwidth forms (ｘ, ２, （) read as the ASCII they stand for: one character each, so columns hold
+        texts = _TOKEN.findall(source.translate(_FULLWIDTH) if not source.isascii() else source)
+        texts.append("")  # the end of the input
+        starts = []
         pos = 0
-        for text in tokens:
-            start = pos
+        for text in texts:
+            starts.append(pos)
             pos += len(text)
-            c = text[:1]
-            if c in _PUNCT:
-                kind = PUNCT
-            elif c in _DIGITS or (c == "." and len(text) > 1):
-                kind = NUM
-            elif c in _BLANK or (c == "\\" and len(text) > 1):
+        kinds = [_classify(t) for t in texts]
+        n_tokens = len(texts)
+
+        def ahead(i: int) -> int:
+            """The index of the next token after i that is not a blank or a comment."""
+            i += 1
+            while kinds[i] == -1:
+                i += 1
+            return i
+
+        def end_of_step(i: int) -> bool:
+            """Whether token i is followed only by blanks until the end of its step."""
+            j = ahead(i)
+            return kinds[j] == EOF or texts[j] in _SEP
+
+        i = -1
+        while i + 1 < n_tokens:
+            i += 1
+            kind = kinds[i]
+            if kind == -1:
                 continue
-            elif not text:
-                kind = EOF
-            elif (c.isalnum() or c == "_") and not c.isdecimal():
-                kind = NAME
-            else:
-                kind = BAD
-            tok = _new(_Tok, (kind, text, start, pos))
+            text, start = texts[i], starts[i]
+            end = start + len(text)
+            if kind == COMMAND:
+                word = text[1:]
+                if word not in LATEX:
+                    raise self.error(f"unknown command '{text}': gradcli reads \\sigma, \\exp, \\cdot and Greek "
+                                     "letters; write other functions by name, e.g. sqrt(x)", start, end)
+                text = LATEX[word]
+                kind = PUNCT if text == "*" else NAME
+            tok = _new(_Tok, (kind, text, start, end))
 
             if pending is not None:
                 name, pending = pending, None
-                if text == "(":
-                    self.check_function(name)
-                    stack.append([_CALL, name.text, name.start, 1])
+                if text in _CLOSER:
+                    if name.text not in FUNCTION_NAMES and text == "(" and last is None and not single \
+                            and target is None:
+                        found = self.parameters(i, texts, kinds, starts, ahead)
+                        if found is not None:  # f(x1, x2) = …: the output step, naming its inputs
+                            params, i = found
+                            target, target_start = name.text, name.start
+                            last = tok
+                            continue
+                    if text == "[" and name.text not in FUNCTION_NAMES:
+                        raise self.error(f"'{name.text}' is not a function, and gradcli has no indexing: write "
+                                         f"{name.text}1 or {name.text}_1 for an indexed name, or "
+                                         f"{name.text}*[...] for a product", name.start, end)
+                    self.check_function(name, text)
+                    stack.append([_CALL, name.text, name.start, 1, text])
                     depth += 1
                     last = tok
                     continue
-                if text == "=" and last is None and not single:
-                    if name.text in FUNCTION_NAMES:
+                if text == "=" and last is None and not single and target is None:
+                    if name.text in FUNCTION_NAMES and name.text not in PLAIN_TOO:
                         raise self.error(f"'{name.text}' is a function; give this step another name",
                                          name.start, name.end)
                     target, target_start = name.text, name.start
                     last = tok
                     continue
-                if name.text in FUNCTION_NAMES and name.text not in CONSTANTS:
+                if name.text in FUNCTION_NAMES and name.text not in CONSTANTS and name.text not in PLAIN_TOO:
                     raise self.error(f"'{name.text}' is a function; write {name.text}(...) to call it",
                                      name.start, name.end)
                 out.append(_new(Item, ("name", name.text, 0, name.start, name.end)))
@@ -181,6 +310,8 @@ class _Parser:
                 last = name
 
             if kind == BAD:
+                if text in (".", ",") and not expect_operand and end_of_step(i):
+                    continue  # a step ended as a sentence ends: "f1 = exp[x]," or "y = f4 + f5."
                 hint = _HINTS.get(text[0], "")
                 raise self.error(f"unexpected character '{visible(text[0])}'" + (f": {hint}" if hint else ""), start)
             if text == "\n" and depth > 0:
@@ -193,19 +324,19 @@ class _Parser:
                     value = float(text)
                     if value == _INF:
                         raise self.error(f"the number {text[:20]}{'…' if len(text) > 20 else ''} is too large "
-                                         "for a float (largest is about 1.8e308)", start, pos)
-                    out.append(_new(Item, ("num", value, 0, start, pos)))
-                    spans.append((start, pos))
+                                         "for a float (largest is about 1.8e308)", start, end)
+                    out.append(_new(Item, ("num", value, 0, start, end)))
+                    spans.append((start, end))
                     expect_operand = False
                 elif kind == NAME:
-                    self.check_name(tok)
+                    tok = self.check_name(tok)
                     pending = tok
                     continue  # the next token says whether it is a call
-                elif text == "(":
-                    stack.append([_GROUP, None, start, 0])
+                elif text in _CLOSER:
+                    stack.append([_GROUP, None, start, 0, text])
                     depth += 1
                 elif text == "-":
-                    stack.append([_NEG, "neg", start, 0])
+                    stack.append([_NEG, "neg", start, 0, ""])
                 elif text == "+":
                     pass  # unary plus changes nothing
                 elif (kind == EOF or text in _SEP) and last is None and target is None:
@@ -219,28 +350,49 @@ class _Parser:
                 op = BINARY.get(text)
                 if op is not None:
                     reduce(_PREC[op], op == "pow")
-                    stack.append([_BIN, op, start, 0])
+                    stack.append([_BIN, op, start, 0, ""])
                     expect_operand = True
-                elif text == ")":
+                elif kind == SUPER:  # x² is x**2
+                    reduce(_PREC["pow"], True)
+                    stack.append([_BIN, "pow", start, 0, ""])
+                    power = float(text.replace("⁻", "-").replace("⁺", "").translate(str.maketrans(_SUPER_VALUE)))
+                    out.append(_new(Item, ("num", power, 0, start, end)))
+                    spans.append((start, end))
+                elif text == ")" or text == "]":
                     self.close(stack, spans, emit, reduce, tok)
                     depth -= 1
                 elif text == ",":
                     reduce(0, False)
-                    if not stack or stack[-1][0] != _CALL:
+                    if stack and stack[-1][0] == _CALL:
+                        stack[-1][3] += 1
+                        expect_operand = True
+                    elif stack:
+                        raise self.error("',' inside brackets that are not a function call's", start)
+                    elif end_of_step(i):
+                        continue  # a trailing comma after a step
+                    elif not single and self.step_follows(i, texts, kinds, ahead):
+                        # "f1 = exp(x), f2 = f1**2": a comma between steps
+                        statements.append(Statement(target, target_start, out, stmt_start, start, params))
+                        out, spans = [], []
+                        expect_operand, target, target_start, stmt_start, last = True, None, -1, -1, None
+                        params = ()
+                        continue
+                    else:
                         raise self.error("',' outside a function call's parentheses", start)
-                    stack[-1][3] += 1
-                    expect_operand = True
                 elif kind == EOF or text in _SEP:
                     reduce(0, False)
                     if stack:
-                        raise self.error(f"'(' is never closed; add ')' before {_describe(tok)}", stack[-1][2])
+                        top = stack[-1]
+                        raise self.error(f"'{top[4] or '('}' is never closed; add '{_CLOSER.get(top[4], ')')}' "
+                                         f"before {_describe(tok)}", top[2])
                     if single and kind != EOF:
                         raise self.error(f"unexpected {_describe(tok)} in a value", start)
-                    statements.append(Statement(target, target_start, out, stmt_start, start))
+                    statements.append(Statement(target, target_start, out, stmt_start, start, params))
                     if kind == EOF:
                         break
                     out, spans = [], []
                     expect_operand, target, target_start, stmt_start, last = True, None, -1, -1, None
+                    params = ()
                     continue
                 elif text == "=":
                     raise self.error("'=' can only follow a step's name at the start of a step (name = expr)",
@@ -254,35 +406,93 @@ class _Parser:
             raise self.error("the input is empty; write an expression such as exp(x1)*x2", 0)
         return statements
 
-    def check_name(self, tok: _Tok) -> None:
-        if tok.text.isidentifier():
-            return
-        i = next(i for i in range(1, len(tok.text) + 1) if not tok.text[:i].isidentifier())
+    def parameters(self, i: int, texts: list[str], kinds: list[int], starts: list[int], ahead):
+        """``(x1, x2) =`` after a name at the start of a step: the names and the index of the '=', or None."""
+        names: list[tuple[str, int]] = []
+        j = ahead(i)
+        while True:
+            if kinds[j] != NAME:
+                return None
+            names.append((texts[j], starts[j]))
+            j = ahead(j)
+            if texts[j] == ")":
+                break
+            if texts[j] != ",":
+                return None
+            j = ahead(j)
+        j = ahead(j)
+        if texts[j] != "=":
+            return None
+        seen: set[str] = set()
+        checked = []
+        for text, start in names:
+            tok = self.check_name(_Tok(NAME, text, start, start + len(text)))
+            if tok.text in FUNCTION_NAMES and tok.text not in PLAIN_TOO:
+                raise self.error(f"'{tok.text}' is a function, not an input's name", start, start + len(text))
+            if tok.text in seen:
+                raise self.error(f"'{tok.text}' is listed twice", start, start + len(text))
+            seen.add(tok.text)
+            checked.append((tok.text, start))
+        return tuple(checked), j
+
+    @staticmethod
+    def step_follows(i: int, texts: list[str], kinds: list[int], ahead) -> bool:
+        """Whether a new step ``name = …`` or ``f(x, y) = …`` begins after token i."""
+        j = ahead(i)
+        if kinds[j] != NAME:
+            return False
+        j = ahead(j)
+        if texts[j] == "(":  # f(x, y) = …: names and commas, then ")" and "="
+            j = ahead(j)
+            while kinds[j] == NAME or texts[j] == ",":
+                j = ahead(j)
+            if texts[j] != ")":
+                return False
+            j = ahead(j)
+        return texts[j] == "="
+
+    def check_name(self, tok: _Tok) -> _Tok:
+        """The name, normalised (x₁ is x1); a caret at a character no name can hold."""
+        name = normal_name(tok.text)
+        if name.lower() in NOT_NUMBERS and not self.lenient:
+            raise self.error(f"'{tok.text}' is not a name, and gradcli takes finite numbers only (the largest is "
+                             "about 1.8e308)", tok.start, tok.end)
+        if name.isidentifier():
+            return tok if name == tok.text else _Tok(tok.kind, name, tok.start, tok.end)
+        i = next(i for i in range(1, len(tok.text) + 1) if not normal_name(tok.text[:i]).isidentifier())
         c = tok.text[i - 1]
         hint = _HINTS.get(c, "names are letters, digits and _")
         raise self.error(f"unexpected character '{visible(c)}' in a name: {hint}", tok.start + i - 1)
 
-    def check_function(self, tok: _Tok) -> None:
+    def check_function(self, tok: _Tok, bracket: str = "(") -> None:
         name = tok.text
         if name in FUNCTION_NAMES:
             return
+        if skeleton(name) in FUNCTION_NAMES:
+            raise self.error(f"'{name}' is not '{skeleton(name)}': it is typed with letters of another alphabet, "
+                             f"{lookalike_letters(name)}; type it in Latin letters", tok.start, tok.end)
+        if name.lower() in NOT_FUNCTIONS:
+            raise self.error(NOT_FUNCTIONS[name.lower()], tok.start, tok.end)
         import difflib  # only on the error path
 
         close = difflib.get_close_matches(name.lower(), sorted(FUNCTION_NAMES), n=1, cutoff=0.6)
         if close:
             hint = f"did you mean '{close[0]}'?"
         else:
-            known = ", ".join(sorted(op.names[0] for op in OPS.values() if op.names))
-            hint = f"for a product write {name}*(...); the functions are {known}"
+            known = ", ".join(sorted({op.names[0] for op in OPS.values() if op.names}))
+            hint = f"for a product write {name}*{bracket}...{_CLOSER[bracket]}; the functions are {known}"
         raise self.error(f"unknown function '{name}'; {hint}", tok.start, tok.end)
 
     def close(self, stack: list[list], spans: list[tuple[int, int]], emit, reduce, tok: _Tok) -> None:
         reduce(0, False)
         if not stack:
-            raise self.error("')' has no matching '('", tok.start)
-        kind, name, start, argc = stack.pop()
+            raise self.error(f"'{tok.text}' has no matching '{'(' if tok.text == ')' else '['}'", tok.start)
+        kind, name, start, argc, bracket = stack.pop()
+        if _CLOSER[bracket] != tok.text:
+            raise self.error(f"'{tok.text}' closes the '{bracket}' at column {start + 1}; write "
+                             f"'{_CLOSER[bracket]}'", tok.start)
         if kind == _GROUP:
-            # a group's span takes in its parentheses, so a constant's label reads "(1+2)"
+            # a group's span takes in its brackets, so a constant's label reads "(1+2)"
             spans[-1] = (start, tok.end)
             return
         op = CALLS.get((name, argc))
@@ -293,7 +503,7 @@ class _Parser:
 
     def missing_operand(self, tok: _Tok, last: _Tok | None, stack: list[list]) -> GradcliSyntaxError:
         after = f" after '{last.text}'" if last is not None and last.text not in _SEP else ""
-        if tok.text == ")" and last is not None and last.text == "(":
+        if tok.text in (")", "]") and last is not None and last.text in _CLOSER:
             if stack and stack[-1][0] == _CALL:
                 n = arities(stack[-1][1])[0]
                 return self.error(f"{stack[-1][1]}() needs {n} argument{'s' if n > 1 else ''}", tok.start)
@@ -320,6 +530,7 @@ def parse(source: str) -> Program:
     return Program(source, _Parser(source).run(single=False))
 
 
-def parse_expression(source: str, prefix: str = "") -> list[Item]:
-    """Parse one expression with no steps; ``prefix`` is shown before the source in errors."""
-    return _Parser(source, prefix).run(single=True)[0].items
+def parse_expression(source: str, prefix: str = "", lenient: bool = False) -> list[Item]:
+    """Parse one expression with no steps; ``prefix`` is shown before the source in errors. ``lenient``
+    reads inf and nan as names (for formulas gradcli wrote, not for user text)."""
+    return _Parser(source, prefix, lenient).run(single=True)[0].items

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from .errors import GradcliError, GradcliSyntaxError, MathError
 from .graph import constant_value
-from .parse import parse_expression
+from .parse import lookalike_letters, normal_name, parse_expression, skeleton
 
 _NAMED = re.compile(r"\s*([^\W\d]\w*)\s*=(?!=)")
 
@@ -35,7 +36,7 @@ def bind(text: str | None, names: tuple[str, ...], option: str = "--at") -> dict
         named = ",".join(f"{n}=0" for n in names)
         raise GradcliError(f"{option} needs a value for each input ({listing}): e.g. {option} {example} "
                            f"or {option} {named}")
-    parts = split_top(text)
+    parts = split_top(_unwrap(text))
     for start, part in parts:
         if not part.strip():
             raise GradcliSyntaxError(f"a value is missing here; give one value per input ({listing})",
@@ -47,10 +48,13 @@ def bind(text: str | None, names: tuple[str, ...], option: str = "--at") -> dict
             if not m:
                 raise GradcliSyntaxError(f"give every value a name (name=value) or none; the inputs are {listing}",
                                          text, start, max(1, len(part)), prefix)
-            name = m.group(1)
+            name = normal_name(m.group(1))
             if name not in names:
-                raise GradcliSyntaxError(f"'{name}' is not an input; the inputs are {listing}",
-                                         text, start + m.start(1), len(name), prefix)
+                alike = [n for n in names if skeleton(n) == skeleton(name)]
+                why = (f"; it looks like the input '{alike[0]}' but is typed with other letters, "
+                       f"{lookalike_letters(name) or lookalike_letters(alike[0])}") if alike else ""
+                raise GradcliSyntaxError(f"'{m.group(1)}' is not an input{why}; the inputs are {listing}",
+                                         text, start + m.start(1), len(m.group(1)), prefix)
             if name in values:
                 raise GradcliSyntaxError(f"'{name}' is given twice", text, start + m.start(1), len(name), prefix)
             values[name] = _value(text, start + m.end(), part[m.end():], prefix)
@@ -68,11 +72,32 @@ def bind(text: str | None, names: tuple[str, ...], option: str = "--at") -> dict
     return {n: _value(text, start, part, prefix) for n, (start, part) in zip(names, parts)}
 
 
+def _unwrap(text: str) -> str:
+    """A point written as a tuple or a list, ``(0, 2)`` or ``[0, 2]``: the text inside its brackets, blanks in
+    place of the brackets so every offset stays where it was."""
+    stripped = text.strip()
+    lead = len(text) - len(text.lstrip())
+    if len(stripped) >= 2 and (stripped[0], stripped[-1]) in (("(", ")"), ("[", "]")):
+        depth = 0
+        for i, c in enumerate(stripped):
+            depth += 1 if c in "([" else -1 if c in ")]" else 0
+            if depth == 0 and i < len(stripped) - 1:
+                return text  # (1+2)*3: the brackets do not enclose the whole text
+        inner = stripped[1:-1]
+        if len(split_top(inner)) > 1 or "=" in inner:
+            return " " * (lead + 1) + inner
+    return text
+
+
 def _value(text: str, start: int, part: str, prefix: str) -> float:
-    """One value: a number or a constant expression (``-2``, ``pi/4``, ``1e-3``)."""
+    """One value: a number or a constant expression (``-2``, ``pi/4``, ``1e-3``), finite."""
     try:
         items = parse_expression(part)
-        return constant_value(items, part)
+        value = constant_value(items, part)
+        if not math.isfinite(value):
+            raise GradcliSyntaxError(f"the value {part.strip()} is {value}: values must be finite (the largest "
+                                     "is about 1.8e308)", part, 0, max(1, len(part)))
+        return value
     except GradcliSyntaxError as e:
         # re-anchor the error in the whole option text
         raise GradcliSyntaxError(e.message, text, start + e.offset, e.length, prefix) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from .errors import MathError
+from .errors import GradcliError, MathError
 from .graph import Const, Graph, describe_operands, paused_gc
 from .ops import OPS, DomainError, fmt
 
@@ -205,6 +205,20 @@ def _dedupe(notes: list[str]) -> list[str]:
     return list(dict.fromkeys(notes))
 
 
+FORWARD_LIMIT = 2_000_000  # tangents one forward-mode run may compute: sweeps × nodes (about a second)
+
+
+def check_forward_work(graph: Graph, sweeps: int) -> None:
+    """Forward mode costs one sweep per input over every node: refuse more than FORWARD_LIMIT tangents, and say
+    what would do."""
+    work = sweeps * len(graph.nodes)
+    if work > FORWARD_LIMIT:
+        raise GradcliError(f"forward mode would make {sweeps:,} sweeps, one per input, over {len(graph.nodes):,} nodes: "
+                           f"{work:,} tangents, more than the {FORWARD_LIMIT:,} gradcli computes in one run. Reverse "
+                           f"mode gets the whole gradient in one sweep (gradcli reverse), or pick a few inputs with "
+                           f"--wrt, or one direction with --direction")
+
+
 def _seeded_sweeps(graph: Graph, ev: Evaluation, labels: list[str], notes: list[str]) -> list[Sweep]:
     """One forward sweep per input named in ``labels``, seeding its tangent with 1 and the others with 0."""
     seeds = [tuple(1.0 if n == name else 0.0 for n in graph.names) for name in labels]
@@ -229,6 +243,7 @@ def _adjoint_sweep(graph: Graph, ev: Evaluation, notes: list[str]) -> list[float
 def run_forward(graph: Graph, point: dict[str, float], wrt: list[str] | None = None,
                 direction: dict[str, float] | None = None) -> Trace:
     """Forward mode: one sweep per input in ``wrt`` (all by default), or one along ``direction``."""
+    check_forward_work(graph, 1 if direction is not None else len(wrt or graph.names))
     ev = evaluate(graph, point)
     notes = list(graph.notes) + ev.warnings
     if direction is not None:
@@ -263,6 +278,7 @@ def run_graph(graph: Graph, point: dict[str, float] | None, adjoints: bool, wrt:
     (one forward sweep each) and the adjoints (one reverse sweep) if asked, all from one evaluation."""
     if point is None:
         return Trace("graph", graph, None, warnings=list(graph.notes))
+    check_forward_work(graph, len(wrt or ()))
     ev = evaluate(graph, point)
     notes = list(graph.notes) + ev.warnings
     sweeps = tuple(_seeded_sweeps(graph, ev, wrt, notes)) if wrt else ()

@@ -431,3 +431,55 @@ def test_missing_and_unreadable_files_are_clean_errors(tmp_path) -> None:
     bom = tmp_path / "bom.txt"
     bom.write_bytes("\ufeffy = x**2".encode("utf-8"))
     assert run_json("reverse", "-f", str(bom), "--at", "3")["gradient"] == {"x": 6.0}
+
+
+def test_forward_mode_refuses_more_work_than_it_bounds_and_says_what_would_do() -> None:
+    n = 2_000
+    expr = " + ".join(f"x{k}" for k in range(n))
+    at = ",".join("1" for _ in range(n))
+    result = run("forward", expr, "--at", at)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "gradcli reverse" in result.stderr and "--wrt" in result.stderr and len(result.stderr.splitlines()) == 1
+    # the same sum with a few inputs picked, or along one direction, is well within the bound
+    assert run_json("forward", expr, "--at", at, "--wrt", "x5,x7")["gradient"] == {"x5": 1.0, "x7": 1.0}
+    assert run_json("forward", expr, "--at", at, "--direction", at)["directional_derivative"] == n
+
+
+def test_ten_thousand_inputs_obey_max_rows_in_the_header_and_the_gradient() -> None:
+    n = 10_000
+    expr = " + ".join(f"x{k}*x{k}" for k in range(n))
+    at = ",".join("0.5" for _ in range(n))
+    out = run("reverse", expr, "--at", at, "--max-rows", "6").output
+    header, gradient = out.split("\n")[1], out.split("∇f")[1]
+    assert "… 9994 more" in out and header.count("= x") <= 6
+    assert gradient.count("∂f/∂x") == 6 and "∂f/∂x9999 = 1" in gradient and "∂f/∂x5000" not in gradient
+    assert len(out) < 10_000
+    # JSON is always complete
+    assert len(run_json("reverse", expr, "--at", at)["gradient"]) == n
+
+
+def test_forward_with_many_sweeps_shows_the_first_and_last_and_says_how_many_were_left_out() -> None:
+    expr = " + ".join(f"sin(x{k})" for k in range(30))
+    out = run("forward", expr, "--at", ",".join("0" for _ in range(30)), "--max-rows", "4", "--width", "200").output
+    assert out.count("Forward mode, sweep") == 4 and "… 26 sweeps left out" in out
+    assert "sweep 30 of 30: tangents ċi = ∂ci/∂x29   (seed ċ30 = 1, the other inputs' tangents 0)" in out
+
+
+@pytest.mark.parametrize("value", ["1e308*10", "exp(1000)", "1e309", "-1e308*2", "inf", "nan"])
+def test_a_point_must_be_finite(value: str) -> None:
+    result = run("reverse", "x**2", "--at", value)
+    assert result.exit_code == 2 and "^" in result.stderr and "Traceback" not in result.output
+
+
+def test_non_finite_constants_warn_at_the_command_line() -> None:
+    for expr in ("x + 1e308*10", "x + exp(1000)", "x + 0*exp(1000)"):
+        out = run_json("reverse", expr, "--at", "1")
+        assert any("the constant" in w for w in out["warnings"]), (expr, out["warnings"])
+
+
+def test_readme_shows_the_60_column_layout_as_it_really_prints() -> None:
+    readme = (ROOT / "README.md").read_text()
+    excerpt = readme.split("At 60 columns the logistic loss's reverse table reads:\n\n```\n")[1].split("```")[0]
+    out = run("reverse", "-(y*log(sigmoid(w1*x1 + w2*x2)) + (1-y)*log(1 - sigmoid(w1*x1 + w2*x2)))", "--at",
+              "w1=0.5,w2=-0.25,x1=1,x2=2,y=1", "--width", "60").output
+    assert excerpt in out

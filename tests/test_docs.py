@@ -21,7 +21,9 @@ SEED = "exp(x1)*(x1**2+x2**2)**3"
 
 
 def man_text() -> str:
-    return re.sub(r"\\f[BIRP]", "", MAN.read_text()).replace("\\-", "-")
+    """The man page's source with fonts, hyphens and \\[uXXXX] characters read back."""
+    text = re.sub(r"\\f[BIRP]", "", MAN.read_text()).replace("\\-", "-")
+    return re.sub(r"\\\[u([0-9A-F]{4})\]", lambda m: chr(int(m.group(1), 16)), text)
 
 
 def all_options() -> list[tuple[str, str]]:

@@ -56,7 +56,7 @@ def error(text: str) -> GradcliSyntaxError:
     ("exp(x1)*", 9, "incomplete"),
     ("(x+1", 1, "never closed"),
     ("x+1)", 4, "no matching '('"),
-    ("x²", 2, "**2"),
+    ("²x", 1, "expected a number"),
     ("3 × x", 3, "write *"),
     ("1e999*x", 1, "too large"),
     ("log(x, 2, 3)", 1, "1 or 2 arguments"),
@@ -166,3 +166,111 @@ def test_no_user_text_is_ever_executed() -> None:
     for path in pkg.rglob("*.py"):
         text = re.sub(r"re\.compile\(", "", path.read_text())
         assert not forbidden.search(text), path
+
+
+# --- the notation of homework sheets -------------------------------------------------------------------
+
+
+def same_graph(a: str, b: str) -> bool:
+    """Two texts that build the same graph: the same ops, operands and constants, node by node."""
+    ga, gb = graph_of(a), graph_of(b)
+
+    def shape(g) -> list:
+        return [(n.op, [a if isinstance(a, int) else a.value for a in n.args]) for n in g.nodes]
+
+    return ga.names == gb.names and shape(ga) == shape(gb)
+
+
+@pytest.mark.parametrize("sheet,ours", [
+    ("exp[x]", "exp(x)"),
+    ("sig[z]", "sigmoid(z)"),
+    ("log[1 - sig[z]]", "log(1 - sigmoid(z))"),
+    ("[x + 1]*2", "(x + 1)*2"),
+    ("σ(z)", "sigmoid(z)"),
+    ("\\sigma(z)", "sigmoid(z)"),
+    ("\\exp(x) \\cdot \\theta", "exp(x)*θ"),
+    ("x₁ + x₂", "x1 + x2"),
+    ("ｘ*２", "x*2"),
+    ("x² + y³", "x**2 + y**3"),
+    ("-x²", "-x**2"),
+    ("x⁻¹", "x**-1"),
+    ("(x + 1)²", "(x + 1)**2"),
+    ("2**x²", "2**(x**2)"),
+    ("σ*2 + x", "σ*2 + x"),  # σ alone is a name, a standard deviation
+])
+def test_sheet_notation_builds_the_same_graph(sheet: str, ours: str) -> None:
+    assert same_graph(sheet, ours)
+
+
+@pytest.mark.parametrize("sheet", [
+    "f1 = exp[x],\nf2 = f1**2,\nf3 = f1 + f2,\nf4 = exp[f3],\nf5 = sin[f3],\ny = f4 + f5",
+    "f1 = exp(x).\nf2 = f1**2.\nf3 = f1 + f2.\nf4 = exp(f3).\nf5 = sin(f3).\ny = f4 + f5.",
+    "f1 = exp(x), f2 = f1**2, f3 = f1 + f2, f4 = exp(f3), f5 = sin(f3), y = f4 + f5",
+    "f1 = exp(x); f2 = f1**2; f3 = f1 + f2; f4 = exp(f3); f5 = sin(f3); y = f4 + f5,",
+])
+def test_steps_ended_or_separated_as_a_sheet_writes_them(sheet: str) -> None:
+    g = graph_of(sheet)
+    assert [n.id for n in g.nodes] == ["x", "f1", "f2", "f3", "f4", "f5", "y"] and g.function == "y"
+    assert same_graph(sheet, "f1 = exp(x); f2 = f1**2; f3 = f1 + f2; f4 = exp(f3); f5 = sin(f3); y = f4 + f5")
+
+
+def test_a_full_stop_after_a_number_is_part_of_it() -> None:
+    assert value("y = x + 2.", x=1) == 3.0 and value("y = x*2.\nz = y + 1.", x=1) == 3.0
+
+
+def test_the_output_step_may_list_the_inputs_in_their_order() -> None:
+    g = graph_of("f(x2, x1) = x1 - x2")
+    assert g.names == ("x2", "x1") and g.function == "f" and g.params == ("x2", "x1")
+    assert evaluate(g, {"x2": 1.0, "x1": 5.0}).values[g.output] == 4.0
+    # the same graph as the bare expression, numbered c1..cn, the output named f
+    g = graph_of("f(x1, x2) = exp(x1)*(x1**2+x2**2)**3")
+    assert [n.id for n in g.nodes][:7] == ["c1", "c2", "c3", "c4", "c5", "c6", "c7"] and g.nodes[-1].id == "f"
+    # a listed input that the function does not use is an input with derivative 0
+    g = graph_of("f(x, y) = x**2")
+    assert g.names == ("x", "y") and any("input y does not affect" in n for n in g.notes)
+
+
+@pytest.mark.parametrize("text,column,says", [
+    ("max(0, x)", 1, "relu(x)"),
+    ("rect(x)", 1, "relu(x)"),
+    ("min(a, b)", 1, "(a + b - abs(a - b))/2"),
+    ("sum(x, y)", 1, "write the terms out"),
+    ("softmax(z1, z2)", 1, "one output per input"),
+    ("x[1]", 1, "no indexing"),
+    ("exp[x)", 6, "closes the '['"),
+    ("exp(x]", 6, "closes the '('"),
+    ("x]", 2, "no matching '['"),
+    ("[x", 1, "'[' is never closed"),
+    ("x + inf", 5, "finite numbers only"),
+    ("nan*x", 1, "finite numbers only"),
+    ("x + х", 5, "CYRILLIC SMALL LETTER HA"),
+    ("ехр(x)", 1, "letters of another alphabet"),
+    ("\\frac(x)", 1, "unknown command"),
+    ("f(x, x) = x", 6, "listed twice"),
+    ("a = x; f(a) = a", 10, "a step, not an input"),
+    ("f(x) = x; g(y) = f*y", 11, "only one step"),
+    ("x, y", 2, "outside a function call"),
+])
+def test_sheet_notation_errors(text: str, column: int, says: str) -> None:
+    e = error(text)
+    assert says in e.message and e.column == column, (e.column, e.message)
+
+
+def test_the_list_of_functions_names_each_once() -> None:
+    message = error("foo(x)").message
+    listed = message.split("the functions are ")[1].split(", ")
+    assert len(listed) == len(set(listed)) and "log" in listed and "sigmoid" in listed
+
+
+def test_names_are_normalised_as_python_normalises_identifiers() -> None:
+    import unicodedata
+
+    for typed in ["x₁", "ｘ1", "𝑥1", "x\u00b9" if False else "x1"]:
+        g = graph_of(f"{typed}*2")
+        assert g.names == (unicodedata.normalize("NFKC", typed),) == ("x1",)
+
+
+@pytest.mark.parametrize("text", ["x + 1e308*10", "x + exp(1000)", "x + 0*exp(1000)", "x*(1e200*1e200 - 1)"])
+def test_a_constant_that_is_not_finite_is_a_warning(text: str) -> None:
+    g = graph_of(text)
+    assert any("the constant" in n and ("inf" in n or "nan" in n) for n in g.notes), g.notes

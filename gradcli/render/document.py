@@ -69,17 +69,28 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-def header(trace: Trace, nt: Notation) -> list[Block]:
+def _listing(items: list[str], max_rows: int, nt: Notation) -> list[str]:
+    """A list clipped as the tables are: its first and last entries and how many are left out."""
+    first, last, left = _shown(len(items), max_rows)
+    if not left:
+        return items
+    return [items[k] for k in first] + [f"{nt.ellipsis} {left} more"] + [items[k] for k in last]
+
+
+def header(trace: Trace, nt: Notation, max_rows: int = 0) -> list[Block]:
     graph = trace.graph
     out = nt.name(graph.nodes[graph.output].id)
     if graph.is_program:
         lines = [Line(f"program: {nt.code(source_text(graph))}", "source")]
+    elif graph.params:  # f(x1, x2) = …, as typed
+        lines = [Line(nt.code(source_text(graph)), "source")]
     else:
         lines = [Line(nt.inline(f"f = {nt.expr(graph.source)}") if nt.short(graph.source)
                       else f"f = {nt.code(source_text(graph))}", "source")]
     named = graph.function != "f" or out == nt.name("f")
-    inputs = ", ".join(nt.inline(f"{nt.name(graph.nodes[i].id)} = {nt.name(n)}") if graph.nodes[i].id != n
-                       else nt.inline(nt.name(n)) for i, n in zip(graph.inputs, graph.names))
+    inputs = ", ".join(_listing([nt.inline(f"{nt.name(graph.nodes[i].id)} = {nt.name(n)}")
+                                 if graph.nodes[i].id != n else nt.inline(nt.name(n))
+                                 for i, n in zip(graph.inputs, graph.names)], max_rows, nt))
     lines.append(Line(f"graph: {_plural(len(graph.inputs), 'input')} ({inputs}), "
                       f"{_plural(graph.op_count, 'operation node')}, output "
                       f"{nt.inline(out if named else f'f = {out}')}"))
@@ -87,8 +98,9 @@ def header(trace: Trace, nt: Notation) -> list[Block]:
         lines.append(Line("constants: " + ", ".join(nt.inline(f"{nt.name(c)} = {nt.number(v)}")
                                                     for c, v in graph.constants)))
     if trace.point is not None:
-        point = ", ".join(f"{nt.name(n)} = {nt.number(v)}" for n, v in trace.point.items())
-        lines.append(Line(f"at {nt.inline(point)}"))
+        point = ", ".join(_listing([nt.inline(f"{nt.name(n)} = {nt.number(v)}") for n, v in trace.point.items()],
+                                   max_rows, nt))
+        lines.append(Line(f"at {point}"))
     return lines
 
 
@@ -96,21 +108,23 @@ def _warnings(trace: Trace, nt: Notation) -> list[Block]:
     return [Line(nt.text(w), "warning") for w in trace.warnings]
 
 
-def _vector(xs, nt: Notation) -> str:
-    return "[" + ", ".join(nt.number(x) for x in xs) + "]"
+def _vector(xs, nt: Notation, max_rows: int = 0) -> str:
+    return "[" + ", ".join(_listing([nt.number(x) for x in xs], max_rows, nt)) + "]"
 
 
-def _gradient(trace: Trace, nt: Notation) -> list[Block]:
-    """``∇f(0, 2) = [64, 192]``, then each partial; one line each when they do not fit on one."""
+def _gradient(trace: Trace, nt: Notation, max_rows: int = 0) -> list[Block]:
+    """``∇f(0, 2) = [64, 192]``, then each partial; one line each when they do not fit on one. A gradient
+    longer than ``max_rows`` shows its first and last entries (JSON has them all)."""
     assert trace.gradient is not None and trace.point is not None
     names = list(trace.gradient)
     d = nt.d
     f = nt.name(trace.graph.function)
-    parts = [nt.inline(f"{d}{f}/{d}{nt.name(n)} = {nt.number(v)}") for n, v in trace.gradient.items()]
+    parts = _listing([nt.inline(f"{d}{f}/{d}{nt.name(n)} = {nt.number(v)}") for n, v in trace.gradient.items()],
+                     max_rows, nt)
     if names != list(trace.graph.names) or len(names) == 1:
         return [Line(p, "result") for p in parts]
-    at = ", ".join(nt.number(trace.point[n]) for n in names)
-    head = nt.inline(f"{nt.nabla}{f}({at}) = {_vector(trace.gradient.values(), nt)}")
+    at = ", ".join(_listing([nt.number(trace.point[n]) for n in names], max_rows, nt))
+    head = nt.inline(f"{nt.nabla}{f}({at}) = {_vector(trace.gradient.values(), nt, max_rows)}")
     return [Line(f"{head}   ({', '.join(parts)})", "result", (head, *("  " + p for p in parts)))]
 
 
@@ -149,33 +163,51 @@ def _forward_cost(n: int, m: int) -> str:
 EVALUATION = "Evaluation trace: the values, in one forward sweep"
 
 
+def _sweep(trace: Trace, s: int, nt: Notation, max_rows: int) -> Steps:
+    """The table of forward sweep number s (from 0)."""
+    graph = trace.graph
+    sweep = trace.sweeps[s]
+    if sweep.label == "direction":
+        what = (f"tangents {nt.inline(nt.generic('dot'))} = derivatives of "
+                f"{nt.inline(nt.generic('c'))} along {nt.inline(f'd = {_vector(sweep.seed, nt, max_rows)}')}")
+        seeds = ", ".join(_listing([nt.inline(f"{nt.dot(graph.nodes[i].id)} = {nt.number(v)}")
+                                    for i, v in zip(graph.inputs, sweep.seed)], max_rows, nt))
+    else:
+        ratio = f"{nt.generic('dot')} = {nt.d}{nt.generic('c')}/{nt.d}{nt.name(sweep.label)}"
+        what = f"tangents {nt.inline(ratio)}"
+        if len(graph.inputs) <= 4:
+            seeds = ", ".join(nt.inline(f"{nt.dot(graph.nodes[i].id)} = {nt.number(v)}")
+                              for i, v in zip(graph.inputs, sweep.seed))
+        else:  # e_k: one 1 and many 0s
+            k = graph.names.index(sweep.label)
+            seeds = (f"{nt.inline(nt.dot(graph.nodes[graph.inputs[k]].id) + ' = 1')}, the other inputs' tangents "
+                     f"{nt.inline('0')}")
+    title = f"Forward mode, sweep {s + 1} of {len(trace.sweeps)}: {what}   (seed {seeds})"
+    return _steps(title, range(len(graph.nodes)),
+                  lambda i: tangent_row(trace, sweep, i, nt, _terms(max_rows)), "tangent", nt, max_rows)
+
+
 def forward(trace: Trace, nt: Notation, max_rows: int, cost: bool = False) -> list[Block]:
     graph = trace.graph
     n = len(trace.sweeps)
-    out: list[Block] = header(trace, nt)
+    out: list[Block] = header(trace, nt, max_rows)
     nodes = range(len(graph.nodes))
     out.append(_steps(EVALUATION, nodes, lambda i: evaluation_row(trace, i, nt), "node", nt, max_rows))
-    for s, sweep in enumerate(trace.sweeps, 1):
-        seeds = nt.inline(", ".join(f"{nt.dot(graph.nodes[i].id)} = {nt.number(v)}"
-                                    for i, v in zip(graph.inputs, sweep.seed)))
-        if sweep.label == "direction":
-            what = (f"tangents {nt.inline(nt.generic('dot'))} = derivatives of "
-                    f"{nt.inline(nt.generic('c'))} along {nt.inline(f'd = {_vector(sweep.seed, nt)}')}")
-        else:
-            ratio = f"{nt.generic('dot')} = {nt.d}{nt.generic('c')}/{nt.d}{nt.name(sweep.label)}"
-            what = f"tangents {nt.inline(ratio)}"
-        out.append(_steps(f"Forward mode, sweep {s} of {n}: {what}   (seed {seeds})", nodes,
-                          lambda i, sweep=sweep: tangent_row(trace, sweep, i, nt, _terms(max_rows)), "tangent", nt,
-                          max_rows))
+    first, last, left = _shown(n, max_rows)
+    out += [_sweep(trace, s, nt, max_rows) for s in first]
+    if left:
+        out.append(Line(f"{nt.ellipsis} {_plural(left, 'sweep')} left out (--max-rows 0 shows all; --wrt picks "
+                        "the inputs)", "text"))
+    out += [_sweep(trace, s, nt, max_rows) for s in last]
     if trace.directional is not None:
-        d = _vector(trace.sweeps[0].seed, nt)
+        d = _vector(trace.sweeps[0].seed, nt, max_rows)
         f = nt.name(graph.function)
         out.append(Line(nt.inline(f"{nt.nabla}{f}{nt.times}d = {nt.number(trace.directional)}") + "   with "
                         + nt.inline(f"d = {d}"), "result"))
         out.append(Line("Cost: 1 forward sweep gives one directional derivative, whatever the number of inputs.",
                         "cost"))
     else:
-        out += _gradient(trace, nt)
+        out += _gradient(trace, nt, max_rows)
         out.append(Line(_forward_cost(n, len(graph.inputs)), "cost"))
     if cost:
         out += cost_lines(trace)
@@ -185,14 +217,14 @@ def forward(trace: Trace, nt: Notation, max_rows: int, cost: bool = False) -> li
 def reverse(trace: Trace, nt: Notation, max_rows: int, cost: bool = False) -> list[Block]:
     graph = trace.graph
     f = nt.name(graph.nodes[graph.output].id)
-    out: list[Block] = header(trace, nt)
+    out: list[Block] = header(trace, nt, max_rows)
     n = len(graph.nodes)
     out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i, nt), "node", nt, max_rows))
     ratio = f"{nt.generic('bar')} = {nt.d}{nt.name(graph.function)}/{nt.d}{nt.generic('c')}"
     title = f"Reverse mode: adjoints {nt.inline(ratio)}, from the output {nt.inline(f)} back to the inputs"
     out.append(_steps(title, range(n - 1, -1, -1), lambda j: adjoint_row(trace, j, nt, _terms(max_rows)), "adjoint",
                       nt, max_rows))
-    out += _gradient(trace, nt)
+    out += _gradient(trace, nt, max_rows)
     m = len(graph.inputs)
     what = "the derivative" if m == 1 else f"all {m} partial derivatives"
     out.append(Line(f"Cost: 1 forward sweep (values) + 1 reverse sweep give {what}, whatever the number of "
@@ -232,7 +264,7 @@ def graph(trace: Trace, nt: Notation, max_rows: int, cost: bool = False) -> list
     rows += [row(i) for i in last]
 
     edges = sum(len(c) for c in g.consumers)
-    return [*header(trace, nt),
+    return [*header(trace, nt, max_rows),
             Grid(headers, rows, [False] * 5 + [True] * (len(headers) - 5)),
             Line(f"{_plural(len(g.nodes), 'node')}, {_plural(edges, 'edge')}; "
                  f"to draw it, add --dot and pipe to: {nt.command('dot -Tsvg > graph.svg')}"),

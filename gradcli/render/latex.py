@@ -244,7 +244,7 @@ def tex(text: str) -> tuple[str, int]:
     if iverson:
         return rf"[\,{tex(iverson.group(1))[0]} > 0\,]", ATOM
     try:
-        items = parse_expression(text)
+        items = parse_expression(text, lenient=True)
     except GradcliSyntaxError:
         return rf"\texttt{{{escape(text)}}}", ATOM
     stack: list[tuple[str, int]] = []

@@ -13,6 +13,7 @@ a formula that fits on a line is not broken, one longer than a line is broken as
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from typing import NamedTuple
@@ -31,12 +32,26 @@ def cells(text: str) -> int:
     """How many terminal cells a text takes: combining marks none, wide East Asian characters two."""
     if text.isascii():
         return len(text)
-    n = 0
+    return sum(map(_cells, text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _cells(c: str) -> int:
+    if c in (MATH_OPEN, MATH_CLOSE) or unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(c) in "WF" else 1
+
+
+def _offsets(text: str) -> list[int]:
+    """The cells before each position of the text: cells(text[a:b]) is at[b] - at[a]."""
+    at = [0]
+    if text.isascii():
+        return list(range(len(text) + 1))
+    total = 0
     for c in text:
-        if unicodedata.combining(c) or c in (MATH_OPEN, MATH_CLOSE) or unicodedata.category(c) == "Mn":
-            continue
-        n += 2 if unicodedata.east_asian_width(c) in "WF" else 1
-    return n
+        total += _cells(c)
+        at.append(total)
+    return at
 
 
 class Cut(NamedTuple):
@@ -88,18 +103,19 @@ def wrap(text: str, width: int, indent: int = 2, first: int | None = None) -> li
         return [text]
     marks = cuts(text)
     ends = [c.end for c in marks]
+    at = _offsets(text)
     lines: list[str] = []
     pos = 0
     pad = ""
-    while cells(text[pos:]) > room:
+    while at[-1] - at[pos] > room:
         first = bisect.bisect_right(ends, pos)
         best: Cut | None = None
         k = first
-        while k < len(marks) and marks[k].end <= len(text):
+        while k < len(marks):
             cut = marks[k]
-            if cut.end > pos and cells(text[pos:cut.end]) > room:
+            if at[cut.end] - at[pos] > room:
                 break
-            if cut.end > pos and (best is None or cut.priority <= best.priority):
+            if best is None or cut.priority <= best.priority:
                 best = cut
             k += 1
         if best is None:  # nothing fits: the first cut after pos, past the margin (one unbreakable piece)

@@ -244,7 +244,19 @@ def adjoint_row(trace: Trace, j: int, nt: Notation, max_terms: int = 0) -> Row:
 
 
 def source_text(graph: Graph, limit: int = 240) -> str:
-    """The program on one line, steps joined by '; ', shortened if long."""
+    """The program on one line, steps joined by '; ' (a comma or full stop that ended a step left out),
+    shortened if long."""
     code = re.sub(r"#[^\n]*", "", graph.source)
-    text = "; ".join(" ".join(step.split()) for step in re.split(r"[;\n]", code) if step.strip())
+    steps = [_unstop(" ".join(step.split())) for step in re.split(r"[;\n]", code)]
+    text = "; ".join(step for step in steps if step)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _unstop(step: str) -> str:
+    """A step without the comma or full stop that ended it: "exp[x]," and "f4 + f5." but not the number "2."."""
+    if step.endswith(",") or (step.endswith(".") and not _NUMBER_END.search(step[:-1])):
+        return step[:-1].rstrip()
+    return step
+
+
+_NUMBER_END = re.compile(r"(?:^|[^\w.])[0-9]+$")
