@@ -39,8 +39,14 @@ def gradient(graph: Graph, point: dict[str, float], digits: int = 30) -> dict[st
     import sympy as sp
 
     f, symbols = expression(graph)
-    # the point as exact Rationals (every double is one): the derivative at it is then an exact number,
-    # which evalf approximates adaptively, raising its precision where terms cancel (1 - tanh(64)**2).
-    # With Floats substituted, an exact 0 such as 2*(x - y) at x = y came out as a residue like 2e-165.
-    exact = {symbols[n]: sp.Rational(point[n]) for n in graph.names}
-    return {n: float(sp.diff(f, symbols[n]).subs(exact).evalf(digits)) for n in graph.names}
+    # The point as exact Rationals (every double is one), evaluated numerically by evalf, which raises its
+    # precision where terms cancel (1 - tanh(64)**2). Substituting them exactly instead can make sympy expand
+    # a rational to a power of thousands of digits and run for hours; Floats leave a residue where the exact
+    # value is 0. Where evalf cancels to nothing it returns a number with fewer significant bits than a double
+    # holds (2*(x - y) at x = y gives 0.e-165, |value| below 1e-165): that is 0.
+    subs = {symbols[n]: sp.Rational(point[n]) for n in graph.names}
+    out = {}
+    for n in graph.names:
+        value = sp.diff(f, symbols[n]).evalf(digits, subs=subs)
+        out[n] = 0.0 if isinstance(value, sp.Float) and value._prec < 53 else float(value)
+    return out
