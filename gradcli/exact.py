@@ -15,6 +15,8 @@ def expression(graph: Graph):
     """The graph's output as a sympy expression in its inputs (real symbols), built node by node."""
     import sympy as sp
 
+    from .sym import functions
+
     symbols = {name: sp.Symbol(name, real=True) for name in graph.names}
     exprs: list = [None] * len(graph.nodes)
     for i, name in zip(graph.inputs, graph.names):
@@ -23,7 +25,7 @@ def expression(graph: Graph):
         if node.op == "input":
             continue
         args = [exprs[a] if isinstance(a, int) else _number(sp, a.value) for a in node.args]
-        exprs[i] = OPS[node.op].sym(sp, *args)
+        exprs[i] = OPS[node.op].sym(functions, *args)
     return exprs[graph.output], symbols
 
 

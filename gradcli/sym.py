@@ -1,0 +1,164 @@
+"""gradcli's functions in sympy: sigmoid, softplus, relu, step and sign, with gradcli's conventions.
+
+sympy has no sigmoid, and its Piecewise, Heaviside and sign carry conditions and Dirac deltas that it
+cannot evaluate at a point or spends minutes simplifying. These functions keep a formula readable
+(``sigmoid(z)*(1 - sigmoid(z))``, not a tower of exponentials), differentiate by the rules of the op
+table (relu' = step, sign' = step' = 0, as PyTorch), and evaluate to any precision. Everything else is
+sympy's own; this module is imported only where sympy is needed.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy import S
+
+__all__ = ["sp", "sigmoid", "softplus", "relu", "step", "sign", "namespace"]
+
+
+class sigmoid(sp.Function):
+    """1/(1 + exp(-x))."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return S.Half
+        if x is S.Infinity:
+            return S.One
+        if x is S.NegativeInfinity:
+            return S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + sp.exp(-x))
+
+    def _eval_evalf(self, prec):
+        return (1 / (1 + sp.exp(-self.args[0]))).evalf(prec_to_dps(prec))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+
+class softplus(sp.Function):
+    """log(1 + exp(x))."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return sp.log(2)
+        return None
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return sp.log(1 + sp.exp(x))
+
+    _eval_rewrite_as_log = _eval_rewrite_as_exp
+
+    def _eval_evalf(self, prec):
+        return sp.log(1 + sp.exp(self.args[0])).evalf(prec_to_dps(prec))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
+class step(sp.Function):
+    """1 for x > 0, else 0 (relu's derivative; step(0) = 0, as PyTorch takes relu'(0))."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_extended_positive:
+            return S.One
+        if x.is_extended_nonpositive:
+            return S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return S.Zero
+
+    def _eval_evalf(self, prec):
+        x = self.args[0].evalf(prec_to_dps(prec))
+        if x.is_Number:
+            return S.One if x > 0 else S.Zero
+        return None
+
+
+class relu(sp.Function):
+    """max(x, 0), with relu' = step."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_extended_nonnegative:
+            return x
+        if x.is_extended_nonpositive:
+            return S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return step(self.args[0])
+
+    def _eval_rewrite_as_Piecewise(self, x, **kwargs):
+        return sp.Piecewise((x, x > 0), (0, True))
+
+    def _eval_evalf(self, prec):
+        x = self.args[0].evalf(prec_to_dps(prec))
+        if x.is_Number:
+            return x if x > 0 else S.Zero
+        return None
+
+
+class sign(sp.Function):
+    """-1, 0 or 1, with sign' = 0 (sympy's sign has a Dirac delta for its derivative)."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_extended_positive:
+            return S.One
+        if x.is_extended_negative:
+            return S.NegativeOne
+        if x.is_zero:
+            return S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return S.Zero
+
+    def _eval_evalf(self, prec):
+        x = self.args[0].evalf(prec_to_dps(prec))
+        if x.is_Number:
+            return sp.sign(x)
+        return None
+
+
+class Abs(sp.Abs):
+    """|x|, with |x|' = sign(x) as above."""
+
+    def fdiff(self, argindex=1):
+        return sign(self.args[0])
+
+
+def prec_to_dps(prec: int) -> int:
+    """sympy's binary precision as decimal digits, with a margin."""
+    return max(15, int(prec * 0.30103) + 5)
+
+
+def namespace() -> dict[str, object]:
+    """The functions above by name, for turning a sympy expression back into gradcli's ops."""
+    return {"sigmoid": sigmoid, "softplus": softplus, "relu": relu, "step": step, "sign": sign, "Abs": Abs}
+
+
+class _Namespace:
+    """sympy with gradcli's functions in front: what the op table's ``sym`` forms are given."""
+
+    def __getattr__(self, name: str):
+        custom = namespace().get(name)
+        return custom if custom is not None else getattr(sp, name)
+
+
+functions = _Namespace()
