@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 
-from gradcli.ops import OPS
+from gradcli.ops import OPS, partial
 
 INPUTS = [f"x{i}" for i in range(10)]
 POINT = {name: 0.1 + 0.08 * i for i, name in enumerate(INPUTS)}
@@ -72,7 +72,8 @@ class Tape:
                 self.steps.append(None)
                 continue
             op = OPS[node.op]
-            self.steps.append((op.value, op.partials, node.args))
+            self.steps.append((op.value, [lambda *a, n=node.op, k=k: partial(n, k, a[:-1], a[-1])
+                                          for k in range(op.arity)], node.args))
         self.output = graph.output
 
     def gradient(self, point: list[float]) -> list[float]:

@@ -202,10 +202,11 @@ def _graph(expr: str | None, file: str | None, prefix: str, no_share: bool) -> G
 
 
 def _notation(view: View):
-    from .render.rows import Notation
+    """The text style for this output: Unicode where the output takes it, else ASCII; --digits."""
+    from .printer import TextStyle
 
     encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
-    return Notation(unicode=not view.ascii and encoding.startswith("utf"), digits=view.digits)
+    return TextStyle(unicode=not view.ascii and encoding.startswith("utf"), digits=view.digits)
 
 
 def _show(trace, view: View) -> None:
@@ -276,31 +277,29 @@ def _render(trace, out: _Visible, view: View) -> None:
         for w in trace.warnings:
             _err(f"warning: {w}")
         return
-    from .render import document
+    from . import result
 
-    build = functools.partial(getattr(document, trace.command), cost=view.cost)
+    blocks = result.COMMANDS[trace.command](trace, view.max_rows, cost=view.cost)
+    unicode = _notation(view).unicode
     if fmt == "markdown":
         from .render import markdown
 
-        nt = markdown.MarkdownNotation(unicode=_notation(view).unicode, digits=view.digits)
-        out.write(markdown.render(build(trace, nt, view.max_rows), nt))
+        out.write(markdown.render(blocks, unicode, view.digits))
         return
     if fmt == "latex":
         from .render import latex
 
-        nt = latex.LatexNotation(digits=view.digits)
-        out.write(latex.render(build(trace, nt, view.max_rows), nt, trace))
+        out.write(latex.render(blocks, trace.command, view.digits))
         return
     from rich.console import Console
 
     from .render import table
 
-    nt = _notation(view)
     columns = _width(view.width)
     # a height too, or rich ignores the width on a terminal it takes for dumb (TERM=dumb)
     console = Console(file=sys.stdout, width=columns, height=25, highlight=False, emoji=False, markup=False,
                       safe_box=True)
-    lines = table.render(build(trace, nt, view.max_rows), nt, columns)
+    lines = table.render(blocks, unicode, view.digits, columns)
     if not console.is_terminal:  # a pipe or a file: plain text, through _Visible like every other format
         for line in lines:
             out.write("".join(text for text, _ in line) + "\n")

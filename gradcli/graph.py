@@ -9,24 +9,34 @@ import re
 from typing import NamedTuple
 
 from .errors import GradcliSyntaxError, MathError
-from .ops import CONSTANTS, OPS, DomainError, Operand, atom, definition, dtext, fmt
+from .ops import CONSTANTS, OPS, DomainError, fmt
 from .parse import Item, Program, lookalike_letters, parse, skeleton
 
 
 class Const(NamedTuple):
-    """A constant operand, shown inline by its label (``2``, ``pi``, a named constant ``lr``)."""
+    """A constant operand, shown inline: a number as typed (``2``, ``1e-3``), ``pi``, a named constant (``lr``),
+    or a folded constant subexpression (``2*pi``), whose tree ``expr`` is kept to be typeset."""
 
     value: float
     label: str
+    expr: object = None  # the Expr of a folded subexpression; None for a number or a name
+
+    def as_expr(self):
+        from .expr import name, num
+
+        if self.expr is not None:
+            return self.expr
+        if self.label and (self.label[0].isdigit() or self.label[0] in ".-"):
+            return num(self.value, self.label)
+        return name(self.label) if self.label else num(self.value)
 
 
 class Node(NamedTuple):
-    """One vertex: an input (``op == "input"``, ``expr`` its name) or an op applied to earlier nodes."""
+    """One vertex: an input (``op == "input"``) or an op applied to earlier nodes."""
 
     id: str
     op: str
     args: tuple[int | Const, ...]  # int: index of an earlier node
-    expr: str  # the definition in operand ids: "exp(c1)", "c1**2"
 
 
 _new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (a graph has 10^5 of them)
@@ -67,12 +77,65 @@ class Graph(NamedTuple):
     def op_count(self) -> int:
         return len(self.nodes) - len(self.inputs)
 
-    def rule(self, i: int, k: int) -> str:
-        """The local partial ∂(node i)/∂(its operand k) as text in operand ids, from the op table."""
+    def operand(self, a: int | Const):
+        """An operand as an Expr: a node by its id, a constant as typed."""
+        from .expr import name
+
+        return name(self.nodes[a].id) if type(a) is int else a.as_expr()
+
+    def definition(self, i: int):
+        """Node i's definition as an Expr in its operands' ids: ``exp(c1)``, ``c1**2``; an input's is its name."""
+        from .expr import Expr, name
+
         node = self.nodes[i]
-        operands = tuple(Operand(self.nodes[a].id) if type(a) is int else Operand(a.label, a.value)
-                         for a in node.args)
-        return dtext(OPS[node.op], k, operands)
+        if node.op == "input":
+            return name(self.names[i])  # the inputs are the first nodes
+        return Expr(node.op, tuple(self.operand(a) for a in node.args))
+
+    def expr(self, i: int) -> str:
+        """Node i's definition as plain text, as JSON and DOT show it: ``exp(c1)``, ``c1**2``."""
+        node = self.nodes[i]
+        if node.op == "input":
+            return self.names[i]
+        template = _TEMPLATES.get(node.op)
+        if template is None:
+            from .expr import Expr, name
+            from .printer import PLAIN
+
+            arity = len(node.args)
+            template = PLAIN.text(Expr(node.op, tuple(name("\x00%d" % k) for k in range(arity))))
+            template = template.replace("{", "{{").replace("}", "}}")
+            for k in range(arity):
+                template = template.replace("\x00%d" % k, "{%d}" % k)
+            _TEMPLATES[node.op] = template
+        labels = []
+        for a in node.args:
+            if type(a) is int:
+                labels.append(self.nodes[a].id)
+            elif a.expr is None and not a.label.startswith("-"):
+                labels.append(a.label)
+            else:  # a folded or negative constant: printed with its parentheses
+                from .printer import PLAIN
+
+                return PLAIN.text(self.definition(i))
+        return template.format(*labels)
+
+    def rule(self, i: int, k: int):
+        """The local partial ∂(node i)/∂(its operand k) as an Expr in operand ids and node i's own id,
+        from the op table, simplified as by hand (c1**2 gives 2*c1)."""
+        from .expr import name, simplify, substitute
+        from .ops import rules
+
+        node = self.nodes[i]
+        operands = tuple(self.operand(a) for a in node.args)
+        return simplify(substitute(rules(node.op)[k], operands, name(node.id)), _fold)
+
+
+_TEMPLATES: dict[str, str] = {}
+
+
+def _fold(op: str, xs: tuple[float, ...]) -> float:
+    return OPS[op].value(*xs)
 
 
 def natural_key(name: str) -> tuple:
@@ -82,14 +145,27 @@ def natural_key(name: str) -> tuple:
 
 def fold(op_name: str, args: list[Const], label: str | None) -> Const:
     """Apply an op to constants: ``2*pi`` becomes one constant labelled by its text (or its value)."""
+    from .expr import Expr
+
     op = OPS[op_name]
+    expr = Expr(op_name, tuple(a.as_expr() for a in args))
     try:
         value = op.value(*(a.value for a in args))
     except (ValueError, ZeroDivisionError) as e:
+        from .printer import PLAIN
+
         reason = str(e) if isinstance(e, DomainError) else op.domain or "undefined"
-        raise MathError("the constant", label or op.text.format(*(fmt(a.value) for a in args)), "any point",
-                        reason) from None
-    return Const(value, fmt(value) if label is None else label)
+        raise MathError("the constant", label or PLAIN.text(expr), "any point", reason) from None
+    if label is None:
+        return Const(value, fmt(value))
+    return Const(value, label, Expr("group", (_ungroup(expr),)))
+
+
+def _ungroup(e):
+    """A folded constant's tree without the groups of the constants it was folded from."""
+    from .expr import GROUP, transform
+
+    return transform(e, lambda x: x, lambda x, args: args[0] if x.op == GROUP else x._replace(args=args))
 
 
 def constant_value(items: list[Item], source: str, prefix: str = "") -> float:
@@ -97,7 +173,7 @@ def constant_value(items: list[Item], source: str, prefix: str = "") -> float:
     stack: list[Const] = []
     for it in items:
         if it.kind == "num":
-            stack.append(Const(it.arg, ""))
+            stack.append(Const(it.arg, source[it.start:it.end]))
         elif it.kind == "name":
             if it.arg not in CONSTANTS:
                 raise GradcliSyntaxError(f"a value must be a number or a constant expression, not the name "
@@ -220,11 +296,11 @@ class _Builder:
             kind = it[0]
             if kind == "num":
                 text = source[it[3]:it[4]]
-                stack.append(_new(Const, (it[1], text if text.isascii() else fmt(it[1]))))  # x² has the power 2
+                stack.append(_new(Const, (it[1], text if text.isascii() else fmt(it[1]), None)))  # x² has the power 2
                 continue
             if kind == "name":
                 v = env.get(it[1])
-                stack.append(v if v is not None else _new(Const, (CONSTANTS[it[1]], it[1])))
+                stack.append(v if v is not None else _new(Const, (CONSTANTS[it[1]], it[1], None)))
                 continue
             op, arity = it[1], it[2]
             if arity == 1:
@@ -272,7 +348,7 @@ class _Builder:
     def assign(self, target: str, value: int | Const) -> int | Const:
         if type(value) is Const:
             self.constants.append((target, value.value))
-            return Const(value.value, target)
+            return Const(value.value, target)  # shown by its name
         if self.labels[value] is None:
             self.labels[value] = target
             return value
@@ -307,28 +383,22 @@ class _Builder:
                     label = f"{prefix}{k}"
                     k += 1
                 ids.append(label)
-        nodes = [_new(Node, (ids[i], "input", (), names[i])) for i in range(len(names))]
+        nodes = [_new(Node, (ids[i], "input", ())) for i in range(len(names))]
         consumers: list[list[tuple[int, int]]] = [[] for _ in range(n)]
         ops, args_of = self.ops, self.args
-        templates: dict[str, tuple[str, tuple[bool, ...]]] = {}
         for i in range(len(names), n):
-            op, args = ops[i], args_of[i]
-            template, bare = templates.get(op) or templates.setdefault(op, definition(op))
-            labels = []
+            args = args_of[i]
             for k, a in enumerate(args):
                 if type(a) is int:
-                    labels.append(ids[a])
                     consumers[a].append((i, k))
-                else:
-                    labels.append(a.label if bare[k] else atom(a.label))
-            nodes.append(_new(Node, (ids[i], op, args, template.format(*labels))))
+            nodes.append(_new(Node, (ids[i], ops[i], args)))
         function = self.program.statements[-1].target or "f"
-        return Graph(self.source, tuple(nodes), tuple(range(len(names))), tuple(names), output,
-                     tuple(self.constants), tuple(map(tuple, consumers)),
-                     tuple(self.notes) + self.unused_notes(nodes, names, output),
-                     program_mode, function, params)
+        graph = Graph(self.source, tuple(nodes), tuple(range(len(names))), tuple(names), output,
+                      tuple(self.constants), tuple(map(tuple, consumers)), (), program_mode, function, params)
+        return graph._replace(notes=tuple(self.notes) + self.unused_notes(graph))
 
-    def unused_notes(self, nodes: list[Node], names: list[str], output: int) -> tuple[str, ...]:
+    def unused_notes(self, graph: Graph) -> tuple[str, ...]:
+        nodes, output = graph.nodes, graph.output
         live = [False] * len(nodes)
         live[output] = True
         for i in range(output, -1, -1):
@@ -341,10 +411,10 @@ class _Builder:
         for i, node in enumerate(nodes):
             if live[i]:
                 continue
-            if i < len(names):
-                notes.append(f"input {names[i]} does not affect the output {out}: its derivative is 0")
+            if i < len(graph.names):
+                notes.append(f"input {graph.names[i]} does not affect the output {out}: its derivative is 0")
             elif self.labels[i] is not None:
-                notes.append(f"step {node.id} = {node.expr} does not affect the output {out}")
+                notes.append(f"step {node.id} = {graph.expr(i)} does not affect the output {out}")
         return tuple(notes)
 
 

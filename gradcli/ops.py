@@ -1,15 +1,17 @@
-"""The table of operations: each op's value, local partials (numeric and as text) and kink conventions.
+"""The table of operations: each op's value, its local partials as expressions, and its conventions.
 
-Adding an operation is adding one entry to ``OPS``. The parser reads the call names,
-the engine reads ``value``/``partials``/``kink``, the renderers read ``text``/``dtext``,
-and the tests read ``sym`` (the sympy form) to check every partial.
+Adding an operation is adding one entry to ``OPS`` (and its name to the README's and the man page's
+lists of functions). Its partials ∂out/∂arg_k are written in gradcli's own language, in the operands
+``{0}``, ``{1}`` and the op's own result ``{out}`` (exp' is ``{out}``, sigmoid' is ``{out}*(1 - {out})``).
+They are parsed once and serve everything: the numbers of both sweeps, the rule each table prints,
+sympy's form of it, and second derivatives. A numeric override (``numeric``) stands in for the float
+value only where the expression would lose digits or break a convention (tanh' = 1 - tanh² cancels to
+0 at 20; 1/cosh² does not), and a test checks every override against its expression.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-import re
 from typing import Any, Callable, NamedTuple
 
 inf = math.inf
@@ -20,35 +22,21 @@ class DomainError(ValueError):
     """The value of an op is undefined at its operands (``log(-1)``, ``1/0``)."""
 
 
-class Operand(NamedTuple):
-    """What an op's text templates see of one operand: its label, and its value if constant."""
-
-    label: str
-    const: float | None = None
-
-
 class Op(NamedTuple):
-    """One operation: value, local partials ∂out/∂arg_k, their text, and conventions."""
+    """One operation. Give every field by keyword."""
 
     name: str
     arity: int
-    value: Callable[..., float]
-    # partials[k](*args, out) -> ∂out/∂arg_k; out is passed so exp' = out is free
-    partials: tuple[Callable[..., float], ...]
-    # definition, with "{0}", "{1}" standing for the operands' labels
-    text: str
-    # each partial as text in operand names: a template, or a function of the Operands
-    dtext: tuple[str | Callable[..., str], ...]
-    # the op in sympy: sym(sympy_module, *args); used by tests and exact work
-    sym: Callable[..., Any]
-    # what the value needs, said when it is undefined
-    domain: str = ""
-    # kink(k, *args) -> the convention used for partial k at a non-differentiable point
+    value: Callable[..., float]  # the float value; raises DomainError where it is undefined
+    partials: tuple[str, ...]  # ∂out/∂arg_k in gradcli's language, in {0}, {1} and {out}
+    sym: Callable[..., Any]  # the op in sympy: sym(functions, *args) with gradcli.sym.functions
+    # float overrides f(*xs, z) for partials whose expression loses digits or breaks a convention
+    numeric: tuple[Callable[..., float] | None, ...] = ()
+    names: tuple[str, ...] = ()  # names a user may call it by; operators and internal ops have none
+    domain: str = ""  # what the value needs, said when it is undefined
+    # kink(k, *args) -> the convention used for partial k at a non-differentiable point, or None
     kink: Callable[..., str | None] | None = None
-    # names a user may call it by; binary operators and internal ops have none
-    names: tuple[str, ...] = ()
-    # LaTeX for a function: a command (\exp) or a template with "{0}" (\sqrt{{{0}}}); empty: \operatorname{name}.
-    # Operators are laid out by precedence in render/latex.py.
+    # LaTeX for a function: a command (\exp) or a template with "{0}" (\sqrt{{{0}}}); empty: \operatorname{name}
     tex: str = ""
 
 
@@ -63,79 +51,7 @@ def fmt(x: float) -> str:
     return repr(x)
 
 
-_ATOM = re.compile(r"[^\W\d]\w*|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-
-
-@functools.lru_cache(maxsize=4096)
-def atom(label: str) -> str:
-    """Wrap a label in parentheses unless it is a name, an unsigned number or one call."""
-    if _ATOM.fullmatch(label) or _closes_at_end(label):
-        return label
-    return f"({label})"
-
-
-def _closes_at_end(label: str) -> bool:
-    """True for ``f(...)`` and ``(...)`` whose first parenthesis closes at the very end."""
-    head = _ATOM.match(label)
-    start = head.end() if head and not label[0].isdigit() else 0
-    if start >= len(label) or label[start] != "(" or label[-1] != ")":
-        return False
-    depth = 0
-    for i in range(start, len(label)):
-        depth += {"(": 1, ")": -1}.get(label[i], 0)
-        if depth == 0:
-            return i == len(label) - 1
-    return False
-
-
-_SLOT = re.compile(r"\{(\d)\}")
-
-
-def fill(template: str, labels: tuple[str, ...]) -> str:
-    """Put labels into a template, in parentheses where precedence needs them (not as a call's argument)."""
-
-    def one(m: re.Match) -> str:
-        label = labels[int(m.group(1))]
-        before = template[m.start() - 2:m.start()]
-        after = template[m.end():m.end() + 1]
-        bare = (before.endswith("(") or before == ", ") and after in (")", ",")
-        return label if bare else atom(label)
-
-    return _SLOT.sub(one, template)
-
-
-def dtext(op: Op, k: int, operands: tuple[Operand, ...]) -> str:
-    """The k-th local partial of ``op`` as text in the operands' labels."""
-    rule = op.dtext[k]
-    if callable(rule):
-        return rule(*operands)
-    return fill(rule, tuple(o.label for o in operands))
-
-
-def define(op: Op, labels: tuple[str, ...]) -> str:
-    """The op's definition with the given operand labels: ``exp(c1)``, ``c1**2``."""
-    template, bare = definition(op.name)
-    return template.format(*(lab if b else atom(lab) for lab, b in zip(labels, bare)))
-
-
-_DEFINITIONS: dict[str, tuple[str, tuple[bool, ...]]] = {}
-
-
-def definition(name: str) -> tuple[str, tuple[bool, ...]]:
-    """An op's definition as a format string, and for each operand whether it is a call's argument
-    (then it is never put in parentheses). Node ids never need parentheses; constants may."""
-    cached = _DEFINITIONS.get(name)
-    if cached is None:
-        text = OPS[name].text
-        bare = [False] * OPS[name].arity
-        for m in _SLOT.finditer(text):
-            before, after = text[m.start() - 2:m.start()], text[m.end():m.end() + 1]
-            bare[int(m.group(1))] = (before.endswith("(") or before == ", ") and after in (")", ",")
-        cached = _DEFINITIONS[name] = (text, tuple(bare))
-    return cached
-
-
-# --- values that must not raise on overflow ------------------------------------------
+# --- values that must not raise on overflow ------------------------------------------------------------
 
 
 def _exp(x: float) -> float:
@@ -157,10 +73,6 @@ def _cosh(x: float) -> float:
         return math.cosh(x)
     except OverflowError:
         return inf
-
-
-def _mul(x: float, y: float) -> float:
-    return x * y
 
 
 def _div(x: float, y: float) -> float:
@@ -192,6 +104,21 @@ def _log(x: float) -> float:
     return math.log(x)
 
 
+def _log1p(x: float) -> float:
+    if x == -1:
+        return -inf
+    if x < -1:
+        raise DomainError("log1p needs an argument above -1")
+    return math.log1p(x)
+
+
+def _expm1(x: float) -> float:
+    try:
+        return math.expm1(x)
+    except OverflowError:
+        return inf
+
+
 def _logb(x: float, b: float) -> float:
     if b <= 0 or b == 1:
         raise DomainError("the base of a logarithm must be positive and not 1")
@@ -213,13 +140,15 @@ def _relu(x: float) -> float:
     return x if x > 0 else 0.0
 
 
+def _step(x: float) -> float:
+    return 1.0 if x > 0 else 0.0
+
+
 def _sign(x: float) -> float:
     return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
 
 
-# --- partials that need care -----------------------------------------------------------
-# Partials avoid cancellation: tanh' is 1/cosh(x)**2, not 1 - tanh(x)**2 (which loses every digit as
-# tanh(x) -> 1); sigmoid' is sigmoid(x)*sigmoid(-x), not s*(1 - s); 1 - x**2 is (1 - x)*(1 + x).
+# --- partials whose expression would lose digits or break a convention -----------------------------------
 
 
 def _pow_dx(x: float, y: float, z: float) -> float:
@@ -250,26 +179,6 @@ def _pow_kink(k: int, x: float, y: float) -> str | None:
     return None
 
 
-def _pow_dtext(a: Operand, b: Operand) -> str:
-    base = atom(a.label)
-    if b.const is None:
-        return f"{atom(b.label)}*{base}**({b.label} - 1)"
-    c = b.const
-    if c == 0:
-        return "0"
-    if c == 1:
-        return "1"
-    if c == 2:
-        return f"2*{base}"
-    if _is_int(c) and abs(c) < 1e15:
-        return f"{atom(fmt(c))}*{base}**{atom(fmt(c - 1))}"
-    return f"{atom(b.label)}*{base}**({b.label} - 1)"
-
-
-def _pow_dy_text(a: Operand, b: Operand) -> str:
-    return f"{atom(a.label)}**{atom(b.label)}*log({a.label})"
-
-
 def _at_zero(note: str) -> Callable[..., str | None]:
     def kink(k: int, x: float) -> str | None:
         return note if x == 0 else None
@@ -289,97 +198,93 @@ def _inv_sqrt(t: float) -> float:
     return inf if t == 0 else 1.0 / math.sqrt(t)
 
 
-def _one(*_: float) -> float:
-    return 1.0
-
-
-def _minus_one(*_: float) -> float:
-    return -1.0
-
-
 _LN2 = math.log(2)
 _LN10 = math.log(10)
 
 OPS: dict[str, Op] = {
     op.name: op
     for op in [
-        # binary operators
-        Op("add", 2, lambda x, y: x + y, (_one, _one), "{0} + {1}", ("1", "1"), lambda sp, x, y: x + y),
-        Op("sub", 2, lambda x, y: x - y, (_one, _minus_one), "{0} - {1}", ("1", "-1"), lambda sp, x, y: x - y),
-        Op("mul", 2, _mul, (lambda x, y, z: y, lambda x, y, z: x), "{0}*{1}", ("{1}", "{0}"), lambda sp, x, y: x * y),
-        Op("div", 2, _div, (lambda x, y, z: 1.0 / y, lambda x, y, z: -z / y), "{0}/{1}", ("1/{1}", "-{0}/{1}**2"),
-            lambda sp, x, y: x / y, domain="division by zero"),
-        Op("pow", 2, _pow, (_pow_dx, _pow_dy), "{0}**{1}", (_pow_dtext, _pow_dy_text), lambda sp, x, y: x**y,
-            domain="a negative base needs an integer exponent", kink=_pow_kink, names=("pow",)),
-        Op("neg", 1, lambda x: -x, (_minus_one,), "-{0}", ("-1",), lambda sp, x: -x),
+        # operators
+        Op(name="add", arity=2, value=lambda x, y: x + y, partials=("1", "1"), sym=lambda sp, x, y: x + y),
+        Op(name="sub", arity=2, value=lambda x, y: x - y, partials=("1", "-1"), sym=lambda sp, x, y: x - y),
+        Op(name="mul", arity=2, value=lambda x, y: x * y, partials=("{1}", "{0}"), sym=lambda sp, x, y: x * y),
+        Op(name="div", arity=2, value=_div, partials=("1/{1}", "-{0}/{1}**2"), sym=lambda sp, x, y: x / y,
+           # -z/y, not -x/y**2, whose y**2 underflows to 0 at y = 1e-200
+           numeric=(None, lambda x, y, z: -z / y), domain="division by zero"),
+        Op(name="pow", arity=2, value=_pow, partials=("{1}*{0}**({1} - 1)", "{out}*log({0})"),
+           sym=lambda sp, x, y: x**y, numeric=(_pow_dx, _pow_dy), names=("pow",),
+           domain="a negative base needs an integer exponent", kink=_pow_kink),
+        Op(name="neg", arity=1, value=lambda x: -x, partials=("-1",), sym=lambda sp, x: -x),
         # a step that renames another (y = v5): the identity
-        Op("copy", 1, lambda x: x, (_one,), "{0}", ("1",), lambda sp, x: x),
+        Op(name="copy", arity=1, value=lambda x: x, partials=("1",), sym=lambda sp, x: x),
         # functions
-        Op("exp", 1, _exp, (lambda x, z: z,), "exp({0})", ("exp({0})",), lambda sp, x: sp.exp(x), names=("exp",),
-            tex=r"\exp"),
-        Op("log", 1, _log, (lambda x, z: 1.0 / x if x else inf,), "log({0})", ("1/{0}",), lambda sp, x: sp.log(x),
-            domain="log needs a positive argument", names=("log", "ln"), tex=r"\log"),
-        Op("logb", 2, _logb,
-            (lambda x, b, z: 1.0 / (x * math.log(b)) if x else inf, lambda x, b, z: -z / (b * math.log(b))),
-            "log({0}, {1})", ("1/({0}*log({1}))", "-log({0})/({1}*log({1})**2)"),
-            lambda sp, x, b: sp.log(x) / sp.log(b),
-            domain="log needs a positive argument and a positive base other than 1", names=("log",),
-            tex=r"\log_{{{1}}}\left({0}\right)"),
-        Op("log2", 1, lambda x: _log(x) / _LN2, (lambda x, z: 1.0 / (x * _LN2) if x else inf,), "log2({0})",
-            ("1/({0}*log(2))",), lambda sp, x: sp.log(x) / sp.log(2), domain="log2 needs a positive argument",
-            names=("log2",), tex=r"\log_{{2}}\left({0}\right)"),
-        Op("log10", 1, lambda x: _log(x) / _LN10, (lambda x, z: 1.0 / (x * _LN10) if x else inf,), "log10({0})",
-            ("1/({0}*log(10))",), lambda sp, x: sp.log(x) / sp.log(10), domain="log10 needs a positive argument",
-            names=("log10",), tex=r"\log_{{10}}\left({0}\right)"),
-        Op("sqrt", 1, math.sqrt, (lambda x, z: inf if z == 0 else 0.5 / z,), "sqrt({0})", ("1/(2*sqrt({0}))",),
-            lambda sp, x: sp.sqrt(x), domain="sqrt needs a non-negative argument",
-            kink=_at_zero("sqrt'(0) = inf was used (the slope is unbounded at 0)"), names=("sqrt",),
-            tex=r"\sqrt{{{0}}}"),
-        Op("sin", 1, math.sin, (lambda x, z: math.cos(x),), "sin({0})", ("cos({0})",), lambda sp, x: sp.sin(x),
-            domain="sin needs a finite argument", names=("sin",), tex=r"\sin"),
-        Op("cos", 1, math.cos, (lambda x, z: -math.sin(x),), "cos({0})", ("-sin({0})",), lambda sp, x: sp.cos(x),
-            domain="cos needs a finite argument", names=("cos",), tex=r"\cos"),
-        Op("tan", 1, math.tan, (lambda x, z: 1.0 + z * z,), "tan({0})", ("1/cos({0})**2",), lambda sp, x: sp.tan(x),
-            domain="tan needs a finite argument", names=("tan",), tex=r"\tan"),
-        Op("asin", 1, math.asin, (lambda x, z: _inv_sqrt((1.0 - x) * (1.0 + x)),), "asin({0})", ("1/sqrt(1 - {0}**2)",),
-            lambda sp, x: sp.asin(x), domain="asin needs an argument in [-1, 1]",
-            kink=_at_unit("asin'(±1) = inf was used (the slope is unbounded at ±1)"), names=("asin", "arcsin"),
-            tex=r"\arcsin"),
-        Op("acos", 1, math.acos, (lambda x, z: -_inv_sqrt((1.0 - x) * (1.0 + x)),), "acos({0})",
-            ("-1/sqrt(1 - {0}**2)",),
-            lambda sp, x: sp.acos(x), domain="acos needs an argument in [-1, 1]",
-            kink=_at_unit("acos'(±1) = -inf was used (the slope is unbounded at ±1)"), names=("acos", "arccos"),
-            tex=r"\arccos"),
-        Op("atan", 1, math.atan, (lambda x, z: 1.0 / (1.0 + x * x),), "atan({0})", ("1/(1 + {0}**2)",),
-            lambda sp, x: sp.atan(x), names=("atan", "arctan"), tex=r"\arctan"),
-        Op("sinh", 1, _sinh, (lambda x, z: _cosh(x),), "sinh({0})", ("cosh({0})",), lambda sp, x: sp.sinh(x),
-            names=("sinh",), tex=r"\sinh"),
-        Op("cosh", 1, _cosh, (lambda x, z: _sinh(x),), "cosh({0})", ("sinh({0})",), lambda sp, x: sp.cosh(x),
-            names=("cosh",), tex=r"\cosh"),
-        Op("tanh", 1, math.tanh, (lambda x, z: 1.0 / _cosh(x) / _cosh(x),), "tanh({0})", ("1 - tanh({0})**2",),
-            lambda sp, x: sp.tanh(x), names=("tanh",), tex=r"\tanh"),
-        Op("asinh", 1, math.asinh, (lambda x, z: 1.0 / math.hypot(x, 1.0),), "asinh({0})", ("1/sqrt({0}**2 + 1)",),
-            lambda sp, x: sp.asinh(x), names=("asinh", "arcsinh")),
-        Op("acosh", 1, math.acosh, (lambda x, z: _inv_sqrt((x - 1.0) * (x + 1.0)),), "acosh({0})",
-            ("1/sqrt({0}**2 - 1)",),
-            lambda sp, x: sp.acosh(x), domain="acosh needs an argument >= 1",
-            kink=_at_unit("acosh'(1) = inf was used (the slope is unbounded at 1)"), names=("acosh", "arccosh")),
-        Op("atanh", 1, math.atanh, (lambda x, z: 1.0 / ((1.0 - x) * (1.0 + x)),), "atanh({0})", ("1/(1 - {0}**2)",),
-            lambda sp, x: sp.atanh(x), domain="atanh needs an argument strictly between -1 and 1",
-            names=("atanh", "arctanh")),
-        Op("sigmoid", 1, _sigmoid, (lambda x, z: z * _sigmoid(-x),), "sigmoid({0})",
-            ("sigmoid({0})*(1 - sigmoid({0}))",), lambda sp, x: sp.sigmoid(x),
-            names=("sigmoid", "sig", "logistic", "σ"), tex=r"\sigma"),
-        Op("relu", 1, _relu, (lambda x, z: 1.0 if x > 0 else 0.0,), "relu({0})", ("[{0} > 0]",),
-            lambda sp, x: sp.relu(x), kink=_at_zero("relu'(0) = 0 was used, as in PyTorch"),
-            names=("relu",)),
-        Op("softplus", 1, _softplus, (lambda x, z: _sigmoid(x),), "softplus({0})", ("sigmoid({0})",),
-            lambda sp, x: sp.softplus(x), names=("softplus",)),
-        Op("sign", 1, _sign, (lambda x, z: 0.0,), "sign({0})", ("0",),
-            lambda sp, x: sp.sign(x),
-            kink=_at_zero("sign'(0) = 0 was used, as in PyTorch"), names=("sign",)),
-        Op("abs", 1, math.fabs, (lambda x, z: _sign(x),), "abs({0})", ("sign({0})",), lambda sp, x: sp.Abs(x),
-            kink=_at_zero("abs'(0) = 0 was used, as in PyTorch"), names=("abs",), tex=r"\left|{0}\right|"),
+        Op(name="exp", arity=1, value=_exp, partials=("{out}",), sym=lambda sp, x: sp.exp(x), names=("exp",),
+           tex=r"\exp"),
+        Op(name="log", arity=1, value=_log, partials=("1/{0}",), sym=lambda sp, x: sp.log(x), names=("log", "ln"),
+           domain="log needs a positive argument", tex=r"\log"),
+        Op(name="logb", arity=2, value=_logb, partials=("1/({0}*log({1}))", "-log({0})/({1}*log({1})**2)"),
+           sym=lambda sp, x, b: sp.log(x) / sp.log(b), names=("log",),
+           domain="log needs a positive argument and a positive base other than 1",
+           tex=r"\log_{{{1}}}\left({0}\right)"),
+        Op(name="log1p", arity=1, value=lambda x: _log1p(x), partials=("1/(1 + {0})",),
+           sym=lambda sp, x: sp.log(1 + x), names=("log1p",), domain="log1p needs an argument above -1",
+           tex=r"\operatorname{{log1p}}\left({0}\right)"),
+        Op(name="expm1", arity=1, value=lambda x: _expm1(x), partials=("{out} + 1",), sym=lambda sp, x: sp.exp(x) - 1,
+           names=("expm1",), tex=r"\operatorname{{expm1}}\left({0}\right)"),
+        Op(name="log2", arity=1, value=lambda x: _log(x) / _LN2, partials=("1/({0}*log(2))",),
+           sym=lambda sp, x: sp.log(x) / sp.log(2), names=("log2",), domain="log2 needs a positive argument",
+           tex=r"\log_{{2}}\left({0}\right)"),
+        Op(name="log10", arity=1, value=lambda x: _log(x) / _LN10, partials=("1/({0}*log(10))",),
+           sym=lambda sp, x: sp.log(x) / sp.log(10), names=("log10",), domain="log10 needs a positive argument",
+           tex=r"\log_{{10}}\left({0}\right)"),
+        Op(name="sqrt", arity=1, value=math.sqrt, partials=("1/(2*{out})",), sym=lambda sp, x: sp.sqrt(x),
+           names=("sqrt",), domain="sqrt needs a non-negative argument",
+           kink=_at_zero("sqrt'(0) = inf was used (the slope is unbounded at 0)"), tex=r"\sqrt{{{0}}}"),
+        Op(name="sin", arity=1, value=math.sin, partials=("cos({0})",), sym=lambda sp, x: sp.sin(x), names=("sin",),
+           domain="sin needs a finite argument", tex=r"\sin"),
+        Op(name="cos", arity=1, value=math.cos, partials=("-sin({0})",), sym=lambda sp, x: sp.cos(x),
+           names=("cos",), domain="cos needs a finite argument", tex=r"\cos"),
+        Op(name="tan", arity=1, value=math.tan, partials=("1 + {out}**2",), sym=lambda sp, x: sp.tan(x),
+           names=("tan",), domain="tan needs a finite argument", tex=r"\tan"),
+        # 1 - x**2 as (1 - x)*(1 + x): near ±1 the square rounds away the digits that the difference needs
+        Op(name="asin", arity=1, value=math.asin, partials=("1/sqrt(1 - {0}**2)",), sym=lambda sp, x: sp.asin(x),
+           numeric=(lambda x, z: _inv_sqrt((1.0 - x) * (1.0 + x)),), names=("asin", "arcsin"),
+           domain="asin needs an argument in [-1, 1]",
+           kink=_at_unit("asin'(±1) = inf was used (the slope is unbounded at ±1)"), tex=r"\arcsin"),
+        Op(name="acos", arity=1, value=math.acos, partials=("-1/sqrt(1 - {0}**2)",), sym=lambda sp, x: sp.acos(x),
+           numeric=(lambda x, z: -_inv_sqrt((1.0 - x) * (1.0 + x)),), names=("acos", "arccos"),
+           domain="acos needs an argument in [-1, 1]",
+           kink=_at_unit("acos'(±1) = -inf was used (the slope is unbounded at ±1)"), tex=r"\arccos"),
+        Op(name="atan", arity=1, value=math.atan, partials=("1/(1 + {0}**2)",), sym=lambda sp, x: sp.atan(x),
+           names=("atan", "arctan"), tex=r"\arctan"),
+        Op(name="sinh", arity=1, value=_sinh, partials=("cosh({0})",), sym=lambda sp, x: sp.sinh(x),
+           names=("sinh",), tex=r"\sinh"),
+        Op(name="cosh", arity=1, value=_cosh, partials=("sinh({0})",), sym=lambda sp, x: sp.cosh(x),
+           names=("cosh",), tex=r"\cosh"),
+        # 1 - tanh**2 is 0 at 20, where the derivative is 1.7e-17: 1/cosh**2 keeps every digit
+        Op(name="tanh", arity=1, value=math.tanh, partials=("1 - {out}**2",), sym=lambda sp, x: sp.tanh(x),
+           numeric=(lambda x, z: 1.0 / _cosh(x) / _cosh(x),), names=("tanh",), tex=r"\tanh"),
+        Op(name="asinh", arity=1, value=math.asinh, partials=("1/sqrt({0}**2 + 1)",), sym=lambda sp, x: sp.asinh(x),
+           numeric=(lambda x, z: 1.0 / math.hypot(x, 1.0),), names=("asinh", "arcsinh")),
+        Op(name="acosh", arity=1, value=math.acosh, partials=("1/sqrt({0}**2 - 1)",), sym=lambda sp, x: sp.acosh(x),
+           numeric=(lambda x, z: _inv_sqrt((x - 1.0) * (x + 1.0)),), names=("acosh", "arccosh"),
+           domain="acosh needs an argument >= 1", kink=_at_unit("acosh'(1) = inf was used (the slope is unbounded at 1)")),
+        Op(name="atanh", arity=1, value=math.atanh, partials=("1/(1 - {0}**2)",), sym=lambda sp, x: sp.atanh(x),
+           numeric=(lambda x, z: 1.0 / ((1.0 - x) * (1.0 + x)),), names=("atanh", "arctanh"),
+           domain="atanh needs an argument strictly between -1 and 1"),
+        # s*(1 - s) is 0 once s rounds to 1 (z = 37): s(z)*s(-z) keeps every digit
+        Op(name="sigmoid", arity=1, value=_sigmoid, partials=("{out}*(1 - {out})",), sym=lambda sp, x: sp.sigmoid(x),
+           numeric=(lambda x, z: z * _sigmoid(-x),), names=("sigmoid", "sig", "logistic", "σ"), tex=r"\sigma"),
+        Op(name="relu", arity=1, value=_relu, partials=("step({0})",), sym=lambda sp, x: sp.relu(x),
+           names=("relu",), kink=_at_zero("relu'(0) = 0 was used, as in PyTorch")),
+        Op(name="step", arity=1, value=_step, partials=("0",), sym=lambda sp, x: sp.step(x), names=("step",),
+           kink=_at_zero("step jumps at 0, where it has no derivative; 0 was used")),
+        Op(name="softplus", arity=1, value=_softplus, partials=("sigmoid({0})",), sym=lambda sp, x: sp.softplus(x),
+           names=("softplus",)),
+        Op(name="sign", arity=1, value=_sign, partials=("0",), sym=lambda sp, x: sp.sign(x), names=("sign",),
+           kink=_at_zero("sign'(0) = 0 was used, as in PyTorch")),
+        Op(name="abs", arity=1, value=math.fabs, partials=("sign({0})",), sym=lambda sp, x: sp.Abs(x), names=("abs",),
+           kink=_at_zero("abs'(0) = 0 was used, as in PyTorch"), tex=r"\left|{0}\right|"),
     ]
 }
 
@@ -393,3 +298,100 @@ CONSTANTS: dict[str, float] = {"pi": math.pi, "π": math.pi, "e": math.e}
 def arities(name: str) -> list[int]:
     """The numbers of arguments a function name accepts."""
     return sorted(n for f, n in CALLS if f == name)
+
+
+# --- the rules, parsed once and compiled to float functions ---------------------------------------------
+
+_RULES: dict[str, tuple] = {}
+_PARTIALS: dict[str, tuple] = {}
+
+
+def rules(name: str) -> tuple:
+    """The op's partials as Exprs, parsed from the table on first use."""
+    got = _RULES.get(name)
+    if got is None:
+        from .expr import parse_rule
+
+        got = _RULES[name] = tuple(parse_rule(r) for r in OPS[name].partials)
+    return got
+
+
+def partial_functions(name: str) -> tuple[Callable[..., float] | float, ...]:
+    """For each operand, the float partial as f(xs, z), or the number itself where the rule is a number."""
+    got = _PARTIALS.get(name)
+    if got is None:
+        op = OPS[name]
+        out = []
+        for k, rule in enumerate(rules(name)):
+            override = op.numeric[k] if k < len(op.numeric) else None
+            if override is not None:
+                out.append(lambda xs, z, f=override: f(*xs, z))
+            else:
+                out.append(compile_rule(rule))
+        got = _PARTIALS[name] = tuple(out)
+    return got
+
+
+def ieee(name: str) -> Callable[..., float]:
+    """The op's value as IEEE arithmetic gives it, for evaluating rules: inf where it divides by zero or
+    overflows, nan where it is undefined; never an exception."""
+    got = _IEEE.get(name)
+    if got is None:
+        value = OPS[name].value
+
+        def total(*xs: float) -> float:
+            try:
+                return value(*xs)
+            except OverflowError:
+                return inf
+            except (ValueError, ZeroDivisionError):
+                if name == "div" and xs[0] == xs[0] and xs[0] != 0:
+                    return math.copysign(inf, xs[0]) * math.copysign(1.0, xs[1])
+                if name == "pow" and xs[0] == 0 and xs[1] < 0:
+                    return inf
+                return nan
+
+        got = _IEEE[name] = total
+    return got
+
+
+_IEEE: dict[str, Callable[..., float]] = {}
+
+
+def compile_rule(rule) -> Callable[..., float] | float:
+    """A rule as a float function f(xs, z) of the operands and the result, built from closures over the op
+    table (no Python text is made or run), or a plain number when the rule is one."""
+    from .expr import NAME, NUM, OUT, SLOT, transform
+
+    def leaf(e):
+        if e.op == NUM:
+            v = e.leaf[0]
+            return lambda xs, z: v
+        if e.op == SLOT:
+            k = e.leaf
+            return lambda xs, z: xs[k]
+        if e.op == OUT:
+            return lambda xs, z: z
+        if e.op == NAME and e.leaf in CONSTANTS:
+            v = CONSTANTS[e.leaf]
+            return lambda xs, z: v
+        raise ValueError(f"a rule can only use its operands, {{out}}, numbers, pi and e, not {e.leaf!r}")
+
+    def node(e, args):
+        f = ieee(e.op)
+        if len(args) == 1:
+            a = args[0]
+            return lambda xs, z: f(a(xs, z))
+        a, b = args
+        return lambda xs, z: f(a(xs, z), b(xs, z))
+
+    fn = transform(rule, leaf, node)
+    if rule.op == NUM:
+        return rule.leaf[0]
+    return fn
+
+
+def partial(name: str, k: int, xs, z: float) -> float:
+    """The float value of op ``name``'s k-th partial at operands ``xs`` with result ``z``."""
+    fn = partial_functions(name)[k]
+    return fn if type(fn) is float else fn(tuple(xs), z)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from .errors import GradcliError, MathError
 from .graph import Const, Graph, describe_operands, paused_gc
-from .ops import OPS, DomainError, fmt
+from .ops import OPS, DomainError, fmt, partial_functions
 
 # A term with an exact zero factor (a zero tangent or adjoint, or a zero partial) is 0 even
 # when the other factor is inf or nan: that node does not depend on the seeded input, as a
@@ -27,6 +27,7 @@ class Evaluation(NamedTuple):
     values: list[float]
     partials: list[tuple[float, ...]]
     warnings: list[str]
+    stable: dict[int, object] = {}  # node -> the stable form (an Expr) its value was computed from
 
 
 class Sweep(NamedTuple):
@@ -62,64 +63,165 @@ class Trace(NamedTuple):
     directional: float | None = None  # ∇f·d for --direction
     warnings: list[str] | tuple[str, ...] = ()
     cost: Cost | None = None
+    stable: dict = {}  # node -> the stable form its value was computed from (gradcli/stable.py)
 
     @property
     def value(self) -> float | None:
         return None if self.values is None else self.values[self.graph.output]
 
 
-def _partial(fn, xs: list[float], z: float) -> float:
-    try:
-        return fn(*xs, z)
-    except OverflowError:
-        return math.inf
-    except (ValueError, ZeroDivisionError):
-        return math.nan
+HALF_THE_DIGITS = 8  # a sum that loses more than this many of a double's 16 digits to cancellation is told
 
 
 def evaluate(graph: Graph, point: dict[str, float]) -> Evaluation:
-    """The value of every node and its local partials; raises MathError at an undefined node."""
+    """The value of every node and its local partials; raises MathError at an undefined node.
+
+    Nodes written in a cancelling form that has a stable one (``1 - sigmoid(z)``) get their value from the
+    stable form (gradcli/stable.py); a sum of computed values that still loses more than half its digits to
+    cancellation is a warning naming the node."""
+    from .stable import plan
+
     nodes = graph.nodes
     values = [0.0] * len(nodes)
     partials: list[tuple[float, ...]] = [()] * len(nodes)
     warnings: list[str] = []
+    stable = plan(graph)
+    used: dict[int, object] = {}
     for i, name in zip(graph.inputs, graph.names):
         values[i] = float(point[name])
     origin_reported = False
+    isfinite = math.isfinite
     for i, node in enumerate(nodes):
         if node.op == "input":
             continue
         op = OPS[node.op]
         xs = [values[a] if type(a) is int else a.value for a in node.args]
-        finite = all(map(math.isfinite, xs))
+        finite = all(map(isfinite, xs))
         try:
             z = op.value(*xs)
         except (ValueError, ZeroDivisionError) as e:
             if finite:
                 reason = str(e) if isinstance(e, DomainError) else op.domain or "the value is undefined"
-                raise MathError(node.id, node.expr, describe_operands(graph, node, values), reason) from None
+                raise MathError(node.id, graph.expr(i), describe_operands(graph, node, values), reason) from None
             z = math.nan  # a non-finite operand was already reported where it arose
+        form = stable.get(i)
+        if form is not None:
+            w = form.operand
+            better = form.fn(values[w] if type(w) is int else w.value)
+            if isfinite(better) or not isfinite(z):
+                if better != z:
+                    used[i] = form.form
+                z = better
+        elif node.op in ("add", "sub") and finite and isfinite(z):
+            lost = _lost_digits(nodes, node, xs, z)
+            if lost > HALF_THE_DIGITS and not all(_exact(graph, a, values) for a in node.args if type(a) is int):
+                warnings.append(f"{node.id} = {graph.expr(i)} lost {min(lost, 16)} of its 16 digits to cancellation "
+                                f"({_spelled(node.op, xs)} = {fmt(z)}): it and what depends on it may be off in "
+                                "every digit; --exact gives the true numbers")
         values[i] = z
-        if finite and not math.isfinite(z) and not origin_reported:
+        if finite and not isfinite(z) and not origin_reported:
             origin_reported = True
             # inf from nonzero finite operands is an overflow (exp(1000)); log(0) = -inf is not
             kind = "overflowed to" if math.isinf(z) and all(xs) else "is"
-            warnings.append(f"{node.id} = {node.expr} {kind} {fmt(z)} at {describe_operands(graph, node, values)}; "
+            warnings.append(f"{node.id} = {graph.expr(i)} {kind} {fmt(z)} at "
+                            f"{describe_operands(graph, node, values)}; "
                             "the values and derivatives that depend on it are not finite")
         ps = []
+        fns = partial_functions(node.op)
         for k, a in enumerate(node.args):
             if type(a) is Const:
                 ps.append(0.0)
                 continue
-            p = _partial(op.partials[k], xs, z)
+            fn = fns[k]
+            p = fn if type(fn) is float else fn(xs, z)
             ps.append(p)
             note = op.kink(k, *xs) if op.kink is not None and finite else None
             if note is not None:
-                warnings.append(f"{node.id} = {node.expr} at {describe_operands(graph, node, values)}: {note}")
-            elif finite and math.isfinite(z) and not math.isfinite(p):
+                warnings.append(f"{node.id} = {graph.expr(i)} at {describe_operands(graph, node, values)}: {note}")
+            elif finite and isfinite(z) and not isfinite(p):
                 warnings.append(f"∂{node.id}/∂{nodes[a].id} = {fmt(p)} at {describe_operands(graph, node, values)}")
         partials[i] = tuple(ps)
-    return Evaluation(values, partials, warnings)
+    return Evaluation(values, partials, warnings, used)
+
+
+def _lost_digits(nodes, node, xs: list[float], z: float) -> int:
+    """How many decimal digits a sum of computed values lost to cancellation; 0 where no operand is computed,
+    only inputs and constants (the difference of two exact doubles is exact, nothing is lost)."""
+    if not any(type(a) is int and nodes[a].op != "input" for a in node.args):
+        return 0
+    big = max(abs(x) for x in xs)
+    if big == 0:
+        return 0
+    if z == 0:
+        return 16
+    return max(0, int(math.log10(big / abs(z))))
+
+
+_EXACT_AT_ZERO = {"sin": 0.0, "tan": 0.0, "asin": 0.0, "atan": 0.0, "sinh": 0.0, "tanh": 0.0, "asinh": 0.0,
+                  "atanh": 0.0, "cos": 1.0, "cosh": 1.0, "exp": 1.0, "sigmoid": 0.5, "expm1": 0.0, "log1p": 0.0}
+_ALWAYS_EXACT = frozenset({"neg", "copy", "abs", "relu", "sign", "step"})
+EXACT_BUDGET = 2000  # nodes looked at to show that a cancelling sum's operands carry no rounding
+
+
+def _exact(graph: Graph, i: int, values: list[float]) -> bool:
+    """Whether node i's float value is its exact value: every node it depends on computed without rounding
+    (0.5*1 and -0.25*2 are, so 0.5 + (-0.5) = 0 lost nothing). Looked at only where a sum cancels; a graph
+    too large to look through within EXACT_BUDGET nodes counts as rounded."""
+    from fractions import Fraction
+
+    nodes = graph.nodes
+    memo: dict[int, bool] = {}
+    stack = [(i, False)]
+    seen = 0
+    while stack:
+        j, visited = stack.pop()
+        if j in memo:
+            continue
+        node = nodes[j]
+        if node.op == "input":
+            memo[j] = True
+            continue
+        operands = [a for a in node.args if type(a) is int]
+        if not visited:
+            seen += 1
+            if seen > EXACT_BUDGET:
+                return False
+            stack.append((j, True))
+            stack.extend((a, False) for a in operands if a not in memo)
+            continue
+        if not all(memo[a] for a in operands):
+            memo[j] = False
+            continue
+        xs = [values[a] if type(a) is int else a.value for a in node.args]
+        z, op = values[j], node.op
+        if not all(map(math.isfinite, [*xs, z])):
+            ok = False
+        elif op in _ALWAYS_EXACT:
+            ok = True
+        elif op in ("add", "sub", "mul", "div"):
+            a, b = Fraction(xs[0]), Fraction(xs[1])
+            if op == "div" and b == 0:
+                ok = False
+            else:
+                ok = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b if b else None}[op] == Fraction(z)
+        elif op == "pow":
+            ok = xs[1] == int(xs[1]) and abs(xs[1]) <= 64 and (xs[0] != 0 or xs[1] >= 0) and \
+                Fraction(xs[0]) ** int(xs[1]) == Fraction(z)
+        elif op == "sqrt":
+            ok = Fraction(z) ** 2 == Fraction(xs[0])
+        elif op == "log":
+            ok = xs[0] == 1.0
+        else:
+            ok = op in _EXACT_AT_ZERO and xs[0] == 0.0 and z == _EXACT_AT_ZERO[op]
+        memo[j] = ok
+    return memo[i]
+
+
+def _spelled(op: str, xs: list[float]) -> str:
+    a, b = xs
+    if op == "add":
+        return f"{fmt(a)} + {fmt(b)}" if b >= 0 else f"{fmt(a)} + ({fmt(b)})"
+    return f"{fmt(a)} - {fmt(b)}" if b >= 0 else f"{fmt(a)} - ({fmt(b)})"
 
 
 def _product(a: float, b: float, notes: list[str], where: str) -> float:
@@ -197,7 +299,7 @@ def _edges(graph: Graph) -> int:
 def _first_nonfinite(graph: Graph, xs: list[float], what: str, notes: list[str]) -> None:
     for i, x in enumerate(xs):
         if not math.isfinite(x):
-            notes.append(f"the first non-finite {what} is at {graph.nodes[i].id} = {graph.nodes[i].expr}: {fmt(x)}")
+            notes.append(f"the first non-finite {what} is at {graph.nodes[i].id} = {graph.expr(i)}: {fmt(x)}")
             return
 
 
@@ -257,7 +359,7 @@ def run_forward(graph: Graph, point: dict[str, float], wrt: list[str] | None = N
     edges = sum(len(c) for c in graph.consumers)  # a forward sweep visits every edge, even past the output
     cost = Cost("forward", len(sweeps), len(sweeps) * edges, edges, len(graph.inputs))
     return Trace("forward", graph, point, ev.values, ev.partials, tuple(sweeps), None, gradient, directional,
-                 _dedupe(notes), cost)
+                 _dedupe(notes), cost, ev.stable)
 
 
 @paused_gc()
@@ -269,7 +371,7 @@ def run_reverse(graph: Graph, point: dict[str, float]) -> Trace:
     gradient = {n: adjoints[i] for i, n in zip(graph.inputs, graph.names)}
     edges = _edges(graph)
     return Trace("reverse", graph, point, ev.values, ev.partials, (), adjoints, gradient, None, _dedupe(notes),
-                 Cost("reverse", 1, edges, edges, len(graph.inputs)))
+                 Cost("reverse", 1, edges, edges, len(graph.inputs)), ev.stable)
 
 
 @paused_gc()
@@ -290,4 +392,5 @@ def run_graph(graph: Graph, point: dict[str, float] | None, adjoints: bool, wrt:
         gradient = {s.label: s.tangents[out] for s in sweeps}
     else:
         gradient = None
-    return Trace("graph", graph, point, ev.values, ev.partials, sweeps, adj, gradient, None, _dedupe(notes))
+    return Trace("graph", graph, point, ev.values, ev.partials, sweeps, adj, gradient, None, _dedupe(notes),
+                 None, ev.stable)

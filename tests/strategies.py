@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from gradcli.ops import OPS
+from gradcli.ops import OPS, partial
 
 POSITIVE = ["({a})**2 + 0.5", "softplus({a}) + 0.25", "exp({a})", "1 + sigmoid({a})"]
 UNIT = ["0.9*tanh({a})", "sigmoid({a}) - 0.5", "0.5*sin({a})"]
@@ -138,7 +138,7 @@ def perturbed_gradient(graph, point: dict, rng: random.Random,
         xs = [values[a] if isinstance(a, int) else a.value for a in node.args]
         try:
             z = op.value(*xs) * (1 + rng.uniform(-ulps, ulps) * 2.0**-53)
-            partials[i] = [op.partials[k](*xs, z) if isinstance(a, int) else 0.0 for k, a in enumerate(node.args)]
+            partials[i] = [partial(node.op, k, xs, z) if isinstance(a, int) else 0.0 for k, a in enumerate(node.args)]
         except (ValueError, ZeroDivisionError, OverflowError):
             return None
         values[i] = z

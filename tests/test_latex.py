@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from conftest import run, run_json
 from gradcli.graph import graph_of
-from gradcli.ops import BINARY, OPS, Op, fmt
+from gradcli.ops import BINARY, OPS, Op, fmt, partial
 from gradcli.point import bind
-from gradcli.render import document
-from gradcli.render.document import Grid, Steps
-from gradcli.render.latex import _DONE, _READY, LatexNotation, escape, tex_name
+from gradcli import result as document
+from gradcli.result import Code, Gap, Grid, Line, Steps
+from gradcli.render.latex import LatexStyle, LatexWriter, _tree, escape, tex_name
 from gradcli.trace import run_forward, run_graph, run_reverse
 from texcheck import compile_fragments, plain, shipped_pages
 
@@ -146,11 +146,11 @@ def test_any_ascii_prose_prints_as_typed(tmp_path_factory, texts: list[str]) -> 
 
 def test_code_that_does_not_parse_prints_as_typed(tmp_path) -> None:
     """A step shown as typed (cut off, or not in the language) is typewriter text with the same characters."""
-    nt = LatexNotation()
-    texts = [t for t in TRICKY if not nt.short(t)] + ["sin(" * 80 + "x…", "y = exp(x1)*(x1**2 + …"]
+    writer = LatexWriter()
+    texts = [t for t in TRICKY if _tree(t) is None] + ["sin(" * 80 + "x…", "y = exp(x1)*(x1**2 + …"]
     assert len(texts) > 10
-    fragments = [(f"code {n}", rf"\noindent\vrule width 1pt height 1pt\hbox{{{nt.code(t)}}}".replace(_READY, "")
-                  .replace(_DONE, "")) for n, t in enumerate(texts)]
+    fragments = [(f"code {n}", rf"\noindent\vrule width 1pt height 1pt\hbox{{{writer.code(Code(t, steps=True))}}}")
+                 for n, t in enumerate(texts)]
     compiled = compile_fragments(fragments, tmp_path, body_start="\\pagestyle{empty}\n", trace=True)
     assert compiled.ok, compiled.report()
     got = "".join(shipped_pages(compiled.log)).split("\x1e")[1:]
@@ -158,19 +158,24 @@ def test_code_that_does_not_parse_prints_as_typed(tmp_path) -> None:
 
 
 def prose_parts(blocks) -> list[str]:
-    """The prose of a document: each line, title, grid cell and note with the notation's formulas taken out."""
-    texts = []
+    """The prose of a document: each line, title, grid cell and note, without its formulas."""
+    writer = LatexWriter()
+    pieces: list = []
     for block in blocks:
         if isinstance(block, Steps):
-            texts += [block.title] + [row.value for row in block.rows if row.note and not row.rule]
+            pieces += list(block.title)
+            for row in block.rows:
+                if isinstance(row, Gap):
+                    pieces.append(f"… {row.count} rows left out (--max-rows 0 shows all)")
+                elif row.note:
+                    pieces.append(f"({row.note})")
         elif isinstance(block, Grid):
-            texts += block.headers + [c for row in block.rows for c in row]
-        else:
-            texts.append(block.text)
-    parts = []
-    for text in texts:
-        parts += [p for n, p in enumerate(re.split(f"{_READY}.*?{_DONE}", text)) if plain(p)]
-    return parts
+            pieces += [p for h in block.headers for p in h]
+            pieces += [p for row in block.rows if not isinstance(row, Gap) for c in row for p in c]
+        elif isinstance(block, Line):
+            pieces += list(block.text)
+    del writer
+    return [p for p in pieces if isinstance(p, str) and plain(p)]
 
 
 def trace_of(command: str, expr: str, at: str, **options):
@@ -201,8 +206,7 @@ def test_every_piece_of_prose_in_a_write_up_prints_as_typed(tmp_path, command, e
     named = dict(zip(options[::2], options[1::2]))
     trace = trace_of(command, expr, at, **{k.lstrip("-"): v for k, v in named.items() if k == "--direction"})
     max_rows = int(named.get("--max-rows", 200))
-    blocks = getattr(document, command)(trace, LatexNotation(), max_rows, **({"cost": True} if "--cost" in options
-                                                                             else {}))
+    blocks = getattr(document, command)(trace, max_rows, **({"cost": True} if "--cost" in options else {}))
     compiled = compile_fragments([(command, result.stdout)], tmp_path, preamble=WIDE, trace=True)
     assert compiled.ok, compiled.report()
     text = plain(" ".join(shipped_pages(compiled.log)))
@@ -296,7 +300,7 @@ IDENTIFIERS = st.text(alphabet=st.sampled_from(ALPHABET), min_size=1, max_size=8
 def name_fragments(names: list[str]) -> list[tuple[str, str]]:
     """For each name: the reverse write-up of name*x (or, where the parser refuses the name, the ids it
     gives with --prefix), and the name, its tangent and adjoint, in math and in prose."""
-    nt = LatexNotation()
+    style = LatexStyle()
     out = []
     for n, name in enumerate(names):
         label = f"name {n} {ascii(name)[:40]}"
@@ -308,7 +312,8 @@ def name_fragments(names: list[str]) -> list[tuple[str, str]]:
             out.append((label + " reverse", result.stdout))
         else:
             assert result.exit_code == 2, result.output
-        out.append((label, f"${tex_name(name)}$, ${nt.bar(name)} + {nt.dot(name + '_3')}$, {escape(name)}"))
+        out.append((label, f"${tex_name(name)}$, ${style.mark('bar', name)} + {style.mark('dot', name + '_3')}$, "
+                            f"{escape(name)}"))
     return out
 
 
@@ -337,10 +342,17 @@ def test_name_forms(name: str, expected: str) -> None:
 
 
 def test_adjoints_and_tangents_of_long_names_span_the_name() -> None:
-    nt = LatexNotation()
-    assert (nt.bar("c3"), nt.dot("c3")) == (r"\bar{c}_{3}", r"\dot{c}_{3}")
-    assert (nt.bar("loss"), nt.dot("loss")) == (r"\overline{\mathrm{loss}}", r"\overset{\cdot}{\mathrm{loss}}")
-    assert nt.bar("θ0") == r"\bar{\theta}_{0}" and nt.bar("h_12") == r"\bar{h}_{12}"
+    style = LatexStyle()
+
+    def bar(n: str) -> str:
+        return style.mark("bar", n)
+
+    def dot(n: str) -> str:
+        return style.mark("dot", n)
+
+    assert (bar("c3"), dot("c3")) == (r"\bar{c}_{3}", r"\dot{c}_{3}")
+    assert (bar("loss"), dot("loss")) == (r"\overline{\mathrm{loss}}", r"\overset{\cdot}{\mathrm{loss}}")
+    assert bar("θ0") == r"\bar{\theta}_{0}" and bar("h_12") == r"\bar{h}_{12}"
 
 
 # --- every op of the op table, in every command ------------------------------------------------------
@@ -365,7 +377,7 @@ def op_case(op: Op) -> tuple[str, str]:
         args = point[:op.arity]
         try:
             z = op.value(*args)
-            partials = [p(*args, z) for p in op.partials]
+            partials = [partial(op.name, k, args, z) for k in range(op.arity)]
         except (ValueError, ZeroDivisionError):
             continue
         if all(math.isfinite(v) for v in [z, *partials]):

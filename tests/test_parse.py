@@ -125,7 +125,7 @@ def test_long_right_associative_power_chain() -> None:
 def test_long_constant_chain_folds_in_linear_time() -> None:
     g = graph_of("x*" + "(1+" * 100_000 + "1" + ")" * 100_000)
     assert g.op_count == 1
-    assert g.nodes[g.output].expr == "c1*100001"
+    assert g.expr(g.output) == "c1*100001"
 
 
 def test_megabyte_program() -> None:
@@ -161,7 +161,8 @@ def test_newlines_inside_parentheses_continue_the_expression() -> None:
 
 def test_no_user_text_is_ever_executed() -> None:
     """The modules that read user text call none of eval, exec, compile, sympify, parse_expr."""
-    forbidden = re.compile(r"\b(eval|exec|compile|sympify|parse_expr|S)\(")
+    # (sympy's Function API has its subclasses define a method named eval: a definition, not a call)
+    forbidden = re.compile(r"(?<!def )\b(eval|exec|compile|sympify|parse_expr|S)\(")
     pkg = Path(__file__).resolve().parent.parent / "gradcli"
     for path in pkg.rglob("*.py"):
         text = re.sub(r"re\.compile\(", "", path.read_text())

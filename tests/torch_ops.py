@@ -13,4 +13,5 @@ TORCH = {
     "atan": torch.atan, "sinh": torch.sinh, "cosh": torch.cosh, "tanh": torch.tanh, "asinh": torch.asinh,
     "acosh": torch.acosh, "atanh": torch.atanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
     "softplus": lambda x: torch.logaddexp(x, torch.zeros_like(x)), "abs": torch.abs, "sign": torch.sign,
+    "log1p": torch.log1p, "expm1": torch.expm1, "step": lambda x: (x > 0).to(x.dtype) + 0 * x,
 }

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from ..printer import PLAIN, TextStyle
 from ..trace import Trace
-from .rows import Notation
+
+Notation = TextStyle
 
 INPUT = 'shape=box, style="rounded,filled", fillcolor="#dbeafe", color="#1d4ed8"'
 OPERATION = 'shape=ellipse, style=filled, fillcolor="#f8fafc", color="#475569"'
@@ -20,20 +22,20 @@ def quote(s: str) -> str:
 
 def tangent_label(label: str, nt: Notation) -> str:
     """What a node's tangent in the sweep seeded on input ``label`` is called: ``tangent ∂/∂x1``."""
-    return f"tangent {nt.d}/{nt.d}{label}"
+    return f"tangent {nt.partial_sign}/{nt.partial_sign}{label}"
 
 
 def _legend(trace: Trace, nt: Notation, edge_labels: bool, repeated: bool) -> list[str]:
     """The comment at the top: what the shapes are and what every number in the labels means."""
     graph = trace.graph
     out = graph.nodes[graph.output].id
-    d, ci, bar = nt.d, nt.generic("c"), nt.generic("bar")
+    d, ci, bar = nt.partial_sign, "ci", nt.mark("bar", "ci")
     lines = [f"gradcli: inputs are boxes, operations ellipses, the output {out} a double octagon"]
     if trace.point is not None:
-        lines.append("each node at " + ", ".join(f"{n} = {nt.number(v)}" for n, v in trace.point.items()) + ":")
+        lines.append("each node at " + ", ".join(f"{n} = {nt.fmt(v)}" for n, v in trace.point.items()) + ":")
         lines.append(f"  value: its value {ci}")
         for s in trace.sweeps:
-            lines.append(f"  {tangent_label(s.label, nt)}: its tangent {nt.generic('dot')} = {d}{ci}/{d}{s.label}, "
+            lines.append(f"  {tangent_label(s.label, nt)}: its tangent {nt.mark('dot', 'ci')} = {d}{ci}/{d}{s.label}, "
                          f"from the forward sweep that seeds {s.label} with 1 and the other inputs with 0")
         if trace.adjoints is not None:
             f = graph.function
@@ -50,14 +52,16 @@ def _legend(trace: Trace, nt: Notation, edge_labels: bool, repeated: bool) -> li
 
 
 def _node_label(trace: Trace, i: int, nt: Notation) -> str:
-    node = trace.graph.nodes[i]
-    lines = [node.id if node.op == "input" and node.expr == node.id else f"{node.id} = {node.expr}"]
+    graph = trace.graph
+    node = graph.nodes[i]
+    definition = graph.expr(i)
+    lines = [node.id if node.op == "input" and definition == node.id else f"{node.id} = {definition}"]
     if trace.values is not None:
-        lines.append(f"value {nt.number(trace.values[i])}")
+        lines.append(f"value {nt.fmt(trace.values[i])}")
     for s in trace.sweeps:
-        lines.append(f"{tangent_label(s.label, nt)}: {nt.number(s.tangents[i])}")
+        lines.append(f"{tangent_label(s.label, nt)}: {nt.fmt(s.tangents[i])}")
     if trace.adjoints is not None:
-        lines.append(f"adjoint {nt.number(trace.adjoints[i])}")
+        lines.append(f"adjoint {nt.fmt(trace.adjoints[i])}")
     return "\n".join(lines)
 
 
@@ -67,17 +71,25 @@ def _edge_label(trace: Trace, i: int, k: int, nt: Notation) -> str:
     node = graph.nodes[i]
     a = node.args[k]
     assert type(a) is int
-    rule = graph.rule(i, k)
-    text = f"{nt.d}{node.id}/{nt.d}{graph.nodes[a].id} = {rule}"
+    rule = PLAIN.text(graph.rule(i, k))  # in gradcli's own language, so it reads back
+    d = nt.partial_sign
+    text = f"{d}{node.id}/{d}{graph.nodes[a].id} = {rule}"
     if trace.partials is not None:
-        value = nt.number(trace.partials[i][k])
+        value = nt.fmt(trace.partials[i][k])
         if value != rule:
             text += f" = {value}"
     return text
 
 
+def _prose(text: str, nt: TextStyle) -> str:
+    return text if nt.unicode else text.translate(_TO_ASCII)
+
+
+_TO_ASCII = str.maketrans({"·": "*", "∂": "d", "∇": "grad ", "…": "...", "±": "+/-", "−": "-", "×": "x"})
+
+
 def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bool = True) -> None:
-    nt = nt or Notation()
+    nt = nt or TextStyle()
     graph = trace.graph
     nodes = graph.nodes
     # the nodes whose edges need "arg k": they use an operand twice (c1*c1)
@@ -98,5 +110,5 @@ def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bo
             out.write(f"  {quote(nodes[a].id)} -> {quote(node.id)}")
             out.write(f" [label={quote(': '.join(parts))}];\n" if parts else ";\n")
     for w in trace.warnings:
-        out.write(f"  // warning: {nt.text(w).replace(chr(10), ' ')}\n")
+        out.write(f"  // warning: {_prose(w, nt).replace(chr(10), ' ')}\n")
     out.write("}\n")

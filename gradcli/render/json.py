@@ -55,10 +55,11 @@ def write(trace: Trace, out: TextIO) -> None:
         out.write(f"  {_dump(k)}: {_dump(v)},\n")
     out.write('  "nodes": [')
     sep = "\n    "
+    expr = graph.expr
     for i, node in enumerate(nodes):
         args = ", ".join(ids[a] for a in node.args if type(a) is int)
         value = f', "value": {_num(values[i])}' if values is not None else ""
-        out.write(f'{sep}{{"id": {ids[i]}, "op": "{node.op}", "args": [{args}], "expr": {_string(node.expr)}{value}}}')
+        out.write(f'{sep}{{"id": {ids[i]}, "op": "{node.op}", "args": [{args}], "expr": {_string(expr(i))}{value}}}')
         sep = ",\n    "
     out.write("\n  ],\n")
     tail: dict = {"output": nodes[graph.output].id}

@@ -1,7 +1,8 @@
-"""LaTeX for answer keys: each table of steps an align* environment, formulas typeset from gradcli's syntax.
+"""LaTeX for answer keys: each table of steps an align* environment, formulas typeset from their trees.
 
-Formulas arrive as text in gradcli's own expression language (``c1**2``, ``exp(c1)*c7``); they
-are parsed by gradcli's parser and laid out from the postfix tree with an explicit stack.
+The printer (gradcli/printer.py) decides the parentheses; the LaTeX style here spells names with
+subscripts (c_{3}, \\theta_{0}, \\overline{\\mathrm{loss}}), products as \\cdot, quotients as fractions,
+powers as superscripts. Prose prints the characters it holds in the OT1 fonts of any LaTeX.
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ import functools
 import re
 import unicodedata
 
-from ..errors import GradcliSyntaxError
-from ..ops import OPS, fmt
-from ..parse import parse_expression
-from ..trace import Trace
-from .document import Block, Grid, Steps
-from .rows import Notation, Row
+from ..expr import Expr, from_items
+from ..ops import OPS
+from ..printer import ATOM, CALL, NEG, POW, PROD, Part, Style
+from ..result import Code
+from .flat import FlatGrid, FlatRow, FlatSteps, Writer
 
-ADD, MUL, NEG, POW, FUNC, ATOM = 1, 2, 3, 4, 8, 9
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
          "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta",
          "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "varepsilon", "vartheta",
@@ -214,177 +213,138 @@ def tex_name(name: str) -> str:
     return base + sub
 
 
-def tex_number(text: str) -> tuple[str, int]:
+def tex_number(text: str) -> Part:
     """A number's text typeset: 1e-05 -> 10^{-5}; inf -> \\infty."""
     if text in ("inf", "-inf"):
-        return text.replace("inf", r"\infty"), ATOM if text == "inf" else NEG
+        return Part(text.replace("inf", r"\infty"), ATOM if text == "inf" else NEG, text[0] == "-")
     if text == "nan":
-        return r"\mathrm{NaN}", ATOM
+        return Part(r"\mathrm{NaN}", ATOM)
     m = _NUMBER.fullmatch(text)
     if m is None:
-        return text, ATOM if not text.startswith("-") else NEG
+        return Part(text, ATOM if not text.startswith("-") else NEG, text.startswith("-"))
     mantissa, exponent = m.group(1), int(m.group(2))
+    minus = mantissa.startswith("-")
     if mantissa.lstrip("-") in ("1", "1.0"):
-        return f"{mantissa[:-len(mantissa.lstrip('-'))]}10^{{{exponent}}}", NEG if mantissa[0] == "-" else POW
-    return rf"{mantissa} \times 10^{{{exponent}}}", MUL
+        return Part(f"{'-' if minus else ''}10^{{{exponent}}}", NEG if minus else POW, minus)
+    return Part(rf"{mantissa} \times 10^{{{exponent}}}", PROD, minus)
 
 
-def _wrap(t: tuple[str, int], below: int) -> str:
-    """An operand in parentheses where precedence needs them, and wherever it starts with a minus and is
-    not the first term: ``0.5 + \\left(-0.5\\right)``, ``\\left(-2\\right) \\cdot 3``, ``\\left(-2\\right)^{2}``."""
-    text, prec = t
-    if prec < below or (below >= ADD and text.startswith("-")):
+class LatexStyle(Style):
+    """Expressions typeset: names with subscripts, \\dot and \\bar (\\overline over a longer name), \\cdot,
+    \\frac, superscripts, the op table's TeX for functions."""
+
+    times = r" \cdot "
+    partial_sign = r"\partial "
+    nabla = r"\nabla "
+    ellipsis = r"\dots"
+    approx = r"\approx"
+
+    def number(self, value: float, text: str | None) -> Part:
+        return tex_number(text if text is not None and not self.digits else self.fmt(value))
+
+    def name(self, n: str) -> str:
+        if n == "ci":
+            return "c_i"
+        if n in ("inf", "nan"):  # in a formula read back leniently
+            return tex_number(n).text
+        return tex_name(n)
+
+    def mark(self, accent: str, n: str) -> str:
+        if n == "ci":
+            return r"\dot{c}_i" if accent == "dot" else r"\bar{c}_i"
+        base, sub, one = _name(n)
+        if accent == "dot":  # a tangent: \dot{c}_{3}; over a longer name a dot centred above it
+            return (rf"\dot{{{base}}}" if one else rf"\overset{{\cdot}}{{{base}}}") + sub
+        return (rf"\bar{{{base}}}" if one else rf"\overline{{{base}}}") + sub  # an adjoint
+
+    def paren(self, text: str) -> str:
         return rf"\left({text}\right)"
-    return text
+
+    def div(self, a: Part, b: Part) -> Part:
+        return Part(rf"\frac{{{a.text}}}{{{b.text}}}", ATOM)
+
+    def pow(self, a: Part, b: Part) -> Part:
+        return Part(f"{self.wrap(a, POW + 1)}^{{{b.text}}}", POW)
+
+    def call(self, op: str, args: list[Part]) -> Part:
+        template = OPS[op].tex if op in OPS else ""
+        if not template:
+            template = r"\operatorname{{" + (OPS[op].names[0] if op in OPS and OPS[op].names else op) + "}}"
+        if "{0}" not in template:
+            template += r"\left({0}\right)"
+        prec = ATOM if template.startswith((r"\sqrt", r"\left|")) else CALL
+        return Part(template.format(*(a.text for a in args)), prec)
+
+    def partial(self, a: str, b: str) -> Part:
+        return Part(rf"\partial {a}/\partial {b}" if a else rf"\partial/\partial {b}", PROD)
+
+    def more(self, n: int, mode: str) -> str:
+        if mode == "terms":
+            return rf"\dots\ \text{{({n} more terms)}}"
+        return rf"\dots\ \text{{{n} more}}" if mode == "list" else r"\dots"
 
 
-def tex(text: str) -> tuple[str, int]:
-    """An expression in gradcli's language typeset as LaTeX, with its precedence."""
-    iverson = re.fullmatch(r"\[(.+) > 0\]", text)
-    if iverson:
-        return rf"[\,{tex(iverson.group(1))[0]} > 0\,]", ATOM
-    try:
-        items = parse_expression(text, lenient=True)
-    except GradcliSyntaxError:
-        return rf"\texttt{{{escape(text)}}}", ATOM
-    stack: list[tuple[str, int]] = []
-    numeral: list[str | None] = []  # beside the stack: the number's text where an entry is one number
-    for it in items:
-        if it.kind == "num":
-            stack.append(tex_number(text[it.start:it.end]))
-            numeral.append(text[it.start:it.end])
-        elif it.kind == "name":
-            stack.append(tex_number(it.arg) if it.arg in ("inf", "nan") else (tex_name(it.arg), ATOM))
-            numeral.append(it.arg if it.arg in ("inf", "nan") else None)
-        elif it.arg == "neg" and numeral[-1] is not None and numeral[-1][0] not in "-n":
-            # a negative number is one number (-2 \times 10^{-20}), parenthesised as one where it must be
-            numeral[-1] = "-" + numeral[-1]
-            stack[-1] = tex_number(numeral[-1])
-        else:
-            args = stack[-it.arity:]
-            del stack[-it.arity:], numeral[-it.arity:]
-            stack.append(_apply(it.arg, args))
-            numeral.append(None)
-    return stack[0]
+class LatexWriter(Writer):
+    """Formulas in $…$, prose escaped, a program's steps typeset one by one."""
 
-
-def _apply(op: str, args: list[tuple[str, int]]) -> tuple[str, int]:
-    if op == "add":
-        return f"{args[0][0]} + {_wrap(args[1], ADD)}", ADD
-    if op == "sub":
-        return f"{args[0][0]} - {_wrap(args[1], ADD + 1)}", ADD
-    if op == "mul":
-        return rf"{_wrap(args[0], MUL)} \cdot {_wrap(args[1], MUL)}", MUL
-    if op == "div":
-        return rf"\frac{{{args[0][0]}}}{{{args[1][0]}}}", ATOM
-    if op == "pow":
-        return f"{_wrap(args[0], ATOM)}^{{{args[1][0]}}}", POW
-    if op == "neg":
-        return f"-{_wrap(args[0], NEG + 1)}", NEG
-    if op == "copy":
-        return args[0]
-    template = OPS[op].tex or r"\operatorname{{" + op + "}}"
-    if "{0}" not in template:
-        template += r"\left({0}\right)"
-    prec = ATOM if template.startswith((r"\sqrt", r"\left|")) else FUNC
-    return template.format(*(a[0] for a in args)), prec
-
-
-class LatexNotation(Notation):
-    """Names with subscripts (c_{3}), \\dot and \\bar accents, \\cdot, \\partial, \\nabla."""
-
-    __slots__ = ()
+    ellipsis = r"\vdots"
 
     def __init__(self, digits: int = 0) -> None:
-        super().__init__(unicode=False, digits=digits)
+        super().__init__(LatexStyle(digits))
 
-    def name(self, node_id: str) -> str:
-        return tex_name(node_id)
+    def inline(self, e: Expr) -> str:
+        return f"${self.math(e)}$"
 
-    def dot(self, name: str) -> str:
-        """A tangent: \\dot{c}_{3}; over a longer name a dot centred above it."""
-        base, sub, one = _name(name)
-        return (rf"\dot{{{base}}}" if one else rf"\overset{{\cdot}}{{{base}}}") + sub
-
-    def bar(self, name: str) -> str:
-        """An adjoint: \\bar{c}_{3}; over a longer name a line over all of it, \\overline{\\mathrm{loss}}."""
-        base, sub, one = _name(name)
-        return (rf"\bar{{{base}}}" if one else rf"\overline{{{base}}}") + sub
-
-    def generic(self, kind: str) -> str:
-        return {"c": "c_i", "dot": r"\dot{c}_i", "bar": r"\bar{c}_i"}[kind]
-
-    def expr(self, text: str) -> str:
-        return tex(text)[0]
-
-    def factor(self, text: str) -> str:
-        return _wrap(tex(text), MUL)
-
-    def number(self, x: float) -> str:
-        return tex_number(self.fmt(x))[0]
-
-    def num(self, x: float) -> str:
-        t = tex_number(self.fmt(x))
-        return _wrap(t, MUL)
+    def prose(self, text: str) -> str:
+        return escape(text)
 
     def note(self, text: str) -> str:
         return rf"\text{{({escape(text)})}}"
 
-    def more(self, n: int) -> tuple[str, str]:
-        return rf" + \dots\ \text{{({n} more terms)}}", r" + \dots"
+    def left_out(self, n: int, what: str = "rows") -> str:
+        return escape(f"… {n} {what} left out (--max-rows 0 shows all)")
 
-    def inline(self, math: str) -> str:
-        return _ready(f"${math}$")
-
-    def code(self, text: str) -> str:
-        """A program's steps typeset one by one; what does not parse (a cut-off step) stays as typed."""
+    def code(self, c: Code) -> str:
+        """An expression typeset from its tree; a program's steps typeset one by one; what does not parse (a
+        cut-off step) stays as typed."""
+        if c.expr is not None:
+            return f"${self.math(c.expr)}$"
+        if c.command:
+            return escape(c.text)  # prose prints the characters as typed and may break at its spaces
         steps = []
-        for step in text.split("; "):
-            name, eq, rhs = step.partition(" = ")
-            if eq and name.isidentifier() and self.short(rhs):
-                steps.append(f"${tex_name(name)} = {tex(rhs)[0]}$")
-            elif self.short(step):
-                steps.append(f"${tex(step)[0]}$")
+        for step in (c.text.split("; ") if c.steps else [c.text]):
+            target, eq, rhs = step.partition(" = ")
+            tree = _tree(rhs) if eq and target.isidentifier() and c.steps else None
+            if tree is not None:
+                steps.append(f"${tex_name(target)} = {self.math(tree)}$")
+            elif (tree := _tree(step)) is not None:
+                steps.append(f"${self.math(tree)}$")
             else:
                 # a long step may break after ( , * / (a little stretch there, as typewriter spaces have none)
                 code = re.sub(r"([(,*/])", r"\1\\hspace{0pt plus 2pt}", escape(step))
                 steps.append(rf"\texttt{{{code}}}")
-        return _ready("; ".join(steps))
-
-    def text(self, text: str) -> str:
-        return _ready(escape(text))
-
-    def command(self, text: str) -> str:
-        return self.text(text)  # as prose, which prints the characters as typed and may break at its spaces
-
-    def short(self, source: str) -> bool:
-        if len(source) > 300:
-            return False
-        try:
-            parse_expression(source)
-        except GradcliSyntaxError:
-            return False
-        return True
-
-    @property
-    def times(self) -> str:
-        return r" \cdot "
-
-    @property
-    def d(self) -> str:
-        return r"\partial "
-
-    @property
-    def nabla(self) -> str:
-        return r"\nabla "
-
-    @property
-    def ellipsis(self) -> str:
-        return _ready(r"$\vdots$")
+        return "; ".join(steps)
 
 
-_FIRST_NEGATIVE = re.compile(r"\\left\((-(?:[0-9.]+(?: \\times 10\^\{-?[0-9]+\})?|10\^\{-?[0-9]+\}|\\infty))\\right\)"
-                             r"(?= [+-] |$)")
+def _tree(text: str) -> Expr | None:
+    """The tree of one expression a user typed, or None where it is not one (a cut-off step, sheet notation
+    only a program reads)."""
+    from ..errors import GradcliError
+    from ..parse import parse_expression
+
+    if len(text) > 300:
+        return None
+    try:
+        return from_items(parse_expression(text), text)
+    except GradcliError:
+        return None
+
+
+def tex(text: str) -> str:
+    """An expression in gradcli's language typeset: parsed as a user's expression, printed in LaTeX."""
+    from ..parse import parse_expression
+
+    return LatexStyle().text(from_items(parse_expression(text, lenient=True), text))
 
 
 # rows per align* or \halign: TeX holds a whole alignment in memory, and amsmath collects an environment's
@@ -392,24 +352,22 @@ _FIRST_NEGATIVE = re.compile(r"\\left\((-(?:[0-9.]+(?: \\times 10\^\{-?[0-9]+\})
 PIECE = 200
 
 
-def _row(row: Row, nt: LatexNotation) -> str:
-    if row.lhs == nt.ellipsis:
-        return rf"\vdots & \quad\text{{{prose(row.value.removeprefix(nt.ellipsis).strip())}}}"
+def _row(row: FlatRow) -> str:
+    after = rf" && \text{{{row.after}}}" if row.after else ""
+    if row.gap:
+        return rf"\vdots & \quad\text{{{row.value}}}"
     if row.note:
-        return rf"{row.lhs} & \quad {row.rule} && && = {row.value}"
-    # a negative first term needs no parentheses ("-3 + 0"), and a lone one is the value itself
-    first = _FIRST_NEGATIVE.match(row.numbers)
-    shown = row.numbers if first is None else first.group(1) + row.numbers[first.end():]
-    numbers = f"= {shown}" if shown and shown != row.value else ""
-    return rf"{row.lhs} &= {row.rule} && {numbers} && = {row.value}"
+        return rf"{row.lhs} & \quad {row.rule} && && = {row.value}{after}"
+    numbers = f"= {row.numbers}" if row.numbers else ""
+    return rf"{row.lhs} &= {row.rule} && {numbers} && = {row.value}{after}"
 
 
-def _steps(block: Steps, nt: LatexNotation) -> list[str]:
+def _steps(block: FlatSteps) -> list[str]:
     # \allowdisplaybreaks, kept in a group: a long table goes on over the next pages instead of off this one
-    out = [rf"\paragraph{{{prose(block.title)}}}", r"\begingroup\allowdisplaybreaks"]
+    out = [rf"\paragraph{{{block.title}}}", r"\begingroup\allowdisplaybreaks"]
     rows = block.rows
     for start in range(0, len(rows), PIECE):
-        piece = [_row(row, nt) for row in rows[start:start + PIECE]]
+        piece = [_row(row) for row in rows[start:start + PIECE]]
         if start:  # the next piece follows as if it were the same display
             out.append(r"\abovedisplayskip=\jot \abovedisplayshortskip=\jot")
         if start + PIECE < len(rows):
@@ -418,33 +376,33 @@ def _steps(block: Steps, nt: LatexNotation) -> list[str]:
     return out + [r"\endgroup"]
 
 
-def _grid(block: Grid) -> list[str]:
+def _grid(block: FlatGrid) -> list[str]:
     """A table as TeX's own \\halign in vertical mode: unlike tabular, a box, its rows may go on over pages."""
     cols = "&".join(r"\hfil#" if n else r"#\hfil" for n in block.numeric)
     template = r"\strut" + cols.replace("&", r"\tabskip=1em&", 1) + r"\tabskip=0pt\cr"
-    head = "&".join(rf"\textbf{{{prose(h)}}}" for h in block.headers) + r"\cr\noalign{\hrule}"
+    head = "&".join(rf"\textbf{{{h}}}" for h in block.headers) + r"\cr\noalign{\hrule}"
     out = [r"\par\medskip", r"{\tabskip=0pt"]
-    rows = block.rows
+    rows = [([block.gaps[n]] + [""] * (len(block.headers) - 1)) if r is None else r for n, r in enumerate(block.rows)]
     for start in range(0, max(len(rows), 1), PIECE):
         out.append(r"\halign{" + template)
         if start == 0:
             out.append(head)
-        out += ["&".join(prose(c) for c in row) + r"\cr" for row in rows[start:start + PIECE]]
+        out += ["&".join(row) + r"\cr" for row in rows[start:start + PIECE]]
         out.append("}")
     return out + [r"}\medskip"]
 
 
-def render(blocks: list[Block], nt: LatexNotation, trace: Trace) -> str:
-    out = [f"% gradcli {trace.command}: a LaTeX fragment; it needs \\usepackage{{amsmath}}"]
-    for block in blocks:
-        if isinstance(block, Steps):
-            out += _steps(block, nt)
-        elif isinstance(block, Grid):
+def render(blocks: list, command: str, digits: int = 0) -> str:
+    out = [f"% gradcli {command}: a LaTeX fragment; it needs \\usepackage{{amsmath}}"]
+    for block in LatexWriter(digits).blocks(blocks):
+        if isinstance(block, FlatSteps):
+            out += _steps(block)
+        elif isinstance(block, FlatGrid):
             out += _grid(block)
         elif block.kind == "result":
-            out.append(rf"\par\noindent\textbf{{Result:}} {prose(block.text).strip()}\par")
+            out.append(rf"\par\noindent\textbf{{Result:}} {block.text.strip()}\par")
         elif block.kind == "warning":
-            out.append(rf"\par\noindent\textit{{Warning:}} {prose(block.text)}\par")
+            out.append(rf"\par\noindent\textit{{Warning:}} {block.text}\par")
         else:
-            out.append(rf"\par\noindent {prose(block.text)}\par")
+            out.append(rf"\par\noindent {block.text}\par")
     return "\n".join(out) + "\n"

@@ -1,9 +1,10 @@
-"""Markdown for write-ups: the same document, its steps and grids as GitHub tables."""
+"""Markdown for write-ups: the same document, its steps and grids as GitHub tables, formulas in code spans."""
 
 from __future__ import annotations
 
-from .document import Block, Grid, Steps
-from .rows import Notation
+from ..printer import TextStyle
+from ..result import Code
+from .flat import FlatGrid, FlatSteps, Writer
 
 
 def code(text: str) -> str:
@@ -15,50 +16,53 @@ def code(text: str) -> str:
     return f"{fence}{text}{fence}"
 
 
-class MarkdownNotation(Notation):
+class MarkdownWriter(Writer):
     """The terminal's notation, with formulas and typed text in code spans so * and _ stay literal."""
 
-    __slots__ = ()
+    def __init__(self, unicode: bool = True, digits: int = 0) -> None:
+        super().__init__(TextStyle(unicode, digits))
 
-    def inline(self, math: str) -> str:
-        return code(math)
+    def inline(self, e) -> str:
+        return code(self.math(e))
 
-    def code(self, text: str) -> str:
-        return code(text)
+    def code(self, c: Code) -> str:
+        return code(c.text)
 
-    def command(self, text: str) -> str:
-        return code(text)
-
-    def text(self, text: str) -> str:
+    def prose(self, text: str) -> str:
         return text.replace("*", "\\*").replace("_", "\\_").replace("|", "\\|")
 
 
-def _steps(block: Steps) -> list[str]:
+def _steps(block: FlatSteps) -> list[str]:
     out = [f"**{block.title}**", "", f"| {block.head} | rule | with the numbers | value |",
            "| --- | --- | --- | ---: |"]
     for row in block.rows:
-        if row.note and row.rule:  # (seed), (input): a note in place of the rule
-            out.append(f"| {code(row.lhs)} | *{row.rule}* | | {code(row.value)} |")
-        elif row.note:  # the "rows left out" line: prose, with no rule to emphasise
+        after = f" ({row.after})" if row.after else ""
+        if row.gap:  # the "rows left out" line: prose, with no rule to emphasise
             out.append(f"| {code(row.lhs)} | | | {row.value} |")
+        elif row.note:  # (seed), (input): a note in place of the rule
+            out.append(f"| {code(row.lhs)} | *{row.rule}* | | {code(row.value)}{after} |")
         else:
-            out.append(f"| {code(row.lhs)} | {code(row.rule)} | {code(row.numbers)} | {code(row.value)} |")
+            out.append(f"| {code(row.lhs)} | {code(row.rule)} | {code(row.numbers)} | {code(row.value)}{after} |")
     return out
 
 
-def _grid(block: Grid) -> list[str]:
+def _grid(block: FlatGrid) -> list[str]:
     out = ["| " + " | ".join(block.headers) + " |",
            "| " + " | ".join("---:" if n else "---" for n in block.numeric) + " |"]
-    out += ["| " + " | ".join(row) + " |" for row in block.rows]
+    for n, row in enumerate(block.rows):
+        if row is None:
+            out.append("| " + " | ".join([block.gaps[n]] + [""] * (len(block.headers) - 1)) + " |")
+        else:
+            out.append("| " + " | ".join(row) + " |")
     return out
 
 
-def render(blocks: list[Block], nt: Notation) -> str:
+def render(blocks: list, unicode: bool = True, digits: int = 0) -> str:
     out: list[str] = []
-    for block in blocks:
-        if isinstance(block, Steps):
+    for block in MarkdownWriter(unicode, digits).blocks(blocks):
+        if isinstance(block, FlatSteps):
             out += ["", *_steps(block), ""]
-        elif isinstance(block, Grid):
+        elif isinstance(block, FlatGrid):
             out += ["", *_grid(block), ""]
         elif block.kind == "result":
             out.append(f"**{block.text.strip()}**  ")

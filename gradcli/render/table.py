@@ -9,9 +9,39 @@ failing that each node is a paragraph. No column is ever dropped; no line ends i
 
 from __future__ import annotations
 
-from .document import Block, Grid, Line, Steps
+from ..printer import TextStyle
+from ..result import Code
+from .flat import FlatGrid as Grid
+from .flat import FlatRow as Row
+from .flat import FlatSteps as Steps
+from .flat import Writer
 from .layout import MATH_CLOSE, MATH_OPEN, cells, cuts, plain, wrap, wrap_prose
-from .rows import Notation, Row
+
+
+class TerminalWriter(Writer):
+    """Formulas and code marked, so the line breaking keeps them whole where they fit on a line."""
+
+    def __init__(self, unicode: bool = True, digits: int = 0) -> None:
+        super().__init__(TextStyle(unicode, digits))
+        self.unicode = unicode
+        if not unicode:
+            self.ellipsis = "..."
+
+    def inline(self, e) -> str:
+        return f"{MATH_OPEN}{self.math(e)}{MATH_CLOSE}"
+
+    def code(self, c: Code) -> str:
+        text = c.text if self.unicode else c.text.translate(_TO_ASCII)
+        if c.steps:
+            return "; ".join(f"{MATH_OPEN}{step}{MATH_CLOSE}" for step in text.split("; "))
+        return f"{MATH_OPEN}{text}{MATH_CLOSE}"
+
+    def prose(self, text: str) -> str:
+        return text if self.unicode else text.translate(_TO_ASCII)
+
+
+_TO_ASCII = str.maketrans({"·": "*", "∂": "d", "∇": "grad ", "…": "...", "±": "+/-", "−": "-", "×": "x",
+                           "≈": "~", "θ": "theta"})
 
 Segment = tuple[str, str]  # (text, style); style "" is plain
 Out = list[list[Segment]]  # lines
@@ -68,8 +98,10 @@ def steps(block: Steps, width: int) -> Out:
                 if pad:
                     line.append((" " * pad, ""))
             out.append(_line(line))
-            continue
-        out += _stack(row, lhs, width)
+        else:
+            out += _stack(row, lhs, width)
+        if row.after:  # said under the row: where its value came from
+            out += [[(line, "dim")] for line in wrap_prose(" " * (lhs + 3) + row.after, width, lhs + 5)]
     return out
 
 
@@ -176,10 +208,10 @@ def _fit(headers: list[str], rows: list[list[str]], numeric: list[bool], width: 
     return [least[c] + want[c] * spare // total for c in range(len(headers))]
 
 
-def grid(block: Grid, nt: Notation, width: int) -> Out:
+def grid(block: Grid, unicode: bool, width: int) -> Out:
     """A grid that fits: whole, wrapped, split in two (structure, then numbers), or one paragraph a row."""
-    rule = "─" if nt.unicode else "-"
-    body = [r for r in block.rows if not _is_gap(r)]
+    rule = "─" if unicode else "-"
+    body = [r for r in block.rows if r is not None]
 
     def lay(cols: list[int]) -> Out | None:
         headers = [block.headers[c] for c in cols]
@@ -189,9 +221,9 @@ def grid(block: Grid, nt: Notation, width: int) -> Out:
             return None
         out = _grid_row(headers, numeric, widths, "bold")
         out.append([(rule * (sum(widths) + GAP * (len(widths) - 1)), "")])
-        for r in block.rows:
-            if _is_gap(r):
-                out += [[(line, "dim")] for line in wrap_prose(_gap_text(r), width)]
+        for n, r in enumerate(block.rows):
+            if r is None:
+                out += [[(line, "dim")] for line in wrap_prose(block.gaps[n], width)]
             else:
                 out += _grid_row([r[c] for c in cols], numeric, widths, "")
         return out
@@ -208,21 +240,13 @@ def grid(block: Grid, nt: Notation, width: int) -> Out:
     return _records(block, width)
 
 
-def _is_gap(row: list[str]) -> bool:
-    return bool(row) and row[0] in ("…", "...")
-
-
-def _gap_text(row: list[str]) -> str:
-    return "  ".join(x for x in row if x)
-
-
 def _records(block: Grid, width: int) -> Out:
     """Each row as a paragraph, ``c8: kind mul (output); definition c3·c7; …``, each field kept whole
     where it fits on a line."""
     out: Out = []
-    for r in block.rows:
-        if _is_gap(r):
-            out += [[(line, "dim")] for line in wrap_prose(_gap_text(r), width)]
+    for n, r in enumerate(block.rows):
+        if r is None:
+            out += [[(line, "dim")] for line in wrap_prose(block.gaps[n], width)]
             continue
         fields = "; ".join(f"{MATH_OPEN}{plain(h)} {plain(v)}{MATH_CLOSE}"
                            for h, v in zip(block.headers[1:], r[1:]) if plain(v))
@@ -230,19 +254,20 @@ def _records(block: Grid, width: int) -> Out:
     return out
 
 
-def render(blocks: list[Block], nt: Notation, width: int) -> Out:
-    """The document as lines ``width`` cells wide, a blank line before each table."""
+def render(blocks: list, unicode: bool, digits: int, width: int) -> Out:
+    """A result's blocks as lines ``width`` cells wide, a blank line before each table."""
+    flat = TerminalWriter(unicode, digits).blocks(blocks)
     out: Out = []
-    for n, block in enumerate(blocks):
+    for n, block in enumerate(flat):
         if isinstance(block, Steps):
             out.append([])
             out += steps(block, width)
         elif isinstance(block, Grid):
             out.append([])
-            out += grid(block, nt, width)
+            out += grid(block, unicode, width)
             out.append([])
         else:
-            if block.kind == "result" and n > 0 and isinstance(blocks[n - 1], Steps):
+            if block.kind == "result" and n > 0 and isinstance(flat[n - 1], Steps):
                 out.append([])
             text = ("warning: " if block.kind == "warning" else "") + block.text
             style = STYLES.get(block.kind, "")

@@ -1,0 +1,207 @@
+"""One printer for every format: an Expr as plain text, as the terminal's Unicode or ASCII, or as LaTeX.
+
+Precedence and parentheses are decided here, once; a Style only spells: names, marks, numbers,
+operators and calls. The tree is walked with an explicit stack, so any depth prints.
+
+A negative number or a negation is put in parentheses wherever it is not the first term of a sum:
+``0.5 + (-0.5)``, ``(-1)·2``, ``(-2)**2``, ``x**(-1)``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import NamedTuple
+
+from .expr import APPROX, EQ, EXACT, GRAD, GROUP, LIST, MARK, MORE, NAME, NUM, OUT, PARTIAL, SLOT, VECTOR, Expr
+from .ops import OPS, fmt
+
+SUM, PROD, NEG, POW, CALL, ATOM = 1, 2, 3, 4, 8, 9
+
+
+class Part(NamedTuple):
+    """A printed subexpression: its text, its precedence, and whether it starts with a minus sign."""
+
+    text: str
+    prec: int
+    minus: bool = False
+
+
+def rounded(x: float, digits: int) -> str:
+    """``x`` to ``digits`` significant digits, as short as that allows: 0.6931471805599453 -> 0.6931 (4)."""
+    if x != x or x in (float("inf"), float("-inf")) or x == 0:
+        return fmt(x)
+    text = f"{x:.{digits}g}"
+    return fmt(float(text)) if "e" not in text else text
+
+
+def mark_letter(name: str, accent: str) -> str:
+    """A name with a combining accent on its first letter, for every name alike: ċ3, c̄3, ȳ, θ̄0, p̄hi1 (the
+    adjoint of phi1), l̄oss. A terminal can put an accent on one character only; LaTeX draws it over the
+    whole stem."""
+    i = next((k for k, c in enumerate(name) if c.isalpha()), 0)
+    j = i + 1
+    while j < len(name) and unicodedata.combining(name[j]):
+        j += 1  # after the letter's own accents
+    return unicodedata.normalize("NFC", name[:j] + accent + name[j:])
+
+
+class Style:
+    """Plain text in gradcli's own language: what JSON and DOT show, and what reads back as the same tree."""
+
+    times = "*"
+    power = "**"
+    partial_sign = "d"
+    nabla = "grad "
+    ellipsis = "..."
+    approx = "~"
+
+    def __init__(self, digits: int = 0) -> None:
+        self.digits = digits
+
+    def fmt(self, x: float) -> str:
+        return fmt(x) if not self.digits else rounded(x, self.digits)
+
+    def number(self, value: float, text: str | None) -> Part:
+        s = text if text is not None and not self.digits else self.fmt(value)
+        return Part(s, NEG if s.startswith("-") else ATOM, s.startswith("-"))
+
+    def name(self, n: str) -> str:
+        return n
+
+    def mark(self, accent: str, n: str) -> str:
+        return f"{n}_{accent}"
+
+    def paren(self, text: str) -> str:
+        return f"({text})"
+
+    def mul(self, a: str, b: str) -> Part:
+        return Part(f"{a}{self.times}{b}", PROD)
+
+    def div(self, a: Part, b: Part) -> Part:
+        return Part(f"{self.wrap(a, PROD)}/{self.wrap(b, PROD + 1)}", PROD)
+
+    def pow(self, a: Part, b: Part) -> Part:
+        return Part(f"{self.wrap(a, POW + 1)}{self.power}{self.wrap(b, POW)}", POW)
+
+    def call(self, op: str, args: list[Part]) -> Part:
+        if op == "logb":
+            return Part(f"log({args[0].text}, {args[1].text})", CALL)
+        return Part(f"{OPS[op].names[0] if OPS[op].names else op}({', '.join(a.text for a in args)})", CALL)
+
+    def partial(self, a: str, b: str) -> Part:
+        d = self.partial_sign
+        return Part(f"{d}{a}/{d}{b}", PROD)
+
+    def grad(self, f: str, args: list[str]) -> Part:
+        return Part(f"{self.nabla}{f}({', '.join(args)})", CALL)
+
+    def more(self, n: int, mode: str) -> str:
+        """What stands for what is left out: of a sum's terms in a rule ("terms"), in its numbers ("numbers"),
+        of a list ("list")."""
+        if mode == "terms":
+            return f"{self.ellipsis} ({n} more terms)"
+        return f"{self.ellipsis} {n} more" if mode == "list" else self.ellipsis
+
+    def exact(self, value) -> Part:
+        from .symbolic import from_sympy
+
+        return Part(self.text(from_sympy(value)), SUM)
+
+    def wrap(self, p: Part, below: int) -> str:
+        """An operand in parentheses where its precedence is below ``below`` or it starts with a minus."""
+        return self.paren(p.text) if p.prec < below or p.minus else p.text
+
+    # the printer itself: one loop over the tree
+    def part(self, e: Expr) -> Part:
+        stack: list[tuple[Expr, bool]] = [(e, False)]
+        done: list[Part] = []
+        while stack:
+            x, visited = stack.pop()
+            if x.args and not visited:
+                stack.append((x, True))
+                stack.extend((a, False) for a in reversed(x.args))
+                continue
+            n = len(x.args)
+            parts = done[-n:] if n else []
+            if n:
+                del done[-n:]
+            done.append(self.leaf(x) if not n else self.combine(x, parts))
+        return done[0]
+
+    def text(self, e: Expr) -> str:
+        return self.part(e).text
+
+    def leaf(self, x: Expr) -> Part:
+        op = x.op
+        if op == NUM:
+            return self.number(*x.leaf)
+        if op == NAME:
+            return Part(self.name(x.leaf), ATOM)
+        if op == MARK:
+            return Part(self.mark(*x.leaf), ATOM)
+        if op == MORE:
+            return Part(self.more(*x.leaf), ATOM)
+        if op == EXACT:
+            return self.exact(x.leaf)
+        if op == SLOT:
+            return Part("{%d}" % x.leaf, ATOM)
+        if op == OUT:
+            return Part("{out}", ATOM)
+        if op in (LIST, VECTOR):  # empty
+            return Part("[]" if op == VECTOR else "", ATOM)
+        raise ValueError(f"no way to print a leaf {op!r}")
+
+    def combine(self, x: Expr, p: list[Part]) -> Part:
+        op = x.op
+        if op == "add":
+            return Part(f"{p[0].text} + {self.wrap(p[1], SUM)}", SUM, p[0].minus)
+        if op == "sub":
+            return Part(f"{p[0].text} - {self.wrap(p[1], SUM + 1)}", SUM, p[0].minus)
+        if op == "mul":  # a quotient as a factor in parentheses, c̄14·(1/c13), where it is written inline
+            return self.mul(*(self.wrap(q, PROD + (a.op == "div")) for q, a in zip(p, x.args)))
+        if op == "div":
+            return self.div(p[0], p[1])
+        if op == "pow":
+            return self.pow(p[0], p[1])
+        if op == "neg":
+            inner = x.args[0]
+            if inner.op == NUM and not p[0].minus:  # -2e-20 is one negative number
+                value, text = inner.leaf
+                return self.number(-value, None if text is None else "-" + text)
+            return Part(f"-{self.wrap(p[0], POW)}", NEG, True)
+        if op == "copy":
+            return p[0]
+        if op == GROUP:
+            return p[0] if p[0].prec >= CALL and not p[0].minus else Part(self.paren(p[0].text), ATOM)
+        if op == EQ:
+            return Part(" = ".join(a.text for a in p), 0)
+        if op == APPROX:
+            return Part(f" {self.approx} ".join(a.text for a in p), 0)
+        if op == PARTIAL:
+            return self.partial(p[0].text, p[1].text)
+        if op == GRAD:
+            return self.grad(p[0].text, [a.text for a in p[1:]])
+        if op == VECTOR:
+            return Part(f"[{', '.join(a.text for a in p)}]", ATOM)
+        if op == LIST:
+            return Part(", ".join(a.text for a in p), 0)
+        return self.call(op, p)
+
+
+class TextStyle(Style):
+    """The terminal's and Markdown's: products as ·, marks over the name's first letter, ∂ and ∇; or, with
+    ``unicode`` off, plain ASCII (c3_dot, c3_bar, *, d, grad)."""
+
+    def __init__(self, unicode: bool = True, digits: int = 0) -> None:
+        super().__init__(digits)
+        self.unicode = unicode
+        if unicode:
+            self.times, self.partial_sign, self.nabla, self.ellipsis, self.approx = "·", "∂", "∇", "…", "≈"
+
+    def mark(self, accent: str, n: str) -> str:
+        if not self.unicode:
+            return f"{n}_{accent}"
+        return mark_letter(n, "\u0307" if accent == "dot" else "\u0304")
+
+
+PLAIN = Style()

@@ -1,0 +1,448 @@
+"""What a command computed, as a document of structured steps: prose, tables of equations, grids.
+
+Every formula in it is an Expr and every number a number; nothing here is formatted. The terminal,
+Markdown and LaTeX renderers print the same document, each with its own printer style
+(gradcli/printer.py); JSON and DOT read the trace directly.
+
+A row reads ``lhs = rule = numbers = value``: ``c̄1 = c̄3·c3 + c̄4·2·c1 = 64·1 + 48·0 = 64``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple, Union
+
+from .expr import ONE, Expr, GRAD, MORE, PARTIAL, VECTOR, call, mark, name, num, same, value_of
+from .graph import Graph
+from .trace import Sweep, Trace
+
+MAX_TERMS = 12  # terms of a long chain-rule sum shown when rows are clipped
+
+
+class Code(NamedTuple):
+    """Text as the user typed it (a program's steps joined by "; ", a shell command); ``expr`` is its tree
+    where it is one expression, for a renderer that typesets."""
+
+    text: str
+    expr: Expr | None = None
+    steps: bool = False  # the text is steps joined by "; ": a line may break between them
+    command: bool = False  # a shell command, not an expression
+
+
+Piece = Union[str, Expr, Code]
+Text = tuple  # of Pieces: prose, mathematics and code in one line
+
+
+class Line(NamedTuple):
+    """A line of prose; ``kind`` is "source", "text", "result", "cost" or "warning". ``alt`` is the same as
+    several lines, for a renderer with a width it does not fit in."""
+
+    text: Text
+    kind: str = "text"
+    alt: tuple = ()
+
+
+class Row(NamedTuple):
+    """One equation of a table: ``lhs = rule = numbers = value``; a seed or an input has a ``note`` instead
+    of a rule."""
+
+    lhs: Expr
+    rule: Expr | None
+    numbers: Expr | None
+    value: Expr
+    note: str = ""
+    stable: Expr | None = None  # the form the value was computed from, where it differs (1 - c9 as sigmoid(-c8))
+
+
+class Gap(NamedTuple):
+    """The rows of a table left out (--max-rows)."""
+
+    count: int
+
+
+class Steps(NamedTuple):
+    """A titled table of equations."""
+
+    title: Text
+    rows: list  # of Row and Gap
+    head: str  # what the lhs column holds: "node", "tangent", "adjoint"
+
+
+class Grid(NamedTuple):
+    """A plain table with headers (the graph's nodes and edges); its rows are lists of cells, or a Gap."""
+
+    headers: list
+    rows: list
+    numeric: list[bool]  # which columns hold numbers (right-aligned)
+
+
+Block = Union[Line, Steps, Grid]
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def shown(n: int, max_rows: int) -> tuple[range, range, int]:
+    """Which of n rows to show: all, or the first and last halves of ``max_rows`` (0: all); and how many
+    are left out."""
+    if max_rows <= 0 or n <= max_rows:
+        return range(n), range(0), 0
+    first, last = range((max_rows + 1) // 2), range(n - max_rows // 2, n)
+    return first, last, n - len(first) - len(last)
+
+
+def _steps(title: Text, order, make_row, head: str, max_rows: int) -> Steps:
+    """Rows only for the nodes shown: a graph of 10^5 nodes builds 200 rows, not 10^5."""
+    first, last, left = shown(len(order), max_rows)
+    rows: list = [make_row(order[k]) for k in first]
+    if left:
+        rows.append(Gap(left))
+    rows += [make_row(order[k]) for k in last]
+    return Steps(title, rows, head)
+
+
+def _listing(items: list, max_rows: int) -> list:
+    """A list clipped as the tables are: its first and last entries, and how many are left out."""
+    first, last, left = shown(len(items), max_rows)
+    if not left:
+        return items
+    return [items[k] for k in first] + [Expr(MORE, (), (left, "list"))] + [items[k] for k in last]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _join(pieces: list, sep: str = ", ") -> list:
+    out: list = []
+    for k, p in enumerate(pieces):
+        if k:
+            out.append(sep)
+        out.append(p)
+    return out
+
+
+def eq(*parts: Expr) -> Expr:
+    return Expr("eq", tuple(parts))
+
+
+def generic(kind: str) -> Expr:
+    """The i-th node, tangent or adjoint in general: ci, ċi, c̄i."""
+    return name("ci") if kind == "c" else mark(kind, "ci")
+
+
+# --- rows ----------------------------------------------------------------------------------------------
+
+
+def _redundant(numbers: Expr, rule: Expr | None, value: float) -> bool:
+    """Numbers that say nothing the value or the rule does not: "= 1" before "= 1"."""
+    if rule is not None and same(numbers, rule):
+        return True
+    v = value_of(numbers)
+    if v is None and numbers.op == "neg":
+        inner = value_of(numbers.args[0])
+        v = -inner if inner is not None else None
+    return v is not None and (v == value or (v != v and value != value))
+
+
+def _row(lhs: Expr, rule: Expr, numbers: Expr, value: float) -> Row:
+    return Row(lhs, rule, None if _redundant(numbers, rule, value) else numbers, num(value))
+
+
+def evaluation_row(trace: Trace, i: int) -> Row:
+    """``c3 = exp(c1) = exp(0) = 1``: a node's definition, with the numbers put in, and its value."""
+    graph, values = trace.graph, trace.values
+    assert values is not None
+    node = graph.nodes[i]
+    if node.op == "input":
+        if node.id != graph.names[i]:  # "c1 = x1"; in a program the input keeps its name
+            return Row(name(node.id), name(graph.names[i]), None, num(values[i]))
+        return Row(name(node.id), None, None, num(values[i]), note="input")
+    rule = graph.definition(i)
+    numbers = Expr(node.op, tuple(num(values[a]) if type(a) is int else graph.operand(a) for a in node.args))
+    row = _row(name(node.id), rule, numbers, values[i])
+    stable = trace.stable.get(i) if trace.stable else None
+    return row._replace(stable=stable) if stable is not None else row
+
+
+def _sum(terms: list[tuple[bool, Expr, Expr]], max_terms: int) -> tuple[Expr, Expr]:
+    """Join (negated, symbols, numbers) terms into ``a + b - c``, for the rule and for the numbers.
+
+    With ``max_terms`` > 0, a longer sum shows its first terms and how many more there are.
+    """
+    more = len(terms) - max_terms if 0 < max_terms < len(terms) else 0
+    rule = numbers = None
+    for n, (neg, sym, nums) in enumerate(terms[: len(terms) - more]):
+        if n == 0:
+            rule = Expr("neg", (sym,)) if neg else sym
+            numbers = Expr("neg", (nums,)) if neg else nums
+        else:
+            op = "sub" if neg else "add"
+            rule, numbers = Expr(op, (rule, sym)), Expr(op, (numbers, nums))
+    if more:
+        rule = Expr("add", (rule, Expr(MORE, (), (more, "terms"))))
+        numbers = Expr("add", (numbers, Expr(MORE, (), (more, "numbers"))))
+    return rule, numbers
+
+
+def _term(rule: Expr, sym: Expr, sym_first: bool, factor_value: float, partial: float) -> tuple[bool, Expr, Expr]:
+    """One chain-rule term: partial·tangent (forward, ``sym_first`` False) or adjoint·partial (reverse)."""
+    v = value_of(rule)
+    if v in (1.0, -1.0):
+        return v == -1.0, sym, num(factor_value)
+    if sym_first:
+        return False, call("mul", sym, rule), call("mul", num(factor_value), num(partial))
+    return False, call("mul", rule, sym), call("mul", num(partial), num(factor_value))
+
+
+def tangent_row(trace: Trace, sweep: Sweep, i: int, max_terms: int = 0) -> Row:
+    """``ċ8 = c7·ċ3 + c3·ċ7 = 64·1 + 1·0 = 64``: a node's tangent in one forward sweep."""
+    graph, partials = trace.graph, trace.partials
+    assert partials is not None
+    t = sweep.tangents
+    node = graph.nodes[i]
+    if node.op == "input":
+        return Row(mark("dot", node.id), None, None, num(t[i]), note="seed")
+    terms = [_term(graph.rule(i, k), mark("dot", graph.nodes[a].id), False, t[a], partials[i][k])
+             for k, a in enumerate(node.args) if type(a) is int]
+    rule, numbers = _sum(terms, max_terms)
+    return _row(mark("dot", node.id), rule, numbers, t[i])
+
+
+def adjoint_row(trace: Trace, j: int, max_terms: int = 0) -> Row:
+    """``c̄1 = c̄3·c3 + c̄4·2·c1 = 64·1 + 48·0 = 64``: one term per edge to a consumer."""
+    graph, partials, adj = trace.graph, trace.partials, trace.adjoints
+    assert partials is not None and adj is not None
+    out = graph.output
+    lhs = mark("bar", graph.nodes[j].id)
+    if j == out:
+        return Row(lhs, None, None, num(adj[j]), note="seed")
+    terms = [_term(graph.rule(i, k), mark("bar", graph.nodes[i].id), True, adj[i], partials[i][k])
+             for i, k in graph.consumers[j] if i <= out]
+    if not terms:
+        return Row(lhs, None, None, num(adj[j]), note="no path to the output")
+    rule, numbers = _sum(terms, max_terms)
+    return _row(lhs, rule, numbers, adj[j])
+
+
+def source_text(graph: Graph, limit: int = 240) -> str:
+    """The program on one line, steps joined by '; ' (a comma or full stop that ended a step left out),
+    shortened if long."""
+    code = re.sub(r"#[^\n]*", "", graph.source)
+    steps = [_unstop(" ".join(step.split())) for step in re.split(r"[;\n]", code)]
+    text = "; ".join(step for step in steps if step)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _unstop(step: str) -> str:
+    """A step without the comma or full stop that ended it: "exp[x]," and "f4 + f5." but not the number "2."."""
+    if step.endswith(",") or (step.endswith(".") and not _NUMBER_END.search(step[:-1])):
+        return step[:-1].rstrip()
+    return step
+
+
+_NUMBER_END = re.compile(r"(?:^|[^\w.])[0-9]+$")
+
+
+def source_expr(graph: Graph) -> Expr | None:
+    """A bare expression's own tree, for a renderer that typesets it; None for a program or a long source."""
+    if graph.is_program or graph.params or len(graph.source) > 300:
+        return None
+    from .expr import from_items
+    from .parse import parse_expression
+
+    try:
+        return from_items(parse_expression(graph.source), graph.source)
+    except Exception:  # noqa: BLE001 - notation the expression parser reads only inside a program
+        return None
+
+
+# --- blocks --------------------------------------------------------------------------------------------
+
+
+def header(trace: Trace, max_rows: int = 0) -> list[Block]:
+    graph = trace.graph
+    out = graph.nodes[graph.output].id
+    text = source_text(graph)
+    if graph.is_program:
+        lines = [Line(("program: ", Code(text, steps=True)), "source")]
+    elif graph.params:  # f(x1, x2) = …, as typed
+        lines = [Line((Code(text, steps=True),), "source")]
+    else:
+        lines = [Line(("f = ", Code(text, source_expr(graph))), "source")]
+    named = graph.function != "f" or out == "f"
+    inputs = _listing([eq(name(graph.nodes[i].id), name(n)) if graph.nodes[i].id != n else name(n)
+                       for i, n in zip(graph.inputs, graph.names)], max_rows)
+    lines.append(Line((f"graph: {_plural(len(graph.inputs), 'input')} (", *_join(inputs), "), "
+                       f"{_plural(graph.op_count, 'operation node')}, output ",
+                       name(out) if named else eq(name("f"), name(out))), "text"))
+    if graph.constants:
+        lines.append(Line(("constants: ", *_join([eq(name(c), num(v)) for c, v in graph.constants])), "text"))
+    if trace.point is not None:
+        point = _listing([eq(name(n), num(v)) for n, v in trace.point.items()], max_rows)
+        lines.append(Line(("at ", *_join(point)), "text"))
+    return lines
+
+
+def _warnings(trace: Trace) -> list[Block]:
+    return [Line((w,), "warning") for w in trace.warnings]
+
+
+def vector(xs, max_rows: int = 0) -> Expr:
+    return Expr(VECTOR, tuple(_listing([num(x) for x in xs], max_rows)))
+
+
+def _gradient(trace: Trace, max_rows: int = 0) -> list[Block]:
+    """``∇f(0, 2) = [64, 192]``, then each partial; one line each when they do not fit on one. A gradient
+    longer than ``max_rows`` shows its first and last entries (JSON has them all)."""
+    assert trace.gradient is not None and trace.point is not None
+    names = list(trace.gradient)
+    f = name(trace.graph.function)
+    parts = _listing([eq(Expr(PARTIAL, (f, name(n))), num(v)) for n, v in trace.gradient.items()], max_rows)
+    if names != list(trace.graph.names) or len(names) == 1:
+        return [Line((p,), "result") for p in parts]
+    at = _listing([num(trace.point[n]) for n in names], max_rows)
+    head = eq(Expr(GRAD, (f, *at)), vector(trace.gradient.values(), max_rows))
+    return [Line((head, "   (", *_join(parts), ")"), "result", ((head,), *(("  ", p) for p in parts)))]
+
+
+def _terms(max_rows: int) -> int:
+    """How many terms of a long chain-rule sum to show: all when every row is asked for."""
+    return 0 if max_rows == 0 else MAX_TERMS
+
+
+def cost_lines(trace: Trace) -> list[Block]:
+    """--cost: the sweeps and the products this mode made, and what the other mode would have made."""
+    c = trace.cost
+    assert c is not None
+    if c.mode == "forward":
+        lines = [f"Cost (--cost): {_plural(c.sweeps, 'forward sweep')} × {_plural(c.edges, 'edge')} = "
+                 f"{_plural(c.products, 'product')} of a local partial and a tangent, one per edge and sweep.",
+                 f"Forward mode needs one sweep per input: {c.inputs} × {c.edges} = {c.inputs * c.edges} products "
+                 f"for the whole gradient; reverse mode needs one sweep per output: 1 × {c.edges} = {c.edges}."]
+    else:
+        lines = [f"Cost (--cost): 1 reverse sweep × {_plural(c.edges, 'edge')} = {_plural(c.products, 'product')} "
+                 "of an adjoint and a local partial, one per edge.",
+                 f"Reverse mode needs one sweep per output, whatever the number of inputs; forward mode would need "
+                 f"one per input: {c.inputs} × {c.edges} = {c.inputs * c.edges} products."]
+    lines.append(f"Both first make one value sweep, which computes each edge's local partial once ({c.edges}).")
+    return [Line((t,), "cost") for t in lines]
+
+
+def _forward_cost(n: int, m: int) -> str:
+    sweeps = _plural(n, "forward sweep")
+    if m == 1:
+        return (f"Cost: {sweeps}. Forward mode needs one sweep per input, each seeding that input's tangent "
+                "with 1; reverse mode needs one sweep whatever the number of inputs.")
+    return (f"Cost: {sweeps}, one per input asked for: each seeds one input's tangent with 1 and gives one "
+            f"partial derivative, so the whole gradient of {m} inputs takes {m} sweeps; reverse mode needs one.")
+
+
+EVALUATION = ("Evaluation trace: the values, in one forward sweep",)
+
+
+def _sweep(trace: Trace, s: int, max_rows: int) -> Steps:
+    """The table of forward sweep number s (from 0)."""
+    graph = trace.graph
+    sweep = trace.sweeps[s]
+    if sweep.label == "direction":
+        what: tuple = ("tangents ", generic("dot"), " = derivatives of ", generic("c"), " along ",
+                       eq(name("d"), vector(sweep.seed, max_rows)))
+        seeds = _join(_listing([eq(mark("dot", graph.nodes[i].id), num(v))
+                                for i, v in zip(graph.inputs, sweep.seed)], max_rows))
+    else:
+        what = ("tangents ", eq(generic("dot"), Expr(PARTIAL, (name("ci"), name(sweep.label)))))
+        if len(graph.inputs) <= 4:
+            seeds = _join([eq(mark("dot", graph.nodes[i].id), num(v)) for i, v in zip(graph.inputs, sweep.seed)])
+        else:  # e_k: one 1 and many 0s
+            k = graph.names.index(sweep.label)
+            seeds = [eq(mark("dot", graph.nodes[graph.inputs[k]].id), ONE), ", the other inputs' tangents ",
+                     num(0.0)]
+    title = (f"Forward mode, sweep {s + 1} of {len(trace.sweeps)}: ", *what, "   (seed ", *seeds, ")")
+    return _steps(title, range(len(graph.nodes)), lambda i: tangent_row(trace, sweep, i, _terms(max_rows)),
+                  "tangent", max_rows)
+
+
+def forward(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
+    graph = trace.graph
+    n = len(trace.sweeps)
+    out: list[Block] = header(trace, max_rows)
+    out.append(_steps(EVALUATION, range(len(graph.nodes)), lambda i: evaluation_row(trace, i), "node", max_rows))
+    first, last, left = shown(n, max_rows)
+    out += [_sweep(trace, s, max_rows) for s in first]
+    if left:
+        out.append(Line((f"… {_plural(left, 'sweep')} left out (--max-rows 0 shows all; --wrt picks the inputs)",),
+                        "text"))
+    out += [_sweep(trace, s, max_rows) for s in last]
+    if trace.directional is not None:
+        f = name(graph.function)
+        out.append(Line((eq(call("mul", Expr(GRAD, (f,)), name("d")), num(trace.directional)), "   with ",
+                         eq(name("d"), vector(trace.sweeps[0].seed, max_rows))), "result"))
+        out.append(Line(("Cost: 1 forward sweep gives one directional derivative, whatever the number of inputs.",),
+                        "cost"))
+    else:
+        out += _gradient(trace, max_rows)
+        out.append(Line((_forward_cost(n, len(graph.inputs)),), "cost"))
+    if cost:
+        out += cost_lines(trace)
+    return out + _warnings(trace)
+
+
+def reverse(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
+    graph = trace.graph
+    out: list[Block] = header(trace, max_rows)
+    n = len(graph.nodes)
+    out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i), "node", max_rows))
+    ratio = eq(generic("bar"), Expr(PARTIAL, (name(graph.function), name("ci"))))
+    title = ("Reverse mode: adjoints ", ratio, ", from the output ", name(graph.nodes[graph.output].id),
+             " back to the inputs")
+    out.append(_steps(title, range(n - 1, -1, -1), lambda j: adjoint_row(trace, j, _terms(max_rows)), "adjoint",
+                      max_rows))
+    out += _gradient(trace, max_rows)
+    m = len(graph.inputs)
+    what = "the derivative" if m == 1 else f"all {m} partial derivatives"
+    out.append(Line((f"Cost: 1 forward sweep (values) + 1 reverse sweep give {what}, whatever the number of "
+                     "inputs. A node used by k nodes sums k terms, one per edge.",), "cost"))
+    if cost:
+        out += cost_lines(trace)
+    return out + _warnings(trace)
+
+
+def graph(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
+    """Nodes and edges: definition, operands, consumers; with a point, value, tangents and adjoint."""
+    g = trace.graph
+    headers: list = [("node",), ("kind",), ("definition",), ("operands",), ("used by",)]
+    if trace.values is not None:
+        headers.append(("value",))
+    # one column per seeded input: its forward sweep's tangents, headed like the DOT labels (tangent ∂/∂x1)
+    headers += [("tangent ", Expr(PARTIAL, (name(""), name(s.label)))) for s in trace.sweeps]
+    if trace.adjoints is not None:
+        headers.append(("adjoint",))
+
+    def row(i: int) -> list:
+        node = g.nodes[i]
+        kind = node.op + (" (output)" if i == g.output else "")
+        operands = _join(list(dict.fromkeys(name(g.nodes[a].id) for a in node.args if type(a) is int)))
+        users = _join(list(dict.fromkeys(name(g.nodes[c].id) for c, _ in g.consumers[i])))
+        cells = [(name(node.id),), (kind,), (g.definition(i),), tuple(operands), tuple(users)]
+        if trace.values is not None:
+            cells.append((num(trace.values[i]),))
+        cells += [(num(s.tangents[i]),) for s in trace.sweeps]
+        if trace.adjoints is not None:
+            cells.append((num(trace.adjoints[i]),))
+        return cells
+
+    first, last, left = shown(len(g.nodes), max_rows)
+    rows: list = [row(i) for i in first]
+    if left:
+        rows.append(Gap(left))
+    rows += [row(i) for i in last]
+    edges = sum(len(c) for c in g.consumers)
+    return [*header(trace, max_rows),
+            Grid(headers, rows, [False] * 5 + [True] * (len(headers) - 5)),
+            Line((f"{_plural(len(g.nodes), 'node')}, {_plural(edges, 'edge')}; to draw it, add --dot and pipe to: ",
+                  Code("dot -Tsvg > graph.svg", command=True)), "text"),
+            *_warnings(trace)]
+
+
+COMMANDS = {"forward": forward, "reverse": reverse, "graph": graph}
