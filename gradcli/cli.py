@@ -385,6 +385,28 @@ def cli() -> None:
     """
 
 
+def _worked(trace, symbolic_: bool, exact: bool, at: str):
+    """The trace with its rows in symbols (--symbolic) and its exact numbers (--exact); sympy is imported
+    only here, when one of them is asked for."""
+    if symbolic_:
+        from .symbolic import symbolic
+
+        trace = trace._replace(symbolic=symbolic(trace))
+    if exact:
+        from .exact import exact_trace
+
+        trace = trace._replace(exact=exact_trace(trace, at))
+    return trace
+
+
+_SYMBOLIC = click.option("--symbolic", "symbolic_", is_flag=True,
+                         help="Also each row in symbols: in the nodes' names, then in the inputs, simplified; and "
+                              "the gradient in closed form.")
+_EXACT = click.option("--exact", is_flag=True,
+                      help="Also each value, tangent and adjoint exactly (the point's decimals as fractions, pi and "
+                           "e as symbols), beside the float.")
+
+
 @cli.command(cls=ExprCommand, short_help="Forward mode: one tangent table per input, then ∇f.")
 @_at_option(required=True)
 @_options(("table", "json", "markdown", "latex"))
@@ -392,8 +414,10 @@ def cli() -> None:
 @click.option("--cost", is_flag=True, help="Also count the sweeps and the products of local partials they made.")
 @click.option("--direction", metavar="VECTOR",
               help="One sweep along this direction instead, e.g. --direction 1,0: gives ∇f·d.")
+@_SYMBOLIC
+@_EXACT
 @_reports_errors
-def forward(expr, file, prefix, no_share, view, at, wrt, cost, direction) -> None:
+def forward(expr, file, prefix, no_share, view, at, wrt, cost, direction, symbolic_, exact) -> None:
     """Forward mode: the evaluation trace, then one tangent table per input (or one along --direction)."""
     from .point import bind
     from .trace import run_forward
@@ -404,7 +428,7 @@ def forward(expr, file, prefix, no_share, view, at, wrt, cost, direction) -> Non
         raise click.UsageError("--wrt and --direction do not go together: a direction seeds every input")
     chosen = _wrt(wrt, graph.names) if wrt is not None else None
     d = bind(direction, graph.names, "--direction") if direction is not None else None
-    _show(run_forward(graph, point, chosen, d), view._replace(cost=cost))
+    _show(_worked(run_forward(graph, point, chosen, d), symbolic_, exact, at), view._replace(cost=cost))
 
 
 def _wrt(text: str, names: tuple[str, ...]) -> list[str]:
@@ -427,14 +451,16 @@ def _wrt(text: str, names: tuple[str, ...]) -> list[str]:
 @_at_option(required=True)
 @_options(("table", "json", "markdown", "latex"))
 @click.option("--cost", is_flag=True, help="Also count the sweep and the products of local partials it made.")
+@_SYMBOLIC
+@_EXACT
 @_reports_errors
-def reverse(expr, file, prefix, no_share, view, at, cost) -> None:
+def reverse(expr, file, prefix, no_share, view, at, cost, symbolic_, exact) -> None:
     """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs."""
     from .point import bind
     from .trace import run_reverse
 
     graph = _graph(expr, file, prefix, no_share)
-    _show(run_reverse(graph, bind(at, graph.names)), view._replace(cost=cost))
+    _show(_worked(run_reverse(graph, bind(at, graph.names)), symbolic_, exact, at), view._replace(cost=cost))
 
 
 @cli.command(cls=ExprCommand, short_help="The computational graph: nodes and edges, or Graphviz DOT.")

@@ -1,6 +1,7 @@
-"""Exact work with sympy: a graph as one symbolic expression, and its exact gradient at a point.
+"""Exact work with sympy: the exact numbers of a trace (--exact), a graph as one symbolic expression, and
+its exact gradient at a point (the tests' reference).
 
-sympy is imported here only, and only when asked for: the commands never need it.
+sympy is imported here only, and only when asked for: the plain commands never need it.
 """
 
 from __future__ import annotations
@@ -52,3 +53,82 @@ def gradient(graph: Graph, point: dict[str, float], digits: int = 30) -> dict[st
         value = sp.diff(f, symbols[n]).evalf(digits, subs=subs)
         out[n] = 0.0 if isinstance(value, sp.Float) and value._prec < 53 else float(value)
     return out
+
+
+class Exact:
+    """A trace's numbers exactly, the point's decimals read as fractions (0.1 is 1/10) and pi and e as symbols:
+    sympy values by node, and by sweep."""
+
+    def __init__(self) -> None:
+        self.values: list = []
+        self.adjoints: list | None = None
+        self.tangents: dict[str, list] = {}
+        self.gradient: dict[str, object] = {}
+
+
+def exact_trace(trace, at: str):
+    """The exact numbers of a forward or reverse trace at the point typed in ``at``."""
+    import sympy as sp
+
+    from .errors import GradcliError
+    from .point import bind
+    from .symbolic import MAX_NODES, node_expressions, simplest, to_sympy
+
+    graph = trace.graph
+    if len(graph.nodes) > MAX_NODES:
+        raise GradcliError(f"--exact works on graphs of up to {MAX_NODES} nodes, the size of a homework problem; "
+                           f"this one has {len(graph.nodes)}")
+    point = {n: to_sympy(t) for n, t in bind(at, graph.names, trees=True).items()}
+    out = Exact()
+    out.values = [_tidy(v) for v in node_expressions(graph, point)]
+    ids = {node.id: out.values[i] for i, node in enumerate(graph.nodes)}
+    rules: dict = {}
+
+    def rule(i: int, k: int):
+        if (i, k) not in rules:
+            rules[(i, k)] = _tidy(to_sympy(graph.rule(i, k), ids))
+        return rules[(i, k)]
+
+    nodes = graph.nodes
+    if trace.adjoints is not None:
+        adj: list = [sp.Integer(0)] * len(nodes)
+        adj[graph.output] = sp.Integer(1)
+        for j in range(graph.output - 1, -1, -1):
+            total = sp.Integer(0)
+            for i, k in graph.consumers[j]:
+                if i <= graph.output:
+                    total += adj[i] * rule(i, k)
+            adj[j] = _tidy(total)
+        out.adjoints = adj
+        out.gradient = {n: adj[i] for i, n in zip(graph.inputs, graph.names)}
+    for sweep in trace.sweeps:
+        tan: list = [sp.Integer(0)] * len(nodes)
+        for i, v in zip(graph.inputs, sweep.seed):
+            tan[i] = sp.Rational(v) if v != int(v) else sp.Integer(int(v))
+        for i, node in enumerate(nodes):
+            if node.op == "input":
+                continue
+            total = sp.Integer(0)
+            for k, a in enumerate(node.args):
+                if type(a) is int:
+                    total += rule(i, k) * tan[a]
+            tan[i] = _tidy(total)
+        out.tangents[sweep.label] = tan
+        if sweep.label != "direction":
+            out.gradient[sweep.label] = tan[graph.output]
+    _ = simplest
+    return out
+
+
+def _tidy(value):
+    """An exact number in its plainest form: sympy's simplification where the number is small enough."""
+    import sympy as sp
+
+    from .symbolic import simplest
+
+    if value.is_Rational or value.is_number is False:
+        return value
+    try:
+        return simplest(value, effort=30)
+    except (TypeError, ValueError, RecursionError, sp.PolynomialError):
+        return value

@@ -27,8 +27,10 @@ def split_top(text: str) -> list[tuple[int, str]]:
     return parts
 
 
-def bind(text: str | None, names: tuple[str, ...], option: str = "--at") -> dict[str, float]:
-    """Values for every input, in the inputs' order; errors list the inputs and point at the culprit."""
+def bind(text: str | None, names: tuple[str, ...], option: str = "--at", trees: bool = False) -> dict:
+    """Values for every input, in the inputs' order; errors list the inputs and point at the culprit. With
+    ``trees``, each value's Expr as typed (0.1 stays the decimal 0.1, pi stays pi), for exact work."""
+    value = _tree if trees else _value
     listing = ", ".join(names)
     prefix = f"{option} "
     if text is None or not text.strip():
@@ -42,7 +44,7 @@ def bind(text: str | None, names: tuple[str, ...], option: str = "--at") -> dict
             raise GradcliSyntaxError(f"a value is missing here; give one value per input ({listing})",
                                      text, start, 1, prefix)
     named = [_NAMED.match(p) for _, p in parts]
-    values: dict[str, float] = {}
+    values: dict = {}
     if any(named):
         for (start, part), m in zip(parts, named):
             if not m:
@@ -57,7 +59,7 @@ def bind(text: str | None, names: tuple[str, ...], option: str = "--at") -> dict
                                          text, start + m.start(1), len(m.group(1)), prefix)
             if name in values:
                 raise GradcliSyntaxError(f"'{name}' is given twice", text, start + m.start(1), len(name), prefix)
-            values[name] = _value(text, start + m.end(), part[m.end():], prefix)
+            values[name] = value(text, start + m.end(), part[m.end():], prefix)
         missing = [n for n in names if n not in values]
         if missing:
             raise GradcliSyntaxError(f"no value for {', '.join(missing)}; the inputs are {listing}",
@@ -69,7 +71,7 @@ def bind(text: str | None, names: tuple[str, ...], option: str = "--at") -> dict
                                  f"{len(names)} input{'s' if len(names) != 1 else ''}: the inputs are {listing}, in "
                                  "this order; or name them: " + ",".join(f"{n}=…" for n in names),
                                  text, len(text) if few else parts[len(names)][0], 1, prefix)
-    return {n: _value(text, start, part, prefix) for n, (start, part) in zip(names, parts)}
+    return {n: value(text, start, part, prefix) for n, (start, part) in zip(names, parts)}
 
 
 def _unwrap(text: str) -> str:
@@ -87,6 +89,14 @@ def _unwrap(text: str) -> str:
         if len(split_top(inner)) > 1 or "=" in inner:
             return " " * (lead + 1) + inner
     return text
+
+
+def _tree(text: str, start: int, part: str, prefix: str):
+    """One value as the Expr it was typed as, checked as ``_value`` checks it."""
+    from .expr import from_items
+
+    _value(text, start, part, prefix)
+    return from_items(parse_expression(part), part)
 
 
 def _value(text: str, start: int, part: str, prefix: str) -> float:

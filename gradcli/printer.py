@@ -24,6 +24,7 @@ class Part(NamedTuple):
     text: str
     prec: int
     minus: bool = False
+    number: bool = False  # one number (a negative one goes in parentheses as any factor: (-1)·2)
 
 
 def rounded(x: float, digits: int) -> str:
@@ -63,7 +64,7 @@ class Style:
 
     def number(self, value: float, text: str | None) -> Part:
         s = text if text is not None and not self.digits else self.fmt(value)
-        return Part(s, NEG if s.startswith("-") else ATOM, s.startswith("-"))
+        return Part(s, NEG if s.startswith("-") else ATOM, s.startswith("-"), True)
 
     def name(self, n: str) -> str:
         return n
@@ -78,7 +79,7 @@ class Style:
         return Part(f"{a}{self.times}{b}", PROD)
 
     def div(self, a: Part, b: Part) -> Part:
-        return Part(f"{self.wrap(a, PROD)}/{self.wrap(b, PROD + 1)}", PROD)
+        return Part(f"{self.lead(a)}/{self.wrap(b, PROD + 1)}", PROD, a.minus and not a.number)
 
     def pow(self, a: Part, b: Part) -> Part:
         return Part(f"{self.wrap(a, POW + 1)}{self.power}{self.wrap(b, POW)}", POW)
@@ -110,6 +111,11 @@ class Style:
     def wrap(self, p: Part, below: int) -> str:
         """An operand in parentheses where its precedence is below ``below`` or it starts with a minus."""
         return self.paren(p.text) if p.prec < below or p.minus else p.text
+
+    def lead(self, p: Part) -> str:
+        """The first factor of a product or quotient: a negation needs no parentheses there (-c1/c2**2 is
+        (-c1)/c2**2), a negative number does, as every number factor ((-1)·2)."""
+        return self.paren(p.text) if p.prec < PROD or (p.minus and p.number) else p.text
 
     # the printer itself: one loop over the tree
     def part(self, e: Expr) -> Part:
@@ -158,7 +164,9 @@ class Style:
         if op == "sub":
             return Part(f"{p[0].text} - {self.wrap(p[1], SUM + 1)}", SUM, p[0].minus)
         if op == "mul":  # a quotient as a factor in parentheses, c̄14·(1/c13), where it is written inline
-            return self.mul(*(self.wrap(q, PROD + (a.op == "div")) for q, a in zip(p, x.args)))
+            a = self.paren(p[0].text) if p[0].prec < PROD + (x.args[0].op == "div") else self.lead(p[0])
+            part = self.mul(a, self.wrap(p[1], PROD + (x.args[1].op == "div")))
+            return part._replace(minus=p[0].minus and not p[0].number)
         if op == "div":
             return self.div(p[0], p[1])
         if op == "pow":
@@ -168,7 +176,8 @@ class Style:
             if inner.op == NUM and not p[0].minus:  # -2e-20 is one negative number
                 value, text = inner.leaf
                 return self.number(-value, None if text is None else "-" + text)
-            return Part(f"-{self.wrap(p[0], POW)}", NEG, True)
+            wrapped = self.paren(p[0].text) if p[0].prec < PROD or p[0].minus else p[0].text
+            return Part(f"-{wrapped}", NEG, True)
         if op == "copy":
             return p[0]
         if op == GROUP:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple, Union
 
-from .expr import ONE, Expr, GRAD, MORE, PARTIAL, VECTOR, call, mark, name, num, same, value_of
+from .expr import APPROX, EQ, ONE, Expr, GRAD, MORE, PARTIAL, VECTOR, call, mark, name, num, same, value_of
 from .graph import Graph
 from .trace import Sweep, Trace
 
@@ -52,6 +52,7 @@ class Row(NamedTuple):
     value: Expr
     note: str = ""
     stable: Expr | None = None  # the form the value was computed from, where it differs (1 - c9 as sigmoid(-c8))
+    symbolic: tuple = ()  # --symbolic: the row in the nodes' names, then in the inputs, after the rule
 
 
 class Gap(NamedTuple):
@@ -149,6 +150,34 @@ def _row(lhs: Expr, rule: Expr, numbers: Expr, value: float) -> Row:
     return Row(lhs, rule, None if _redundant(numbers, rule, value) else numbers, num(value))
 
 
+def exactly(exact, value: float) -> Expr:
+    """A number with its exact form beside it (--exact): ``e**2 ≈ 7.38905609893065``, ``3/4 = 0.75``; the
+    number alone where the exact form is that number, or too long to read."""
+    if exact is None:
+        return num(value)
+    from .printer import PLAIN
+    from .symbolic import from_sympy, number
+
+    form = from_sympy(exact)
+    text = PLAIN.text(form)
+    if value_of(form) is not None or len(text) > 80:
+        return num(value)
+    equal = value == value and abs(value) != float("inf") and number(value) == exact
+    return Expr(EQ if equal else APPROX, (form, num(value)))
+
+
+def _exact_value(trace: Trace, where: str, i: int):
+    """The exact number of node i: its value ("value"), its adjoint ("adjoint") or a sweep's tangent."""
+    e = trace.exact
+    if e is None:
+        return None
+    if where == "value":
+        return e.values[i]
+    if where == "adjoint":
+        return e.adjoints[i] if e.adjoints is not None else None
+    return e.tangents.get(where, [None] * (i + 1))[i]
+
+
 def evaluation_row(trace: Trace, i: int) -> Row:
     """``c3 = exp(c1) = exp(0) = 1``: a node's definition, with the numbers put in, and its value."""
     graph, values = trace.graph, trace.values
@@ -161,8 +190,22 @@ def evaluation_row(trace: Trace, i: int) -> Row:
     rule = graph.definition(i)
     numbers = Expr(node.op, tuple(num(values[a]) if type(a) is int else graph.operand(a) for a in node.args))
     row = _row(name(node.id), rule, numbers, values[i])
+    if trace.exact is not None:
+        row = row._replace(value=exactly(_exact_value(trace, "value", i), values[i]))
     stable = trace.stable.get(i) if trace.stable else None
-    return row._replace(stable=stable) if stable is not None else row
+    if stable is not None:
+        row = row._replace(stable=stable)
+    if trace.symbolic is not None and i in trace.symbolic.values:
+        row = row._replace(symbolic=(trace.symbolic.values[i],))
+    return row
+
+
+def _symbolic(trace: Trace, key: tuple, rule: Expr | None) -> tuple:
+    """The row's symbolic forms, where they say more than its rule and its number."""
+    if trace.symbolic is None:
+        return ()
+    forms = trace.symbolic.rows.get(key, ())
+    return tuple(f for f in forms if value_of(f) is None and not (rule is not None and same(f, rule)))
 
 
 def _sum(terms: list[tuple[bool, Expr, Expr]], max_terms: int) -> tuple[Expr, Expr]:
@@ -206,7 +249,8 @@ def tangent_row(trace: Trace, sweep: Sweep, i: int, max_terms: int = 0) -> Row:
     terms = [_term(graph.rule(i, k), mark("dot", graph.nodes[a].id), False, t[a], partials[i][k])
              for k, a in enumerate(node.args) if type(a) is int]
     rule, numbers = _sum(terms, max_terms)
-    return _row(mark("dot", node.id), rule, numbers, t[i])
+    return _row(mark("dot", node.id), rule, numbers, t[i])._replace(
+        symbolic=_symbolic(trace, (sweep.label, i), rule), value=exactly(_exact_value(trace, sweep.label, i), t[i]))
 
 
 def adjoint_row(trace: Trace, j: int, max_terms: int = 0) -> Row:
@@ -222,7 +266,8 @@ def adjoint_row(trace: Trace, j: int, max_terms: int = 0) -> Row:
     if not terms:
         return Row(lhs, None, None, num(adj[j]), note="no path to the output")
     rule, numbers = _sum(terms, max_terms)
-    return _row(lhs, rule, numbers, adj[j])
+    return _row(lhs, rule, numbers, adj[j])._replace(symbolic=_symbolic(trace, ("adjoint", j), rule),
+                                                     value=exactly(_exact_value(trace, "adjoint", j), adj[j]))
 
 
 def source_text(graph: Graph, limit: int = 240) -> str:
@@ -298,12 +343,27 @@ def _gradient(trace: Trace, max_rows: int = 0) -> list[Block]:
     assert trace.gradient is not None and trace.point is not None
     names = list(trace.gradient)
     f = name(trace.graph.function)
-    parts = _listing([eq(Expr(PARTIAL, (f, name(n))), num(v)) for n, v in trace.gradient.items()], max_rows)
+    exact = trace.exact.gradient if trace.exact is not None else {}
+    parts = _listing([eq(Expr(PARTIAL, (f, name(n))), exactly(exact.get(n), v)) for n, v in trace.gradient.items()],
+                     max_rows)
     if names != list(trace.graph.names) or len(names) == 1:
-        return [Line((p,), "result") for p in parts]
+        return [Line((p,), "result") for p in parts] + _closed_form(trace)
     at = _listing([num(trace.point[n]) for n in names], max_rows)
     head = eq(Expr(GRAD, (f, *at)), vector(trace.gradient.values(), max_rows))
-    return [Line((head, "   (", *_join(parts), ")"), "result", ((head,), *(("  ", p) for p in parts)))]
+    lines = [Line((head, "   (", *_join(parts), ")"), "result", ((head,), *(("  ", p) for p in parts)))]
+    return lines + _closed_form(trace)
+
+
+def _closed_form(trace: Trace) -> list[Block]:
+    """--symbolic: each partial derivative in the nodes' names and in the inputs, then its value."""
+    if trace.symbolic is None or trace.gradient is None:
+        return []
+    f = name(trace.graph.function)
+    out: list[Block] = [Line(("The gradient in symbols (--symbolic):",), "text")]
+    for n, v in trace.gradient.items():
+        forms = trace.symbolic.gradient.get(n, ())
+        out.append(Line(("  ", eq(Expr(PARTIAL, (f, name(n))), *forms, num(v))), "result"))
+    return out
 
 
 def _terms(max_rows: int) -> int:

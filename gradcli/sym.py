@@ -12,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy import S
 
-__all__ = ["sp", "sigmoid", "softplus", "relu", "step", "sign", "namespace"]
+__all__ = ["sp", "sigmoid", "softplus", "relu", "step", "sign", "log1p", "expm1", "namespace"]
 
 
 class sigmoid(sp.Function):
@@ -66,6 +66,56 @@ class softplus(sp.Function):
 
     def _eval_is_real(self):
         return self.args[0].is_real
+
+
+class log1p(sp.Function):
+    """log(1 + x), evaluated without first rounding 1 + x."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return 1 / (1 + self.args[0])
+
+    def _eval_rewrite_as_log(self, x, **kwargs):
+        return sp.log(1 + x)
+
+    def _eval_evalf(self, prec):
+        import mpmath
+
+        x = self.args[0].evalf(prec_to_dps(prec))
+        if not x.is_Number:
+            return None
+        with mpmath.workprec(prec + 20):
+            return sp.Float(mpmath.log1p(mpmath.mpf(x._mpf_)), prec_to_dps(prec))
+
+
+class expm1(sp.Function):
+    """exp(x) - 1, evaluated without cancelling."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return sp.exp(self.args[0])
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return sp.exp(x) - 1
+
+    def _eval_evalf(self, prec):
+        import mpmath
+
+        x = self.args[0].evalf(prec_to_dps(prec))
+        if not x.is_Number:
+            return None
+        with mpmath.workprec(prec + 20):
+            return sp.Float(mpmath.expm1(mpmath.mpf(x._mpf_)), prec_to_dps(prec))
 
 
 class step(sp.Function):
@@ -150,7 +200,8 @@ def prec_to_dps(prec: int) -> int:
 
 def namespace() -> dict[str, object]:
     """The functions above by name, for turning a sympy expression back into gradcli's ops."""
-    return {"sigmoid": sigmoid, "softplus": softplus, "relu": relu, "step": step, "sign": sign, "Abs": Abs}
+    return {"sigmoid": sigmoid, "softplus": softplus, "relu": relu, "step": step, "sign": sign, "Abs": Abs,
+            "log1p": log1p, "expm1": expm1}
 
 
 class _Namespace:

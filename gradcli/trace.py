@@ -64,6 +64,8 @@ class Trace(NamedTuple):
     warnings: list[str] | tuple[str, ...] = ()
     cost: Cost | None = None
     stable: dict = {}  # node -> the stable form its value was computed from (gradcli/stable.py)
+    symbolic: object = None  # the rows in symbols (gradcli/symbolic.py), with --symbolic
+    exact: object = None  # the exact numbers (gradcli/exact.py), with --exact
 
     @property
     def value(self) -> float | None:

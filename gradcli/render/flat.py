@@ -21,6 +21,7 @@ class FlatRow(NamedTuple):
     note: bool = False
     gap: bool = False
     after: str = ""
+    symbolic: tuple = ()  # the row in symbols, said after its rule (--symbolic)
 
 
 class FlatLine(NamedTuple):
@@ -91,7 +92,7 @@ class Writer:
         if r.note:
             return FlatRow(self.math(r.lhs), self.note(r.note), "", value, note=True, after=after)
         return FlatRow(self.math(r.lhs), self.math(r.rule), self.math(r.numbers) if r.numbers is not None else "",
-                       value, after=after)
+                       value, after=after, symbolic=tuple(self.math(x) for x in r.symbolic))
 
     def block(self, b):
         if isinstance(b, Line):

@@ -216,17 +216,17 @@ def tex_name(name: str) -> str:
 def tex_number(text: str) -> Part:
     """A number's text typeset: 1e-05 -> 10^{-5}; inf -> \\infty."""
     if text in ("inf", "-inf"):
-        return Part(text.replace("inf", r"\infty"), ATOM if text == "inf" else NEG, text[0] == "-")
+        return Part(text.replace("inf", r"\infty"), ATOM if text == "inf" else NEG, text[0] == "-", True)
     if text == "nan":
-        return Part(r"\mathrm{NaN}", ATOM)
+        return Part(r"\mathrm{NaN}", ATOM, False, True)
     m = _NUMBER.fullmatch(text)
     if m is None:
-        return Part(text, ATOM if not text.startswith("-") else NEG, text.startswith("-"))
+        return Part(text, ATOM if not text.startswith("-") else NEG, text.startswith("-"), True)
     mantissa, exponent = m.group(1), int(m.group(2))
     minus = mantissa.startswith("-")
     if mantissa.lstrip("-") in ("1", "1.0"):
-        return Part(f"{'-' if minus else ''}10^{{{exponent}}}", NEG if minus else POW, minus)
-    return Part(rf"{mantissa} \times 10^{{{exponent}}}", PROD, minus)
+        return Part(f"{'-' if minus else ''}10^{{{exponent}}}", NEG if minus else POW, minus, True)
+    return Part(rf"{mantissa} \times 10^{{{exponent}}}", PROD, minus, True)
 
 
 class LatexStyle(Style):
@@ -359,7 +359,8 @@ def _row(row: FlatRow) -> str:
     if row.note:
         return rf"{row.lhs} & \quad {row.rule} && && = {row.value}{after}"
     numbers = f"= {row.numbers}" if row.numbers else ""
-    return rf"{row.lhs} &= {row.rule} && {numbers} && = {row.value}{after}"
+    rule = " = ".join((row.rule, *row.symbolic))
+    return rf"{row.lhs} &= {rule} && {numbers} && = {row.value}{after}"
 
 
 def _steps(block: FlatSteps) -> list[str]:

@@ -42,7 +42,8 @@ def _steps(block: FlatSteps) -> list[str]:
         elif row.note:  # (seed), (input): a note in place of the rule
             out.append(f"| {code(row.lhs)} | *{row.rule}* | | {code(row.value)}{after} |")
         else:
-            out.append(f"| {code(row.lhs)} | {code(row.rule)} | {code(row.numbers)} | {code(row.value)}{after} |")
+            rule = " = ".join((row.rule, *row.symbolic))
+            out.append(f"| {code(row.lhs)} | {code(rule)} | {code(row.numbers)} | {code(row.value)}{after} |")
     return out
 
 

@@ -80,7 +80,7 @@ def steps(block: Steps, width: int) -> Out:
     table = [_cells(r) for r in rows]
     widths = [[cells(t) for t, _ in cs] for cs in table]
     lhs = max((w[0] for w in widths), default=0)
-    stacked = _to_stack(widths, lhs, width)
+    stacked = _to_stack(widths, lhs, width) | {n for n, r in enumerate(rows) if r.symbolic}
     cols = [lhs] + [max((w[c] for n, w in enumerate(widths) if n not in stacked), default=0) for c in range(1, 7)]
     index = {id(r): n for n, r in enumerate(rows)}
     for row in block.rows:
@@ -148,7 +148,8 @@ def _stack(row: Row, lhs: int, width: int) -> Out:
     if row.note:
         out.append(_line([(head, "bold"), ("   ", ""), (row.rule, "dim"), (" = ", ""), (row.value, "bold")]))
         return out
-    parts = [(row.rule, "")] + ([(row.numbers, "")] if row.numbers else []) + [(row.value, "bold")]
+    parts = [(row.rule, "")] + [(x, "") for x in row.symbolic] + ([(row.numbers, "")] if row.numbers else []) + \
+        [(row.value, "bold")]
     for n, (text, style) in enumerate(parts):
         lines = wrap(text, room, 2)
         for m, piece in enumerate(lines):

@@ -1,0 +1,320 @@
+"""Symbolic work with sympy: Exprs to sympy and back, each node's value and derivative as formulas.
+
+This module imports sympy, so only the commands and options that need it import this module
+(``--symbolic``, ``--exact``, ``check``); the plain ``forward`` and ``reverse`` never do. User text
+reaches sympy only as trees built here from gradcli's own parse: never as text to sympify.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy as sp
+
+from .expr import EXACT, GROUP, MARK, NAME, NUM, Expr, call, name, num, transform
+from .ops import OPS
+from .sym import functions, namespace
+
+MAX_NODES = 200  # --symbolic, --exact and check are for the graphs of homework sheets
+
+
+def number(x: float, text: str | None = None):
+    """A number for sympy: its decimal text read exactly (0.1 is 1/10), else the double exactly."""
+    if text is not None:
+        try:
+            f = Fraction(text)
+        except (ValueError, ZeroDivisionError):
+            f = None
+        if f is not None:
+            return sp.Rational(f.numerator, f.denominator)
+    if x != x:
+        return sp.nan
+    if x in (float("inf"), float("-inf")):
+        return sp.oo if x > 0 else -sp.oo
+    return sp.Rational(x) if x != int(x) else sp.Integer(int(x))
+
+
+def symbol(n: str):
+    return sp.Symbol(n, real=True)
+
+
+def to_sympy(e: Expr, names: dict | None = None, constants: bool = True):
+    """An Expr as a sympy expression. ``names`` maps a name to what stands for it (default: a real symbol);
+    ``pi`` and ``e`` are sympy's constants unless ``names`` says otherwise."""
+    names = names or {}
+
+    def leaf(x: Expr):
+        if x.op == NUM:
+            return number(*x.leaf)
+        if x.op == NAME:
+            n = x.leaf
+            if n in names:
+                return names[n]
+            if constants and n in ("pi", "π"):
+                return sp.pi
+            if constants and n == "e":
+                return sp.E
+            return symbol(n)
+        if x.op == MARK:
+            return symbol(f"{x.leaf[1]}_{x.leaf[0]}")
+        if x.op == EXACT:
+            return x.leaf
+        raise ValueError(f"no sympy form for a {x.op}")
+
+    def node(x: Expr, args: tuple):
+        if x.op in (GROUP, "copy"):
+            return args[0]
+        return OPS[x.op].sym(functions, *args)
+
+    return transform(e, leaf, node)
+
+
+_FUNCTIONS = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan", "asin": "asin", "acos": "acos",
+              "atan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "asinh": "asinh", "acosh": "acosh",
+              "atanh": "atanh", "sigmoid": "sigmoid", "softplus": "softplus", "relu": "relu", "step": "step",
+              "sign": "sign", "Abs": "abs", "log1p": "log1p", "expm1": "expm1"}
+
+
+def from_sympy(value) -> Expr:
+    """A sympy expression as an Expr, for printing in every format: sums with their minus signs, products
+    over their denominators, square roots, gradcli's functions by name."""
+    custom = {cls: n for n, cls in namespace().items()}
+    stack: list[tuple[object, bool]] = [(value, False)]
+    done: list[Expr] = []
+    while stack:
+        v, visited = stack.pop()
+        args = _parts(v)
+        if args and not visited:
+            stack.append((v, True))
+            stack.extend((a, False) for a in reversed(args))
+            continue
+        n = len(args)
+        kids = done[-n:] if n else []
+        if n:
+            del done[-n:]
+        done.append(_build(v, kids, custom))
+    return done[0]
+
+
+def _parts(v) -> list:
+    """The sympy subexpressions an Expr is built from: a product's numerator and denominator factors apart."""
+    if isinstance(v, sp.Add):
+        return list(_ordered_terms(v))
+    if isinstance(v, sp.Mul):
+        num_, den = v.as_numer_denom()
+        if den != 1:
+            return [-num_ if num_.could_extract_minus_sign() else num_, den]
+        return list(v.as_ordered_factors())
+    if isinstance(v, sp.Pow):
+        base, e = v.args
+        if e == sp.Rational(1, 2):
+            return [base]
+        if e.is_Rational and e < 0:
+            return [sp.Pow(base, -e, evaluate=False)] if e != -1 else [base]
+        return [base, e]
+    if isinstance(v, sp.Function) or isinstance(v, (sp.Abs,)):
+        return list(v.args)
+    if isinstance(v, sp.Rational) and not v.is_Integer:
+        return []
+    return []
+
+
+def _ordered_terms(v) -> list:
+    return list(v.as_ordered_terms())
+
+
+def _build(v, kids: list[Expr], custom: dict) -> Expr:
+    if v is sp.pi:
+        return name("pi")
+    if v is sp.E:
+        return name("e")
+    if isinstance(v, sp.Symbol):
+        return name(v.name)
+    if v is sp.oo or v is -sp.oo or v is sp.nan:
+        return num(float(v) if v is not sp.nan else float("nan"))
+    if isinstance(v, sp.Integer):
+        return num(float(int(v)), str(int(v))) if abs(int(v)) < 10**15 else num(float(int(v)))
+    if isinstance(v, sp.Rational):
+        p, q = int(v.p), int(v.q)
+        top = num(float(abs(p)), str(abs(p)))
+        frac = call("div", top, num(float(q), str(q)))
+        return call("neg", frac) if p < 0 else frac
+    if isinstance(v, sp.Float):
+        return num(float(v))
+    if isinstance(v, sp.Add):
+        out = None
+        for term, kid in zip(_ordered_terms(v), kids):
+            negative = _negative(term)
+            part = _negated(kid) if negative and out is not None else kid
+            if out is None:
+                out = kid
+            else:
+                out = call("sub" if negative else "add", out, part)
+        return out
+    if isinstance(v, sp.Mul):
+        num_, den = v.as_numer_denom()
+        if den != 1:  # -log(2)/2, not (-log(2))/2
+            quotient = call("div", kids[0], kids[1])
+            return call("neg", quotient) if num_.could_extract_minus_sign() else quotient
+        out = None
+        factors = v.as_ordered_factors()
+        negate = False
+        for f, kid in zip(factors, kids):
+            if f == -1:
+                negate = not negate
+                continue
+            out = kid if out is None else call("mul", out, kid)
+        out = out if out is not None else num(1.0, "1")
+        return call("neg", out) if negate else out
+    if isinstance(v, sp.Pow):
+        base, e = v.args
+        if e == sp.Rational(1, 2):
+            return call("sqrt", kids[0])
+        if e.is_Rational and e < 0:
+            return call("div", num(1.0, "1"), kids[0])
+        if base is sp.E:
+            return call("exp", kids[1])
+        return call("pow", kids[0], kids[1])
+    if type(v) in custom:
+        return call(custom[type(v)], *kids)
+    if isinstance(v, sp.Abs):
+        return call("abs", *kids)
+    if isinstance(v, sp.Function):
+        fname = type(v).__name__
+        if fname == "log" and len(kids) == 1:
+            return call("log", kids[0])
+        if fname in _FUNCTIONS and _FUNCTIONS[fname] in OPS:
+            return call(_FUNCTIONS[fname], *kids)
+    return Expr(EXACT, (), v)  # anything else is shown by sympy's own text
+
+
+def _negative(term) -> bool:
+    coeff, _ = term.as_coeff_Mul()
+    return bool(coeff.is_negative)
+
+
+def _negated(kid: Expr) -> Expr:
+    """A term shown after a minus sign: -2*x as 2*x, -x as x."""
+    if kid.op == "neg":
+        return kid.args[0]
+    if kid.op == NUM:
+        return num(-kid.leaf[0])
+    if kid.op == "mul" and kid.args[0].op == NUM:
+        v = -kid.args[0].leaf[0]
+        return kid.args[1] if v == 1 else call("mul", num(v), kid.args[1])
+    if kid.op == "div" and kid.args[0].op == "neg":
+        return call("div", kid.args[0].args[0], kid.args[1])
+    return call("neg", kid)
+
+
+def simplest(value, effort: int = 40):
+    """The shortest of a few equal forms: as it is, factored, and (for small ones) simplified."""
+    candidates = [value]
+    try:
+        candidates.append(sp.factor(value))
+    except (sp.PolynomialError, TypeError, ValueError):
+        pass
+    if sp.count_ops(value) <= effort:
+        try:
+            candidates.append(sp.simplify(value))
+        except (TypeError, ValueError, RecursionError):
+            pass
+    return min(candidates, key=lambda c: (sp.count_ops(c), len(str(c))))
+
+
+def node_expressions(graph, names: dict | None = None) -> list:
+    """Each node's value as a sympy expression in the inputs, in topological order."""
+    exprs: list = [None] * len(graph.nodes)
+    for i, n in zip(graph.inputs, graph.names):
+        exprs[i] = (names or {}).get(n, symbol(n))
+    for i, node in enumerate(graph.nodes):
+        if node.op == "input":
+            continue
+        args = [exprs[a] if type(a) is int else to_sympy(a.as_expr()) for a in node.args]
+        exprs[i] = OPS[node.op].sym(functions, *args) if node.op != "copy" else args[0]
+    return exprs
+
+
+def rule_in_names(graph, i: int, k: int):
+    """∂(node i)/∂(its operand k) as sympy, in the nodes' own names (c3, f4), as the tables print it."""
+    return to_sympy(graph.rule(i, k), constants=True)
+
+
+
+class Symbolic:
+    """A trace's rows in symbols: each node's value in the inputs, each tangent or adjoint in the nodes' names
+    and in the inputs (Exprs, simplified), and the closed-form gradient."""
+
+    def __init__(self) -> None:
+        self.values: dict[int, Expr] = {}  # node -> its value in the inputs, where that is not its definition
+        self.rows: dict[tuple[str, int], tuple[Expr, ...]] = {}  # (sweep label or "adjoint", node) -> forms
+        self.gradient: dict[str, tuple[Expr, ...]] = {}  # input -> ∂f/∂input in names, then in the inputs
+
+
+def symbolic(trace) -> Symbolic:
+    """The symbolic forms of a forward or reverse trace: sympy, simplified, turned back into Exprs."""
+    from .errors import GradcliError
+
+    graph = trace.graph
+    if len(graph.nodes) > MAX_NODES:
+        raise GradcliError(f"--symbolic works on graphs of up to {MAX_NODES} nodes, the size of a homework "
+                           f"problem; this one has {len(graph.nodes)}")
+    nodes = graph.nodes
+    syms = {node.id: symbol(node.id) for node in nodes}
+    in_inputs = node_expressions(graph)
+    to_inputs = {syms[node.id]: in_inputs[i] for i, node in enumerate(nodes)}
+    out = Symbolic()
+    for i, node in enumerate(nodes):
+        if node.op != "input" and node.op != "copy":
+            value = simplest(in_inputs[i])
+            shown = from_sympy(value)
+            if not _same_text(shown, graph.definition(i)):
+                out.values[i] = shown
+    rules = {}
+
+    def rule(i: int, k: int):
+        key = (i, k)
+        if key not in rules:
+            rules[key] = to_sympy(graph.rule(i, k), syms)
+        return rules[key]
+
+    def forms(value) -> tuple[Expr, ...]:
+        named = simplest(value)
+        inputs = simplest(named.xreplace(to_inputs))
+        a, b = from_sympy(named), from_sympy(inputs)
+        return (a,) if _same_text(a, b) else (a, b)
+
+    if trace.adjoints is not None:
+        adj: list = [sp.Integer(0)] * len(nodes)
+        adj[graph.output] = sp.Integer(1)
+        for j in range(graph.output - 1, -1, -1):
+            total = sp.Integer(0)
+            for i, k in graph.consumers[j]:
+                if i <= graph.output:
+                    total += adj[i] * rule(i, k)
+            adj[j] = simplest(total)
+            out.rows[("adjoint", j)] = forms(adj[j])
+        for i, n in zip(graph.inputs, graph.names):
+            out.gradient[n] = forms(adj[i])
+    for sweep in trace.sweeps:
+        tan: list = [sp.Integer(0)] * len(nodes)
+        for i, v in zip(graph.inputs, sweep.seed):
+            tan[i] = number(v)
+        for i, node in enumerate(nodes):
+            if node.op == "input":
+                continue
+            total = sp.Integer(0)
+            for k, a in enumerate(node.args):
+                if type(a) is int:
+                    total += rule(i, k) * tan[a]
+            tan[i] = simplest(total)
+            out.rows[(sweep.label, i)] = forms(tan[i])
+        if sweep.label != "direction":
+            out.gradient[sweep.label] = forms(tan[graph.output])
+    return out
+
+
+def _same_text(a: Expr, b: Expr) -> bool:
+    from .printer import PLAIN
+
+    return PLAIN.text(a) == PLAIN.text(b)
