@@ -268,7 +268,10 @@ def _render(trace, out: _Visible, view: View) -> None:
     if fmt == "json":
         from .render import json
 
-        json.write(trace, out)
+        if trace.command == "check":
+            json.write_check(trace, out)
+        else:
+            json.write(trace, out)
         return
     if fmt == "dot":
         from .render import dot
@@ -497,6 +500,29 @@ def graph(expr, file, prefix, no_share, view, at, as_dot, adjoints, wrt, tangent
     if adjoints is None:
         adjoints = fmt != "json"
     _show(run_graph(g, point, adjoints, chosen), view._replace(edge_labels=not no_edge_labels))
+
+
+@cli.command(cls=ExprCommand, short_help="Check a derived formula for a derivative: proved, different or undecided.")
+@_options(("table", "json", "markdown", "latex"))
+@click.option("--claim", "claims", multiple=True, required=True, metavar="FORMULA",
+              help="The derived derivative, one per input in order ([a, b] or a, b, or --claim repeated); names "
+                   "are the inputs and the program's steps.")
+@click.option("--wrt", metavar="NAMES", help="The inputs, or named steps, the claims are derivatives in "
+                                              "(default: every input, in order).")
+@_at_option(required=False)
+@_reports_errors
+def check(expr, file, prefix, no_share, view, claims, wrt, at) -> None:
+    """Check derived formulas for derivatives against the true ones: exit 0 when sympy proves each equal, 1 with
+    a counterexample when one is different, 3 when sympy cannot decide and random points agree."""
+    from .check import check as run_check, parse_claims, wrt_names
+    from .point import bind
+    from .result import Checked
+
+    graph = _graph(expr, file, prefix, no_share)
+    point = bind(at, graph.names) if at is not None else None
+    checked = Checked(graph, run_check(graph, parse_claims(list(claims), graph), wrt_names(wrt, graph), point), point)
+    _show(checked, view)
+    sys.exit(checked.exit_code)
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ Text = tuple  # of Pieces: prose, mathematics and code in one line
 
 
 class Line(NamedTuple):
-    """A line of prose; ``kind`` is "source", "text", "result", "cost" or "warning". ``alt`` is the same as
+    """A line of prose; ``kind`` is "source", "text", "result", "cost", "verdict" or "warning". ``alt`` is the same as
     several lines, for a renderer with a width it does not fit in."""
 
     text: Text
@@ -506,3 +506,50 @@ def graph(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
 
 
 COMMANDS = {"forward": forward, "reverse": reverse, "graph": graph}
+
+
+# --- check ---------------------------------------------------------------------------------------------
+
+
+class Checked(NamedTuple):
+    """What ``gradcli check`` found: the function, and a verdict per claim (gradcli/check.py)."""
+
+    graph: Graph
+    verdicts: list
+    at: dict | None = None
+
+    @property
+    def command(self) -> str:
+        return "check"
+
+    @property
+    def exit_code(self) -> int:
+        """0: every claim proved; 1: one is different; 3: none different, one undecided."""
+        statuses = {v.status for v in self.verdicts}
+        return 1 if "different" in statuses else 3 if "undecided" in statuses else 0
+
+
+def check(checked: Checked, max_rows: int = 0, cost: bool = False) -> list[Block]:
+    """Each claim, the true derivative, and the verdict."""
+    from .trace import Trace
+
+    graph = checked.graph
+    out: list[Block] = header(Trace("check", graph, None), max_rows)
+    f = name(graph.function)
+    for v in checked.verdicts:
+        d = Expr(PARTIAL, (f, name(v.wrt)))
+        out.append(Line(("claim:  ", eq(d, v.claim)), "source"))
+        out.append(Line(("true:   ", eq(d, v.truth)), "text"))
+        if v.status == "proved":
+            out.append(Line(("proved equal: the claim minus the derivative simplifies to 0",), "result"))
+        elif v.status == "different":
+            where = _join([eq(name(n), num(x)) for n, x in v.point.items()])
+            out.append(Line(("different: at ", *where, " the claim is ", num(v.claim_value), " and ", d, " is ",
+                             num(v.truth_value)), "verdict"))
+        else:
+            out.append(Line((f"could not decide: sympy does not simplify the difference to 0, but the two agree "
+                             f"at all {v.agreed} points tried (to 1e-9 relative)",), "verdict"))
+    return out
+
+
+COMMANDS["check"] = check

@@ -176,7 +176,7 @@ def _build(v, kids: list[Expr], custom: dict) -> Expr:
             return call("exp", kids[1])
         return call("pow", kids[0], kids[1])
     if type(v) in custom:
-        return call(custom[type(v)], *kids)
+        return call(_FUNCTIONS.get(custom[type(v)], custom[type(v)]), *kids)
     if isinstance(v, sp.Abs):
         return call("abs", *kids)
     if isinstance(v, sp.Function):

@@ -73,6 +73,10 @@ def write(trace: Trace, out: TextIO) -> None:
     if trace.directional is not None:
         tail["direction"] = {n: number(v) for n, v in zip(graph.names, trace.sweeps[0].seed)}
         tail["directional_derivative"] = number(trace.directional)
+    if trace.exact is not None:
+        tail["exact"] = _exact(trace)
+    if trace.symbolic is not None:
+        tail["symbolic"] = _symbolic(trace)
     for k, v in tail.items():
         out.write(f"  {_dump(k)}: {_dump(v)},\n")
     if trace.command == "forward" or trace.sweeps:  # graph --at has tangents when --wrt or --tangents asks
@@ -89,3 +93,56 @@ def write(trace: Trace, out: TextIO) -> None:
         out.write(",\n")
     out.write(f'  "warnings": {_dump(list(trace.warnings))}\n')
     out.write("}\n")
+
+
+def _text(e) -> str:
+    from ..printer import PLAIN
+
+    return PLAIN.text(e)
+
+
+def _exact(trace: Trace) -> dict:
+    """--exact: every exact number as text in gradcli's own language (e**2, -log(2)/2, 3/4)."""
+    from ..symbolic import from_sympy
+
+    e, ids = trace.exact, [n.id for n in trace.graph.nodes]
+    out: dict = {"value": _text(from_sympy(e.values[trace.graph.output])),
+                 "values": {i: _text(from_sympy(v)) for i, v in zip(ids, e.values)},
+                 "gradient": {n: _text(from_sympy(v)) for n, v in e.gradient.items()}}
+    if e.adjoints is not None:
+        out["adjoints"] = {i: _text(from_sympy(v)) for i, v in zip(ids, e.adjoints)}
+    if e.tangents:
+        out["tangents"] = {label: {i: _text(from_sympy(v)) for i, v in zip(ids, vs)} for label, vs in e.tangents.items()}
+    return out
+
+
+def _symbolic(trace: Trace) -> dict:
+    """--symbolic: each row's forms, in the nodes' names then in the inputs, as text in gradcli's language."""
+    s, nodes = trace.symbolic, trace.graph.nodes
+    out: dict = {"gradient": {n: [_text(f) for f in forms] for n, forms in s.gradient.items()},
+                 "values": {nodes[i].id: _text(v) for i, v in s.values.items()}}
+    rows: dict = {}
+    for (label, i), forms in s.rows.items():
+        rows.setdefault("adjoints" if label == "adjoint" else "tangents", {})
+        if label == "adjoint":
+            rows["adjoints"][nodes[i].id] = [_text(f) for f in forms]
+        else:
+            rows["tangents"].setdefault(label, {})[nodes[i].id] = [_text(f) for f in forms]
+    out.update(rows)
+    return out
+
+
+def write_check(checked, out: TextIO) -> None:
+    """``check``: the function, and per claim the derivative, the verdict and where it was decided."""
+    graph = checked.graph
+    claims = []
+    for v in checked.verdicts:
+        item = {"wrt": v.wrt, "claim": _text(v.claim), "derivative": _text(v.truth), "verdict": v.status,
+                "points_agreed": v.agreed}
+        if v.status == "different":
+            item.update({"point": v.point, "claim_value": number(v.claim_value),
+                         "derivative_value": number(v.truth_value)})
+        claims.append(item)
+    doc = {"command": "check", "source": graph.source, "inputs": list(graph.names), "output": graph.function,
+           "claims": claims, "verdict": {0: "proved", 1: "different", 3: "undecided"}[checked.exit_code]}
+    out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")

@@ -46,7 +46,7 @@ _TO_ASCII = str.maketrans({"·": "*", "∂": "d", "∇": "grad ", "…": "...", 
 Segment = tuple[str, str]  # (text, style); style "" is plain
 Out = list[list[Segment]]  # lines
 
-STYLES = {"source": "bold", "result": "bold", "warning": "yellow"}
+STYLES = {"source": "bold", "result": "bold", "warning": "yellow", "verdict": "bold yellow"}
 GAP = 2  # spaces between the columns of a grid
 
 

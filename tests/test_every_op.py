@@ -1,0 +1,58 @@
+"""Every op of the op table in every command and every format: a malformed entry fails here, not a user.
+
+LaTeX is also compiled for every op (tests/test_latex.py); here each format is checked for what it
+must hold: the op's node, its rule, its numbers, with no traceback and nothing left unprinted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from conftest import run
+from gradcli.graph import graph_of
+from gradcli.ops import OPS, rules
+from gradcli.printer import PLAIN
+from test_latex import op_case
+
+FORMATS = {"forward": ("table", "json", "markdown", "latex"), "reverse": ("table", "json", "markdown", "latex"),
+           "graph": ("table", "json", "markdown", "latex", "dot")}
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_in_every_command_and_format(name: str) -> None:
+    op = OPS[name]
+    expr, at = op_case(op)
+    node = next(i for i, n in enumerate(graph_of(expr).nodes) if n.op == name)
+    for command, formats in FORMATS.items():
+        for fmt in formats:
+            args = [command, expr, "--at", at, "--format", fmt] + (["--wrt", graph_of(expr).names[0]]
+                                                                    if command == "graph" else [])
+            result = run(*args)
+            assert result.exit_code == 0, (name, command, fmt, result.output)
+            out = result.stdout
+            assert "Traceback" not in out and "{0}" not in out and "{out}" not in out, (name, command, fmt)
+            if fmt == "json":
+                doc = json.loads(out)
+                assert doc["nodes"][node]["op"] == name
+                assert all(math.isfinite(v) for v in doc["gradient"].values())
+            elif fmt == "dot":
+                assert f"{graph_of(expr).nodes[node].id} = " in out
+    # every rule of the op prints, and reads back as the same tree
+    from gradcli.expr import parse_rule
+
+    for rule in rules(name):
+        assert parse_rule(PLAIN.text(rule)) == rule
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_symbolic_and_exact(name: str) -> None:
+    op = OPS[name]
+    expr, at = op_case(op)
+    for command in ("forward", "reverse"):
+        result = run(command, expr, "--at", at, "--symbolic", "--exact", "--format", "json")
+        assert result.exit_code == 0, (name, command, result.output)
+        doc = json.loads(result.stdout)
+        assert set(doc["exact"]["gradient"]) == set(doc["gradient"]) and doc["symbolic"]["gradient"]
