@@ -33,6 +33,7 @@ from gradcli.parse import parse  # noqa: E402
 from gradcli.trace import evaluate, forward, forward_many, reverse, run_reverse  # noqa: E402
 
 SEED = "exp(x1)*(x1**2+x2**2)**3"
+SEED_GRADIENT = "[exp(x1)*(x1**2 + x2**2)**3 + 6*x1*exp(x1)*(x1**2 + x2**2)**2, 6*x2*exp(x1)*(x1**2 + x2**2)**2]"
 SYMPY_LIMIT = 60.0  # seconds: larger programs are not tried with sympy
 
 
@@ -66,6 +67,10 @@ def startup(repeats: int) -> list[str]:
         "gradcli reverse SEED --at 0,2 --format json": gradcli + ["reverse", SEED, "--at", "0,2", "--format", "json"],
         "gradcli forward SEED --at 0,2": gradcli + ["forward", SEED, "--at", "0,2"],
         "gradcli graph SEED --dot": gradcli + ["graph", SEED, "--dot"],
+        # the paths that import sympy
+        "gradcli reverse SEED --at 0,2 --symbolic": gradcli + ["reverse", SEED, "--at", "0,2", "--symbolic"],
+        "gradcli reverse SEED --at 0,2 --exact": gradcli + ["reverse", SEED, "--at", "0,2", "--exact"],
+        "gradcli check SEED --claim GRADIENT": gradcli + ["check", SEED, "--claim", SEED_GRADIENT],
     }
     times: dict[str, list[float]] = {k: [] for k in commands}
     for _ in range(repeats):  # interleaved, so the machine's mood is shared by all

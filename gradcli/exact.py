@@ -68,11 +68,9 @@ class Exact:
 
 def exact_trace(trace, at: str):
     """The exact numbers of a forward or reverse trace at the point typed in ``at``."""
-    import sympy as sp
-
     from .errors import GradcliError
     from .point import bind
-    from .symbolic import MAX_NODES, node_expressions, simplest, to_sympy
+    from .symbolic import MAX_NODES, node_expressions, sweeps, to_sympy
 
     graph = trace.graph
     if len(graph.nodes) > MAX_NODES:
@@ -89,34 +87,12 @@ def exact_trace(trace, at: str):
             rules[(i, k)] = _tidy(to_sympy(graph.rule(i, k), ids))
         return rules[(i, k)]
 
-    nodes = graph.nodes
-    if trace.adjoints is not None:
-        adj: list = [sp.Integer(0)] * len(nodes)
-        adj[graph.output] = sp.Integer(1)
-        for j in range(graph.output - 1, -1, -1):
-            total = sp.Integer(0)
-            for i, k in graph.consumers[j]:
-                if i <= graph.output:
-                    total += adj[i] * rule(i, k)
-            adj[j] = _tidy(total)
-        out.adjoints = adj
-        out.gradient = {n: adj[i] for i, n in zip(graph.inputs, graph.names)}
-    for sweep in trace.sweeps:
-        tan: list = [sp.Integer(0)] * len(nodes)
-        for i, v in zip(graph.inputs, sweep.seed):
-            tan[i] = sp.Rational(v) if v != int(v) else sp.Integer(int(v))
-        for i, node in enumerate(nodes):
-            if node.op == "input":
-                continue
-            total = sp.Integer(0)
-            for k, a in enumerate(node.args):
-                if type(a) is int:
-                    total += rule(i, k) * tan[a]
-            tan[i] = _tidy(total)
-        out.tangents[sweep.label] = tan
-        if sweep.label != "direction":
-            out.gradient[sweep.label] = tan[graph.output]
-    _ = simplest
+    out.adjoints, out.tangents = sweeps(trace, rule, _tidy)
+    if out.adjoints is not None:
+        out.gradient = {n: out.adjoints[i] for i, n in zip(graph.inputs, graph.names)}
+    for label, tan in out.tangents.items():
+        if label != "direction":
+            out.gradient[label] = tan[graph.output]
     return out
 
 

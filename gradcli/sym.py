@@ -84,13 +84,7 @@ class log1p(sp.Function):
         return sp.log(1 + x)
 
     def _eval_evalf(self, prec):
-        import mpmath
-
-        x = self.args[0].evalf(prec_to_dps(prec))
-        if not x.is_Number:
-            return None
-        with mpmath.workprec(prec + 20):
-            return sp.Float(mpmath.log1p(mpmath.mpf(x._mpf_)), prec_to_dps(prec))
+        return _mpmath(self.args[0], "log1p", prec)
 
 
 class expm1(sp.Function):
@@ -109,13 +103,7 @@ class expm1(sp.Function):
         return sp.exp(x) - 1
 
     def _eval_evalf(self, prec):
-        import mpmath
-
-        x = self.args[0].evalf(prec_to_dps(prec))
-        if not x.is_Number:
-            return None
-        with mpmath.workprec(prec + 20):
-            return sp.Float(mpmath.expm1(mpmath.mpf(x._mpf_)), prec_to_dps(prec))
+        return _mpmath(self.args[0], "expm1", prec)
 
 
 class step(sp.Function):
@@ -191,6 +179,17 @@ class Abs(sp.Abs):
 
     def fdiff(self, argindex=1):
         return sign(self.args[0])
+
+
+def _mpmath(arg, function: str, prec: int):
+    """mpmath's function of a number, at ``prec`` bits and some more: log1p and expm1 without cancelling."""
+    import mpmath
+
+    x = arg.evalf(prec_to_dps(prec))
+    if not x.is_Number:
+        return None
+    with mpmath.workprec(prec + 20):
+        return sp.Float(getattr(mpmath, function)(mpmath.mpf(x._mpf_)), prec_to_dps(prec))
 
 
 def prec_to_dps(prec: int) -> int:

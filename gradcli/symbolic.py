@@ -284,18 +284,37 @@ def symbolic(trace) -> Symbolic:
         a, b = from_sympy(named), from_sympy(inputs)
         return (a,) if _same_text(a, b) else (a, b)
 
+    adjoints, tangents = sweeps(trace, rule, simplest)
+    if adjoints is not None:
+        for j in range(graph.output - 1, -1, -1):
+            out.rows[("adjoint", j)] = forms(adjoints[j])
+        for i, n in zip(graph.inputs, graph.names):
+            out.gradient[n] = forms(adjoints[i])
+    for label, tan in tangents.items():
+        for i, node in enumerate(nodes):
+            if node.op != "input":
+                out.rows[(label, i)] = forms(tan[i])
+        if label != "direction":
+            out.gradient[label] = forms(tan[graph.output])
+    return out
+
+
+def sweeps(trace, rule, tidy) -> tuple[list | None, dict[str, list]]:
+    """The trace's sweeps again in sympy: the reverse sweep if the trace has one, and each forward sweep, with
+    ``rule(i, k)`` the local partials and ``tidy`` applied to each sum. The same loops as gradcli/trace.py."""
+    graph = trace.graph
+    nodes = graph.nodes
+    adjoints = None
     if trace.adjoints is not None:
-        adj: list = [sp.Integer(0)] * len(nodes)
-        adj[graph.output] = sp.Integer(1)
+        adjoints = [sp.Integer(0)] * len(nodes)
+        adjoints[graph.output] = sp.Integer(1)
         for j in range(graph.output - 1, -1, -1):
             total = sp.Integer(0)
             for i, k in graph.consumers[j]:
                 if i <= graph.output:
-                    total += adj[i] * rule(i, k)
-            adj[j] = simplest(total)
-            out.rows[("adjoint", j)] = forms(adj[j])
-        for i, n in zip(graph.inputs, graph.names):
-            out.gradient[n] = forms(adj[i])
+                    total += adjoints[i] * rule(i, k)
+            adjoints[j] = tidy(total)
+    tangents: dict[str, list] = {}
     for sweep in trace.sweeps:
         tan: list = [sp.Integer(0)] * len(nodes)
         for i, v in zip(graph.inputs, sweep.seed):
@@ -307,11 +326,9 @@ def symbolic(trace) -> Symbolic:
             for k, a in enumerate(node.args):
                 if type(a) is int:
                     total += rule(i, k) * tan[a]
-            tan[i] = simplest(total)
-            out.rows[(sweep.label, i)] = forms(tan[i])
-        if sweep.label != "direction":
-            out.gradient[sweep.label] = forms(tan[graph.output])
-    return out
+            tan[i] = tidy(total)
+        tangents[sweep.label] = tan
+    return adjoints, tangents
 
 
 def _same_text(a: Expr, b: Expr) -> bool:

@@ -19,6 +19,7 @@ The default run draws a few hundred examples; `pytest -m slow` draws 5,000.
 from __future__ import annotations
 
 import math
+import sys
 
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
@@ -43,6 +44,12 @@ def check(case, data) -> None:
     assume(all("does not affect" in w for w in rev.warnings))  # kinks and overflow have their own tests
     fwd = run_forward(g, point)
     bound = absolute_gradient(rev)
+    tiny = sys.float_info.min
+    if any(0 < abs(p) < tiny for ps in rev.partials for p in ps) or any(0 < abs(v) < tiny for v in rev.values):
+        # a subnormal partial has lost digits, and its product with an adjoint may underflow to 0 where the
+        # product with a tangent does not: the two modes no longer multiply the same numbers
+        event("not compared: a value or partial is subnormal")
+        return
     for n in g.names:
         # both modes multiply the same partials; only the order of the sums differs
         assert abs(fwd.gradient[n] - rev.gradient[n]) <= 1e-13 * bound[n] + 1e-300, (case.text, point, n)
