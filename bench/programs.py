@@ -46,7 +46,7 @@ def program(steps: int, seed: int = 0) -> str:
         xs = [values[k] for k in picks]
         try:
             v = OPS[op].value(*xs)
-            slopes = [d(*xs, v) for d in OPS[op].partials]
+            slopes = [partial(op, k, xs, v) for k in range(arity)]
         except (ValueError, ZeroDivisionError, OverflowError):
             continue
         if not math.isfinite(v) or abs(v) > 1e3 or (v != 0 and abs(v) < 1e-6):

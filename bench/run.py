@@ -131,7 +131,10 @@ def memory_per_node(src: str) -> float:
 def whole_process_json(src: str, repeats: int) -> float:
     path = HERE / ".program.txt"
     path.write_text(src)
-    at = ",".join(f"{k}={v}" for k, v in POINT.items())
+    from gradcli.graph import graph_of
+
+    used = set(graph_of(src).names)  # a generated program need not use every input
+    at = ",".join(f"{k}={v}" for k, v in POINT.items() if k in used)
     gradcli, env = installed()
     cmd = gradcli + ["reverse", "-f", str(path), "--at", at, "--format", "json"]
     try:

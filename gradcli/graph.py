@@ -69,6 +69,8 @@ class Graph(NamedTuple):
     is_program: bool = False  # steps are named (name = expr), so the user's names are the ids
     function: str = "f"  # what the output is called in ∂f/∂x: the last step's name (y = f4 + f5), else f
     params: tuple[str, ...] = ()  # the inputs as the output step lists them: f(x1, x2) = …
+    outputs: tuple[int, ...] = ()  # every output, in the order given (s1, s2, s3); output is the last
+    functions: tuple[str, ...] = ()  # each output's name in ∂s1/∂z1: its step's name, else f1, f2, …
 
     def __repr__(self) -> str:  # short, whatever the size
         return f"Graph({len(self.nodes)} nodes, inputs {self.names}, output {self.nodes[self.output].id})"
@@ -201,6 +203,7 @@ class _Builder:
         self.memo: dict[tuple, int] = {}
         self.constants: list[tuple[str, float]] = []
         self.notes: list[str] = []  # constants that are not finite
+        self.chosen: str | None = None  # --output
 
     def error(self, message: str, start: int, end: int) -> GradcliSyntaxError:
         return GradcliSyntaxError(message, self.source, start, end - start)
@@ -222,7 +225,7 @@ class _Builder:
         inputs: dict[str, int] = {}
         params: dict[str, int] = {}
         for st in self.program.statements:
-            for it in st.items:
+            for it in (it for part in ([p[0] for p in st.outputs] if st.outputs else [st.items]) for it in part):
                 if it.kind == "name" and it.arg not in assigned and it.arg not in used:
                     used[it.arg] = it.start
                     if it.arg not in CONSTANTS:
@@ -266,7 +269,7 @@ class _Builder:
                                  f"letters, {odd}: use the same letters in both places", start, start + len(name))
             seen.setdefault(key, (name, start))
 
-    def build(self) -> Graph:
+    def build(self, chosen: str | None = None) -> Graph:
         statements = self.program.statements
         names = self.find_inputs()
         env: dict[str, int | Const] = {}
@@ -274,6 +277,10 @@ class _Builder:
             env[name] = self.add("input", ())
         output: int | Const = -1
         for n, st in enumerate(statements):
+            if st.outputs:  # a last step that lists the outputs: s1, s2, s3
+                if n < len(statements) - 1:
+                    raise self.error("only the last step may list outputs", st.start, st.end)
+                break
             value = self.statement(st, env)
             if st.target is not None:
                 value = self.assign(st.target, value)
@@ -282,17 +289,49 @@ class _Builder:
                 raise self.error("only the last step may be a bare expression; name this one (name = expr)",
                                  st.start, st.end)
             output = value
-        if isinstance(output, Const):
-            last = statements[-1]
-            raise self.error("the output is a constant: it has no inputs to differentiate", last.start, last.end)
-        return self.finish(names, output)
+        last = statements[-1]
+        if last.outputs:
+            outputs = [self.evaluate(items, env) for items, _, _ in last.outputs]
+            spans = [(start, end) for _, start, end in last.outputs]
+        else:
+            outputs, spans = [output], [(last.start, last.end)]
+        if chosen is not None:
+            outputs, spans = self.choose(chosen, env), None
+        for k, o in enumerate(outputs):
+            if isinstance(o, Const):
+                start, end = spans[k] if spans else (last.start, last.end)
+                raise self.error("the output is a constant: it has no inputs to differentiate", start, end)
+        return self.finish(names, outputs)
+
+    def choose(self, text: str, env: dict[str, int | Const]) -> list[int | Const]:
+        """--output s1,s3: the named steps (or inputs) that are the outputs."""
+        from .parse import normal_name
+
+        out = []
+        offset = 0
+        for part in text.split(","):
+            name = normal_name(part.strip())
+            where = offset + len(part) - len(part.lstrip())
+            if name not in env:
+                steps = [t for t in env if t not in CONSTANTS]
+                raise GradcliSyntaxError(f"'{name}' is not a step or an input; the steps and inputs are "
+                                         f"{', '.join(steps)}", text, where, max(1, len(name)), "--output ")
+            if isinstance(env[name], Const):
+                raise GradcliSyntaxError(f"'{name}' is a constant, which has no derivative", text, where,
+                                         len(name), "--output ")
+            out.append(env[name])
+            offset += len(part) + 1
+        return out
 
     def statement(self, st, env: dict[str, int | Const]) -> int | Const:
+        return self.evaluate(st.items, env)
+
+    def evaluate(self, items, env: dict[str, int | Const]) -> int | Const:
         """Evaluate one statement's postfix items into nodes, sharing identical ones."""
         stack: list[int | Const] = []
         source = self.source
         memo, ops, args_of, labels, share = self.memo, self.ops, self.args, self.labels, self.share
-        for it in st.items:
+        for it in items:
             kind = it[0]
             if kind == "num":
                 text = source[it[3]:it[4]]
@@ -355,7 +394,7 @@ class _Builder:
         # the node already has a name: this step is a copy of it, a row of its own
         return self.add("copy", (value,), target)
 
-    def finish(self, names: list[str], output: int) -> Graph:
+    def finish(self, names: list[str], outputs: list[int]) -> Graph:
         n = len(self.ops)
         prefix = self.prefix
         numbered = re.compile(re.escape(prefix) + r"[0-9]+")
@@ -392,21 +431,29 @@ class _Builder:
                 if type(a) is int:
                     consumers[a].append((i, k))
             nodes.append(_new(Node, (ids[i], ops[i], args)))
-        function = self.program.statements[-1].target or "f"
+        output = outputs[-1]
+        if len(outputs) == 1:
+            functions: tuple[str, ...] = (self.program.statements[-1].target or "f",) if self.chosen is None else \
+                (ids[output],)
+        else:
+            functions = tuple(ids[o] if self.labels[o] is not None or (keep_names and o < len(names))
+                              else f"f{k + 1}" for k, o in enumerate(outputs))
         graph = Graph(self.source, tuple(nodes), tuple(range(len(names))), tuple(names), output,
-                      tuple(self.constants), tuple(map(tuple, consumers)), (), program_mode, function, params)
+                      tuple(self.constants), tuple(map(tuple, consumers)), (), program_mode, functions[-1], params,
+                      tuple(outputs), functions)
         return graph._replace(notes=tuple(self.notes) + self.unused_notes(graph))
 
     def unused_notes(self, graph: Graph) -> tuple[str, ...]:
-        nodes, output = graph.nodes, graph.output
+        nodes, output = graph.nodes, max(graph.outputs)
         live = [False] * len(nodes)
-        live[output] = True
+        for o in graph.outputs:
+            live[o] = True
         for i in range(output, -1, -1):
             if live[i]:
                 for a in nodes[i].args:
                     if type(a) is int:
                         live[a] = True
-        out = nodes[output].id
+        out = ", ".join(nodes[o].id for o in graph.outputs)
         notes = []
         for i, node in enumerate(nodes):
             if live[i]:
@@ -418,22 +465,25 @@ class _Builder:
         return tuple(notes)
 
 
-def build(program: Program, prefix: str = "c", share: bool = True) -> Graph:
+def build(program: Program, prefix: str = "c", share: bool = True, outputs: str | None = None) -> Graph:
     """Turn a parsed program into its graph; ``prefix`` is the letter of generated ids.
 
     With ``share`` False identical subexpressions are not merged: the expression's tree, with
-    only the inputs and the program's named steps shared.
+    only the inputs and the program's named steps shared. ``outputs`` (--output s1,s3) names the steps
+    that are the outputs, in place of the last step.
     """
     if not prefix.isidentifier():
         raise GradcliSyntaxError("the id prefix must be a name such as c or v", prefix, 0, len(prefix), "--prefix ")
     with paused_gc():
-        return _Builder(program, prefix, share).build()
+        builder = _Builder(program, prefix, share)
+        builder.chosen = outputs
+        return builder.build(outputs)
 
 
-def graph_of(source: str, prefix: str = "c", share: bool = True) -> Graph:
+def graph_of(source: str, prefix: str = "c", share: bool = True, outputs: str | None = None) -> Graph:
     """Parse and build in one step."""
     with paused_gc():
-        return build(parse(source), prefix, share)
+        return build(parse(source), prefix, share, outputs)
 
 
 def describe_operands(graph: Graph, node: Node, values: list[float]) -> str:

@@ -43,6 +43,7 @@ class Statement(NamedTuple):
     start: int
     end: int
     params: tuple[tuple[str, int], ...] = ()  # (name, offset)
+    outputs: tuple = ()  # a last step that lists the outputs, "s1, s2, s3": (items, start, end) for each
 
 
 class Program(NamedTuple):
@@ -204,6 +205,7 @@ class _Parser:
         expect_operand = True
         target: str | None = None
         params: tuple[tuple[str, int], ...] = ()
+        parts: list = []  # the outputs a statement lists before the current one: (items, start, end)
         target_start = stmt_start = -1
         last: _Tok | None = None  # the previous token of this statement
         pending: _Tok | None = None  # a name whose meaning (call or operand) the next token decides
@@ -370,13 +372,24 @@ class _Parser:
                         raise self.error("',' inside brackets that are not a function call's", start)
                     elif end_of_step(i):
                         continue  # a trailing comma after a step
-                    elif not single and self.step_follows(i, texts, kinds, ahead):
+                    elif not single and not parts and self.step_follows(i, texts, kinds, ahead):
                         # "f1 = exp(x), f2 = f1**2": a comma between steps
                         statements.append(Statement(target, target_start, out, stmt_start, start, params))
                         out, spans = [], []
                         expect_operand, target, target_start, stmt_start, last = True, None, -1, -1, None
                         params = ()
                         continue
+                    elif not single and target is None:
+                        # "s1, s2, s3": a step that lists several outputs
+                        first = parts[-1][2] + 1 if parts else stmt_start
+                        parts.append((out, first, start))
+                        out, spans = [], []
+                        expect_operand = True
+                        last = tok
+                        continue
+                    elif target is not None:
+                        raise self.error("a step names one value; list several outputs in a last step of their own: "
+                                         "s1, s2, s3", start)
                     else:
                         raise self.error("',' outside a function call's parentheses", start)
                 elif kind == EOF or text in _SEP:
@@ -387,12 +400,15 @@ class _Parser:
                                          f"before {_describe(tok)}", top[2])
                     if single and kind != EOF:
                         raise self.error(f"unexpected {_describe(tok)} in a value", start)
-                    statements.append(Statement(target, target_start, out, stmt_start, start, params))
+                    listed = ()
+                    if parts:
+                        listed = (*parts, (out, parts[-1][2] + 1, start))
+                    statements.append(Statement(target, target_start, out, stmt_start, start, params, listed))
                     if kind == EOF:
                         break
                     out, spans = [], []
                     expect_operand, target, target_start, stmt_start, last = True, None, -1, -1, None
-                    params = ()
+                    params, parts = (), []
                     continue
                 elif text == "=":
                     raise self.error("'=' can only follow a step's name at the start of a step (name = expr)",

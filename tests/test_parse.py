@@ -64,7 +64,7 @@ def error(text: str) -> GradcliSyntaxError:
     ("exp + x", 1, "is a function"),
     ("x y", 3, "missing operator"),
     ("(x)(y)", 4, "missing operator"),
-    ("x,y", 2, "outside a function call"),
+    ("(x,y)", 3, "brackets that are not a function call's"),
     ("x = ", 5, "incomplete"),
     ("a.b", 2, "attributes"),
     ("'x'", 1, "strings"),
@@ -250,7 +250,7 @@ def test_the_output_step_may_list_the_inputs_in_their_order() -> None:
     ("f(x, x) = x", 6, "listed twice"),
     ("a = x; f(a) = a", 10, "a step, not an input"),
     ("f(x) = x; g(y) = f*y", 11, "only one step"),
-    ("x, y", 2, "outside a function call"),
+    ("y = a, b", 6, "a step names one value"),
 ])
 def test_sheet_notation_errors(text: str, column: int, says: str) -> None:
     e = error(text)
