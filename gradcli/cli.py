@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import contextvars
 import functools
 import io
 import os
@@ -79,7 +80,8 @@ def _options(formats: tuple[str, ...]) -> Callable:
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
-        def command(fmt, width, ascii_, max_rows, digits, **kwargs):
+        def command(fmt, width, ascii_, max_rows, digits, outputs, **kwargs):
+            OUTPUTS.set(outputs)
             return fn(view=View(fmt, width, ascii_, max_rows, digits or 0), **kwargs)
 
         decorators = [
@@ -98,6 +100,9 @@ def _options(formats: tuple[str, ...]) -> Callable:
                          help="Plain ASCII: c3_dot, c3_bar, * and grad instead of ċ3, c̄3, · and ∇."),
             click.option("--max-rows", type=click.IntRange(0), default=200, show_default=True, metavar="N",
                          help="Show at most N rows of a table, the first and the last (0: all)."),
+            click.option("--output", "outputs", metavar="NAMES",
+                         help="The output, a named step, where the program has several (jacobian: the outputs, "
+                              "e.g. s1,s2)."),
             click.option("--digits", type=click.IntRange(1, 17), metavar="N",
                          help="Round the numbers shown to N significant digits, 1 to 17 (default: every digit; "
                               "JSON always has every digit)."),
@@ -197,8 +202,18 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8-sig", errors="replace")
 
 
-def _graph(expr: str | None, file: str | None, prefix: str, no_share: bool) -> Graph:
-    return graph_of(_read_source(expr, file), prefix, share=not no_share)
+OUTPUTS: contextvars.ContextVar[str | None] = contextvars.ContextVar("outputs", default=None)  # --output
+
+
+def _graph(expr: str | None, file: str | None, prefix: str, no_share: bool, several: bool = False) -> Graph:
+    """The graph of the expression or program; where it has several outputs and the command takes one, an
+    error that says which to pick."""
+    graph = graph_of(_read_source(expr, file), prefix, share=not no_share, outputs=OUTPUTS.get())
+    if not several and len(graph.outputs) > 1:
+        names = ", ".join(graph.nodes[o].id for o in graph.outputs)
+        raise GradcliError(f"this program has {len(graph.outputs)} outputs ({names}): gradcli jacobian shows them "
+                           f"all; pick one here with --output {graph.nodes[graph.outputs[0]].id}")
+    return graph
 
 
 def _notation(view: View):
@@ -494,12 +509,62 @@ def graph(expr, file, prefix, no_share, view, at, as_dot, adjoints, wrt, tangent
             raise GradcliError(f"{option} needs a point to take tangents at: add --at, e.g. --at 0,2")
     if no_edge_labels and fmt != "dot":
         raise GradcliError("--no-edge-labels is for DOT output: add --dot")
-    g = _graph(expr, file, prefix, no_share)
+    g = _graph(expr, file, prefix, no_share, several=True)
     point = bind(at, g.names) if at is not None else None
+    if len(g.outputs) > 1:
+        if adjoints:
+            raise GradcliError(f"adjoints are of one output; this program has {len(g.outputs)}: pick one with "
+                               f"--output {g.nodes[g.outputs[0]].id}")
+        adjoints = False
     chosen = _wrt(wrt, g.names) if wrt is not None else list(g.names) if tangents else None
     if adjoints is None:
         adjoints = fmt != "json"
     _show(run_graph(g, point, adjoints, chosen), view._replace(edge_labels=not no_edge_labels))
+
+
+@cli.command(cls=ExprCommand, short_help="The Jacobian of several outputs: forward by columns or reverse by rows.")
+@_at_option(required=True)
+@_options(("table", "json", "markdown", "latex"))
+@click.option("--mode", type=click.Choice(("forward", "reverse")), default="reverse", show_default=True,
+              help="forward: one sweep per input, a column each; reverse: one sweep per output, a row each.")
+@click.option("--cost", is_flag=True, help="Also count the sweeps and the products of local partials they made.")
+@_reports_errors
+def jacobian(expr, file, prefix, no_share, view, at, mode, cost) -> None:
+    """The Jacobian of a program's outputs (a last step s1, s2, s3, or --output): forward mode builds it column
+    by column, one sweep per input; reverse mode row by row, one sweep per output; each sweep's table shown."""
+    from .point import bind
+    from .second import run_jacobian
+
+    graph = _graph(expr, file, prefix, no_share, several=True)
+    _show(run_jacobian(graph, bind(at, graph.names), mode), view._replace(cost=cost))
+
+
+@cli.command(cls=ExprCommand, short_help="The Hessian by forward over reverse, its eigenvalues and what they say.")
+@_at_option(required=True)
+@_options(("table", "json", "markdown", "latex"))
+@click.option("--direction", metavar="VECTOR", help="One direction only, e.g. --direction 1,0: the Hessian times d.")
+@click.option("--wrt", metavar="NAMES", help="Only these inputs, the others held at their values (a loss's data), "
+                                             "e.g. --wrt phi0,phi1.")
+@_SYMBOLIC
+@_EXACT
+@_reports_errors
+def hessian(expr, file, prefix, no_share, view, at, direction, wrt, symbolic_, exact) -> None:
+    """The Hessian by forward over reverse: the adjoints, then along each input the tangents and the tangent of
+    every adjoint; the matrix, its symmetry, its eigenvalues, and whether the point is a minimum, a maximum
+    or a saddle."""
+    from .point import bind
+    from .second import run_hessian
+
+    graph = _graph(expr, file, prefix, no_share)
+    d = bind(direction, graph.names, "--direction") if direction is not None else None
+    if wrt is not None and d is not None:
+        raise click.UsageError("--wrt and --direction do not go together: a direction seeds every input")
+    trace = run_hessian(graph, bind(at, graph.names), d, _wrt(wrt, graph.names) if wrt is not None else None)
+    if symbolic_ or exact:
+        from .symbolic import hessian_forms
+
+        trace = trace._replace(forms=hessian_forms(trace, symbolic_, exact, at))
+    _show(trace, view)
 
 
 @cli.command(cls=ExprCommand, short_help="Check a derived formula for a derivative: proved, different or undecided.")

@@ -38,6 +38,7 @@ EXACT = "exact"  # leaf: an exact value (a sympy number), shown in its exact for
 # shown only
 EQ = "eq"  # a = b = c
 PARTIAL = "partial"  # ∂a/∂b
+PARTIAL2 = "partial2"  # ∂²a/∂b∂c
 GRAD = "grad"  # ∇f(args): args[0] the function's name, the rest its arguments
 VECTOR = "vector"  # [a, b, c]
 LIST = "list"  # a, b, c
@@ -192,6 +193,16 @@ def simplify(e: Expr, value: Callable[[str, tuple[float, ...]], float] | None = 
                 return num(v)
         if op == "mul":
             a, b = vals
+            if args[0].op == "neg" and args[1].op == "neg":
+                return Expr("mul", (args[0].args[0], args[1].args[0]))
+            if args[0].op == "neg" or args[1].op == "neg":  # a*(-b) is -(a*b)
+                inner = Expr("mul", (args[0].args[0] if args[0].op == "neg" else args[0],
+                                     args[1].args[0] if args[1].op == "neg" else args[1]))
+                return Expr("neg", (node(inner, inner.args),))
+            if a == -1:
+                return Expr("neg", (args[1],))
+            if b == -1:
+                return Expr("neg", (args[0],))
             if a == 1:
                 return args[1]
             if b == 1:
@@ -202,6 +213,12 @@ def simplify(e: Expr, value: Callable[[str, tuple[float, ...]], float] | None = 
                 return Expr("neg", (args[1],))
         elif op == "div" and vals[1] == 1:
             return args[0]
+        elif op == "div" and args[0].op == "neg":  # (-a)/b is -(a/b)
+            inner = Expr("div", (args[0].args[0], args[1]))
+            return Expr("neg", (node(inner, inner.args),))
+        elif op == "div" and vals[0] is not None and vals[0] < 0:
+            inner = Expr("div", (num(-vals[0]), args[1]))
+            return Expr("neg", (node(inner, inner.args),))
         elif op == "pow":
             if vals[1] == 1:
                 return args[0]
@@ -212,6 +229,8 @@ def simplify(e: Expr, value: Callable[[str, tuple[float, ...]], float] | None = 
                 return args[1]
             if vals[1] == 0:
                 return args[0]
+            if args[1].op == "neg":  # a + (-b) is a - b
+                return Expr("sub", (args[0], args[1].args[0]))
         elif op == "sub":
             if vals[1] == 0:
                 return args[0]
@@ -234,3 +253,33 @@ def _short(v: float, operands: list) -> bool:
     """Whether a folded number reads as simply as its operands: 3 - 1 is 2 and 0.5 - 1 is -0.5, but
     0.1 + 0.2 stays, not 0.30000000000000004."""
     return len(repr(v)) <= max(len(repr(float(x))) for x in operands) + 1
+
+
+def diff_slot(e: Expr, m: int, first: tuple[Expr, ...], rules_of) -> Expr:
+    """∂e/∂{m}: a rule differentiated again in its m-th operand, by the op table's own rules.
+
+    ``first`` are the rules of the op the slots belong to (so ``{out}``' = ``first[m]``); ``rules_of(op)``
+    gives any op's rules, to differentiate the ops the rule uses. Returns an unsimplified Expr."""
+
+    def leaf(x: Expr):
+        if x.op == SLOT:
+            return x, (ONE if x.leaf == m else ZERO)
+        if x.op == OUT:
+            return x, first[m]
+        return x, ZERO
+
+    def node(x: Expr, args: tuple):
+        exprs = tuple(a for a, _ in args)
+        here = Expr(x.op, exprs, x.leaf)
+        if x.op in ("copy", "group"):
+            return here, args[0][1]
+        total = None
+        for k, (_, d) in enumerate(args):
+            if d.op == NUM and d.leaf[0] == 0:
+                continue
+            local = substitute(rules_of(x.op)[k], exprs, here)
+            term = Expr("mul", (local, d))
+            total = term if total is None else Expr("add", (total, term))
+        return here, total if total is not None else ZERO
+
+    return transform(e, leaf, node)[1]

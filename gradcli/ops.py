@@ -395,3 +395,35 @@ def partial(name: str, k: int, xs, z: float) -> float:
     """The float value of op ``name``'s k-th partial at operands ``xs`` with result ``z``."""
     fn = partial_functions(name)[k]
     return fn if type(fn) is float else fn(tuple(xs), z)
+
+
+_SECOND: dict[str, tuple] = {}
+
+
+def second_rules(name: str) -> tuple[tuple, ...]:
+    """∂²out/∂arg_k∂arg_m as Exprs: each first rule differentiated again by the op table's rules, simplified."""
+    got = _SECOND.get(name)
+    if got is None:
+        from .expr import diff_slot, simplify
+
+        first = rules(name)
+        fold = lambda op, xs: OPS[op].value(*xs)  # noqa: E731
+        got = _SECOND[name] = tuple(tuple(simplify(diff_slot(first[k], m, first, rules), fold)
+                                          for m in range(len(first))) for k in range(len(first)))
+    return got
+
+
+_SECOND_FUNCTIONS: dict[str, tuple] = {}
+
+
+def second_functions(name: str) -> tuple[tuple, ...]:
+    """The second partials as float functions f(xs, z), or numbers where they are numbers."""
+    got = _SECOND_FUNCTIONS.get(name)
+    if got is None:
+        got = _SECOND_FUNCTIONS[name] = tuple(tuple(compile_rule(q) for q in row) for row in second_rules(name))
+    return got
+
+
+def second_partial(name: str, k: int, m: int, xs, z: float) -> float:
+    fn = second_functions(name)[k][m]
+    return fn if type(fn) is float else fn(tuple(xs), z)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from typing import NamedTuple
 
-from .expr import APPROX, EQ, EXACT, GRAD, GROUP, LIST, MARK, MORE, NAME, NUM, OUT, PARTIAL, SLOT, VECTOR, Expr
+from .expr import APPROX, EQ, EXACT, GRAD, GROUP, LIST, MARK, MORE, NAME, NUM, OUT, PARTIAL, PARTIAL2, SLOT, VECTOR, Expr
 from .ops import OPS, fmt
 
 SUM, PROD, NEG, POW, CALL, ATOM = 1, 2, 3, 4, 8, 9
@@ -70,7 +70,7 @@ class Style:
         return n
 
     def mark(self, accent: str, n: str) -> str:
-        return f"{n}_{accent}"
+        return f"{n}_bar_dot" if accent == "bardot" else f"{n}_{accent}"
 
     def paren(self, text: str) -> str:
         return f"({text})"
@@ -92,6 +92,11 @@ class Style:
     def partial(self, a: str, b: str) -> Part:
         d = self.partial_sign
         return Part(f"{d}{a}/{d}{b}", PROD)
+
+    def partial2(self, a: str, b: str, c: str) -> Part:
+        d = self.partial_sign
+        square = "²" if d == "∂" else "2"
+        return Part(f"{d}{square}{a}/{d}{b}{d}{c}", PROD)
 
     def grad(self, f: str, args: list[str]) -> Part:
         return Part(f"{self.nabla}{f}({', '.join(args)})", CALL)
@@ -188,6 +193,8 @@ class Style:
             return Part(f" {self.approx} ".join(a.text for a in p), 0)
         if op == PARTIAL:
             return self.partial(p[0].text, p[1].text)
+        if op == PARTIAL2:
+            return self.partial2(p[0].text, p[1].text, p[2].text)
         if op == GRAD:
             return self.grad(p[0].text, [a.text for a in p[1:]])
         if op == VECTOR:
@@ -209,8 +216,11 @@ class TextStyle(Style):
 
     def mark(self, accent: str, n: str) -> str:
         if not self.unicode:
-            return f"{n}_{accent}"
-        return mark_letter(n, "\u0307" if accent == "dot" else "\u0304")
+            return f"{n}_bar_dot" if accent == "bardot" else f"{n}_{accent}"
+        return mark_letter(n, _ACCENTS[accent])
+
+
+_ACCENTS = {"dot": "\u0307", "bar": "\u0304", "bardot": "\u0304\u0307"}  # bardot: the tangent of an adjoint
 
 
 PLAIN = Style()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple, Union
 
-from .expr import APPROX, EQ, ONE, Expr, GRAD, MORE, PARTIAL, VECTOR, call, mark, name, num, same, value_of
+from .expr import APPROX, EQ, ONE, Expr, GRAD, MORE, PARTIAL, PARTIAL2, VECTOR, call, mark, name, num, same, value_of
 from .graph import Graph
 from .trace import Sweep, Trace
 
@@ -233,6 +233,9 @@ def _term(rule: Expr, sym: Expr, sym_first: bool, factor_value: float, partial: 
     v = value_of(rule)
     if v in (1.0, -1.0):
         return v == -1.0, sym, num(factor_value)
+    if rule.op == "neg":  # -c2/m**2·ṁ is subtracted: a - b·ṁ, with b's number positive
+        _, symbols, numbers = _term(rule.args[0], sym, sym_first, factor_value, -partial)
+        return True, symbols, numbers
     if sym_first:
         return False, call("mul", sym, rule), call("mul", num(factor_value), num(partial))
     return False, call("mul", rule, sym), call("mul", num(partial), num(factor_value))
@@ -316,10 +319,12 @@ def header(trace: Trace, max_rows: int = 0) -> list[Block]:
     else:
         lines = [Line(("f = ", Code(text, source_expr(graph))), "source")]
     named = graph.function != "f" or out == "f"
+    if len(graph.outputs) > 1:
+        named, out = True, ", ".join(graph.nodes[o].id for o in graph.outputs)
     inputs = _listing([eq(name(graph.nodes[i].id), name(n)) if graph.nodes[i].id != n else name(n)
                        for i, n in zip(graph.inputs, graph.names)], max_rows)
     lines.append(Line((f"graph: {_plural(len(graph.inputs), 'input')} (", *_join(inputs), "), "
-                       f"{_plural(graph.op_count, 'operation node')}, output ",
+                       f"{_plural(graph.op_count, 'operation node')}, output{'s' if len(graph.outputs) > 1 else ''} ",
                        name(out) if named else eq(name("f"), name(out))), "text"))
     if graph.constants:
         lines.append(Line(("constants: ", *_join([eq(name(c), num(v)) for c, v in graph.constants])), "text"))
@@ -481,7 +486,7 @@ def graph(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
 
     def row(i: int) -> list:
         node = g.nodes[i]
-        kind = node.op + (" (output)" if i == g.output else "")
+        kind = node.op + (" (output)" if i in g.outputs else "")
         operands = _join(list(dict.fromkeys(name(g.nodes[a].id) for a in node.args if type(a) is int)))
         users = _join(list(dict.fromkeys(name(g.nodes[c].id) for c, _ in g.consumers[i])))
         cells = [(name(node.id),), (kind,), (g.definition(i),), tuple(operands), tuple(users)]
@@ -553,3 +558,199 @@ def check(checked: Checked, max_rows: int = 0, cost: bool = False) -> list[Block
 
 
 COMMANDS["check"] = check
+
+
+# --- several outputs: the Jacobian ---------------------------------------------------------------------
+
+
+def _matrix(trace: Trace, rows: list[str], columns: list[str], values: list[list[float]], corner: Expr | None) -> Grid:
+    """A matrix as a grid: a row per output, a column per input, headed ∂/∂x."""
+    headers: list = [((corner,) if corner is not None else ("",))]
+    headers += [(Expr(PARTIAL, (name(""), name(c))),) for c in columns]
+    body = [[(name(r),), *((num(v),) for v in row)] for r, row in zip(rows, values)]
+    return Grid(headers, body, [False] + [True] * len(columns))
+
+
+def _output_adjoint_row(trace: Trace, sweep, j: int, max_terms: int) -> Row:
+    """A row of the reverse sweep seeded at one output: c̄j = ∂si/∂cj."""
+    graph, partials = trace.graph, trace.partials
+    adj, out = sweep.adjoints, sweep.output
+    lhs = mark("bar", graph.nodes[j].id)
+    if j == out:
+        return Row(lhs, None, None, num(adj[j]), note="seed")
+    terms = [_term(graph.rule(i, k), mark("bar", graph.nodes[i].id), True, adj[i], partials[i][k])
+             for i, k in graph.consumers[j] if i <= out]
+    if not terms:
+        return Row(lhs, None, None, num(adj[j]), note="no path to this output")
+    rule, numbers = _sum(terms, max_terms)
+    return _row(lhs, rule, numbers, adj[j])
+
+
+def jacobian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
+    """The Jacobian: forward mode a column per sweep (one per input), reverse mode a row per sweep (one per
+    output), each with its table; the matrix; and what each mode costs."""
+    graph = trace.graph
+    outs = [graph.nodes[o].id for o in graph.outputs]
+    out: list[Block] = header(trace, max_rows)
+    n = len(graph.nodes)
+    out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i), "node", max_rows))
+    if trace.sweeps:  # forward: one column per sweep
+        for s in range(len(trace.sweeps)):
+            out.append(_sweep(trace, s, max_rows))
+            sweep = trace.sweeps[s]
+            column = eq(Expr(PARTIAL, (Expr(VECTOR, tuple(name(o) for o in outs)), name(sweep.label))),
+                        vector([sweep.tangents[o] for o in graph.outputs]))
+            out.append(Line(("column ", f"{s + 1} of the Jacobian: ", column), "text"))
+    for sweep in trace.adjoint_sweeps:  # reverse: one row per sweep
+        o = graph.nodes[sweep.output].id
+        ratio = eq(generic("bar"), Expr(PARTIAL, (name(o), name("ci"))))
+        title = ("Reverse mode, seeded at ", name(o), ": adjoints ", ratio)
+        order = range(sweep.output, -1, -1)
+        out.append(_steps(title, order, lambda j, sw=sweep: _output_adjoint_row(trace, sw, j, _terms(max_rows)),
+                          "adjoint", max_rows))
+        row = eq(Expr(PARTIAL, (name(o), Expr(VECTOR, tuple(name(x) for x in graph.names)))),
+                 vector([sweep.adjoints[i] for i in graph.inputs]))
+        out.append(Line(("row of the Jacobian: ", row), "text"))
+    out.append(Line(("The Jacobian, ", eq(name("J_ij"), Expr(PARTIAL, (name("f_i"), name("x_j")))), ":"), "text"))
+    out.append(_matrix(trace, outs, list(graph.names), trace.jacobian, None))
+    m, k = len(outs), len(graph.names)
+    mode = "forward" if trace.sweeps else "reverse"
+    lines = [f"Cost: {_plural(len(trace.sweeps) or len(trace.adjoint_sweeps), mode + ' sweep')}. A Jacobian of "
+             f"{m} output{'s' if m != 1 else ''} in {k} input{'s' if k != 1 else ''} takes {k} forward sweeps (one "
+             f"per input, a column each) or {m} reverse sweep{'s' if m != 1 else ''} (one per output, a row each): "
+             + ("forward mode is cheaper here." if k < m else "reverse mode is cheaper here." if m < k else
+                "the same number here.")]
+    if cost:
+        c = trace.cost
+        lines.append(f"Cost (--cost): {c.sweeps} {mode} sweep{'s' if c.sweeps != 1 else ''}, {c.products} products "
+                     f"of a local partial and a tangent or an adjoint; {c.edges} edges in all.")
+    out += [Line((t,), "cost") for t in lines]
+    return out + _warnings(trace)
+
+
+# --- second order: the Hessian ---------------------------------------------------------------------------
+
+
+def _second_row(trace: Trace, s, j: int, max_terms: int) -> Row:
+    """``c̄̇j = Σ c̄̇i·∂ci/∂cj + c̄i·(∂ci/∂cj)˙``: the tangent of an adjoint along one direction."""
+    from .expr import simplify, substitute
+    from .ops import second_rules
+
+    graph, partials, adj = trace.graph, trace.partials, trace.adjoints
+    out = graph.output
+    lhs = mark("bardot", graph.nodes[j].id)
+    if j == out:
+        return Row(lhs, None, None, num(s.adjoint_tangents[j]), note="the seed is constant")
+    terms = []
+    for i, k in graph.consumers[j]:
+        if i > out:
+            continue
+        node = graph.nodes[i]
+        p = graph.rule(i, k)
+        first = _term(p, mark("bardot", node.id), True, s.adjoint_tangents[i], partials[i][k])
+        terms.append(first)
+        operands = tuple(graph.operand(a) for a in node.args)
+        slope = None
+        for m, a in enumerate(node.args):
+            if type(a) is not int:
+                continue
+            q = simplify(substitute(second_rules(node.op)[k][m], operands, name(node.id)), _fold_value)
+            if value_of(q) == 0:
+                continue
+            t = call("mul", q, mark("dot", graph.nodes[a].id))
+            slope = t if slope is None else call("add", slope, t)
+        if slope is not None:
+            sym = call("mul", mark("bar", node.id), slope if slope.op != "add" else Expr("group", (slope,)))
+            terms.append((False, sym, call("mul", num(adj[i]), num(s.slopes[i][k]))))
+    if not terms:
+        return Row(lhs, None, None, num(s.adjoint_tangents[j]), note="no path to the output")
+    rule, numbers = _sum(terms, max_terms)
+    return _row(lhs, rule, numbers, s.adjoint_tangents[j])
+
+
+def _fold_value(op: str, xs: tuple) -> float:
+    from .ops import OPS
+
+    return OPS[op].value(*xs)
+
+
+def hessian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
+    """Forward over reverse: the adjoints, then along each input the tangents and the tangent of every adjoint;
+    the Hessian, its symmetry, its eigenvalues and what they say."""
+    from .second import MEANING
+
+    graph = trace.graph
+    out: list[Block] = header(trace, max_rows)
+    n = len(graph.nodes)
+    out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i), "node", max_rows))
+    ratio = eq(generic("bar"), Expr(PARTIAL, (name(graph.function), name("ci"))))
+    out.append(_steps(("Reverse mode: adjoints ", ratio), range(n - 1, -1, -1),
+                      lambda j: adjoint_row(trace, j, _terms(max_rows)), "adjoint", max_rows))
+    out += _gradient(trace, max_rows)
+    first, last, left = shown(len(trace.second), max_rows)
+    for k in [*first, *last]:
+        s = trace.second[k]
+        if left and k == (last[0] if last else -1):
+            out.append(Line((f"… {_plural(left, 'direction')} left out (--max-rows 0 shows all)",), "text"))
+        out.append(_sweep(trace, k, max_rows))
+        along = ("along ", name(s.label)) if s.label != "direction" else ("along ", eq(name("d"), vector(s.seed)))
+        dotbar = eq(mark("bardot", "ci"), Expr(PARTIAL, (generic("bar"), name(s.label if s.label != "direction"
+                                                                               else "d"))))
+        title = ("Forward over reverse ", *along, ": the tangents of the adjoints ", dotbar,
+                 ", from the output back")
+        out.append(_steps(title, range(n - 1, -1, -1), lambda j, s=s: _second_row(trace, s, j, _terms(max_rows)),
+                          "adjoint tangent", max_rows))
+        result = vector([s.adjoint_tangents[i] for i in graph.inputs])
+        if s.label == "direction":
+            out.append(Line((eq(call("mul", Expr(GRAD, (name(graph.function),)), name("d")), result),
+                             "   (the Hessian times d)"), "result"))
+        else:
+            out.append(Line((f"column {k + 1} of the Hessian: ",
+                             eq(Expr(PARTIAL, (Expr(GRAD, (name(graph.function),)), name(s.label))), result)), "text"))
+    if trace.hessian is not None:
+        names = [s.label for s in trace.second]
+        out.append(Line(("The Hessian, ", eq(name("H_ij"), Expr(PARTIAL2, (name(graph.function), name("x_i"),
+                                                                           name("x_j")))), ":"), "text"))
+        out.append(_matrix(trace, names, names, trace.hessian, None))
+        c = trace.curvature
+        if c is not None and c.eigenvalues:
+            sym = "symmetric" if c.asymmetry <= 1e-12 else f"not symmetric to rounding ({c.asymmetry:.1e} apart)"
+            out.append(Line((f"It is {sym}, as a Hessian must be. Eigenvalues: ",
+                             vector(c.eigenvalues), f" — {c.kind}.",), "result"))
+            curve, point = MEANING[c.kind]
+            out.append(Line((f"So {curve}.",), "text"))
+            if c.critical:
+                out.append(Line((f"The gradient is 0 here, so this point is {point}.",), "result"))
+            else:
+                out.append(Line(("The gradient is not 0 here, so this is not a critical point; the Hessian says "
+                                 "how the function curves around it.",), "text"))
+            if len(names) == 2:
+                (a, b), (_, d) = trace.hessian
+                out.append(Line(("For 2 inputs: trace ", num(a + d), ", determinant ", num(a * d - b * b),
+                                 ": both positive means positive definite, a negative determinant a saddle."),
+                                "text"))
+        forms = trace.forms
+        if forms is not None and forms.matrix is not None:
+            out.append(Line(("In symbols (--symbolic), in the inputs:",), "text"))
+            out.append(Grid([("",)] + [(Expr(PARTIAL, (name(""), name(c))),) for c in names],
+                            [[(name(r),), *((e,) for e in row)] for r, row in zip(names, forms.matrix)],
+                            [False] * (len(names) + 1)))
+            out.append(Line(("trace ", forms.trace, ", determinant ", forms.determinant), "result"))
+        if forms is not None and forms.exact is not None:
+            out.append(Line(("Exactly (--exact), at the point:",), "text"))
+            out.append(Grid([("",)] + [(Expr(PARTIAL, (name(""), name(c))),) for c in names],
+                            [[(name(r),), *((e,) for e in row)] for r, row in zip(names, forms.exact)],
+                            [False] * (len(names) + 1)))
+            if forms.eigenvalues:
+                out.append(Line(("exact eigenvalues: ", Expr(VECTOR, tuple(forms.eigenvalues))), "result"))
+    cst = trace.cost
+    out.append(Line((f"Cost: 1 value sweep, 1 reverse sweep, then per direction 1 forward sweep and 1 sweep "
+                     f"back for the adjoints' tangents: {len(trace.second)} direction"
+                     f"{'s' if len(trace.second) != 1 else ''}, {cst.products} products in all. The whole Hessian "
+                     f"of n inputs takes n directions (n² entries; for a model of 10^6 parameters, 10^12).",),
+                    "cost"))
+    return out + _warnings(trace)
+
+
+COMMANDS["jacobian"] = jacobian
+COMMANDS["hessian"] = hessian

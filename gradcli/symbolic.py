@@ -335,3 +335,47 @@ def _same_text(a: Expr, b: Expr) -> bool:
     from .printer import PLAIN
 
     return PLAIN.text(a) == PLAIN.text(b)
+
+
+class HessianForms:
+    """The Hessian in symbols (--symbolic): in the inputs, with its trace and determinant; and exactly at the
+    point (--exact), with exact eigenvalues where sympy finds them."""
+
+    def __init__(self) -> None:
+        self.matrix: list | None = None  # Exprs in the inputs
+        self.trace: Expr | None = None
+        self.determinant: Expr | None = None
+        self.exact: list | None = None  # Exprs, the exact entries at the point
+        self.eigenvalues: list | None = None  # Exprs
+
+
+def hessian_forms(trace, symbolic_: bool, exact: bool, at: str) -> HessianForms:
+    from .errors import GradcliError
+    from .point import bind
+
+    graph = trace.graph
+    if len(graph.nodes) > MAX_NODES:
+        raise GradcliError(f"--symbolic and --exact work on graphs of up to {MAX_NODES} nodes, the size of a "
+                           f"homework problem; this one has {len(graph.nodes)}")
+    f = node_expressions(graph)[graph.output]
+    xs = [symbol(s.label) for s in trace.second]
+    h = sp.hessian(f, xs)
+    out = HessianForms()
+    if symbolic_:
+        simple = h.applyfunc(lambda e: simplest(e))
+        out.matrix = [[from_sympy(simple[i, j]) for j in range(len(xs))] for i in range(len(xs))]
+        out.trace = from_sympy(simplest(simple.trace()))
+        out.determinant = from_sympy(simplest(simple.det(method="berkowitz")))
+    if exact:
+        point = {symbol(n): to_sympy(t) for n, t in bind(at, graph.names, trees=True).items()}
+        at_point = h.xreplace(point).applyfunc(lambda e: simplest(e, effort=30))
+        out.exact = [[from_sympy(at_point[i, j]) for j in range(len(xs))] for i in range(len(xs))]
+        try:
+            values = at_point.eigenvals() if len(xs) <= 4 else {}
+        except (NotImplementedError, TypeError, ValueError):
+            values = {}
+        listed = []
+        for v, multiplicity in values.items():
+            listed += [from_sympy(simplest(v, effort=30))] * multiplicity
+        out.eigenvalues = listed or None
+    return out

@@ -52,7 +52,7 @@ class Cost(NamedTuple):
 class Trace(NamedTuple):
     """Everything one command computed; renderers read this and compute nothing."""
 
-    command: str  # "forward", "reverse" or "graph"
+    command: str  # "forward", "reverse", "graph", "jacobian" or "hessian"
     graph: Graph
     point: dict[str, float] | None
     values: list[float] | None = None
@@ -66,6 +66,13 @@ class Trace(NamedTuple):
     stable: dict = {}  # node -> the stable form its value was computed from (gradcli/stable.py)
     symbolic: object = None  # the rows in symbols (gradcli/symbolic.py), with --symbolic
     exact: object = None  # the exact numbers (gradcli/exact.py), with --exact
+    # several outputs and second order (gradcli/second.py)
+    adjoint_sweeps: tuple = ()  # jacobian --mode reverse: one reverse sweep per output
+    jacobian: list | None = None  # rows: outputs, columns: inputs
+    second: tuple = ()  # hessian: forward over reverse, one sweep per direction
+    hessian: list | None = None
+    curvature: object = None  # what the Hessian's eigenvalues say
+    forms: object = None  # the Hessian in symbols and exactly (gradcli/symbolic.py), with --symbolic, --exact
 
     @property
     def value(self) -> float | None:

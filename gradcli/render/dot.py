@@ -30,7 +30,9 @@ def _legend(trace: Trace, nt: Notation, edge_labels: bool, repeated: bool) -> li
     graph = trace.graph
     out = graph.nodes[graph.output].id
     d, ci, bar = nt.partial_sign, "ci", nt.mark("bar", "ci")
-    lines = [f"gradcli: inputs are boxes, operations ellipses, the output {out} a double octagon"]
+    outs = ", ".join(graph.nodes[o].id for o in graph.outputs)
+    lines = [f"gradcli: inputs are boxes, operations ellipses, the output{'s' if len(graph.outputs) > 1 else ''} "
+             f"{outs} a double octagon"]
     if trace.point is not None:
         lines.append("each node at " + ", ".join(f"{n} = {nt.fmt(v)}" for n, v in trace.point.items()) + ":")
         lines.append(f"  value: its value {ci}")
@@ -99,7 +101,7 @@ def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bo
     out.write('  rankdir=LR;\n  node [fontname="Helvetica", fontsize=11];\n'
               '  edge [color="#64748b", fontname="Helvetica", fontsize=9, fontcolor="#334155"];\n')
     for i, node in enumerate(nodes):
-        style = OUTPUT if i == graph.output else INPUT if node.op == "input" else OPERATION
+        style = OUTPUT if i in graph.outputs else INPUT if node.op == "input" else OPERATION
         out.write(f"  {quote(node.id)} [label={quote(_node_label(trace, i, nt))}, {style}];\n")
     for i, node in enumerate(nodes):
         for k, a in enumerate(node.args):

@@ -73,7 +73,15 @@ def write(trace: Trace, out: TextIO) -> None:
     if trace.directional is not None:
         tail["direction"] = {n: number(v) for n, v in zip(graph.names, trace.sweeps[0].seed)}
         tail["directional_derivative"] = number(trace.directional)
-    if trace.exact is not None:
+    if len(graph.outputs) > 1 or trace.jacobian is not None:
+        tail["outputs"] = [nodes[o].id for o in graph.outputs]
+    if trace.jacobian is not None:
+        tail["jacobian"] = {nodes[o].id: {n: number(v) for n, v in zip(graph.names, row)}
+                            for o, row in zip(graph.outputs, trace.jacobian)}
+        tail["mode"] = "forward" if trace.sweeps else "reverse"
+    if trace.second:
+        _second(trace, tail)
+    if trace.exact is not None and not trace.second:
         tail["exact"] = _exact(trace)
     if trace.symbolic is not None:
         tail["symbolic"] = _symbolic(trace)
@@ -93,6 +101,31 @@ def write(trace: Trace, out: TextIO) -> None:
         out.write(",\n")
     out.write(f'  "warnings": {_dump(list(trace.warnings))}\n')
     out.write("}\n")
+
+
+def _second(trace: Trace, tail: dict) -> None:
+    """hessian: the matrix (or the Hessian times d), what its eigenvalues say, and its forms in symbols."""
+    graph = trace.graph
+    labels = [s.label for s in trace.second]
+    if trace.hessian is not None:
+        tail["hessian"] = {r: {c: number(v) for c, v in zip(labels, row)} for r, row in zip(labels, trace.hessian)}
+        c = trace.curvature
+        tail["eigenvalues"] = [number(v) for v in c.eigenvalues]
+        tail["definiteness"] = c.kind
+        tail["critical_point"] = c.critical
+    else:
+        s = trace.second[0]
+        tail["direction"] = {n: number(v) for n, v in zip(graph.names, s.seed)}
+        tail["hessian_vector"] = {n: number(s.adjoint_tangents[i]) for i, n in zip(graph.inputs, graph.names)}
+    tail["adjoint_tangents"] = {s.label: {n.id: number(v) for n, v in zip(graph.nodes, s.adjoint_tangents)}
+                                for s in trace.second}
+    forms = trace.forms
+    if forms is not None and forms.matrix is not None:
+        tail["symbolic"] = {"hessian": [[_text(e) for e in row] for row in forms.matrix],
+                            "trace": _text(forms.trace), "determinant": _text(forms.determinant)}
+    if forms is not None and forms.exact is not None:
+        tail["exact"] = {"hessian": [[_text(e) for e in row] for row in forms.exact],
+                         "eigenvalues": [_text(e) for e in forms.eigenvalues or []]}
 
 
 def _text(e) -> str:

@@ -251,11 +251,15 @@ class LatexStyle(Style):
 
     def mark(self, accent: str, n: str) -> str:
         if n == "ci":
-            return r"\dot{c}_i" if accent == "dot" else r"\bar{c}_i"
+            return {"dot": r"\dot{c}_i", "bar": r"\bar{c}_i", "bardot": r"\dot{\bar{c}}_i"}[accent]
         base, sub, one = _name(n)
-        if accent == "dot":  # a tangent: \dot{c}_{3}; over a longer name a dot centred above it
-            return (rf"\dot{{{base}}}" if one else rf"\overset{{\cdot}}{{{base}}}") + sub
-        return (rf"\bar{{{base}}}" if one else rf"\overline{{{base}}}") + sub  # an adjoint
+        bar = rf"\bar{{{base}}}" if one else rf"\overline{{{base}}}"  # an adjoint
+        if accent == "bar":
+            return bar + sub
+        if accent == "bardot":  # the tangent of an adjoint
+            return rf"\dot{{{bar}}}" + sub if one else rf"\overset{{\cdot}}{{{bar}}}" + sub
+        # a tangent: \dot{c}_{3}; over a longer name a dot centred above it
+        return (rf"\dot{{{base}}}" if one else rf"\overset{{\cdot}}{{{base}}}") + sub
 
     def paren(self, text: str) -> str:
         return rf"\left({text}\right)"
@@ -277,6 +281,9 @@ class LatexStyle(Style):
 
     def partial(self, a: str, b: str) -> Part:
         return Part(rf"\partial {a}/\partial {b}" if a else rf"\partial/\partial {b}", PROD)
+
+    def partial2(self, a: str, b: str, c: str) -> Part:
+        return Part(rf"\partial^2 {a}/\partial {b}\,\partial {c}", PROD)
 
     def more(self, n: int, mode: str) -> str:
         if mode == "terms":
