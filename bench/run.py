@@ -71,6 +71,8 @@ def startup(repeats: int) -> list[str]:
         "gradcli reverse SEED --at 0,2 --symbolic": gradcli + ["reverse", SEED, "--at", "0,2", "--symbolic"],
         "gradcli reverse SEED --at 0,2 --exact": gradcli + ["reverse", SEED, "--at", "0,2", "--exact"],
         "gradcli check SEED --claim GRADIENT": gradcli + ["check", SEED, "--claim", SEED_GRADIENT],
+        # second order
+        "gradcli hessian SEED --at 0,2": gradcli + ["hessian", SEED, "--at", "0,2"],
     }
     times: dict[str, list[float]] = {k: [] for k in commands}
     for _ in range(repeats):  # interleaved, so the machine's mood is shared by all
@@ -257,6 +259,20 @@ def main() -> None:
             say(f"| {n:,} | > {SYMPY_LIMIT:.0f} | {ours:.4f} | > {SYMPY_LIMIT / ours:,.0f}× |")
             break
         say(f"| {n:,} | {s:.3f} | {ours:.4f} | {s / ours:,.0f}× |")
+    say()
+    say("## Second order in process (seconds, median): the Hessian by forward over reverse")
+    say()
+    say("| program | op nodes | inputs | hessian (one reverse sweep, then a forward and a second sweep per input) "
+        "| ÷ evaluate + reverse |")
+    say("| --- | ---: | ---: | ---: | ---: |")
+    from gradcli.second import run_hessian
+
+    for label, src in (("the seed example", SEED), ("generated, 1,000 steps", program(1_000))):
+        g = build(parse(src))
+        point = {k: POINT[k] for k in g.names} if label != "the seed example" else {"x1": 0.0, "x2": 2.0}
+        h = median_time(lambda g=g, point=point: run_hessian(g, point), repeats)
+        first = median_time(lambda g=g, point=point: run_reverse(g, point), repeats)
+        say(f"| {label} | {g.op_count:,} | {len(g.names)} | {h:.4f} | {h / first:.1f} |")
     text = out.getvalue()
     path = ROOT / "BENCHMARKS.md"
     old = path.read_text() if path.exists() else ""

@@ -99,7 +99,7 @@ class Style:
         return Part(f"{d}{square}{a}/{d}{b}{d}{c}", PROD)
 
     def grad(self, f: str, args: list[str]) -> Part:
-        return Part(f"{self.nabla}{f}({', '.join(args)})", CALL)
+        return Part(f"{self.nabla}{f}({', '.join(args)})" if args else f"{self.nabla}{f}", CALL)
 
     def more(self, n: int, mode: str) -> str:
         """What stands for what is left out: of a sum's terms in a rule ("terms"), in its numbers ("numbers"),

@@ -124,7 +124,11 @@ def second_sweep(graph: Graph, ev: Evaluation, adjoints: list[float], sweep: Swe
         for i, k in graph.consumers[j]:
             if i > out:
                 continue
-            total += dot_bar[i] * partials[i][k] + adjoints[i] * slopes[i][k]
+            # a 0 factor makes its term 0 even against inf or nan, as in the first-order sweeps
+            if dot_bar[i] != 0:
+                total += dot_bar[i] * partials[i][k]
+            if adjoints[i] != 0:
+                total += adjoints[i] * slopes[i][k]
         dot_bar[j] = total
     return SecondSweep(sweep.label, sweep.seed, sweep.tangents, dot_bar, slopes)
 
