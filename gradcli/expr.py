@@ -36,7 +36,7 @@ OUT = "out"  # the rule's own result (exp' = out)
 MORE = "more"  # leaf: (n, verbose): the terms a long sum leaves out
 EXACT = "exact"  # leaf: an exact value (a sympy number), shown in its exact form
 # shown only
-EQ = "eq"  # a = b = c
+EQ = "equation"  # a = b = c
 PARTIAL = "partial"  # ∂a/∂b
 PARTIAL2 = "partial2"  # ∂²a/∂b∂c
 GRAD = "grad"  # ∇f(args): args[0] the function's name, the rest its arguments
@@ -168,9 +168,9 @@ def parse_rule(text: str) -> Expr:
     """A rule of the op table, in gradcli's own language with ``{0}``, ``{1}`` and ``{out}``."""
     from .parse import parse_expression
 
-    source = text.replace("{out}", "out")
-    for k in range(4):
-        source = source.replace("{%d}" % k, f"_{k}")
+    import re
+
+    source = re.sub(r"\{(\d+)\}", r"_\1", text.replace("{out}", "out"))
     return from_items(parse_expression(source), source, slots=True)
 
 
@@ -246,7 +246,7 @@ def simplify(e: Expr, value: Callable[[str, tuple[float, ...]], float] | None = 
     return transform(e, lambda x: x, node)
 
 
-_FOLD = frozenset({"add", "sub", "mul", "neg", "pow"})
+_FOLD = frozenset({"add", "sub", "mul", "neg", "pow", "eq"})
 
 
 def _short(v: float, operands: list) -> bool:
@@ -277,7 +277,7 @@ def diff_slot(e: Expr, m: int, first: tuple[Expr, ...], rules_of) -> Expr:
         for k, (_, d) in enumerate(args):
             if d.op == NUM and d.leaf[0] == 0:
                 continue
-            local = substitute(rules_of(x.op)[k], exprs, here)
+            local = substitute(rules_of(x.op, len(exprs))[k], exprs, here)
             term = Expr("mul", (local, d))
             total = term if total is None else Expr("add", (total, term))
         return here, total if total is not None else ZERO

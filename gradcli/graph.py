@@ -130,10 +130,50 @@ class Graph(NamedTuple):
 
         node = self.nodes[i]
         operands = tuple(self.operand(a) for a in node.args)
-        return simplify(substitute(rules(node.op)[k], operands, name(node.id)), _fold)
+        rule = simplify(substitute(rules(node.op, len(node.args))[k], operands, name(node.id)), _fold)
+        return self.by_name(rule, node.op)
+
+    def by_name(self, e, op: str):
+        """An Expr with each call of ``op`` that is a node of the graph written as that node's id: a softmax
+        rule's softmax(2, c1, c2, c3) is s2 where s2 is that node (a pow rule keeps its x**2)."""
+        from .expr import NAME, Expr, name, transform
+
+        from .expr import NUM
+
+        ids = {n.id: i for i, n in enumerate(self.nodes)}
+        index = self._index()
+
+        def key(a: Expr):
+            if a.op == NAME and a.leaf in ids:
+                return ids[a.leaf]
+            return ("k", a.leaf[0]) if a.op == NUM else None
+
+        if OPS[op].arity >= 0:
+            return e  # only a rule that calls its own op on other operands (softmax) names nodes
+
+        def node(x: Expr, args: tuple) -> Expr:
+            if x.op == op:
+                keys = tuple(key(a) for a in args)
+                found = index.get((x.op, keys)) if None not in keys else None
+                if found is not None:
+                    return name(self.nodes[found].id)
+            return Expr(x.op, args, x.leaf)
+
+        return transform(e, lambda x: x, node)
+
+    def _index(self) -> dict:
+        """(op, operand nodes) -> node, for the nodes whose operands are all nodes."""
+        got = _INDEX.get(id(self))
+        if got is None or got[0] is not self:
+            table = {(n.op, tuple(a if type(a) is int else ("k", a.value) for a in n.args)): i
+                     for i, n in enumerate(self.nodes) if n.op != "input"}
+            _INDEX.clear()
+            _INDEX[id(self)] = got = (self, table)
+        return got[1]
 
 
 _TEMPLATES: dict[str, str] = {}
+_INDEX: dict[int, tuple] = {}
 
 
 def _fold(op: str, xs: tuple[float, ...]) -> float:
@@ -342,6 +382,8 @@ class _Builder:
                 stack.append(v if v is not None else _new(Const, (CONSTANTS[it[1]], it[1], None)))
                 continue
             op, arity = it[1], it[2]
+            if op == "softmax":
+                self.check_softmax(stack[-arity:], it)
             if arity == 1:
                 a = stack[-1]
                 if type(a) is Const:
@@ -349,7 +391,7 @@ class _Builder:
                     continue
                 args = (a,)
                 key: tuple = (op, a)
-            else:  # every op with more than one operand has two
+            elif arity == 2:
                 b = stack.pop()
                 a = stack[-1]
                 ca, cb = type(a) is Const, type(b) is Const
@@ -358,6 +400,14 @@ class _Builder:
                     continue
                 args = (a, b)
                 key = (op, ("k", a.value) if ca else a, ("k", b.value) if cb else b)
+            else:  # sum(a, b, c, …)
+                args = tuple(stack[-arity:])
+                del stack[-arity + 1:]
+
+                if all(type(a) is Const for a in args):
+                    stack[-1] = self.fold(op, list(args), it)
+                    continue
+                key = (op, *(("k", a.value) if type(a) is Const else a for a in args))
             i = memo.get(key) if share else None
             if i is None:
                 i = memo[key] = len(ops)
@@ -366,6 +416,16 @@ class _Builder:
                 labels.append(None)
             stack[-1] = i
         return stack[0]
+
+    def check_softmax(self, args: tuple, it: Item) -> None:
+        """softmax(k, o1, …, on): k is which output, a whole number from 1 to n, written as a number."""
+        k, n = args[0], len(args) - 1
+        if type(k) is not Const:
+            raise self.error(f"softmax's first argument is the index k, a whole number: softmax(1, o1, …, on) is the "
+                             f"first of the n outputs", it.start, it.end)
+        if not (k.value == int(k.value) and 1 <= k.value <= n):
+            raise self.error(f"softmax(k, o1, …, on) needs k a whole number from 1 to {n}, not {fmt(k.value)}",
+                             it.start, it.end)
 
     def fold(self, op: str, args: list[Const], it: Item) -> Const:
         """A constant subexpression as one constant; one that overflows (1e308*10) or is nan is told."""

@@ -38,6 +38,10 @@ class Op(NamedTuple):
     kink: Callable[..., str | None] | None = None
     # LaTeX for a function: a command (\exp) or a template with "{0}" (\sqrt{{{0}}}); empty: \operatorname{name}
     tex: str = ""
+    # an op of any number of operands (arity -1): its partial in operand k of n, in the same language
+    rule: Callable[[int, int], str] | None = None
+    numeric_rule: Callable[[int, int], Callable[..., float] | None] | None = None  # and its float overrides
+    min_args: int = 1  # the fewest operands a variadic op takes
 
 
 def fmt(x: float) -> str:
@@ -146,6 +150,50 @@ def _step(x: float) -> float:
 
 def _sign(x: float) -> float:
     return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
+
+
+def _mean(*xs: float) -> float:
+    return math.fsum(xs) / len(xs)
+
+
+def _logsumexp(*xs: float) -> float:
+    m = max(xs)
+    if math.isinf(m):
+        return m
+    return m + math.log(math.fsum(math.exp(x - m) for x in xs))
+
+
+def _softmax(k: float, *os: float) -> float:
+    if not (k == int(k) and 1 <= k <= len(os)):
+        raise DomainError(f"softmax(k, o1, …, on) needs k a whole number from 1 to n = {len(os)}")
+    m = max(os)
+    es = [math.exp(o - m) for o in os]
+    return es[int(k) - 1] / math.fsum(es)
+
+
+def _tie_share(k: int, n: int):
+    """max and min: the derivative goes to the operand equal to the result, shared equally among ties, as
+    PyTorch's max and min over a tensor do."""
+    def share(*args: float) -> float:
+        *xs, z = args
+        if xs[k] != z:
+            return 0.0
+        return 1.0 / sum(1 for x in xs if x == z)
+
+    return share
+
+
+def _ties(which: str):
+    def kink(k: int, *xs: float) -> str | None:
+        """A note where max or min has tied operands (said once, at the first of them)."""
+        z = max(xs) if which == "max" else min(xs)
+        tied = [i for i, x in enumerate(xs) if x == z]
+        if len(tied) > 1 and k == tied[0]:
+            return (f"{len(tied)} operands tie for the {which}: each gets 1/{len(tied)} of the derivative, as "
+                    f"PyTorch's {which} over a tensor gives")
+        return None
+
+    return kink
 
 
 # --- partials whose expression would lose digits or break a convention -----------------------------------
@@ -285,8 +333,31 @@ OPS: dict[str, Op] = {
            kink=_at_zero("sign'(0) = 0 was used, as in PyTorch")),
         Op(name="abs", arity=1, value=math.fabs, partials=("sign({0})",), sym=lambda sp, x: sp.Abs(x), names=("abs",),
            kink=_at_zero("abs'(0) = 0 was used, as in PyTorch"), tex=r"\left|{0}\right|"),
+        Op(name="erf", arity=1, value=math.erf, partials=("2/sqrt(pi)*exp(-{0}**2)",), sym=lambda sp, x: sp.erf(x),
+           names=("erf",), tex=r"\operatorname{{erf}}\left({0}\right)"),
+        Op(name="eq", arity=2, value=lambda x, y: 1.0 if x == y else 0.0, partials=("0", "0"),
+           sym=lambda sp, x, y: sp.eq(x, y), names=("eq",), tex=r"\left[{0} = {1}\right]"),
+        # reductions: any number of operands, one partial each
+        Op(name="sum", arity=-1, value=lambda *xs: math.fsum(xs), partials=(), rule=lambda k, n: "1",
+           sym=lambda sp, *xs: sp.Add(*xs), names=("sum",)),
+        Op(name="mean", arity=-1, value=_mean, partials=(), rule=lambda k, n: f"1/{n}",
+           sym=lambda sp, *xs: sp.Add(*xs) / len(xs), names=("mean",)),
+        Op(name="max", arity=-1, value=lambda *xs: max(xs), partials=(), rule=lambda k, n: "eq({%d}, {out})" % k,
+           numeric_rule=_tie_share, sym=lambda sp, *xs: sp.Max(*xs), names=("max",), tex=r"\max", kink=_ties("max")),
+        Op(name="min", arity=-1, value=lambda *xs: min(xs), partials=(), rule=lambda k, n: "eq({%d}, {out})" % k,
+           numeric_rule=_tie_share, sym=lambda sp, *xs: sp.Min(*xs), names=("min",), tex=r"\min", kink=_ties("min")),
+        Op(name="logsumexp", arity=-1, value=_logsumexp, partials=(), rule=lambda k, n: "exp({%d} - {out})" % k,
+           sym=lambda sp, *xs: sp.log(sp.Add(*(sp.exp(x) for x in xs))), names=("logsumexp",)),
+        # softmax(k, o1, …, on): the k-th of the n outputs of softmax, k a whole number (constant)
+        Op(name="softmax", arity=-1, value=_softmax, partials=(), min_args=2,
+           rule=lambda j, n: "0" if j == 0 else "{out}*(eq({0}, %d) - softmax(%d, %s))" % (
+               j, j, ", ".join("{%d}" % m for m in range(1, n))),
+           sym=lambda sp, k, *os: sp.exp(os[int(k) - 1]) / sp.Add(*(sp.exp(o) for o in os)), names=("softmax",),
+           domain="softmax(k, o1, …, on) needs k a whole number from 1 to n"),
     ]
 }
+
+VARIADIC: dict[str, str] = {n: op.name for op in OPS.values() if op.arity < 0 for n in op.names}
 
 # (call name, number of arguments) -> op name
 CALLS: dict[tuple[str, int], str] = {(n, op.arity): op.name for op in OPS.values() for n in op.names}
@@ -295,9 +366,28 @@ BINARY: dict[str, str] = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "π": math.pi, "e": math.e}
 
 
+FUNCTION_NAMES = FUNCTION_NAMES | frozenset(VARIADIC)
+
+
 def arities(name: str) -> list[int]:
-    """The numbers of arguments a function name accepts."""
+    """The numbers of arguments a function name accepts (a variadic one: its fewest)."""
+    if name in VARIADIC:
+        return [OPS[VARIADIC[name]].min_args]
     return sorted(n for f, n in CALLS if f == name)
+
+
+def op_for_call(name: str, count: int) -> str | None:
+    """The op a call ``name(…)`` with ``count`` arguments is, or None."""
+    op = CALLS.get((name, count))
+    if op is None and name in VARIADIC and count >= OPS[VARIADIC[name]].min_args:
+        return VARIADIC[name]
+    return op
+
+
+def arity_of(name: str, n: int) -> int:
+    """How many operands a node of op ``name`` has: the op's arity, or ``n`` for a variadic op."""
+    arity = OPS[name].arity
+    return n if arity < 0 else arity
 
 
 # --- the rules, parsed once and compiled to float functions ---------------------------------------------
@@ -306,29 +396,36 @@ _RULES: dict[str, tuple] = {}
 _PARTIALS: dict[str, tuple] = {}
 
 
-def rules(name: str) -> tuple:
-    """The op's partials as Exprs, parsed from the table on first use."""
-    got = _RULES.get(name)
+def rules(name: str, n: int = 0) -> tuple:
+    """The op's partials as Exprs, parsed from the table on first use; ``n`` operands for a variadic op."""
+    op = OPS[name]
+    key = (name, n if op.arity < 0 else op.arity)
+    got = _RULES.get(key)
     if got is None:
         from .expr import parse_rule
 
-        got = _RULES[name] = tuple(parse_rule(r) for r in OPS[name].partials)
+        texts = op.partials if op.arity >= 0 else tuple(op.rule(k, n) for k in range(n))
+        got = _RULES[key] = tuple(parse_rule(r) for r in texts)
     return got
 
 
-def partial_functions(name: str) -> tuple[Callable[..., float] | float, ...]:
+def partial_functions(name: str, n: int = 0) -> tuple[Callable[..., float] | float, ...]:
     """For each operand, the float partial as f(xs, z), or the number itself where the rule is a number."""
-    got = _PARTIALS.get(name)
+    op = OPS[name]
+    key = (name, n if op.arity < 0 else op.arity)
+    got = _PARTIALS.get(key)
     if got is None:
-        op = OPS[name]
         out = []
-        for k, rule in enumerate(rules(name)):
-            override = op.numeric[k] if k < len(op.numeric) else None
+        for k, rule in enumerate(rules(name, n)):
+            if op.arity < 0:
+                override = op.numeric_rule(k, n) if op.numeric_rule is not None else None
+            else:
+                override = op.numeric[k] if k < len(op.numeric) else None
             if override is not None:
                 out.append(lambda xs, z, f=override: f(*xs, z))
             else:
                 out.append(compile_rule(rule))
-        got = _PARTIALS[name] = tuple(out)
+        got = _PARTIALS[key] = tuple(out)
     return got
 
 
@@ -382,8 +479,10 @@ def compile_rule(rule) -> Callable[..., float] | float:
         if len(args) == 1:
             a = args[0]
             return lambda xs, z: f(a(xs, z))
-        a, b = args
-        return lambda xs, z: f(a(xs, z), b(xs, z))
+        if len(args) == 2:
+            a, b = args
+            return lambda xs, z: f(a(xs, z), b(xs, z))
+        return lambda xs, z: f(*(a(xs, z) for a in args))
 
     fn = transform(rule, leaf, node)
     if rule.op == NUM:
@@ -393,37 +492,41 @@ def compile_rule(rule) -> Callable[..., float] | float:
 
 def partial(name: str, k: int, xs, z: float) -> float:
     """The float value of op ``name``'s k-th partial at operands ``xs`` with result ``z``."""
-    fn = partial_functions(name)[k]
+    fn = partial_functions(name, len(xs))[k]
     return fn if type(fn) is float else fn(tuple(xs), z)
 
 
-_SECOND: dict[str, tuple] = {}
+_SECOND: dict[tuple, tuple] = {}
 
 
-def second_rules(name: str) -> tuple[tuple, ...]:
+def second_rules(name: str, n: int = 0) -> tuple[tuple, ...]:
     """∂²out/∂arg_k∂arg_m as Exprs: each first rule differentiated again by the op table's rules, simplified."""
-    got = _SECOND.get(name)
+    op = OPS[name]
+    key = (name, n if op.arity < 0 else op.arity)
+    got = _SECOND.get(key)
     if got is None:
         from .expr import diff_slot, simplify
 
-        first = rules(name)
+        first = rules(name, n)
         fold = lambda op, xs: OPS[op].value(*xs)  # noqa: E731
-        got = _SECOND[name] = tuple(tuple(simplify(diff_slot(first[k], m, first, rules), fold)
-                                          for m in range(len(first))) for k in range(len(first)))
+        got = _SECOND[key] = tuple(tuple(simplify(diff_slot(first[k], m, first, rules), fold)
+                                         for m in range(len(first))) for k in range(len(first)))
     return got
 
 
-_SECOND_FUNCTIONS: dict[str, tuple] = {}
+_SECOND_FUNCTIONS: dict[tuple, tuple] = {}
 
 
-def second_functions(name: str) -> tuple[tuple, ...]:
+def second_functions(name: str, n: int = 0) -> tuple[tuple, ...]:
     """The second partials as float functions f(xs, z), or numbers where they are numbers."""
-    got = _SECOND_FUNCTIONS.get(name)
+    op = OPS[name]
+    key = (name, n if op.arity < 0 else op.arity)
+    got = _SECOND_FUNCTIONS.get(key)
     if got is None:
-        got = _SECOND_FUNCTIONS[name] = tuple(tuple(compile_rule(q) for q in row) for row in second_rules(name))
+        got = _SECOND_FUNCTIONS[key] = tuple(tuple(compile_rule(q) for q in row) for row in second_rules(name, n))
     return got
 
 
 def second_partial(name: str, k: int, m: int, xs, z: float) -> float:
-    fn = second_functions(name)[k][m]
+    fn = second_functions(name, len(xs))[k][m]
     return fn if type(fn) is float else fn(tuple(xs), z)

@@ -17,7 +17,7 @@ import unicodedata
 from typing import NamedTuple
 
 from .errors import GradcliSyntaxError, visible
-from .ops import BINARY, CALLS, CONSTANTS, FUNCTION_NAMES, OPS, arities
+from .ops import BINARY, CONSTANTS, FUNCTION_NAMES, OPS, VARIADIC, arities, op_for_call
 
 # names that are also functions: a call when "(" or "[" follows, else a plain name (σ is a standard deviation)
 PLAIN_TOO = frozenset({"σ"})
@@ -102,17 +102,10 @@ _HINTS = {
 
 # functions a sheet may use that gradcli does not have, and what to write instead
 NOT_FUNCTIONS = {
-    "max": "gradcli has no max: max(0, x) is relu(x), and max(a, b) is (a + b + abs(a - b))/2",
-    "min": "gradcli has no min: min(0, x) is -relu(-x), and min(a, b) is (a + b - abs(a - b))/2",
     "rect": "the rectifier rect(x) is relu(x)",
-    "sum": "gradcli has no sum: write the terms out, x1 + x2 + x3",
-    "mean": "gradcli has no mean: write (x1 + x2 + x3)/3",
     "prod": "gradcli has no prod: write the factors out, x1*x2*x3",
-    "softmax": ("softmax has one output per input: write each as its own program, "
-                "s1 = exp(z1)/(exp(z1) + exp(z2) + exp(z3))"),
-    "logsumexp": "gradcli has no logsumexp: write log(exp(z1) + exp(z2) + exp(z3))",
-    "heaviside": "the step function has derivative 0 wherever it has one; relu(x) is x times it",
-    "step": "the step function has derivative 0 wherever it has one; relu(x) is x times it",
+    "heaviside": "the step function is step(x): 1 for x > 0, else 0",
+    "argmax": "argmax has no derivative; max(a, b, …) is the largest value",
 }
 
 MAX_OPERATIONS = 250_000  # bounds the time and memory any input can take
@@ -491,7 +484,11 @@ class _Parser:
             raise self.error(NOT_FUNCTIONS[name.lower()], tok.start, tok.end)
         import difflib  # only on the error path
 
-        close = difflib.get_close_matches(name.lower(), sorted(FUNCTION_NAMES), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(name.lower(), sorted(FUNCTION_NAMES), n=6, cutoff=0.6)
+        # the fewest edits, then the longest common start, then the commoner function (the op table's order):
+        # exq is exp (not eq), sinn is sin (not sinh)
+        order = {n: i for i, n in enumerate(n for op in OPS.values() for n in op.names)}
+        close.sort(key=lambda c: (_edits(name.lower(), c), -_common_start(name.lower(), c), order.get(c, 99)))
         if close:
             hint = f"did you mean '{close[0]}'?"
         else:
@@ -511,8 +508,11 @@ class _Parser:
             # a group's span takes in its brackets, so a constant's label reads "(1+2)"
             spans[-1] = (start, tok.end)
             return
-        op = CALLS.get((name, argc))
+        op = op_for_call(name, argc)
         if op is None:
+            if name in VARIADIC:
+                n = arities(name)[0]
+                raise self.error(f"{name} takes {n} or more arguments, not {argc}", start, tok.end)
             ns = " or ".join(str(n) for n in arities(name))
             raise self.error(f"{name} takes {ns} argument{'s' if ns != '1' else ''}, not {argc}", start, tok.end)
         emit(op, argc, start, tok.end)
@@ -539,6 +539,23 @@ class _Parser:
             return self.error(f"missing operator: write {prev}*{tok.text} for a product", last.start, tok.end)
         return self.error(f"missing operator between '{prev}' and '{tok.text}'; for a product write "
                           f"{prev}*{tok.text}", tok.start, tok.end)
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance, for ranking suggestions (short words only)."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def _common_start(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
 
 
 def parse(source: str) -> Program:

@@ -111,7 +111,10 @@ class Style:
     def exact(self, value) -> Part:
         from .symbolic import from_sympy
 
-        return Part(self.text(from_sympy(value)), SUM)
+        tree = from_sympy(value)
+        if tree.op == EXACT:  # a form gradcli has no op for: sympy's own text of it
+            return Part(str(value), SUM)
+        return Part(self.text(tree), SUM)
 
     def wrap(self, p: Part, below: int) -> str:
         """An operand in parentheses where its precedence is below ``below`` or it starts with a minus."""

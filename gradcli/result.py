@@ -124,7 +124,7 @@ def _join(pieces: list, sep: str = ", ") -> list:
 
 
 def eq(*parts: Expr) -> Expr:
-    return Expr("eq", tuple(parts))
+    return Expr(EQ, tuple(parts))
 
 
 def generic(kind: str) -> Expr:
@@ -654,7 +654,8 @@ def _second_row(trace: Trace, s, j: int, max_terms: int) -> Row:
         for m, a in enumerate(node.args):
             if type(a) is not int:
                 continue
-            q = simplify(substitute(second_rules(node.op)[k][m], operands, name(node.id)), _fold_value)
+            q = graph.by_name(simplify(substitute(second_rules(node.op, len(node.args))[k][m], operands,
+                                                  name(node.id)), _fold_value), node.op)
             if value_of(q) == 0:
                 continue
             t = call("mul", q, mark("dot", graph.nodes[a].id))

@@ -174,6 +174,28 @@ class sign(sp.Function):
         return None
 
 
+class eq(sp.Function):
+    """1 where its two operands are equal, else 0; its derivative is 0 (max's and min's rule)."""
+
+    @classmethod
+    def eval(cls, x, y):
+        d = x - y
+        if d.is_zero:
+            return S.One
+        if d.is_nonzero:
+            return S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return S.Zero
+
+    def _eval_evalf(self, prec):
+        a, b = (v.evalf(prec_to_dps(prec)) for v in self.args)
+        if a.is_Number and b.is_Number:
+            return S.One if a == b else S.Zero
+        return None
+
+
 class Abs(sp.Abs):
     """|x|, with |x|' = sign(x) as above."""
 
@@ -200,7 +222,7 @@ def prec_to_dps(prec: int) -> int:
 def namespace() -> dict[str, object]:
     """The functions above by name, for turning a sympy expression back into gradcli's ops."""
     return {"sigmoid": sigmoid, "softplus": softplus, "relu": relu, "step": step, "sign": sign, "Abs": Abs,
-            "log1p": log1p, "expm1": expm1}
+            "log1p": log1p, "expm1": expm1, "eq": eq}
 
 
 class _Namespace:

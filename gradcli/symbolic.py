@@ -72,7 +72,8 @@ def to_sympy(e: Expr, names: dict | None = None, constants: bool = True):
 _FUNCTIONS = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan", "asin": "asin", "acos": "acos",
               "atan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "asinh": "asinh", "acosh": "acosh",
               "atanh": "atanh", "sigmoid": "sigmoid", "softplus": "softplus", "relu": "relu", "step": "step",
-              "sign": "sign", "Abs": "abs", "log1p": "log1p", "expm1": "expm1"}
+              "sign": "sign", "Abs": "abs", "log1p": "log1p", "expm1": "expm1", "Max": "max", "Min": "min",
+              "erf": "erf", "eq": "eq"}
 
 
 def from_sympy(value) -> Expr:
@@ -112,7 +113,7 @@ def _parts(v) -> list:
         if e.is_Rational and e < 0:
             return [sp.Pow(base, -e, evaluate=False)] if e != -1 else [base]
         return [base, e]
-    if isinstance(v, sp.Function) or isinstance(v, (sp.Abs,)):
+    if isinstance(v, (sp.Function, sp.Abs, sp.Max, sp.Min)):
         return list(v.args)
     if isinstance(v, sp.Rational) and not v.is_Integer:
         return []
@@ -179,6 +180,8 @@ def _build(v, kids: list[Expr], custom: dict) -> Expr:
         return call(_FUNCTIONS.get(custom[type(v)], custom[type(v)]), *kids)
     if isinstance(v, sp.Abs):
         return call("abs", *kids)
+    if isinstance(v, (sp.Max, sp.Min)):
+        return call("max" if isinstance(v, sp.Max) else "min", *kids)
     if isinstance(v, sp.Function):
         fname = type(v).__name__
         if fname == "log" and len(kids) == 1:

@@ -136,7 +136,7 @@ def evaluate(graph: Graph, point: dict[str, float]) -> Evaluation:
                             f"{describe_operands(graph, node, values)}; "
                             "the values and derivatives that depend on it are not finite")
         ps = []
-        fns = partial_functions(node.op)
+        fns = partial_functions(node.op, len(node.args))
         for k, a in enumerate(node.args):
             if type(a) is Const:
                 ps.append(0.0)

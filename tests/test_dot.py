@@ -93,6 +93,10 @@ def graphviz_draws_every_label(dot_text: str) -> None:
 def op_expression(name: str) -> str:
     """An expression whose graph has a node of this op: the op table drives which expressions are drawn."""
     op = OPS[name]
+    if name == "softmax":
+        return "softmax(2, x, y, x*y)"
+    if op.names and op.arity < 0:  # any number of operands: three
+        return f"{op.names[0]}(x, y, x*y)"
     if op.names:
         return f"{op.names[0]}({', '.join(['x', 'y'][:op.arity])})"
     symbols = {v: k for k, v in BINARY.items() if k != "^"}

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from gradcli.graph import graph_of
-from gradcli.ops import CALLS, OPS, DomainError, compile_rule, partial, rules
+from gradcli.ops import CALLS, OPS, DomainError, compile_rule, op_for_call, partial, rules
 from gradcli.trace import evaluate
 
 XS = [-2.5, -1.5, -0.6, -0.3, 0.35, 0.8, 1.7, 2.6, 4.1]
@@ -22,17 +22,39 @@ def _defined(op, *xs: float) -> bool:
     return math.isfinite(z)
 
 
+def arity(op) -> int:
+    """How many operands the tests give an op: its own, or 3 for one that takes any number (softmax: its
+    index, then 3)."""
+    if op.arity >= 0:
+        return op.arity
+    return 4 if op.name == "softmax" else 3
+
+
+def differentiable(op) -> range:
+    """The operands a central difference can move: all but softmax's index."""
+    return range(1, arity(op)) if op.name == "softmax" else range(arity(op))
+
+
 def points(op) -> list[tuple[float, ...]]:
     """Points inside the op's domain, away from kinks, where a central difference is defined too."""
-    grid = [(x,) for x in XS] if op.arity == 1 else [(x, y) for x in XS for y in YS]
+    if op.arity == 1:
+        grid = [(x,) for x in XS]
+    elif op.arity == 2:
+        grid = [(x, y) for x in XS for y in YS]
+    elif op.name == "softmax":
+        grid = [(float(k), x, y, x * y) for k in (1, 2, 3) for x in XS[::2] for y in YS[::2]]
+    else:
+        grid = [(x, y, x - y) for x in XS for y in YS]
     good = []
     for p in grid:
         h = 1e-5
-        near = [tuple(v + d if j == k else v for j, v in enumerate(p)) for k in range(op.arity) for d in (-h, h)]
+        near = [tuple(v + d if j == k else v for j, v in enumerate(p)) for k in differentiable(op) for d in (-h, h)]
         if not all(_defined(op, *q) for q in [p, *near]):
             continue
-        if op.kink is not None and any(op.kink(k, *p) for k in range(op.arity)):
+        if op.kink is not None and any(op.kink(k, *p) for k in range(arity(op))):
             continue
+        if op.name in ("max", "min") and len({round(v, 3) for v in p}) < len(p):
+            continue  # near a tie, max has a kink
         if op.name == "sign" and abs(p[0]) < 1e-3:
             continue
         good.append(p)
@@ -42,12 +64,18 @@ def points(op) -> list[tuple[float, ...]]:
 @pytest.mark.parametrize("name", sorted(OPS))
 def test_op_has_points_and_everything_it_needs(name: str) -> None:
     op = OPS[name]
-    assert op.arity in (1, 2)  # the graph builder and the LaTeX layout know no other
-    assert len(op.partials) == op.arity == len(rules(name))
-    assert len(op.numeric) <= op.arity
+    if op.arity >= 0:
+        assert len(op.partials) == op.arity == len(rules(name))
+        assert len(op.numeric) <= op.arity
+        for n in op.names:
+            assert CALLS[(n, op.arity)] == name
+    else:  # any number of operands: a rule for each of n, whatever n
+        assert op.rule is not None and not op.partials and not op.numeric
+        for n in range(op.min_args, 6):
+            assert len(rules(name, n)) == n
+        for n in op.names:
+            assert op_for_call(n, 5) == name
     assert len(points(op)) >= 3, f"{name}: too few points to check it at"
-    for n in op.names:
-        assert CALLS[(n, op.arity)] == name
 
 
 def central(op, p: tuple[float, ...], k: int) -> float:
@@ -62,7 +90,7 @@ def test_partials_match_central_differences(name: str) -> None:
     op = OPS[name]
     for p in points(op):
         z = op.value(*p)
-        for k in range(op.arity):
+        for k in differentiable(op):
             got = partial(name, k, p, z)
             want = central(op, p, k)
             assert math.isclose(got, want, rel_tol=1e-5, abs_tol=1e-6), (name, p, k, got, want)
@@ -73,15 +101,18 @@ def test_partials_match_sympy(name: str) -> None:
     import sympy as sp
 
     op = OPS[name]
-    syms = sp.symbols("a b", real=True)[: op.arity]
+    syms = sp.symbols("a b c d", real=True)[: arity(op)]
     from gradcli.sym import functions
 
-    f = op.sym(functions, *syms)
     for p in points(op):
+        args = list(syms)
+        if op.name == "softmax":
+            args[0] = sp.Integer(int(p[0]))  # the index is a whole number, not a variable
+        f = op.sym(functions, *args)
         z = op.value(*p)
         subs = {s: sp.Float(v, 40) for s, v in zip(syms, p)}
         assert math.isclose(z, float(f.evalf(30, subs=subs)), rel_tol=1e-13, abs_tol=1e-15), (name, p)
-        for k in range(op.arity):
+        for k in differentiable(op):
             want = float(sp.diff(f, syms[k]).evalf(30, subs=subs))
             got = partial(name, k, p, z)
             assert math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-14), (name, p, k, got, want)

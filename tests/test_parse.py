@@ -232,11 +232,10 @@ def test_the_output_step_may_list_the_inputs_in_their_order() -> None:
 
 
 @pytest.mark.parametrize("text,column,says", [
-    ("max(0, x)", 1, "relu(x)"),
     ("rect(x)", 1, "relu(x)"),
-    ("min(a, b)", 1, "(a + b - abs(a - b))/2"),
-    ("sum(x, y)", 1, "write the terms out"),
-    ("softmax(z1, z2)", 1, "one output per input"),
+    ("prod(a, b)", 1, "write the factors out"),
+    ("softmax(z1, z2)", 1, "the index k, a whole number"),
+    ("softmax(3, z1, z2)", 1, "from 1 to 2"),
     ("x[1]", 1, "no indexing"),
     ("exp[x)", 6, "closes the '['"),
     ("exp(x]", 6, "closes the '('"),

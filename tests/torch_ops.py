@@ -14,4 +14,9 @@ TORCH = {
     "acosh": torch.acosh, "atanh": torch.atanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
     "softplus": lambda x: torch.logaddexp(x, torch.zeros_like(x)), "abs": torch.abs, "sign": torch.sign,
     "log1p": torch.log1p, "expm1": torch.expm1, "step": lambda x: (x > 0).to(x.dtype) + 0 * x,
+    "erf": torch.erf, "eq": lambda x, y: (x == y).to(x.dtype) + 0 * x,
+    "sum": lambda *xs: torch.stack(xs).sum(), "mean": lambda *xs: torch.stack(xs).mean(),
+    "max": lambda *xs: torch.stack(xs).max(), "min": lambda *xs: torch.stack(xs).min(),
+    "logsumexp": lambda *xs: torch.logsumexp(torch.stack(xs), 0),
+    "softmax": lambda k, *os: torch.softmax(torch.stack(os), 0)[int(k) - 1],
 }

@@ -274,9 +274,10 @@ class LatexStyle(Style):
         template = OPS[op].tex if op in OPS else ""
         if not template:
             template = r"\operatorname{{" + (OPS[op].names[0] if op in OPS and OPS[op].names else op) + "}}"
-        if "{0}" not in template:
-            template += r"\left({0}\right)"
-        prec = ATOM if template.startswith((r"\sqrt", r"\left|")) else CALL
+        if "{0}" not in template:  # a command, and its arguments, any number of them
+            return Part(template.replace("{{", "{").replace("}}", "}") + r"\left(" + ", ".join(a.text for a in args)
+                        + r"\right)", CALL)
+        prec = ATOM if template.startswith((r"\sqrt", r"\left|", r"\left[")) else CALL
         return Part(template.format(*(a.text for a in args)), prec)
 
     def partial(self, a: str, b: str) -> Part:
