@@ -74,7 +74,7 @@ def _closes_at_end(text: str) -> bool:
 
 def parse_claims(texts: list[str], graph: Graph) -> list[Expr]:
     """Each claim as a tree; a name must be an input, a named step of the program, pi or e."""
-    known = set(graph.names) | {n.id for n in graph.nodes if graph.is_program} | set(CONSTANTS)
+    known = set(graph.names) | set(graph.data_names) | {n.id for n in graph.nodes if graph.is_program} | set(CONSTANTS)
     claims = []
     for text in texts:
         for offset, part in split_claims(text):
@@ -128,8 +128,10 @@ def derivative(graph: Graph, wrt: str):
     return sp.diff(down[graph.output], free).xreplace({free: exprs[j]})
 
 
-def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float] | None = None) -> list[Verdict]:
-    """Each claim against the true derivative: proved equal, different (with a counterexample), or undecided."""
+def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float] | None = None,
+          held: dict[str, float] | None = None) -> list[Verdict]:
+    """Each claim against the true derivative: proved equal, different (with a counterexample), or undecided.
+    Names held constant (--let) are symbols in the proof, and keep their values at every point tried."""
     if len(graph.nodes) > MAX_NODES:
         raise GradcliError(f"check works on graphs of up to {MAX_NODES} nodes, the size of a homework problem; this "
                            f"one has {len(graph.nodes)}")
@@ -142,21 +144,22 @@ def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float]
     verdicts = []
     for claim, name in zip(claims, wrt):
         truth = derivative(graph, name)
-        mine = to_sympy(claim, {**{n: symbol(n) for n in graph.names}, **steps})
-        verdicts.append(_decide(graph, name, claim, mine, truth, at))
+        mine = to_sympy(claim, {**{n: symbol(n) for n in graph.names + graph.data_names}, **steps})
+        verdicts.append(_decide(graph, name, claim, mine, truth, at, held or {}))
     return verdicts
 
 
-def _decide(graph: Graph, wrt: str, claim: Expr, mine, truth, at) -> Verdict:
+def _decide(graph: Graph, wrt: str, claim: Expr, mine, truth, at, held: dict[str, float]) -> Verdict:
     shown = from_sympy(simplest(truth))
     if _proved(truth - mine):
         return Verdict(wrt, claim, shown, "proved")
-    symbols = [symbol(n) for n in graph.names]
+    names = graph.names + graph.data_names
+    symbols = [symbol(n) for n in names]
     rng = random.Random(0)
     points = ([dict(at)] if at else []) + [None] * POINTS
     agreed, last = 0, None
     for given in points:
-        point = given or _random_point(graph.names, rng)
+        point = {**(given or _random_point(names, rng)), **held}
         a, b = _at(mine, symbols, point), _at(truth, symbols, point)
         if a is None or b is None:
             continue

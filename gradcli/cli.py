@@ -80,8 +80,11 @@ def _options(formats: tuple[str, ...]) -> Callable:
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
-        def command(fmt, width, ascii_, max_rows, digits, outputs, **kwargs):
+        def command(fmt, width, ascii_, max_rows, digits, outputs, let, **kwargs):
             OUTPUTS.set(outputs)
+            LET.set(let)
+            COLUMNS.set(())
+            AT_NAMES.set(None)
             return fn(view=View(fmt, width, ascii_, max_rows, digits or 0), **kwargs)
 
         decorators = [
@@ -100,6 +103,9 @@ def _options(formats: tuple[str, ...]) -> Callable:
                          help="Plain ASCII: c3_dot, c3_bar, * and grad instead of ċ3, c̄3, · and ∇."),
             click.option("--max-rows", type=click.IntRange(0), default=200, show_default=True, metavar="N",
                          help="Show at most N rows of a table, the first and the last (0: all)."),
+            click.option("--let", "let", metavar="VALUES",
+                         help="Hold these names constant at these values, e.g. --let x=2,y=3: shown by name, never "
+                              "differentiated."),
             click.option("--output", "outputs", metavar="NAMES",
                          help="The output, a named step, where the program has several (jacobian: the outputs, "
                               "e.g. s1,s2)."),
@@ -203,17 +209,119 @@ def _decode(data: bytes) -> str:
 
 
 OUTPUTS: contextvars.ContextVar[str | None] = contextvars.ContextVar("outputs", default=None)  # --output
+LET: contextvars.ContextVar[str | None] = contextvars.ContextVar("let", default=None)  # --let
+COLUMNS: contextvars.ContextVar[tuple] = contextvars.ContextVar("columns", default=())  # --data's columns
+AT_NAMES: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("at_names", default=None)  # --wrt holds
 
 
-def _graph(expr: str | None, file: str | None, prefix: str, no_share: bool, several: bool = False) -> Graph:
+def _held_names() -> tuple[str, ...]:
+    """The names --let holds constant."""
+    from .parse import normal_name
+    from .point import split_top
+
+    names: list[str] = []
+    text = LET.get()
+    if text is not None:
+        for start, part in split_top(text):
+            name, eq, _ = part.partition("=")
+            if not eq or not name.strip():
+                raise GradcliSyntaxError("--let takes name=value pairs, e.g. --let x=2,y=3", text, start,
+                                         max(1, len(part)), "--let ")
+            names.append(normal_name(name.strip()))
+    return tuple(names)
+
+
+def _point(at: str | None, graph: Graph, option: str = "--at") -> dict[str, float]:
+    """The point: --at for the inputs, --let for the constants held."""
+    from .point import bind
+
+    names = AT_NAMES.get() or graph.names  # with reverse --wrt, --at still gives every input of the expression
+    try:
+        point = bind(at, names, option)
+    except GradcliSyntaxError as e:
+        columns = COLUMNS.get()
+        if columns and any(n not in columns for n in names):
+            unread = [c for c in columns if c not in graph.data_names]
+            e.message += (f"; the data's columns are {', '.join(columns)}"
+                          + (f" ({', '.join(unread)} not read by the expression)" if unread else ""))
+            e.args = (e.message,)
+        raise
+    return {**point, **_let(graph)}
+
+
+def _let(graph: Graph) -> dict[str, float]:
+    """The values --let gives the constants it holds."""
+    from .point import bind
+
+    let = LET.get()
+    if let is None:
+        return {}
+    at = AT_NAMES.get() or ()
+    return bind(let, tuple(n for n in graph.data_names if n not in COLUMNS.get() and n not in at), "--let")
+
+
+def _graph(expr: str | None, file: str | None, prefix: str, no_share: bool, several: bool = False,
+           wrt: str | None = None) -> Graph:
     """The graph of the expression or program; where it has several outputs and the command takes one, an
-    error that says which to pick."""
-    graph = graph_of(_read_source(expr, file), prefix, share=not no_share, outputs=OUTPUTS.get())
+    error that says which to pick. With ``wrt``, the other inputs are held at their values (--at gives them)."""
+    source = _read_source(expr, file)
+    held = _held_names()
+    graph = graph_of(source, prefix, share=not no_share, outputs=OUTPUTS.get(), held=held, columns=COLUMNS.get())
+    if wrt is not None:
+        chosen = _wrt(wrt, graph.names)
+        AT_NAMES.set(graph.names)
+        others = tuple(n for n in graph.names if n not in chosen)
+        graph = graph_of(source, prefix, share=not no_share, outputs=OUTPUTS.get(), held=held + others,
+                         columns=COLUMNS.get())
     if not several and len(graph.outputs) > 1:
         names = ", ".join(graph.nodes[o].id for o in graph.outputs)
         raise GradcliError(f"this program has {len(graph.outputs)} outputs ({names}): gradcli jacobian shows them "
                            f"all; pick one here with --output {graph.nodes[graph.outputs[0]].id}")
     return graph
+
+
+def _data_options(fn: Callable) -> Callable:
+    """--data, --reduce and --row: the expression is one sample's loss, summed over a data file's rows."""
+    decorators = [
+        click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, allow_dash=True), metavar="FILE",
+                     help="A CSV file with a header ('-': standard input): each row is one sample, its columns "
+                          "constants the expression reads; the loss is summed over the rows."),
+        click.option("--reduce", type=click.Choice(("sum", "mean")), default="sum", show_default=True,
+                     help="With --data: the total loss is the sum of the samples' losses, or their mean."),
+        click.option("--row", "row", type=click.IntRange(1), metavar="K",
+                     help="With --data: show the tables for sample K, from 1 (default: the first)."),
+    ]
+    for d in reversed(decorators):
+        fn = d(fn)
+    return fn
+
+
+def _table(data: str | None, file: str | None, expr: str | None):
+    """The data file read, its columns set to be held constant; None without --data."""
+    if data is None:
+        return None
+    from .data import read_table
+
+    if data == "-" and (file == "-" or expr == "-"):
+        raise click.UsageError("only one of the expression and --data can come from standard input")
+    if data == "-":
+        text = _read_source("-", None)
+        source = "standard input"
+    else:
+        text = _read_source(None, data)
+        source = data
+    table = read_table(text, source)
+    COLUMNS.set(table.columns)
+    return table
+
+
+def _over_data(trace, table, reduce: str, row: int | None, mode: str, at: dict[str, float], wrt=None):
+    """The trace of one sample (--row), with every sample's loss and gradient and their total."""
+    from .data import summed
+
+    notes: list[str] = []
+    total = summed(trace.graph, at, table, reduce, row, mode, wrt, notes)
+    return trace._replace(summed=total, warnings=[*trace.warnings, *notes])
 
 
 def _notation(view: View):
@@ -434,19 +542,41 @@ _EXACT = click.option("--exact", is_flag=True,
               help="One sweep along this direction instead, e.g. --direction 1,0: gives ∇f·d.")
 @_SYMBOLIC
 @_EXACT
+@_data_options
 @_reports_errors
-def forward(expr, file, prefix, no_share, view, at, wrt, cost, direction, symbolic_, exact) -> None:
-    """Forward mode: the evaluation trace, then one tangent table per input (or one along --direction)."""
+def forward(expr, file, prefix, no_share, view, at, wrt, cost, direction, symbolic_, exact, data, reduce,
+            row) -> None:
+    """Forward mode: the evaluation trace, then one tangent table per input (or one along --direction). With
+    --data, the tables of one sample, then every sample's loss and gradient, and their sum."""
     from .point import bind
     from .trace import run_forward
 
+    table = _table(data, file, expr)
     graph = _graph(expr, file, prefix, no_share)
-    point = bind(at, graph.names)
+    point = _point(at, graph)
     if wrt is not None and direction is not None:
         raise click.UsageError("--wrt and --direction do not go together: a direction seeds every input")
     chosen = _wrt(wrt, graph.names) if wrt is not None else None
     d = bind(direction, graph.names, "--direction") if direction is not None else None
-    _show(_worked(run_forward(graph, point, chosen, d), symbolic_, exact, at), view._replace(cost=cost))
+    if table is None:
+        _no_data(reduce, row)
+        _show(_worked(run_forward(graph, point, chosen, d), symbolic_, exact, at), view._replace(cost=cost))
+        return
+    if d is not None:
+        raise click.UsageError("--direction and --data do not go together: --data sums the gradient")
+    from .data import pick_row, sample_point
+
+    k = pick_row(row, table)
+    trace = _worked(run_forward(graph, sample_point(table, k, graph, point), chosen), symbolic_, exact, at)
+    _show(_over_data(trace, table, reduce, k, "forward", point, chosen), view._replace(cost=cost))
+
+
+def _no_data(reduce: str, row: int | None) -> None:
+    """--reduce and --row say how to use --data: without it they are a mistake."""
+    if row is not None:
+        raise click.UsageError("--row picks a sample of --data: add --data FILE")
+    if reduce != "sum":
+        raise click.UsageError("--reduce says how to total the samples of --data: add --data FILE")
 
 
 def _wrt(text: str, names: tuple[str, ...]) -> list[str]:
@@ -469,16 +599,29 @@ def _wrt(text: str, names: tuple[str, ...]) -> list[str]:
 @_at_option(required=True)
 @_options(("table", "json", "markdown", "latex"))
 @click.option("--cost", is_flag=True, help="Also count the sweep and the products of local partials it made.")
+@click.option("--wrt", metavar="NAMES",
+              help="Only these inputs are variables, the others held at their values from --at, e.g. --wrt w,b.")
 @_SYMBOLIC
 @_EXACT
+@_data_options
 @_reports_errors
-def reverse(expr, file, prefix, no_share, view, at, cost, symbolic_, exact) -> None:
-    """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs."""
-    from .point import bind
+def reverse(expr, file, prefix, no_share, view, at, cost, wrt, symbolic_, exact, data, reduce, row) -> None:
+    """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs. With
+    --data, the tables of one sample, then every sample's loss and gradient, and their sum."""
     from .trace import run_reverse
 
-    graph = _graph(expr, file, prefix, no_share)
-    _show(_worked(run_reverse(graph, bind(at, graph.names)), symbolic_, exact, at), view._replace(cost=cost))
+    table = _table(data, file, expr)
+    graph = _graph(expr, file, prefix, no_share, wrt=wrt)
+    point = _point(at, graph)
+    if table is None:
+        _no_data(reduce, row)
+        _show(_worked(run_reverse(graph, point), symbolic_, exact, at), view._replace(cost=cost))
+        return
+    from .data import pick_row, sample_point
+
+    k = pick_row(row, table)
+    trace = _worked(run_reverse(graph, sample_point(table, k, graph, point)), symbolic_, exact, at)
+    _show(_over_data(trace, table, reduce, k, "reverse", point), view._replace(cost=cost))
 
 
 @cli.command(cls=ExprCommand, short_help="The computational graph: nodes and edges, or Graphviz DOT.")
@@ -510,7 +653,7 @@ def graph(expr, file, prefix, no_share, view, at, as_dot, adjoints, wrt, tangent
     if no_edge_labels and fmt != "dot":
         raise GradcliError("--no-edge-labels is for DOT output: add --dot")
     g = _graph(expr, file, prefix, no_share, several=True)
-    point = bind(at, g.names) if at is not None else None
+    point = _point(at, g) if at is not None else None
     if len(g.outputs) > 1:
         if adjoints:
             raise GradcliError(f"adjoints are of one output; this program has {len(g.outputs)}: pick one with "
@@ -536,7 +679,7 @@ def jacobian(expr, file, prefix, no_share, view, at, mode, cost) -> None:
     from .second import run_jacobian
 
     graph = _graph(expr, file, prefix, no_share, several=True)
-    _show(run_jacobian(graph, bind(at, graph.names), mode), view._replace(cost=cost))
+    _show(run_jacobian(graph, _point(at, graph), mode), view._replace(cost=cost))
 
 
 @cli.command(cls=ExprCommand, short_help="The Hessian by forward over reverse, its eigenvalues and what they say.")
@@ -559,7 +702,7 @@ def hessian(expr, file, prefix, no_share, view, at, direction, wrt, symbolic_, e
     d = bind(direction, graph.names, "--direction") if direction is not None else None
     if wrt is not None and d is not None:
         raise click.UsageError("--wrt and --direction do not go together: a direction seeds every input")
-    trace = run_hessian(graph, bind(at, graph.names), d, _wrt(wrt, graph.names) if wrt is not None else None)
+    trace = run_hessian(graph, _point(at, graph), d, _wrt(wrt, graph.names) if wrt is not None else None)
     if symbolic_ or exact:
         from .symbolic import hessian_forms
 
@@ -585,7 +728,8 @@ def check(expr, file, prefix, no_share, view, claims, wrt, at) -> None:
 
     graph = _graph(expr, file, prefix, no_share)
     point = bind(at, graph.names) if at is not None else None
-    checked = Checked(graph, run_check(graph, parse_claims(list(claims), graph), wrt_names(wrt, graph), point), point)
+    checked = Checked(graph, run_check(graph, parse_claims(list(claims), graph), wrt_names(wrt, graph), point, _let(graph)),
+                      point)
     _show(checked, view)
     sys.exit(checked.exit_code)
 

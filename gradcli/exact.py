@@ -13,14 +13,15 @@ from .ops import OPS
 
 
 def expression(graph: Graph):
-    """The graph's output as a sympy expression in its inputs (real symbols), built node by node."""
+    """The graph's output as a sympy expression in its inputs and held constants (real symbols), built node by
+    node."""
     import sympy as sp
 
     from .sym import functions
 
-    symbols = {name: sp.Symbol(name, real=True) for name in graph.names}
+    symbols = {name: sp.Symbol(name, real=True) for name in graph.names + graph.data_names}
     exprs: list = [None] * len(graph.nodes)
-    for i, name in zip(graph.inputs, graph.names):
+    for i, name in [*zip(graph.inputs, graph.names), *zip(graph.data, graph.data_names)]:
         exprs[i] = symbols[name]
     for i, node in enumerate(graph.nodes):
         if node.op == "input":
@@ -47,7 +48,7 @@ def gradient(graph: Graph, point: dict[str, float], digits: int = 30) -> dict[st
     # a rational to a power of thousands of digits and run for hours; Floats leave a residue where the exact
     # value is 0. Where evalf cancels to nothing it returns a number with fewer significant bits than a double
     # holds (2*(x - y) at x = y gives 0.e-165, |value| below 1e-165): that is 0.
-    subs = {symbols[n]: sp.Rational(point[n]) for n in graph.names}
+    subs = {symbols[n]: sp.Rational(point[n]) for n in graph.names + graph.data_names}
     out = {}
     for n in graph.names:
         value = sp.diff(f, symbols[n]).evalf(digits, subs=subs)
@@ -77,6 +78,9 @@ def exact_trace(trace, at: str):
         raise GradcliError(f"--exact works on graphs of up to {MAX_NODES} nodes, the size of a homework problem; "
                            f"this one has {len(graph.nodes)}")
     point = {n: to_sympy(t) for n, t in bind(at, graph.names, trees=True).items()}
+    from .symbolic import number
+
+    point.update({n: number(trace.point[n]) for n in graph.data_names})  # held constants: the doubles exactly
     out = Exact()
     out.values = [_tidy(v) for v in node_expressions(graph, point)]
     ids = {node.id: out.values[i] for i, node in enumerate(graph.nodes)}

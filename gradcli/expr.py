@@ -44,6 +44,8 @@ VECTOR = "vector"  # [a, b, c]
 LIST = "list"  # a, b, c
 APPROX = "approx"  # a ≈ b
 GROUP = "group"  # one constant folded from a subexpression: shown in parentheses as one, (2*pi)*c1
+SUMOVER = "sumover"  # Σᵢ a: a sum over the samples of a data file; leaf: the index ("i")
+INDEXED = "indexed"  # aᵢ: one sample's a; leaf: the index
 
 LEAVES = frozenset({NUM, NAME, MARK, SLOT, OUT, MORE, EXACT})
 

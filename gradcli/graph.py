@@ -8,7 +8,7 @@ import math
 import re
 from typing import NamedTuple
 
-from .errors import GradcliSyntaxError, MathError
+from .errors import GradcliError, GradcliSyntaxError, MathError
 from .ops import CONSTANTS, OPS, DomainError, fmt
 from .parse import Item, Program, lookalike_letters, parse, skeleton
 
@@ -71,13 +71,23 @@ class Graph(NamedTuple):
     params: tuple[str, ...] = ()  # the inputs as the output step lists them: f(x1, x2) = …
     outputs: tuple[int, ...] = ()  # every output, in the order given (s1, s2, s3); output is the last
     functions: tuple[str, ...] = ()  # each output's name in ∂s1/∂z1: its step's name, else f1, f2, …
+    data: tuple[int, ...] = ()  # leaves held constant (--let, --data): given a value, never differentiated
+    data_names: tuple[str, ...] = ()
 
     def __repr__(self) -> str:  # short, whatever the size
         return f"Graph({len(self.nodes)} nodes, inputs {self.names}, output {self.nodes[self.output].id})"
 
     @property
     def op_count(self) -> int:
-        return len(self.nodes) - len(self.inputs)
+        return len(self.nodes) - len(self.inputs) - len(self.data)
+
+    def is_held(self, i: int) -> bool:
+        """Whether node i is a constant held by --let or --data (they follow the inputs)."""
+        return len(self.names) <= i < len(self.names) + len(self.data)
+
+    def leaf_name(self, i: int) -> str:
+        """The name of leaf i: an input (the first nodes) or a held constant (after them)."""
+        return self.names[i] if i < len(self.names) else self.data_names[i - len(self.names)]
 
     def operand(self, a: int | Const):
         """An operand as an Expr: a node by its id, a constant as typed."""
@@ -91,14 +101,14 @@ class Graph(NamedTuple):
 
         node = self.nodes[i]
         if node.op == "input":
-            return name(self.names[i])  # the inputs are the first nodes
+            return name(self.leaf_name(i))  # the inputs are the first nodes, then the held constants
         return Expr(node.op, tuple(self.operand(a) for a in node.args))
 
     def expr(self, i: int) -> str:
         """Node i's definition as plain text, as JSON and DOT show it: ``exp(c1)``, ``c1**2``."""
         node = self.nodes[i]
         if node.op == "input":
-            return self.names[i]
+            return self.leaf_name(i)
         template = _TEMPLATES.get(node.op)
         if template is None:
             from .expr import Expr, name
@@ -244,6 +254,7 @@ class _Builder:
         self.constants: list[tuple[str, float]] = []
         self.notes: list[str] = []  # constants that are not finite
         self.chosen: str | None = None  # --output
+        self.held: list[str] = []  # --let, --data
 
     def error(self, message: str, start: int, end: int) -> GradcliSyntaxError:
         return GradcliSyntaxError(message, self.source, start, end - start)
@@ -309,11 +320,18 @@ class _Builder:
                                  f"letters, {odd}: use the same letters in both places", start, start + len(name))
             seen.setdefault(key, (name, start))
 
-    def build(self, chosen: str | None = None) -> Graph:
+    def build(self, chosen: str | None = None, held: tuple[str, ...] = (), columns: tuple[str, ...] = ()) -> Graph:
         statements = self.program.statements
-        names = self.find_inputs()
+        found = self.find_inputs()
+        for h in held:
+            if h not in found:
+                raise GradcliError(f"'{h}' is given a value (--let) but is not a name the expression reads; "
+                                   f"its inputs are {', '.join(found) or 'none'}")
+        held = tuple(held) + tuple(c for c in columns if c in found and c not in held)  # a column it does not read
+        names = [n for n in found if n not in held]
+        self.held = [n for n in found if n in held]
         env: dict[str, int | Const] = {}
-        for name in names:
+        for name in names + self.held:
             env[name] = self.add("input", ())
         output: int | Const = -1
         for n, st in enumerate(statements):
@@ -463,6 +481,8 @@ class _Builder:
         params = next((tuple(p for p, _ in st.params) for st in statements if st.params), ())
         program_mode = any(st.target for st in statements) and not (len(statements) == 1 and params)
         keep_names = program_mode or any(numbered.fullmatch(x) for x in names)
+        for k, h in enumerate(self.held):  # held constants keep their names, shown by name
+            self.labels[len(names) + k] = h
         taken = {lab for lab in self.labels if lab} | {c for c, _ in self.constants}
         if keep_names:
             taken.update(names)
@@ -482,10 +502,11 @@ class _Builder:
                     label = f"{prefix}{k}"
                     k += 1
                 ids.append(label)
-        nodes = [_new(Node, (ids[i], "input", ())) for i in range(len(names))]
+        leaves = len(names) + len(self.held)
+        nodes = [_new(Node, (ids[i], "input", ())) for i in range(leaves)]
         consumers: list[list[tuple[int, int]]] = [[] for _ in range(n)]
         ops, args_of = self.ops, self.args
-        for i in range(len(names), n):
+        for i in range(leaves, n):
             args = args_of[i]
             for k, a in enumerate(args):
                 if type(a) is int:
@@ -500,7 +521,7 @@ class _Builder:
                               else f"f{k + 1}" for k, o in enumerate(outputs))
         graph = Graph(self.source, tuple(nodes), tuple(range(len(names))), tuple(names), output,
                       tuple(self.constants), tuple(map(tuple, consumers)), (), program_mode, functions[-1], params,
-                      tuple(outputs), functions)
+                      tuple(outputs), functions, tuple(range(len(names), leaves)), tuple(self.held))
         return graph._replace(notes=tuple(self.notes) + self.unused_notes(graph))
 
     def unused_notes(self, graph: Graph) -> tuple[str, ...]:
@@ -525,7 +546,8 @@ class _Builder:
         return tuple(notes)
 
 
-def build(program: Program, prefix: str = "c", share: bool = True, outputs: str | None = None) -> Graph:
+def build(program: Program, prefix: str = "c", share: bool = True, outputs: str | None = None,
+          held: tuple[str, ...] = (), columns: tuple[str, ...] = ()) -> Graph:
     """Turn a parsed program into its graph; ``prefix`` is the letter of generated ids.
 
     With ``share`` False identical subexpressions are not merged: the expression's tree, with
@@ -537,13 +559,15 @@ def build(program: Program, prefix: str = "c", share: bool = True, outputs: str 
     with paused_gc():
         builder = _Builder(program, prefix, share)
         builder.chosen = outputs
-        return builder.build(outputs)
+        return builder.build(outputs, tuple(held), tuple(columns))
 
 
-def graph_of(source: str, prefix: str = "c", share: bool = True, outputs: str | None = None) -> Graph:
-    """Parse and build in one step."""
+def graph_of(source: str, prefix: str = "c", share: bool = True, outputs: str | None = None,
+             held: tuple[str, ...] = (), columns: tuple[str, ...] = ()) -> Graph:
+    """Parse and build in one step; ``held`` names are constants given at evaluation (--let), and so are
+    the ``columns`` of a data file (--data) that the expression reads."""
     with paused_gc():
-        return build(parse(source), prefix, share, outputs)
+        return build(parse(source), prefix, share, outputs, held, columns)
 
 
 def describe_operands(graph: Graph, node: Node, values: list[float]) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import unicodedata
 from typing import NamedTuple
 
-from .expr import APPROX, EQ, EXACT, GRAD, GROUP, LIST, MARK, MORE, NAME, NUM, OUT, PARTIAL, PARTIAL2, SLOT, VECTOR, Expr
+from .expr import (APPROX, EQ, EXACT, GRAD, GROUP, INDEXED, LIST, MARK, MORE, NAME, NUM, OUT, PARTIAL, PARTIAL2, SLOT,
+                   SUMOVER, VECTOR, Expr)
 from .ops import OPS, fmt
 
 SUM, PROD, NEG, POW, CALL, ATOM = 1, 2, 3, 4, 8, 9
@@ -204,7 +205,17 @@ class Style:
             return Part(f"[{', '.join(a.text for a in p)}]", ATOM)
         if op == LIST:
             return Part(", ".join(a.text for a in p), 0)
+        if op == SUMOVER:
+            return self.sum_over(x.leaf, self.wrap(p[0], PROD))
+        if op == INDEXED:
+            return self.indexed(self.wrap(p[0], ATOM), x.leaf)
         return self.call(op, p)
+
+    def sum_over(self, index: str, body: str) -> Part:
+        return Part(f"sum_{index} {body}", PROD)
+
+    def indexed(self, body: str, index: str) -> Part:
+        return Part(f"{body}_{index}", ATOM)
 
 
 class TextStyle(Style):
@@ -221,6 +232,15 @@ class TextStyle(Style):
         if not self.unicode:
             return f"{n}_bar_dot" if accent == "bardot" else f"{n}_{accent}"
         return mark_letter(n, _ACCENTS[accent])
+
+    def sum_over(self, index: str, body: str) -> Part:
+        return Part(f"Σ{_SUBSCRIPT.get(index, '_' + index)} {body}", PROD) if self.unicode else super().sum_over(index, body)
+
+    def indexed(self, body: str, index: str) -> Part:
+        return Part(body + _SUBSCRIPT.get(index, "_" + index), ATOM) if self.unicode else super().indexed(body, index)
+
+
+_SUBSCRIPT = {"i": "ᵢ", "j": "ⱼ", "n": "ₙ", "k": "ₖ"}
 
 
 _ACCENTS = {"dot": "\u0307", "bar": "\u0304", "bardot": "\u0304\u0307"}  # bardot: the tangent of an adjoint

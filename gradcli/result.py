@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple, Union
 
-from .expr import APPROX, EQ, ONE, Expr, GRAD, MORE, PARTIAL, PARTIAL2, VECTOR, call, mark, name, num, same, value_of
+from .expr import (APPROX, EQ, INDEXED, ONE, SUMOVER, Expr, GRAD, MORE, PARTIAL, PARTIAL2, VECTOR, call, mark, name,
+                   num, same, value_of)
 from .graph import Graph
 from .trace import Sweep, Trace
 
@@ -99,7 +100,7 @@ def _steps(title: Text, order, make_row, head: str, max_rows: int) -> Steps:
     if left:
         rows.append(Gap(left))
     rows += [make_row(order[k]) for k in last]
-    return Steps(title, rows, head)
+    return Steps(title, [r for r in rows if r is not None], head)  # None: a held constant has no row
 
 
 def _listing(items: list, max_rows: int) -> list:
@@ -184,6 +185,8 @@ def evaluation_row(trace: Trace, i: int) -> Row:
     assert values is not None
     node = graph.nodes[i]
     if node.op == "input":
+        if i >= len(graph.names):  # held constant (--let, --data)
+            return Row(name(node.id), None, None, num(values[i]), note="constant")
         if node.id != graph.names[i]:  # "c1 = x1"; in a program the input keeps its name
             return Row(name(node.id), name(graph.names[i]), None, num(values[i]))
         return Row(name(node.id), None, None, num(values[i]), note="input")
@@ -248,9 +251,11 @@ def tangent_row(trace: Trace, sweep: Sweep, i: int, max_terms: int = 0) -> Row:
     t = sweep.tangents
     node = graph.nodes[i]
     if node.op == "input":
+        if i >= len(graph.names):
+            return None  # a held constant has no tangent
         return Row(mark("dot", node.id), None, None, num(t[i]), note="seed")
     terms = [_term(graph.rule(i, k), mark("dot", graph.nodes[a].id), False, t[a], partials[i][k])
-             for k, a in enumerate(node.args) if type(a) is int]
+             for k, a in enumerate(node.args) if type(a) is int and not graph.is_held(a)]
     rule, numbers = _sum(terms, max_terms)
     return _row(mark("dot", node.id), rule, numbers, t[i])._replace(
         symbolic=_symbolic(trace, (sweep.label, i), rule), value=exactly(_exact_value(trace, sweep.label, i), t[i]))
@@ -261,6 +266,8 @@ def adjoint_row(trace: Trace, j: int, max_terms: int = 0) -> Row:
     graph, partials, adj = trace.graph, trace.partials, trace.adjoints
     assert partials is not None and adj is not None
     out = graph.output
+    if graph.nodes[j].op == "input" and j >= len(graph.names):
+        return None  # a held constant: no row of its own
     lhs = mark("bar", graph.nodes[j].id)
     if j == out:
         return Row(lhs, None, None, num(adj[j]), note="seed")
@@ -329,9 +336,34 @@ def header(trace: Trace, max_rows: int = 0) -> list[Block]:
     if graph.constants:
         lines.append(Line(("constants: ", *_join([eq(name(c), num(v)) for c, v in graph.constants])), "text"))
     if trace.point is not None:
-        point = _listing([eq(name(n), num(v)) for n, v in trace.point.items()], max_rows)
+        point = _listing([eq(name(n), num(trace.point[n])) for n in graph.names], max_rows)
         lines.append(Line(("at ", *_join(point)), "text"))
+        summed = trace.summed
+        columns = summed.used if summed is not None else ()
+        let = [n for n in graph.data_names if n not in columns]
+        if let:
+            held = _listing([eq(name(n), num(trace.point[n])) for n in let], max_rows)
+            lines.append(Line(("held constant (no derivatives): ", *_join(held)), "text"))
+        if summed is not None:
+            lines += _data_header(trace, max_rows)
     return lines
+
+
+def _data_header(trace: Trace, max_rows: int) -> list[Block]:
+    """Where the samples come from, which columns the expression reads, and which sample the tables are of."""
+    s = trace.summed
+    t = s.table
+    n = len(t.rows)
+    f = _sample_name(trace)
+    read = _join([name(c) for c in s.used]) or ["none"]
+    what = [f"data: {t.source}, {_plural(n, 'sample')} (rows); the expression is one sample's ", f, "; its columns ",
+            *read, " are constants (no derivatives)"]
+    if s.unused:
+        what += [f"; not read: {', '.join(s.unused)}"]
+    values = _join([eq(name(c), num(trace.point[c])) for c in s.used])
+    return [Line(tuple(what), "text"),
+            Line((f"The tables are for sample {s.row + 1} (line {t.lines[s.row]}): ", *values,
+                  *(("   (--row K shows sample K)",) if n > 1 else ())), "text")]
 
 
 def _warnings(trace: Trace) -> list[Block]:
@@ -428,6 +460,76 @@ def _sweep(trace: Trace, s: int, max_rows: int) -> Steps:
                   "tangent", max_rows)
 
 
+# --- data: a loss summed over samples ---------------------------------------------------------------------
+
+
+def _sample_name(trace: Trace) -> Expr:
+    """One sample's loss: fᵢ (the function's name, indexed)."""
+    return Expr(INDEXED, (name(trace.graph.function),), "i")
+
+
+def _total_name(trace: Trace) -> Expr:
+    """The total loss: L, or L_total where the per-sample loss is itself called L."""
+    return name("L" if trace.graph.function != "L" else "L_total")
+
+
+def _over(trace: Trace, body: Expr) -> Expr:
+    """Σᵢ body, or (1/N)·Σᵢ body for the mean."""
+    s = trace.summed
+    total = Expr(SUMOVER, (body,), "i")
+    if s.reduce == "mean":
+        return call("mul", call("div", ONE, num(float(len(s.values)))), total)
+    return total
+
+
+def data_blocks(trace: Trace, max_rows: int) -> list[Block]:
+    """A line per sample, its loss and its gradient; then the total loss and the total gradient."""
+    s = trace.summed
+    t = s.table
+    f = _sample_name(trace)
+    headers: list = [("i",), *((name(c),) for c in s.used), (f,), *((Expr(PARTIAL, (f, name(n))),) for n in s.names)]
+    index = [t.columns.index(c) for c in s.used]
+
+    def row(r: int) -> list:
+        return [(str(r + 1),), *((num(t.rows[r][c]),) for c in index), (num(s.values[r]),),
+                *((num(g),) for g in s.gradients[r])]
+
+    first, last, left = shown(len(s.values), max_rows)
+    rows: list = [row(r) for r in first]
+    if left:
+        rows.append(Gap(left))
+    rows += [row(r) for r in last]
+    n = len(s.values)
+    L = _total_name(trace)
+    how = "the sum" if s.reduce == "sum" else "the mean"
+    out: list[Block] = [Line((f"Every sample: its loss and its gradient, {_plural(n, 'row')} of {t.source}",), "text"),
+                        Grid(headers, rows, [False] + [True] * (len(headers) - 1)),
+                        Line((eq(L, _over(trace, f), num(s.total)), f"   ({how} over {_plural(n, 'sample')})"),
+                             "result")]
+    at = _listing([num(trace.point[m]) for m in s.names], max_rows)
+    vec = eq(Expr(GRAD, (L, *at)), vector(s.gradient.values(), max_rows))
+    out.append(Line((vec,), "result"))
+    partials = _listing([eq(Expr(PARTIAL, (L, name(m))), _over(trace, Expr(PARTIAL, (f, name(m)))), num(v))
+                         for m, v in s.gradient.items()], max_rows)
+    out += [Line(("  ", p), "result") for p in partials]
+    return out
+
+
+def _data_cost(trace: Trace, mode: str) -> Line:
+    s = trace.summed
+    n, m = len(s.values), len(trace.graph.nodes)
+    sweeps = "1 reverse sweep" if mode == "reverse" else _plural(len(s.names), "forward sweep")
+    return Line((f"Cost: {_plural(n, 'sample')}, each 1 value sweep and {sweeps} of this one graph of "
+                 f"{_plural(m, 'node')}; the sum typed out would be one graph of about {n * m} nodes.",), "cost")
+
+
+def _sample_gradient(trace: Trace, max_rows: int) -> list[Block]:
+    """The gradient of the sample the tables are of; with --data, said to be that sample's alone."""
+    if trace.summed is None:
+        return _gradient(trace, max_rows)
+    return [Line((f"Sample {trace.summed.row + 1} alone:",), "result"), *_gradient(trace, max_rows)]
+
+
 def forward(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
     graph = trace.graph
     n = len(trace.sweeps)
@@ -445,6 +547,9 @@ def forward(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
                          eq(name("d"), vector(trace.sweeps[0].seed, max_rows))), "result"))
         out.append(Line(("Cost: 1 forward sweep gives one directional derivative, whatever the number of inputs.",),
                         "cost"))
+    elif trace.summed is not None:
+        out += _sample_gradient(trace, max_rows) + data_blocks(trace, max_rows)
+        out.append(_data_cost(trace, "forward"))
     else:
         out += _gradient(trace, max_rows)
         out.append(Line((_forward_cost(n, len(graph.inputs)),), "cost"))
@@ -463,11 +568,15 @@ def reverse(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
              " back to the inputs")
     out.append(_steps(title, range(n - 1, -1, -1), lambda j: adjoint_row(trace, j, _terms(max_rows)), "adjoint",
                       max_rows))
-    out += _gradient(trace, max_rows)
+    out += _sample_gradient(trace, max_rows)
     m = len(graph.inputs)
     what = "the derivative" if m == 1 else f"all {m} partial derivatives"
-    out.append(Line((f"Cost: 1 forward sweep (values) + 1 reverse sweep give {what}, whatever the number of "
-                     "inputs. A node used by k nodes sums k terms, one per edge.",), "cost"))
+    if trace.summed is not None:
+        out += data_blocks(trace, max_rows)
+        out.append(_data_cost(trace, "reverse"))
+    else:
+        out.append(Line((f"Cost: 1 forward sweep (values) + 1 reverse sweep give {what}, whatever the number of "
+                         "inputs. A node used by k nodes sums k terms, one per edge.",), "cost"))
     if cost:
         out += cost_lines(trace)
     return out + _warnings(trace)

@@ -228,7 +228,7 @@ def simplest(value, effort: int = 40):
 def node_expressions(graph, names: dict | None = None) -> list:
     """Each node's value as a sympy expression in the inputs, in topological order."""
     exprs: list = [None] * len(graph.nodes)
-    for i, n in zip(graph.inputs, graph.names):
+    for i, n in [*zip(graph.inputs, graph.names), *zip(graph.data, graph.data_names)]:
         exprs[i] = (names or {}).get(n, symbol(n))
     for i, node in enumerate(graph.nodes):
         if node.op == "input":

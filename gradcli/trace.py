@@ -73,6 +73,7 @@ class Trace(NamedTuple):
     hessian: list | None = None
     curvature: object = None  # what the Hessian's eigenvalues say
     forms: object = None  # the Hessian in symbols and exactly (gradcli/symbolic.py), with --symbolic, --exact
+    summed: object = None  # --data: every sample's loss and gradient, and their total (gradcli/data.py)
 
     @property
     def value(self) -> float | None:
@@ -82,21 +83,24 @@ class Trace(NamedTuple):
 HALF_THE_DIGITS = 8  # a sum that loses more than this many of a double's 16 digits to cancellation is told
 
 
-def evaluate(graph: Graph, point: dict[str, float]) -> Evaluation:
+def evaluate(graph: Graph, point: dict[str, float], stable: dict | None = None) -> Evaluation:
     """The value of every node and its local partials; raises MathError at an undefined node.
 
     Nodes written in a cancelling form that has a stable one (``1 - sigmoid(z)``) get their value from the
     stable form (gradcli/stable.py); a sum of computed values that still loses more than half its digits to
-    cancellation is a warning naming the node."""
+    cancellation is a warning naming the node. ``stable`` is the graph's plan of stable forms, where the caller
+    evaluates the graph many times (a data file's rows)."""
     from .stable import plan
 
     nodes = graph.nodes
     values = [0.0] * len(nodes)
     partials: list[tuple[float, ...]] = [()] * len(nodes)
     warnings: list[str] = []
-    stable = plan(graph)
+    stable = plan(graph) if stable is None else stable
     used: dict[int, object] = {}
     for i, name in zip(graph.inputs, graph.names):
+        values[i] = float(point[name])
+    for i, name in zip(graph.data, graph.data_names):
         values[i] = float(point[name])
     origin_reported = False
     isfinite = math.isfinite
@@ -255,6 +259,8 @@ def forward_many(graph: Graph, ev: Evaluation, seeds: list[tuple[float, ...]], l
     tangents: list[list[float]] = [[]] * len(nodes)
     for j, i in enumerate(graph.inputs):
         tangents[i] = [float(s[j]) for s in seeds]
+    for i in graph.data:  # held constants: no tangent
+        tangents[i] = [0.0] * m
     partials = ev.partials
     isfinite = math.isfinite
     for i, node in enumerate(nodes):

@@ -46,8 +46,10 @@ def write(trace: Trace, out: TextIO) -> None:
         "source": graph.source,
         "inputs": list(graph.names),
         "input_ids": [nodes[i].id for i in graph.inputs],
-        "point": None if trace.point is None else {n: number(v) for n, v in trace.point.items()},
+        "point": None if trace.point is None else {n: number(trace.point[n]) for n in graph.names},
         "constants": {c: number(v) for c, v in graph.constants},
+        **({"data": {n: number(trace.point[n]) for n in graph.data_names}}
+           if graph.data_names and trace.point is not None else {}),
         "op_nodes": graph.op_count,
     }
     out.write("{\n")
@@ -87,20 +89,47 @@ def write(trace: Trace, out: TextIO) -> None:
         tail["symbolic"] = _symbolic(trace)
     for k, v in tail.items():
         out.write(f"  {_dump(k)}: {_dump(v)},\n")
+    if trace.summed is not None:
+        _samples(trace, out)
+    held = set(graph.data)  # constants: no tangent, no adjoint
     if trace.command == "forward" or trace.sweeps:  # graph --at has tangents when --wrt or --tangents asks
         out.write('  "tangents": {')
+        shown = [j for j in range(len(nodes)) if j not in held]
         for n, s in enumerate(trace.sweeps):
             out.write(("\n    " if n == 0 else ",\n    ") + f"{_dump(s.label)}: ")
-            _map(ids, s.tangents, out)
+            _map([ids[j] for j in shown], [s.tangents[j] for j in shown], out)
         out.write("\n  },\n")
     if trace.adjoints is not None:
         # from the output back, the order of the reverse sweep
-        order = list(range(graph.output, -1, -1)) + list(range(graph.output + 1, len(nodes)))
+        order = [j for j in list(range(graph.output, -1, -1)) + list(range(graph.output + 1, len(nodes)))
+                 if j not in held]
         out.write('  "adjoints": ')
         _map([ids[j] for j in order], [trace.adjoints[j] for j in order], out)
         out.write(",\n")
     out.write(f'  "warnings": {_dump(list(trace.warnings))}\n')
     out.write("}\n")
+
+
+def _samples(trace: Trace, out: TextIO) -> None:
+    """--data: the file, every sample's loss and gradient (a line each), and the total. The nodes, values and
+    adjoints above are of the one sample ``dataset.row``."""
+    s = trace.summed
+    t = s.table
+    dataset = {"source": t.source, "columns": list(t.columns), "used": list(s.used), "samples": len(t.rows),
+               "row": s.row + 1, "line": t.lines[s.row], "reduce": s.reduce}
+    out.write(f'  "dataset": {_dump(dataset)},\n')
+    out.write('  "samples": [')
+    names = [_string(n) for n in s.names]
+    index = [t.columns.index(c) for c in s.used]
+    for r, (value, gradient) in enumerate(zip(s.values, s.gradients)):
+        row = t.rows[r]
+        data = ", ".join(f"{_string(t.columns[c])}: {_num(row[c])}" for c in index)
+        grad = ", ".join(f"{n}: {_num(g)}" for n, g in zip(names, gradient))
+        out.write(("\n    " if r == 0 else ",\n    ") + f'{{"row": {r + 1}, "line": {t.lines[r]}, "data": {{{data}}}, '
+                  f'"value": {_num(value)}, "gradient": {{{grad}}}}}')
+    out.write("\n  ],\n")
+    total = {"value": number(s.total), "gradient": {n: number(v) for n, v in s.gradient.items()}}
+    out.write(f'  "total": {_dump(total)},\n')
 
 
 def _second(trace: Trace, tail: dict) -> None:

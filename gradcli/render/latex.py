@@ -286,6 +286,12 @@ class LatexStyle(Style):
     def partial2(self, a: str, b: str, c: str) -> Part:
         return Part(rf"\partial^2 {a}/\partial {b}\,\partial {c}", PROD)
 
+    def sum_over(self, index: str, body: str) -> Part:
+        return Part(rf"\sum_{{{index}}} {body}", PROD)
+
+    def indexed(self, body: str, index: str) -> Part:
+        return Part(f"{{{body}}}_{{{index}}}", ATOM)
+
     def more(self, n: int, mode: str) -> str:
         if mode == "terms":
             return rf"\dots\ \text{{({n} more terms)}}"
