@@ -191,6 +191,59 @@ def sympy_time(n: int) -> float | str | None:
     return time.perf_counter() - t
 
 
+LOGISTIC = "-(y*log(sigmoid(w1*x1+w2*x2+b)) + (1-y)*log(1-sigmoid(w1*x1+w2*x2+b)))"
+
+
+def logistic_csv(n: int) -> str:
+    import random
+
+    rng = random.Random(n)
+    lines = ["x1,x2,y"]
+    for k in range(n):
+        y = k % 2
+        lines.append(f"{rng.gauss(2 * y - 1, 1):.3f},{rng.gauss(2 * y - 1, 1):.3f},{y}")
+    return "\n".join(lines) + "\n"
+
+
+def data_rows(repeats: int) -> list[str]:
+    """--data against the same loss typed out as one sum (what a student types without it), and against start-up."""
+    import tempfile
+
+    py = sys.executable
+    gradcli, env = installed()
+    rows = ["| samples | `reverse --data` (table) | `reverse --data --format json` | "
+            "`descend --data --reduce mean`, 10 steps | the sum typed out, `reverse --format json` | "
+            "typed out ÷ --data | `python -c pass` |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (1_000, 10_000):
+            csv = Path(tmp) / f"d{n}.csv"
+            csv.write_text(logistic_csv(n))
+            data = [str(csv)]
+            typed = " + ".join(LOGISTIC.replace("x1", f"({x1})").replace("x2", f"({x2})").replace("y", f"({y})")
+                               for x1, x2, y in (line.split(",") for line in csv.read_text().split()[1:]))
+            source = Path(tmp) / f"typed{n}.txt"
+            source.write_text(typed)
+            at = ["--at", "b=0.1,w1=0.2,w2=0.3"]
+            commands = {
+                "table": gradcli + ["reverse", LOGISTIC, *at, "--data", *data],
+                "json": gradcli + ["reverse", LOGISTIC, *at, "--data", *data, "--format", "json"],
+                "descend": gradcli + ["descend", LOGISTIC, *at, "--data", *data, "--reduce", "mean", "--steps", "10"],
+                "typed": gradcli + ["reverse", "-f", str(source), *at, "--format", "json"],
+                "pass": [py, "-c", "pass"],
+            }
+            times: dict[str, list[float]] = {k: [] for k in commands}
+            for _ in range(max(3, repeats // 2)):
+                for name, cmd in commands.items():
+                    t = time.perf_counter()
+                    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
+                    times[name].append(time.perf_counter() - t)
+            med = {k: statistics.median(v) for k, v in times.items()}
+            rows.append(f"| {n:,} | {med['table']:.3f} | {med['json']:.3f} | {med['descend']:.3f} | "
+                        f"{med['typed']:.3f} | {med['typed'] / med['json']:.1f} | {med['pass']:.3f} |")
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats, sizes up to 10^4")
@@ -273,6 +326,11 @@ def main() -> None:
         h = median_time(lambda g=g, point=point: run_hessian(g, point), repeats)
         first = median_time(lambda g=g, point=point: run_reverse(g, point), repeats)
         say(f"| {label} | {g.op_count:,} | {len(g.names)} | {h:.4f} | {h / first:.1f} |")
+    say()
+    say("## A loss over a data file (whole process, seconds, median): the logistic loss of 3 parameters")
+    say()
+    for row in data_rows(repeats):
+        say(row)
     text = out.getvalue()
     path = ROOT / "BENCHMARKS.md"
     old = path.read_text() if path.exists() else ""

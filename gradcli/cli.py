@@ -6,6 +6,7 @@ import errno
 import contextvars
 import functools
 import io
+import math
 import os
 import sys
 from typing import Callable, NamedTuple, NoReturn
@@ -280,7 +281,7 @@ def _graph(expr: str | None, file: str | None, prefix: str, no_share: bool, seve
     return graph
 
 
-def _data_options(fn: Callable) -> Callable:
+def _data_options(fn: Callable, row: bool = True) -> Callable:
     """--data, --reduce and --row: the expression is one sample's loss, summed over a data file's rows."""
     decorators = [
         click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, allow_dash=True), metavar="FILE",
@@ -290,7 +291,7 @@ def _data_options(fn: Callable) -> Callable:
                      help="With --data: the total loss is the sum of the samples' losses, or their mean."),
         click.option("--row", "row", type=click.IntRange(1), metavar="K",
                      help="With --data: show the tables for sample K, from 1 (default: the first)."),
-    ]
+    ][: 3 if row else 2]
     for d in reversed(decorators):
         fn = d(fn)
     return fn
@@ -393,6 +394,8 @@ def _render(trace, out: _Visible, view: View) -> None:
 
         if trace.command == "check":
             json.write_check(trace, out)
+        elif trace.command == "descend":
+            json.write_descent(trace, out)
         else:
             json.write(trace, out)
         return
@@ -690,19 +693,35 @@ def jacobian(expr, file, prefix, no_share, view, at, mode, cost) -> None:
                                              "e.g. --wrt phi0,phi1.")
 @_SYMBOLIC
 @_EXACT
+@_data_options
 @_reports_errors
-def hessian(expr, file, prefix, no_share, view, at, direction, wrt, symbolic_, exact) -> None:
+def hessian(expr, file, prefix, no_share, view, at, direction, wrt, symbolic_, exact, data, reduce, row) -> None:
     """The Hessian by forward over reverse: the adjoints, then along each input the tangents and the tangent of
     every adjoint; the matrix, its symmetry, its eigenvalues, and whether the point is a minimum, a maximum
-    or a saddle."""
+    or a saddle. With --data, those of one sample, then the Hessian of the loss summed over the samples."""
     from .point import bind
     from .second import run_hessian
 
+    table = _table(data, file, expr)
     graph = _graph(expr, file, prefix, no_share)
     d = bind(direction, graph.names, "--direction") if direction is not None else None
     if wrt is not None and d is not None:
         raise click.UsageError("--wrt and --direction do not go together: a direction seeds every input")
-    trace = run_hessian(graph, _point(at, graph), d, _wrt(wrt, graph.names) if wrt is not None else None)
+    chosen = _wrt(wrt, graph.names) if wrt is not None else None
+    point = _point(at, graph)
+    if table is None:
+        _no_data(reduce, row)
+        trace = run_hessian(graph, point, d, chosen)
+    else:
+        from .data import pick_row, sample_point, summed_hessian
+
+        if d is not None:
+            raise click.UsageError("--direction and --data do not go together: --data sums the whole Hessian")
+        k = pick_row(row, table)
+        trace = run_hessian(graph, sample_point(table, k, graph, point), None, chosen)
+        notes: list[str] = []
+        trace = trace._replace(summed=summed_hessian(graph, point, table, reduce, k, chosen, notes),
+                               warnings=[*trace.warnings, *notes])
     if symbolic_ or exact:
         from .symbolic import hessian_forms
 
@@ -728,10 +747,40 @@ def check(expr, file, prefix, no_share, view, claims, wrt, at) -> None:
 
     graph = _graph(expr, file, prefix, no_share)
     point = bind(at, graph.names) if at is not None else None
-    checked = Checked(graph, run_check(graph, parse_claims(list(claims), graph), wrt_names(wrt, graph), point, _let(graph)),
-                      point)
+    verdicts = run_check(graph, parse_claims(list(claims), graph), wrt_names(wrt, graph), point, _let(graph))
+    checked = Checked(graph, verdicts, point)
     _show(checked, view)
     sys.exit(checked.exit_code)
+
+
+@cli.command(cls=ExprCommand, short_help="Gradient descent step by step: SGD, momentum, weight decay.")
+@_at_option(required=True)
+@_options(("table", "json", "markdown", "latex"))
+@click.option("--lr", type=float, default=0.1, show_default=True, metavar="ALPHA", help="The learning rate α.")
+@click.option("--steps", type=click.IntRange(0, 1_000_000), default=10, show_default=True, metavar="N",
+              help="How many steps to take.")
+@click.option("--momentum", type=click.FloatRange(0, 1, max_open=True), default=0.0, metavar="BETA",
+              help="Momentum β, as m ← β·m + (1 − β)·∇L, φ ← φ − α·m (m starts at 0; default 0: none).")
+@click.option("--weight-decay", "decay", type=click.FloatRange(0, 1, max_open=True), default=0.0, metavar="LAMBDA",
+              help="Weight decay λ: φ ← (1 − λ)·φ − α·∇L, the steps of an L2 term λ/(2α)·Σφ² in the loss.")
+@click.option("--until-grad", "until", type=click.FloatRange(0, min_open=True), metavar="EPS",
+              help="Stop early where the gradient's length falls to EPS, e.g. 1e-8.")
+@click.option("--wrt", metavar="NAMES",
+              help="Only these inputs are parameters, the others held at their values from --at, e.g. --wrt w,b.")
+@functools.partial(_data_options, row=False)
+@_reports_errors
+def descend(expr, file, prefix, no_share, view, at, lr, steps, momentum, decay, until, wrt, data, reduce) -> None:
+    """Gradient descent from --at: a row per step with the parameters, the loss, its gradient, the momentum and
+    the update; the loss is the expression, or its sum (--reduce mean: its mean) over the rows of --data."""
+    from .descend import descend as run_descend
+
+    if not math.isfinite(lr) or lr <= 0:
+        raise click.BadParameter("the learning rate must be a positive number", param_hint="'--lr'")
+    table = _table(data, file, expr)
+    if table is None:
+        _no_data(reduce, None)
+    graph = _graph(expr, file, prefix, no_share, wrt=wrt)
+    _show(run_descend(graph, _point(at, graph), lr, steps, momentum, decay, until, table, reduce), view)
 
 
 def main() -> None:

@@ -152,6 +152,8 @@ class Summed(NamedTuple):
     gradients: list[tuple[float, ...]]  # ∇ℓᵢ, in the order of ``names``
     total: float  # L
     gradient: dict[str, float]  # ∇L
+    hessian: list | None = None  # hessian --data: Σᵢ Hᵢ (or the mean), in the order of ``names``
+    curvature: object = None  # what its eigenvalues say (gradcli/second.py)
 
     @property
     def unused(self) -> tuple[str, ...]:
@@ -216,16 +218,50 @@ def summed(graph: Graph, point: dict[str, float], table: Table, reduce: str, row
            wrt: list[str] | None = None, notes: list[str] | None = None) -> Summed:
     values, gradients = losses(graph, point, table, mode, wrt, notes, row)
     names = tuple(wrt or graph.names)
-    n = len(values)
-
-    def total(xs) -> float:
-        xs = list(xs)
-        s = math.fsum(xs) if all(map(math.isfinite, xs)) else sum(xs)  # fsum refuses inf - inf
-        return s if reduce == "sum" else s / n
-
-    gradient = {name: total(g[k] for g in gradients) for k, name in enumerate(names)}
+    gradient = {name: total([g[k] for g in gradients], reduce) for k, name in enumerate(names)}
     used = tuple(n for n in graph.data_names if n in table.columns)
-    return Summed(table, reduce, row, used, names, values, gradients, total(values), gradient)
+    return Summed(table, reduce, row, used, names, values, gradients, total(values, reduce), gradient)
+
+
+def summed_hessian(graph: Graph, point: dict[str, float], table: Table, reduce: str, row: int,
+                   wrt: list[str] | None = None, notes: list[str] | None = None) -> Summed:
+    """Every sample's loss, gradient and Hessian (forward over reverse, as ``gradcli hessian`` computes one), and
+    their totals: the Hessian of a sum is the sum of the Hessians."""
+    from .second import curvature_of, run_hessian
+
+    notes = [] if notes is None else notes
+    names = tuple(wrt or graph.names)
+    values: list[float] = []
+    gradients: list[tuple[float, ...]] = []
+    matrices: list[list[list[float]]] = []
+    warned = 0
+    for r in range(len(table.rows)):
+        try:
+            t = run_hessian(graph, sample_point(table, r, graph, point), None, list(names))
+        except MathError as e:
+            raise MathError(e.node, e.definition, f"{e.operands} (sample {r + 1}, line {table.lines[r]} of "
+                            f"{table.source})", e.reason) from None
+        if t.warnings and r != row:
+            warned += 1
+            if warned <= WARNED_SAMPLES:
+                notes.extend(f"sample {r + 1} (line {table.lines[r]}): {w}" for w in t.warnings)
+        values.append(t.value)
+        gradients.append(tuple(t.gradient[n] for n in names))
+        matrices.append(t.hessian)
+    if warned > WARNED_SAMPLES:
+        notes.append(f"… and warnings at {warned - WARNED_SAMPLES} more samples (--row K shows sample K's)")
+    k = len(names)
+    gradient = {n: total([g[j] for g in gradients], reduce) for j, n in enumerate(names)}
+    matrix = [[total([m[a][b] for m in matrices], reduce) for b in range(k)] for a in range(k)]
+    used = tuple(n for n in graph.data_names if n in table.columns)
+    return Summed(table, reduce, row, used, names, values, gradients, total(values, reduce), gradient, matrix,
+                  curvature_of(matrix, list(gradient.values())))
+
+
+def total(xs: list[float], reduce: str) -> float:
+    """The sum of the samples' numbers, correctly rounded (math.fsum), or their mean."""
+    s = math.fsum(xs) if all(map(math.isfinite, xs)) else sum(xs)  # fsum refuses inf - inf
+    return s if reduce == "sum" else s / len(xs)
 
 
 def pick_row(text: int | None, table: Table) -> int:

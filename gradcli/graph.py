@@ -109,7 +109,7 @@ class Graph(NamedTuple):
         node = self.nodes[i]
         if node.op == "input":
             return self.leaf_name(i)
-        template = _TEMPLATES.get(node.op)
+        template = _TEMPLATES.get((node.op, len(node.args)))  # sum and max take any number of operands
         if template is None:
             from .expr import Expr, name
             from .printer import PLAIN
@@ -119,7 +119,7 @@ class Graph(NamedTuple):
             template = template.replace("{", "{{").replace("}", "}}")
             for k in range(arity):
                 template = template.replace("\x00%d" % k, "{%d}" % k)
-            _TEMPLATES[node.op] = template
+            _TEMPLATES[node.op, arity] = template
         labels = []
         for a in node.args:
             if type(a) is int:
@@ -182,7 +182,7 @@ class Graph(NamedTuple):
         return got[1]
 
 
-_TEMPLATES: dict[str, str] = {}
+_TEMPLATES: dict[tuple[str, int], str] = {}  # (op, number of operands) -> its text with {0}, {1}, …
 _INDEX: dict[int, tuple] = {}
 
 

@@ -234,10 +234,14 @@ class TextStyle(Style):
         return mark_letter(n, _ACCENTS[accent])
 
     def sum_over(self, index: str, body: str) -> Part:
-        return Part(f"Σ{_SUBSCRIPT.get(index, '_' + index)} {body}", PROD) if self.unicode else super().sum_over(index, body)
+        if not self.unicode:
+            return super().sum_over(index, body)
+        return Part(f"Σ{_SUBSCRIPT.get(index, '_' + index)} {body}", PROD)
 
     def indexed(self, body: str, index: str) -> Part:
-        return Part(body + _SUBSCRIPT.get(index, "_" + index), ATOM) if self.unicode else super().indexed(body, index)
+        if not self.unicode:
+            return super().indexed(body, index)
+        return Part(body + _SUBSCRIPT.get(index, "_" + index), ATOM)
 
 
 _SUBSCRIPT = {"i": "ᵢ", "j": "ⱼ", "n": "ₙ", "k": "ₖ"}

@@ -256,6 +256,8 @@ def tangent_row(trace: Trace, sweep: Sweep, i: int, max_terms: int = 0) -> Row:
         return Row(mark("dot", node.id), None, None, num(t[i]), note="seed")
     terms = [_term(graph.rule(i, k), mark("dot", graph.nodes[a].id), False, t[a], partials[i][k])
              for k, a in enumerate(node.args) if type(a) is int and not graph.is_held(a)]
+    if not terms:  # 1 - y with y held: a constant
+        return Row(mark("dot", node.id), None, None, num(t[i]), note="constant")
     rule, numbers = _sum(terms, max_terms)
     return _row(mark("dot", node.id), rule, numbers, t[i])._replace(
         symbolic=_symbolic(trace, (sweep.label, i), rule), value=exactly(_exact_value(trace, sweep.label, i), t[i]))
@@ -340,7 +342,7 @@ def header(trace: Trace, max_rows: int = 0) -> list[Block]:
         lines.append(Line(("at ", *_join(point)), "text"))
         summed = trace.summed
         columns = summed.used if summed is not None else ()
-        let = [n for n in graph.data_names if n not in columns]
+        let = [n for n in graph.data_names if n not in columns and n in trace.point]  # a column: one per sample
         if let:
             held = _listing([eq(name(n), num(trace.point[n])) for n in let], max_rows)
             lines.append(Line(("held constant (no derivatives): ", *_join(held)), "text"))
@@ -475,11 +477,12 @@ def _total_name(trace: Trace) -> Expr:
 
 def _over(trace: Trace, body: Expr) -> Expr:
     """Σᵢ body, or (1/N)·Σᵢ body for the mean."""
-    s = trace.summed
+    return _reduced(body, trace.summed.reduce, len(trace.summed.values))
+
+
+def _reduced(body: Expr, reduce: str, n: int) -> Expr:
     total = Expr(SUMOVER, (body,), "i")
-    if s.reduce == "mean":
-        return call("mul", call("div", ONE, num(float(len(s.values)))), total)
-    return total
+    return call("mul", call("div", ONE, num(float(n))), total) if reduce == "mean" else total
 
 
 def data_blocks(trace: Trace, max_rows: int) -> list[Block]:
@@ -778,6 +781,33 @@ def _second_row(trace: Trace, s, j: int, max_terms: int) -> Row:
     return _row(lhs, rule, numbers, s.adjoint_tangents[j])
 
 
+def _curvature(f: Expr, names: list[str], matrix: list, c, total: Expr | None = None) -> list[Block]:
+    """The Hessian of ``f`` as a matrix, its symmetry, its eigenvalues, and what they say about the point;
+    ``total`` is how it was summed from the samples' Hessians (Σᵢ Hᵢ)."""
+    from .second import MEANING
+
+    head = eq(name("H_ij"), Expr(PARTIAL2, (f, name("x_i"), name("x_j"))))
+    out: list[Block] = [Line(("The Hessian, ", head, *((" = ", total) if total is not None else ()), ":"), "text"),
+                        _matrix(None, names, names, matrix, None)]
+    if c is None or not c.eigenvalues:
+        return out
+    sym = "symmetric" if c.asymmetry <= 1e-12 else f"not symmetric to rounding ({c.asymmetry:.1e} apart)"
+    out.append(Line((f"It is {sym}, as a Hessian must be. Eigenvalues: ", vector(c.eigenvalues), f" — {c.kind}.",),
+                    "result"))
+    curve, point = MEANING[c.kind]
+    out.append(Line((f"So {curve}.",), "text"))
+    if c.critical:
+        out.append(Line((f"The gradient is 0 here, so this point is {point}.",), "result"))
+    else:
+        out.append(Line(("The gradient is not 0 here, so this is not a critical point; the Hessian says how the "
+                         "function curves around it.",), "text"))
+    if len(names) == 2:
+        (a, b), (_, d) = matrix
+        out.append(Line(("For 2 inputs: trace ", num(a + d), ", determinant ", num(a * d - b * b),
+                         ": both positive means positive definite, a negative determinant a saddle."), "text"))
+    return out
+
+
 def _fold_value(op: str, xs: tuple) -> float:
     from .ops import OPS
 
@@ -787,8 +817,6 @@ def _fold_value(op: str, xs: tuple) -> float:
 def hessian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
     """Forward over reverse: the adjoints, then along each input the tangents and the tangent of every adjoint;
     the Hessian, its symmetry, its eigenvalues and what they say."""
-    from .second import MEANING
-
     graph = trace.graph
     out: list[Block] = header(trace, max_rows)
     n = len(graph.nodes)
@@ -819,26 +847,9 @@ def hessian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
                              eq(Expr(PARTIAL, (Expr(GRAD, (name(graph.function),)), name(s.label))), result)), "text"))
     if trace.hessian is not None:
         names = [s.label for s in trace.second]
-        out.append(Line(("The Hessian, ", eq(name("H_ij"), Expr(PARTIAL2, (name(graph.function), name("x_i"),
-                                                                           name("x_j")))), ":"), "text"))
-        out.append(_matrix(trace, names, names, trace.hessian, None))
-        c = trace.curvature
-        if c is not None and c.eigenvalues:
-            sym = "symmetric" if c.asymmetry <= 1e-12 else f"not symmetric to rounding ({c.asymmetry:.1e} apart)"
-            out.append(Line((f"It is {sym}, as a Hessian must be. Eigenvalues: ",
-                             vector(c.eigenvalues), f" — {c.kind}.",), "result"))
-            curve, point = MEANING[c.kind]
-            out.append(Line((f"So {curve}.",), "text"))
-            if c.critical:
-                out.append(Line((f"The gradient is 0 here, so this point is {point}.",), "result"))
-            else:
-                out.append(Line(("The gradient is not 0 here, so this is not a critical point; the Hessian says "
-                                 "how the function curves around it.",), "text"))
-            if len(names) == 2:
-                (a, b), (_, d) = trace.hessian
-                out.append(Line(("For 2 inputs: trace ", num(a + d), ", determinant ", num(a * d - b * b),
-                                 ": both positive means positive definite, a negative determinant a saddle."),
-                                "text"))
+        if trace.summed is not None:
+            out.append(Line((f"Sample {trace.summed.row + 1} alone:",), "result"))
+        out += _curvature(name(graph.function), names, trace.hessian, trace.curvature)
         forms = trace.forms
         if forms is not None and forms.matrix is not None:
             out.append(Line(("In symbols (--symbolic), in the inputs:",), "text"))
@@ -853,6 +864,11 @@ def hessian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
                             [False] * (len(names) + 1)))
             if forms.eigenvalues:
                 out.append(Line(("exact eigenvalues: ", Expr(VECTOR, tuple(forms.eigenvalues))), "result"))
+    if trace.summed is not None:
+        s = trace.summed
+        out += data_blocks(trace, max_rows)
+        out += _curvature(_total_name(trace), list(s.names), s.hessian, s.curvature,
+                          _reduced(Expr(INDEXED, (name("H"),), "i"), s.reduce, len(s.values)))
     cst = trace.cost
     out.append(Line((f"Cost: 1 value sweep, 1 reverse sweep, then per direction 1 forward sweep and 1 sweep "
                      f"back for the adjoints' tangents: {len(trace.second)} direction"
@@ -864,3 +880,95 @@ def hessian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
 
 COMMANDS["jacobian"] = jacobian
 COMMANDS["hessian"] = hessian
+
+
+# --- gradient descent ------------------------------------------------------------------------------------
+
+
+def _descent_rule(d) -> list[Block]:
+    """The update rule, as the sheets write it, with the numbers chosen."""
+    loss = "L" if d.table is not None else d.graph.function
+    g = f"∇{loss}(φ)"
+    lines = []
+    if d.momentum:
+        lines.append(f"m ← β·m + (1 − β)·{g}, starting from m = 0; β = {_setting(d.momentum)}")
+        step = "m"
+    else:
+        step = g
+    if d.decay:
+        lines.append(f"φ ← (1 − λ)·φ − α·{step}; α = {_setting(d.lr)}, λ = {_setting(d.decay)}")
+        penalty = f"{d.decay / (2 * d.lr):.12g}"
+        lines.append(f"(weight decay λ takes the steps that adding λ/(2α)·Σφ² = {penalty}·Σφ² to the loss would)")
+    else:
+        lines.append(f"φ ← φ − α·{step}; α = {_setting(d.lr)}")
+    what = "Gradient descent" + (" with momentum" if d.momentum else "") + (" and weight decay" if d.decay else "")
+    return [Line((f"{what}, φ = ({', '.join(d.names)}):",), "text"), *(Line(("  " + t,), "text") for t in lines),
+            Line(("Each row: the parameters at step t, the loss and its gradient there, "
+                  + ("the momentum, " if d.momentum else "") + "and the update Δφ added to reach step t + 1.",),
+                 "text")]
+
+
+def _setting(x: float) -> str:
+    from .ops import fmt
+
+    return fmt(x)
+
+
+def descend(d, max_rows: int, cost: bool = False) -> list[Block]:
+    """A row per step: t, the parameters, the loss, its gradient, the momentum, the update; then where it ended."""
+    graph = d.graph
+    trace = Trace("descend", graph, d.point)
+    out: list[Block] = header(trace, max_rows)
+    if d.table is not None:
+        t = d.table
+        used = [c for c in graph.data_names if c in t.columns]
+        how = "sum" if d.reduce == "sum" else "mean"
+        out.append(Line((f"data: {t.source}, {_plural(len(t.rows), 'sample')}; the loss is L = ",
+                         _over_samples(graph, d.reduce, len(t.rows)), f", the {how} of each sample's loss; the "
+                         "columns ", *(_join([name(c) for c in used]) or ["none"]), " are constants"), "text"))
+        loss: Expr = name("L" if graph.function != "L" else "L_total")
+    else:
+        loss = name(graph.function)
+    out += _descent_rule(d)
+    headers: list = [("t",), *((name(n),) for n in d.names), (loss,),
+                     *((Expr(PARTIAL, (loss, name(n))),) for n in d.names)]
+    if d.momentum:
+        headers += [(name(f"m_{n}"),) for n in d.names]
+    headers += [("Δ", name(n)) for n in d.names]
+
+    def row(s) -> list:
+        cells = [(str(s.t),), *((num(p),) for p in s.params), (num(s.loss),), *((num(x),) for x in s.gradient)]
+        if d.momentum:
+            cells += [(num(x),) if s.momentum is not None else ("",) for x in (s.momentum or [0.0] * len(d.names))]
+        cells += [(num(x),) for x in s.update] if s.update is not None else [("",) for _ in d.names]
+        return cells
+
+    first, last, left = shown(len(d.rows), max_rows)
+    rows: list = [row(d.rows[k]) for k in first]
+    if left:
+        rows.append(Gap(left))
+    rows += [row(d.rows[k]) for k in last]
+    out.append(Grid(headers, rows, [False] + [True] * (len(headers) - 1)))
+    end = d.rows[-1]
+    params = _join([eq(name(n), num(p)) for n, p in zip(d.names, end.params)])
+    if d.stopped == "gradient":
+        out.append(Line((f"Stopped at step {end.t}: the gradient's length ", num(end.norm), " is at most ",
+                         num(d.until), " (--until-grad)."), "result"))
+    elif d.stopped == "diverged":
+        out.append(Line((f"Stopped at step {end.t}: the loss or its gradient is no longer finite; a smaller --lr "
+                         "may converge.",), "verdict"))
+    out.append(Line((f"After {_plural(end.t, 'step')}: ", *params, "; ", eq(loss, num(end.loss)),
+                     "; the gradient's length ", num(end.norm)), "result"))
+    rose = next((k for k in range(1, len(d.rows)) if d.rows[k].loss > d.rows[k - 1].loss), None)
+    if rose is not None:
+        out.append(Line((f"The loss rose at step {rose} (from ", num(d.rows[rose - 1].loss), " to ",
+                         num(d.rows[rose].loss), "): the step may be too long for this loss; try a smaller --lr."),
+                        "warning"))
+    return out + [Line((w,), "warning") for w in d.warnings]
+
+
+def _over_samples(graph: Graph, reduce: str, n: int) -> Expr:
+    return _reduced(Expr(INDEXED, (name(graph.function),), "i"), reduce, n)
+
+
+COMMANDS["descend"] = descend

@@ -379,3 +379,43 @@ def test_the_readme_example_data_is_the_generated_file() -> None:
 def test_read_table_rejects_what_is_not_a_table() -> None:
     with pytest.raises(GradcliError):
         read_table("", "empty")
+
+
+# --- the Hessian over data -----------------------------------------------------------------------------------
+
+
+def test_hessian_over_data_is_the_typed_out_sums(tmp_path) -> None:
+    case = least_squares_case()
+    path = write(tmp_path, "x,y\n1,2\n2,3\n3,5\n")
+    doc = run_json("hessian", "(p0 + p1*x - y)**2", "--at", "0,1", "--data", path)
+    typed = run_json("hessian", case["expr"], "--at", "0,1")
+    assert doc["total"]["hessian"] == typed["hessian"] == {"p0": {"p0": 6.0, "p1": 12.0}, "p1": {"p0": 12.0, "p1": 28.0}}
+    assert doc["total"]["definiteness"] == typed["definiteness"] == "positive definite"
+    assert doc["total"]["gradient"] == typed["gradient"]
+
+
+def test_logistic_hessian_is_the_closed_form() -> None:
+    """∇²J = (1/N) Σ σ(1 − σ) x̃ x̃ᵀ with x̃ = (1, x1, x2): positive semidefinite, the loss convex."""
+    table = read_table(EXAMPLE.read_text(), "logistic20.csv")
+    b, w1, w2 = 0.1, 0.2, 0.3
+    doc = run_json("hessian", LOGISTIC, "--at", f"b={b},w1={w1},w2={w2}", "--data", str(EXAMPLE), "--reduce", "mean")
+    n = len(table.rows)
+    expected = [[0.0] * 3 for _ in range(3)]
+    for x1, x2, _ in table.rows:
+        s = 1 / (1 + math.exp(-(w1 * x1 + w2 * x2 + b)))
+        v = (1.0, x1, x2)
+        for i in range(3):
+            for j in range(3):
+                expected[i][j] += s * (1 - s) * v[i] * v[j] / n
+    names = ["b", "w1", "w2"]
+    for i, r in enumerate(names):
+        for j, c in enumerate(names):
+            assert close(doc["total"]["hessian"][r][c], expected[i][j], 1e-12), (r, c)
+    assert doc["total"]["definiteness"] == "positive definite"
+    out = run("hessian", LOGISTIC, "--at", "0.1,0.2,0.3", "--data", str(EXAMPLE), "--reduce", "mean").output
+    assert "∂²L/∂x_i∂x_j = (1/20)·Σᵢ Hᵢ" in out and "Sample 1 alone:" in out
+
+
+def test_hessian_data_needs_the_whole_matrix() -> None:
+    result = run("hessian", "(p*x1)**2", "--at", "1", "--data", str(EXAMPLE), "--direction", "1")
+    assert result.exit_code == 2 and "--direction and --data" in result.output

@@ -56,3 +56,13 @@ def test_every_op_symbolic_and_exact(name: str) -> None:
         assert result.exit_code == 0, (name, command, result.output)
         doc = json.loads(result.stdout)
         assert set(doc["exact"]["gradient"]) == set(doc["gradient"]) and doc["symbolic"]["gradient"]
+
+
+def test_a_variadic_op_prints_every_operand_whatever_was_printed_before() -> None:
+    """The text of sum(...) depends on its number of operands: a long sum printed first must not cut a short one."""
+    from gradcli.graph import graph_of
+
+    long = graph_of("sum(a, b, c, d, u)")
+    short = graph_of("sum(a, b)")
+    assert long.expr(long.output) == "sum(c1, c2, c3, c4, c5)"
+    assert short.expr(short.output) == "sum(c1, c2)"

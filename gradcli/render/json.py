@@ -129,6 +129,10 @@ def _samples(trace: Trace, out: TextIO) -> None:
                   f'"value": {_num(value)}, "gradient": {{{grad}}}}}')
     out.write("\n  ],\n")
     total = {"value": number(s.total), "gradient": {n: number(v) for n, v in s.gradient.items()}}
+    if s.hessian is not None:
+        total["hessian"] = {r: {c: number(v) for c, v in zip(s.names, row)} for r, row in zip(s.names, s.hessian)}
+        total["eigenvalues"] = [number(v) for v in s.curvature.eigenvalues]
+        total["definiteness"] = s.curvature.kind
     out.write(f'  "total": {_dump(total)},\n')
 
 
@@ -192,6 +196,32 @@ def _symbolic(trace: Trace) -> dict:
             rows["tangents"].setdefault(label, {})[nodes[i].id] = [_text(f) for f in forms]
     out.update(rows)
     return out
+
+
+def write_descent(d, out: TextIO) -> None:
+    """``descend``: the settings, a row per step, and where it ended; the numbers as every other command has them."""
+    graph = d.graph
+    rows = []
+    for s in d.rows:
+        row = {"t": s.t, "params": dict(zip(d.names, map(number, s.params))), "loss": number(s.loss),
+               "gradient": dict(zip(d.names, map(number, s.gradient)))}
+        if s.momentum is not None:
+            row["momentum"] = dict(zip(d.names, map(number, s.momentum)))
+        row["update"] = None if s.update is None else dict(zip(d.names, map(number, s.update)))
+        rows.append(row)
+    end = d.rows[-1]
+    doc = {"command": "descend", "source": graph.source, "inputs": list(d.names),
+           "start": {n: number(d.point[n]) for n in d.names},
+           "data": {n: number(d.point[n]) for n in graph.data_names if n in d.point},
+           "lr": d.lr, "momentum": d.momentum, "weight_decay": d.decay, "steps": d.steps, "until_grad": d.until}
+    if d.table is not None:
+        t = d.table
+        doc["dataset"] = {"source": t.source, "columns": list(t.columns), "samples": len(t.rows), "reduce": d.reduce}
+    doc.update({"rows": rows, "stopped": d.stopped,
+                "final": {"params": dict(zip(d.names, map(number, end.params))), "loss": number(end.loss),
+                          "gradient_norm": number(end.norm)},
+                "warnings": list(d.warnings)})
+    out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
 
 
 def write_check(checked, out: TextIO) -> None:

@@ -41,13 +41,15 @@ class TerminalWriter(Writer):
 
 
 _TO_ASCII = str.maketrans({"·": "*", "∂": "d", "∇": "grad ", "…": "...", "±": "+/-", "−": "-", "×": "x",
-                           "≈": "~", "θ": "theta"})
+                           "≈": "~", "θ": "theta", "φ": "phi", "α": "alpha", "β": "beta", "λ": "lambda",
+                           "←": "<-", "Δ": "delta ", "Σ": "sum ", "²": "**2", "ᵢ": "_i"})
 
 Segment = tuple[str, str]  # (text, style); style "" is plain
 Out = list[list[Segment]]  # lines
 
 STYLES = {"source": "bold", "result": "bold", "warning": "yellow", "verdict": "bold yellow"}
 GAP = 2  # spaces between the columns of a grid
+MAX_PANELS = 8  # a wide grid of numbers split into more panels than this is a paragraph a row instead
 
 
 def _cells(row: Row) -> list[Segment]:
@@ -238,7 +240,36 @@ def grid(block: Grid, unicode: bool, width: int) -> Out:
         first, second = lay([c for c in everything if not block.numeric[c]]), lay([0] + numbers)
         if first is not None and second is not None:
             return first + [[]] + second
+    panels = _panels(block, body, width)
+    if panels is not None:  # a wide table of numbers: its columns in panels, each led by the first column
+        out: Out = []
+        for cols in panels:
+            out += ([[]] if out else []) + (lay(cols) or [])
+        return out
     return _records(block, width)
+
+
+def _panels(block: Grid, body: list, width: int) -> list[list[int]] | None:
+    """The columns after the first in groups, in order, each of which fits beside the first; None if one
+    column does not fit even so, or if there would be more than MAX_PANELS groups."""
+    groups: list[list[int]] = []
+    group: list[int] = []
+    for c in range(1, len(block.headers)):
+        cols = [0, *group, c]
+        fits = _fit([block.headers[k] for k in cols], [[r[k] for k in cols] for r in body],
+                    [block.numeric[k] for k in cols], width) is not None
+        if fits:
+            group.append(c)
+        elif group:
+            groups.append([0, *group])
+            group = [c]
+            if _fit([block.headers[0], block.headers[c]], [[r[0], r[c]] for r in body],
+                    [block.numeric[0], block.numeric[c]], width) is None:
+                return None
+        else:
+            return None
+    groups.append([0, *group])
+    return groups if len(groups) <= MAX_PANELS else None
 
 
 def _records(block: Grid, width: int) -> Out:

@@ -1,0 +1,118 @@
+"""Gradient descent, step by step: the loss and its gradient by reverse mode at each step (summed over a data
+file's samples with --data), then the update the sheets write:
+
+    plain:          φ ← φ − α·g
+    momentum β:     m ← β·m + (1 − β)·g,   φ ← φ − α·m        (m starts at 0)
+    weight decay λ: φ ← (1 − λ)·φ − α·(g or m)
+
+Each step's update Δφ = −α·(g or m) − λ·φ is computed once and added, φ ← φ + Δφ, so every row of the
+table adds up as printed. Plain Python floats in a fixed order: the same command gives the same digits everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from .errors import GradcliError
+from .graph import Graph
+
+MAX_STEPS = 1_000_000
+
+
+class Step(NamedTuple):
+    """One row: the parameters at step t, the loss and its gradient there, and the update made from them (none
+    on the last row)."""
+
+    t: int
+    params: tuple[float, ...]
+    loss: float
+    gradient: tuple[float, ...]
+    momentum: tuple[float, ...] | None  # m after this step's gradient, with --momentum
+    update: tuple[float, ...] | None  # Δφ; None where the descent stopped
+
+    @property
+    def norm(self) -> float:
+        return math.sqrt(math.fsum(g * g for g in self.gradient))
+
+
+class Descent(NamedTuple):
+    """What ``gradcli descend`` did: the settings, a row per step, and why it stopped."""
+
+    graph: Graph
+    names: tuple[str, ...]  # the parameters
+    point: dict[str, float]  # the start, with the constants held
+    lr: float
+    steps: int
+    momentum: float
+    decay: float
+    until: float | None
+    rows: list[Step]
+    stopped: str  # "steps", "gradient" or "diverged"
+    table: object = None  # the data file (gradcli/data.py Table), with --data
+    reduce: str = "sum"
+    warnings: list[str] = []
+
+    @property
+    def command(self) -> str:
+        return "descend"
+
+
+def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, momentum: float = 0.0,
+            decay: float = 0.0, until: float | None = None, table=None, reduce: str = "sum",
+            wrt: list[str] | None = None) -> Descent:
+    """Take ``steps`` steps of gradient descent from ``point``, or fewer where the gradient's norm falls to
+    ``until`` or a number stops being finite."""
+    from .data import losses, total
+    from .stable import plan
+    from .trace import evaluate, reverse
+
+    if not 0 <= steps <= MAX_STEPS:
+        raise GradcliError(f"--steps {steps}: from 0 to {MAX_STEPS:,}")
+    if len(graph.outputs) != 1:
+        raise GradcliError(f"descent needs one loss; this program has {len(graph.outputs)} outputs: pick one with "
+                           f"--output")
+    names = tuple(wrt or graph.names)
+    index = [graph.names.index(n) for n in names]
+    stable = plan(graph)
+    notes: list[str] = list(graph.notes)
+    here = dict(point)
+
+    def loss_and_gradient() -> tuple[float, tuple[float, ...], list[str]]:
+        if table is not None:
+            mine: list[str] = []
+            values, gradients = losses(graph, here, table, "reverse", list(names), mine)
+            return total(values, reduce), tuple(total([g[k] for g in gradients], reduce)
+                                                for k in range(len(names))), mine
+        ev = evaluate(graph, here, stable)
+        mine = list(ev.warnings)
+        adjoints = reverse(graph, ev, mine)
+        return ev.values[graph.output], tuple(adjoints[graph.inputs[j]] for j in index), mine
+
+    rows: list[Step] = []
+    m = [0.0] * len(names)
+    stopped = "steps"
+    for t in range(steps + 1):
+        params = tuple(here[n] for n in names)
+        loss, g, mine = loss_and_gradient()
+        if mine:
+            notes.extend(f"step {t}: {w}" for w in dict.fromkeys(mine))
+        finite = math.isfinite(loss) and all(map(math.isfinite, g))
+        norm = math.sqrt(math.fsum(x * x for x in g)) if finite else math.inf
+        if t == steps or not finite or (until is not None and norm <= until):
+            stopped = "steps" if t == steps and finite else "diverged" if not finite else "gradient"
+            rows.append(Step(t, params, loss, g, None, None))
+            break
+        if momentum:
+            m = [momentum * mi + (1.0 - momentum) * gi for mi, gi in zip(m, g)]
+            direction = m
+        else:
+            direction = list(g)
+        update = tuple(-lr * d - decay * p if decay else -lr * d for d, p in zip(direction, params))
+        rows.append(Step(t, params, loss, g, tuple(m) if momentum else None, update))
+        for n, p, u in zip(names, params, update):
+            here[n] = p + u
+    if len(notes) > 20:
+        notes = notes[:20] + [f"… and {len(notes) - 20} more warnings"]
+    return Descent(graph, names, dict(point), lr, steps, momentum, decay, until, rows, stopped, table, reduce,
+                   notes)
