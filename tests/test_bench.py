@@ -1,0 +1,24 @@
+"""The benchmark's generated programs build, evaluate and agree with its plain tape (bench/programs.py)."""
+
+from __future__ import annotations
+
+import sys
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+
+from programs import POINT, Tape, program  # noqa: E402
+
+from gradcli.graph import graph_of  # noqa: E402
+from gradcli.trace import run_reverse  # noqa: E402
+
+
+def test_generated_programs_are_the_same_each_time_and_agree_with_the_tape() -> None:
+    src = program(300)
+    assert src == program(300) and len(src.splitlines()) == 300
+    graph = graph_of(src)
+    point = {n: POINT[n] for n in graph.names}
+    gradient = run_reverse(graph, point).gradient
+    tape = Tape(graph).gradient([point[n] for n in graph.names])
+    assert all(abs(a - b) <= 1e-9 * max(1.0, abs(b)) for a, b in zip(tape, gradient.values()))
