@@ -767,9 +767,12 @@ def check(expr, file, prefix, no_share, view, claims, wrt, at) -> None:
               help="Stop early where the gradient's length falls to EPS, e.g. 1e-8.")
 @click.option("--wrt", metavar="NAMES",
               help="Only these inputs are parameters, the others held at their values from --at, e.g. --wrt w,b.")
+@click.option("--batch", type=click.IntRange(1), metavar="K",
+              help="With --data: each step's loss is over the next K samples, in the file's order (K = 1: SGD).")
 @functools.partial(_data_options, row=False)
 @_reports_errors
-def descend(expr, file, prefix, no_share, view, at, lr, steps, momentum, decay, until, wrt, data, reduce) -> None:
+def descend(expr, file, prefix, no_share, view, at, lr, steps, momentum, decay, until, wrt, batch, data,
+            reduce) -> None:
     """Gradient descent from --at: a row per step with the parameters, the loss, its gradient, the momentum and
     the update; the loss is the expression, or its sum (--reduce mean: its mean) over the rows of --data."""
     from .descend import descend as run_descend
@@ -780,7 +783,7 @@ def descend(expr, file, prefix, no_share, view, at, lr, steps, momentum, decay, 
     if table is None:
         _no_data(reduce, None)
     graph = _graph(expr, file, prefix, no_share, wrt=wrt)
-    _show(run_descend(graph, _point(at, graph), lr, steps, momentum, decay, until, table, reduce), view)
+    _show(run_descend(graph, _point(at, graph), lr, steps, momentum, decay, until, table, reduce, batch=batch), view)
 
 
 def main() -> None:

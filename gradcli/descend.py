@@ -30,6 +30,7 @@ class Step(NamedTuple):
     gradient: tuple[float, ...]
     momentum: tuple[float, ...] | None  # m after this step's gradient, with --momentum
     update: tuple[float, ...] | None  # Δφ; None where the descent stopped
+    batch: tuple[int, ...] = ()  # with --batch: the samples (from 1) this step's loss and gradient are over
 
     @property
     def norm(self) -> float:
@@ -52,6 +53,7 @@ class Descent(NamedTuple):
     table: object = None  # the data file (gradcli/data.py Table), with --data
     reduce: str = "sum"
     warnings: list[str] = []
+    batch: int | None = None  # samples per step (--batch), taken in the file's order, from the first again at the end
 
     @property
     def command(self) -> str:
@@ -60,9 +62,10 @@ class Descent(NamedTuple):
 
 def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, momentum: float = 0.0,
             decay: float = 0.0, until: float | None = None, table=None, reduce: str = "sum",
-            wrt: list[str] | None = None) -> Descent:
+            wrt: list[str] | None = None, batch: int | None = None) -> Descent:
     """Take ``steps`` steps of gradient descent from ``point``, or fewer where the gradient's norm falls to
-    ``until`` or a number stops being finite."""
+    ``until`` or a number stops being finite. With ``batch``, each step's loss is over the next ``batch`` samples
+    of the table, in order (stochastic gradient descent with a fixed order: the same steps on every run)."""
     from .data import losses, total
     from .stable import plan
     from .trace import evaluate, reverse
@@ -78,10 +81,18 @@ def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, moment
     notes: list[str] = list(graph.notes)
     here = dict(point)
 
-    def loss_and_gradient() -> tuple[float, tuple[float, ...], list[str]]:
+    if batch is not None and (table is None or not 1 <= batch <= len(table.rows)):
+        raise GradcliError("--batch K takes K samples of --data per step: add --data FILE" if table is None else
+                           f"--batch {batch}: from 1 to the number of samples, {len(table.rows)}")
+
+    def loss_and_gradient(t: int) -> tuple[float, tuple[float, ...], list[str]]:
         if table is not None:
             mine: list[str] = []
-            values, gradients = losses(graph, here, table, "reverse", list(names), mine)
+            part = table
+            if batch is not None:
+                picked = _batch(t, batch, len(table.rows))
+                part = table._replace(rows=[table.rows[r] for r in picked], lines=[table.lines[r] for r in picked])
+            values, gradients = losses(graph, here, part, "reverse", list(names), mine)
             return total(values, reduce), tuple(total([g[k] for g in gradients], reduce)
                                                 for k in range(len(names))), mine
         ev = evaluate(graph, here, stable)
@@ -94,14 +105,15 @@ def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, moment
     stopped = "steps"
     for t in range(steps + 1):
         params = tuple(here[n] for n in names)
-        loss, g, mine = loss_and_gradient()
+        loss, g, mine = loss_and_gradient(t)
+        which = tuple(r + 1 for r in _batch(t, batch, len(table.rows))) if batch is not None else ()
         if mine:
             notes.extend(f"step {t}: {w}" for w in dict.fromkeys(mine))
         finite = math.isfinite(loss) and all(map(math.isfinite, g))
         norm = math.sqrt(math.fsum(x * x for x in g)) if finite else math.inf
         if t == steps or not finite or (until is not None and norm <= until):
             stopped = "steps" if t == steps and finite else "diverged" if not finite else "gradient"
-            rows.append(Step(t, params, loss, g, None, None))
+            rows.append(Step(t, params, loss, g, None, None, which))
             break
         if momentum:
             m = [momentum * mi + (1.0 - momentum) * gi for mi, gi in zip(m, g)]
@@ -109,10 +121,15 @@ def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, moment
         else:
             direction = list(g)
         update = tuple(-lr * d - decay * p if decay else -lr * d for d, p in zip(direction, params))
-        rows.append(Step(t, params, loss, g, tuple(m) if momentum else None, update))
+        rows.append(Step(t, params, loss, g, tuple(m) if momentum else None, update, which))
         for n, p, u in zip(names, params, update):
             here[n] = p + u
     if len(notes) > 20:
         notes = notes[:20] + [f"… and {len(notes) - 20} more warnings"]
     return Descent(graph, names, dict(point), lr, steps, momentum, decay, until, rows, stopped, table, reduce,
-                   notes)
+                   notes, batch)
+
+
+def _batch(t: int, size: int, n: int) -> list[int]:
+    """The samples (from 0) of step t: the next ``size`` in order, from the first again after the last."""
+    return [(t * size + k) % n for k in range(size)]

@@ -908,6 +908,13 @@ def _descent_rule(d) -> list[Block]:
                  "text")]
 
 
+def _samples(which: tuple[int, ...]) -> str:
+    """A batch's samples: 3–4 where they run on, else each (20, 1)."""
+    if len(which) > 1 and all(b == a + 1 for a, b in zip(which, which[1:])):
+        return f"{which[0]}–{which[-1]}"
+    return ", ".join(map(str, which))
+
+
 def _setting(x: float) -> str:
     from .ops import fmt
 
@@ -923,21 +930,26 @@ def descend(d, max_rows: int, cost: bool = False) -> list[Block]:
         t = d.table
         used = [c for c in graph.data_names if c in t.columns]
         how = "sum" if d.reduce == "sum" else "mean"
+        n = len(t.rows) if d.batch is None else d.batch
+        over = f", the {how} of each sample's loss" + ("" if d.batch is None else
+                                                         f" over a batch of {_plural(d.batch, 'sample')}, the next "
+                                                         "in the file's order at each step")
         out.append(Line((f"data: {t.source}, {_plural(len(t.rows), 'sample')}; the loss is L = ",
-                         _over_samples(graph, d.reduce, len(t.rows)), f", the {how} of each sample's loss; the "
-                         "columns ", *(_join([name(c) for c in used]) or ["none"]), " are constants"), "text"))
+                         _over_samples(graph, d.reduce, n), over, "; the columns ",
+                         *(_join([name(c) for c in used]) or ["none"]), " are constants"), "text"))
         loss: Expr = name("L" if graph.function != "L" else "L_total")
     else:
         loss = name(graph.function)
     out += _descent_rule(d)
-    headers: list = [("t",), *((name(n),) for n in d.names), (loss,),
+    headers: list = [("t",), *((("samples",),) if d.batch is not None else ()), *((name(n),) for n in d.names), (loss,),
                      *((Expr(PARTIAL, (loss, name(n))),) for n in d.names)]
     if d.momentum:
         headers += [(name(f"m_{n}"),) for n in d.names]
     headers += [("Δ", name(n)) for n in d.names]
 
     def row(s) -> list:
-        cells = [(str(s.t),), *((num(p),) for p in s.params), (num(s.loss),), *((num(x),) for x in s.gradient)]
+        cells = [(str(s.t),), *(((_samples(s.batch),),) if d.batch is not None else ()),
+                 *((num(p),) for p in s.params), (num(s.loss),), *((num(x),) for x in s.gradient)]
         if d.momentum:
             cells += [(num(x),) if s.momentum is not None else ("",) for x in (s.momentum or [0.0] * len(d.names))]
         cells += [(num(x),) for x in s.update] if s.update is not None else [("",) for _ in d.names]
@@ -959,7 +971,9 @@ def descend(d, max_rows: int, cost: bool = False) -> list[Block]:
                          "may converge.",), "verdict"))
     out.append(Line((f"After {_plural(end.t, 'step')}: ", *params, "; ", eq(loss, num(end.loss)),
                      "; the gradient's length ", num(end.norm)), "result"))
-    rose = next((k for k in range(1, len(d.rows)) if d.rows[k].loss > d.rows[k - 1].loss), None)
+    # with --batch each step's loss is over other samples: a rise says nothing about the step
+    rose = None if d.batch is not None else next((k for k in range(1, len(d.rows))
+                                                  if d.rows[k].loss > d.rows[k - 1].loss), None)
     if rose is not None:
         out.append(Line((f"The loss rose at step {rose} (from ", num(d.rows[rose - 1].loss), " to ",
                          num(d.rows[rose].loss), "): the step may be too long for this loss; try a smaller --lr."),

@@ -212,3 +212,34 @@ def test_json_shape() -> None:
     assert doc["rows"][0] == {"t": 0, "params": {"w": 0.0}, "loss": 9.0, "gradient": {"w": -12.0},
                               "momentum": {"w": -6.0}, "update": {"w": 0.6000000000000001}}
     json.dumps(doc)
+
+
+def test_batch_one_is_sgd_sample_by_sample_in_order() -> None:
+    """--batch 1 takes the sheet's SGD step w ← w + η·x·(y − h(x)) on each sample in turn."""
+    from gradcli.data import read_table
+
+    table = read_table((ROOT / "examples" / "logistic20.csv").read_text(), "t")
+    lr, steps = 0.3, 45  # more steps than samples: from the first again after the last
+    doc = run_json("descend", LOGISTIC, "--at", "b=0,w1=0,w2=0", "--data", EXAMPLE, "--batch", "1", "--lr", str(lr),
+                   "--steps", str(steps))
+    b = w1 = w2 = 0.0
+    for t, row in enumerate(doc["rows"]):
+        x1, x2, y = table.rows[t % 20]
+        assert row["samples"] == [t % 20 + 1]
+        assert close(row["params"]["w1"], w1, 1e-12, 1e-15) and close(row["params"]["b"], b, 1e-12, 1e-15)
+        h = 1 / (1 + math.exp(-(w1 * x1 + w2 * x2 + b)))
+        b, w1, w2 = b + lr * (y - h), w1 + lr * x1 * (y - h), w2 + lr * x2 * (y - h)
+    out = run("descend", LOGISTIC, "--at", "0,0,0", "--data", EXAMPLE, "--batch", "3", "--steps", "8").output
+    assert "19, 20, 1" in out and "7–9" in out and "loss rose" not in out
+
+
+def test_a_batch_of_every_sample_is_the_full_gradient() -> None:
+    full = run_json("descend", LOGISTIC, "--at", "0,0,0", "--data", EXAMPLE, "--steps", "3")
+    batched = run_json("descend", LOGISTIC, "--at", "0,0,0", "--data", EXAMPLE, "--steps", "3", "--batch", "20")
+    assert [r["params"] for r in full["rows"]] == [r["params"] for r in batched["rows"]]
+
+
+def test_batch_needs_data_and_at_most_every_sample() -> None:
+    assert "--data" in run("descend", "x**2", "--at", "1", "--batch", "1").output
+    result = run("descend", LOGISTIC, "--at", "0,0,0", "--data", EXAMPLE, "--batch", "21")
+    assert result.exit_code == 2 and "from 1 to the number of samples, 20" in result.output

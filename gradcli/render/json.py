@@ -208,6 +208,8 @@ def write_descent(d, out: TextIO) -> None:
         if s.momentum is not None:
             row["momentum"] = dict(zip(d.names, map(number, s.momentum)))
         row["update"] = None if s.update is None else dict(zip(d.names, map(number, s.update)))
+        if s.batch:
+            row["samples"] = list(s.batch)
         rows.append(row)
     end = d.rows[-1]
     doc = {"command": "descend", "source": graph.source, "inputs": list(d.names),
@@ -216,7 +218,8 @@ def write_descent(d, out: TextIO) -> None:
            "lr": d.lr, "momentum": d.momentum, "weight_decay": d.decay, "steps": d.steps, "until_grad": d.until}
     if d.table is not None:
         t = d.table
-        doc["dataset"] = {"source": t.source, "columns": list(t.columns), "samples": len(t.rows), "reduce": d.reduce}
+        doc["dataset"] = {"source": t.source, "columns": list(t.columns), "samples": len(t.rows), "reduce": d.reduce,
+                          "batch": d.batch}
     doc.update({"rows": rows, "stopped": d.stopped,
                 "final": {"params": dict(zip(d.names, map(number, end.params))), "loss": number(end.loss),
                           "gradient_norm": number(end.norm)},
