@@ -129,9 +129,10 @@ def derivative(graph: Graph, wrt: str):
 
 
 def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float] | None = None,
-          held: dict[str, float] | None = None) -> list[Verdict]:
+          held: dict[str, float] | None = None, typed: dict | None = None) -> list[Verdict]:
     """Each claim against the true derivative: proved equal, different (with a counterexample), or undecided.
-    Names held constant (--let) are symbols in the proof, and keep their values at every point tried."""
+    Names held constant (--let) have their values, as typed (``typed``: name -> Expr), in the proof and at
+    every point tried; a claim may use them by name or by value."""
     if len(graph.nodes) > MAX_NODES:
         raise GradcliError(f"check works on graphs of up to {MAX_NODES} nodes, the size of a homework problem; this "
                            f"one has {len(graph.nodes)}")
@@ -142,9 +143,10 @@ def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float]
     exprs = node_expressions(graph)
     steps = {n.id: exprs[i] for i, n in enumerate(graph.nodes) if graph.is_program and n.op != "input"}
     verdicts = []
+    values = {symbol(n): to_sympy(t) for n, t in (typed or {}).items()}
     for claim, name in zip(claims, wrt):
-        truth = derivative(graph, name)
-        mine = to_sympy(claim, {**{n: symbol(n) for n in graph.names + graph.data_names}, **steps})
+        truth = derivative(graph, name).xreplace(values)
+        mine = to_sympy(claim, {**{n: symbol(n) for n in graph.names + graph.data_names}, **steps}).xreplace(values)
         verdicts.append(_decide(graph, name, claim, mine, truth, at, held or {}))
     return verdicts
 

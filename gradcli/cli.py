@@ -237,6 +237,7 @@ def _point(at: str | None, graph: Graph, option: str = "--at") -> dict[str, floa
     from .point import bind
 
     names = AT_NAMES.get() or graph.names  # with reverse --wrt, --at still gives every input of the expression
+    _not_held(at, graph, option)
     try:
         point = bind(at, names, option)
     except GradcliSyntaxError as e:
@@ -250,6 +251,29 @@ def _point(at: str | None, graph: Graph, option: str = "--at") -> dict[str, floa
     return {**point, **_let(graph)}
 
 
+def _not_held(text: str | None, graph: Graph, option: str) -> None:
+    """A name given with --at (or --let) that a data file's column already gives, or --let holds: one clear error."""
+    from .parse import normal_name
+    from .point import split_top
+
+    if text is None:
+        return
+    columns = COLUMNS.get()
+    lets = _let_names(graph) if option == "--at" else ()
+    for start, part in split_top(text):
+        name, eq, _ = part.partition("=")
+        name = normal_name(name.strip())
+        if not eq:
+            continue
+        if name in columns and name in graph.data_names:
+            raise GradcliSyntaxError(f"'{name}' is a column of the data: each sample gives its value; rename the "
+                                     f"column or the name in the expression", text, start, max(1, len(part)),
+                                     option + " ")
+        if name in lets:
+            raise GradcliSyntaxError(f"'{name}' is held constant by --let: give it there or here, not both", text,
+                                     start, max(1, len(part)), option + " ")
+
+
 def _let(graph: Graph) -> dict[str, float]:
     """The values --let gives the constants it holds."""
     from .point import bind
@@ -257,8 +281,14 @@ def _let(graph: Graph) -> dict[str, float]:
     let = LET.get()
     if let is None:
         return {}
+    _not_held(let, graph, "--let")
+    return bind(let, _let_names(graph), "--let")
+
+
+def _let_names(graph: Graph) -> tuple[str, ...]:
+    """The names --let holds: the held names that are neither a data file's columns nor inputs --wrt left out."""
     at = AT_NAMES.get() or ()
-    return bind(let, tuple(n for n in graph.data_names if n not in COLUMNS.get() and n not in at), "--let")
+    return tuple(n for n in graph.data_names if n not in COLUMNS.get() and n not in at)
 
 
 def _graph(expr: str | None, file: str | None, prefix: str, no_share: bool, several: bool = False,
@@ -274,6 +304,14 @@ def _graph(expr: str | None, file: str | None, prefix: str, no_share: bool, seve
         others = tuple(n for n in graph.names if n not in chosen)
         graph = graph_of(source, prefix, share=not no_share, outputs=OUTPUTS.get(), held=held + others,
                          columns=COLUMNS.get())
+    if not graph.names:
+        columns = [n for n in graph.data_names if n in COLUMNS.get()]
+        why = [f"{', '.join(columns)} {'is a column' if len(columns) == 1 else 'are columns'} of the data"] \
+            if columns else []
+        lets = [n for n in graph.data_names if n not in columns]
+        why += [f"--let holds {', '.join(lets)}"] if lets else []
+        raise GradcliError(f"every name the expression reads is held constant ({'; '.join(why)}): nothing is left "
+                           "to differentiate; rename a column, or give the variables with --at instead of --let")
     if not several and len(graph.outputs) > 1:
         names = ", ".join(graph.nodes[o].id for o in graph.outputs)
         raise GradcliError(f"this program has {len(graph.outputs)} outputs ({names}): gradcli jacobian shows them "
@@ -318,11 +356,22 @@ def _table(data: str | None, file: str | None, expr: str | None):
 
 def _over_data(trace, table, reduce: str, row: int | None, mode: str, at: dict[str, float], wrt=None):
     """The trace of one sample (--row), with every sample's loss and gradient and their total."""
-    from .data import summed
+    from .data import column_notes, summed
 
-    notes: list[str] = []
+    notes: list[str] = column_notes(table, trace.graph)
     total = summed(trace.graph, at, table, reduce, row, mode, wrt, notes)
     return trace._replace(summed=total, warnings=[*trace.warnings, *notes])
+
+
+def _sample(run: Callable, table, k: int):
+    """The worked trace of sample k; a math error there says which sample it is."""
+    from .data import at_sample
+    from .errors import MathError
+
+    try:
+        return run()
+    except MathError as e:
+        raise at_sample(e, table, k) from None
 
 
 def _notation(view: View):
@@ -514,6 +563,18 @@ def cli() -> None:
     """
 
 
+def _typed(at: str | None, graph: Graph) -> dict:
+    """The values typed with --at and --let, by name, as the Exprs they were typed as (for --exact)."""
+    from .point import bind
+
+    names = AT_NAMES.get() or graph.names
+    typed = bind(at, names, "--at", trees=True) if at is not None else {}
+    let = LET.get()
+    if let is not None:
+        typed.update(bind(let, _let_names(graph), "--let", trees=True))
+    return typed
+
+
 def _worked(trace, symbolic_: bool, exact: bool, at: str):
     """The trace with its rows in symbols (--symbolic) and its exact numbers (--exact); sympy is imported
     only here, when one of them is asked for."""
@@ -524,7 +585,7 @@ def _worked(trace, symbolic_: bool, exact: bool, at: str):
     if exact:
         from .exact import exact_trace
 
-        trace = trace._replace(exact=exact_trace(trace, at))
+        trace = trace._replace(exact=exact_trace(trace, _typed(at, trace.graph)))
     return trace
 
 
@@ -570,7 +631,8 @@ def forward(expr, file, prefix, no_share, view, at, wrt, cost, direction, symbol
     from .data import pick_row, sample_point
 
     k = pick_row(row, table)
-    trace = _worked(run_forward(graph, sample_point(table, k, graph, point), chosen), symbolic_, exact, at)
+    trace = _sample(lambda: run_forward(graph, sample_point(table, k, graph, point), chosen), table, k)
+    trace = _worked(trace, symbolic_, exact, at)
     _show(_over_data(trace, table, reduce, k, "forward", point, chosen), view._replace(cost=cost))
 
 
@@ -623,7 +685,8 @@ def reverse(expr, file, prefix, no_share, view, at, cost, wrt, symbolic_, exact,
     from .data import pick_row, sample_point
 
     k = pick_row(row, table)
-    trace = _worked(run_reverse(graph, sample_point(table, k, graph, point)), symbolic_, exact, at)
+    trace = _worked(_sample(lambda: run_reverse(graph, sample_point(table, k, graph, point)), table, k), symbolic_,
+                    exact, at)
     _show(_over_data(trace, table, reduce, k, "reverse", point), view._replace(cost=cost))
 
 
@@ -702,30 +765,29 @@ def hessian(expr, file, prefix, no_share, view, at, direction, wrt, symbolic_, e
     from .point import bind
     from .second import run_hessian
 
-    table = _table(data, file, expr)
-    graph = _graph(expr, file, prefix, no_share)
-    d = bind(direction, graph.names, "--direction") if direction is not None else None
-    if wrt is not None and d is not None:
+    if wrt is not None and direction is not None:
         raise click.UsageError("--wrt and --direction do not go together: a direction seeds every input")
-    chosen = _wrt(wrt, graph.names) if wrt is not None else None
+    table = _table(data, file, expr)
+    graph = _graph(expr, file, prefix, no_share, wrt=wrt)
+    d = bind(direction, graph.names, "--direction") if direction is not None else None
     point = _point(at, graph)
     if table is None:
         _no_data(reduce, row)
-        trace = run_hessian(graph, point, d, chosen)
+        trace = run_hessian(graph, point, d)
     else:
-        from .data import pick_row, sample_point, summed_hessian
+        from .data import column_notes, pick_row, sample_point, summed_hessian
 
         if d is not None:
             raise click.UsageError("--direction and --data do not go together: --data sums the whole Hessian")
         k = pick_row(row, table)
-        trace = run_hessian(graph, sample_point(table, k, graph, point), None, chosen)
-        notes: list[str] = []
-        trace = trace._replace(summed=summed_hessian(graph, point, table, reduce, k, chosen, notes),
+        trace = _sample(lambda: run_hessian(graph, sample_point(table, k, graph, point)), table, k)
+        notes: list[str] = column_notes(table, graph)
+        trace = trace._replace(summed=summed_hessian(graph, point, table, reduce, k, None, notes),
                                warnings=[*trace.warnings, *notes])
     if symbolic_ or exact:
         from .symbolic import hessian_forms
 
-        trace = trace._replace(forms=hessian_forms(trace, symbolic_, exact, at))
+        trace = trace._replace(forms=hessian_forms(trace, symbolic_, exact, _typed(at, graph)))
     _show(trace, view)
 
 
@@ -747,7 +809,8 @@ def check(expr, file, prefix, no_share, view, claims, wrt, at) -> None:
 
     graph = _graph(expr, file, prefix, no_share)
     point = bind(at, graph.names) if at is not None else None
-    verdicts = run_check(graph, parse_claims(list(claims), graph), wrt_names(wrt, graph), point, _let(graph))
+    verdicts = run_check(graph, parse_claims(list(claims), graph), wrt_names(wrt, graph), point, _let(graph),
+                         _typed(None, graph))
     checked = Checked(graph, verdicts, point)
     _show(checked, view)
     sys.exit(checked.exit_code)
@@ -779,11 +842,19 @@ def descend(expr, file, prefix, no_share, view, at, lr, steps, momentum, decay, 
 
     if not math.isfinite(lr) or lr <= 0:
         raise click.BadParameter("the learning rate must be a positive number", param_hint="'--lr'")
+    for value, option in ((momentum, "--momentum"), (decay, "--weight-decay"), (until, "--until-grad")):
+        if value is not None and not math.isfinite(value):
+            raise click.BadParameter("must be a number", param_hint=f"'{option}'")
     table = _table(data, file, expr)
     if table is None:
         _no_data(reduce, None)
     graph = _graph(expr, file, prefix, no_share, wrt=wrt)
-    _show(run_descend(graph, _point(at, graph), lr, steps, momentum, decay, until, table, reduce, batch=batch), view)
+    descent = run_descend(graph, _point(at, graph), lr, steps, momentum, decay, until, table, reduce, batch=batch)
+    if table is not None:
+        from .data import column_notes
+
+        descent = descent._replace(warnings=[*column_notes(table, graph), *descent.warnings])
+    _show(descent, view)
 
 
 def main() -> None:

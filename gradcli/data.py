@@ -58,12 +58,14 @@ def read_table(text: str, source: str) -> Table:
     head_line, head = numbered[0]
     split = _splitter(head)
     columns: list[str] = []
+    comments = [k + 1 for k, line in enumerate(text.splitlines()[:head_line - 1]) if line.lstrip().startswith("#")]
     for offset, field in split(head):
         label = normal_name(field.strip())
         if not _NAME.fullmatch(label):
             what = "a number" if _is_number(field) else f"'{field.strip()}'"
+            hint = f" (line {comments[-1]} starts with #, which makes it a comment)" if comments else ""
             raise DataError(f"{source}, line {head_line}: the first line must name the columns (e.g. x,y), and "
-                            f"{what} is not a name", head, offset, len(field), f"{source}:{head_line}: ")
+                            f"{what} is not a name{hint}", head, offset, len(field), f"{source}:{head_line}: ")
         if label in columns:
             raise DataError(f"{source}, line {head_line}: the column '{label}' is named twice", head, offset,
                             len(field), f"{source}:{head_line}: ")
@@ -82,7 +84,7 @@ def read_table(text: str, source: str) -> Table:
         row = []
         for c, (offset, field) in enumerate(fields):
             try:
-                x = float(field)
+                x = float(field) if "_" not in field else None  # Python reads 1_0 as 10; a table does not
             except ValueError:
                 x = _constant(field)
             if x is None or not math.isfinite(x):
@@ -126,13 +128,14 @@ def _is_number(text: str) -> bool:
 
 
 def _constant(text: str) -> float | None:
-    """A value written as a constant expression (1/3, pi/4, exp(-1)); None where it is not one."""
-    if not text.strip():
+    """A value written as a constant expression (1/3, pi/4, exp(-1)); None where it is not one (v=3, [2])."""
+    if not text.strip() or any(c in text for c in "=[]_,;"):
         return None
-    from .point import bind
+    from .graph import constant_value
+    from .parse import parse_expression
 
     try:
-        return bind(text, ("v",))["v"]
+        return constant_value(parse_expression(text), text)
     except GradcliError:
         return None
 
@@ -158,6 +161,20 @@ class Summed(NamedTuple):
     @property
     def unused(self) -> tuple[str, ...]:
         return tuple(c for c in self.table.columns if c not in self.used)
+
+
+def at_sample(e: MathError, table: Table, r: int) -> MathError:
+    """A math error at a sample, saying which sample and where it is in the file."""
+    return MathError(e.node, e.definition, f"{e.operands} (sample {r + 1}, line {table.lines[r]} of {table.source})",
+                     e.reason)
+
+
+def column_notes(table: Table, graph: Graph) -> list[str]:
+    """A column the expression cannot read because its name is a constant's (e, pi)."""
+    from .ops import CONSTANTS
+
+    return [f"the column {c} of {table.source} is not read: in an expression {c} is the constant {c}; rename the "
+            "column to use it" for c in table.columns if c in CONSTANTS]
 
 
 def sample_point(table: Table, row: int, graph: Graph, point: dict[str, float]) -> dict[str, float]:
@@ -194,8 +211,7 @@ def losses(graph: Graph, point: dict[str, float], table: Table, mode: str, wrt: 
         try:
             ev = evaluate(graph, base, stable)
         except MathError as e:
-            raise MathError(e.node, e.definition, f"{e.operands} (sample {r + 1}, line {table.lines[r]} of "
-                            f"{table.source})", e.reason) from None
+            raise at_sample(e, table, r) from None
         mine: list[str] = list(ev.warnings)
         if mode == "reverse":
             adjoints = reverse(graph, ev, mine)
@@ -239,8 +255,7 @@ def summed_hessian(graph: Graph, point: dict[str, float], table: Table, reduce: 
         try:
             t = run_hessian(graph, sample_point(table, r, graph, point), None, list(names))
         except MathError as e:
-            raise MathError(e.node, e.definition, f"{e.operands} (sample {r + 1}, line {table.lines[r]} of "
-                            f"{table.source})", e.reason) from None
+            raise at_sample(e, table, r) from None
         if t.warnings and r != row:
             warned += 1
             if warned <= WARNED_SAMPLES:

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from .errors import GradcliError
 from .graph import Graph
+from .ops import fmt
 
 MAX_STEPS = 1_000_000
 
@@ -34,7 +35,7 @@ class Step(NamedTuple):
 
     @property
     def norm(self) -> float:
-        return math.sqrt(math.fsum(g * g for g in self.gradient))
+        return math.hypot(*self.gradient)  # no overflow where the gradient is large but finite
 
 
 class Descent(NamedTuple):
@@ -49,7 +50,7 @@ class Descent(NamedTuple):
     decay: float
     until: float | None
     rows: list[Step]
-    stopped: str  # "steps", "gradient" or "diverged"
+    stopped: str  # "steps", "gradient", "diverged" or "undefined" (a math error at the next point)
     table: object = None  # the data file (gradcli/data.py Table), with --data
     reduce: str = "sum"
     warnings: list[str] = []
@@ -67,6 +68,7 @@ def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, moment
     ``until`` or a number stops being finite. With ``batch``, each step's loss is over the next ``batch`` samples
     of the table, in order (stochastic gradient descent with a fixed order: the same steps on every run)."""
     from .data import losses, total
+    from .errors import MathError
     from .stable import plan
     from .trace import evaluate, reverse
 
@@ -105,12 +107,19 @@ def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, moment
     stopped = "steps"
     for t in range(steps + 1):
         params = tuple(here[n] for n in names)
-        loss, g, mine = loss_and_gradient(t)
+        try:
+            loss, g, mine = loss_and_gradient(t)
+        except MathError as e:  # the last step went where the loss is undefined: keep the rows that led there
+            if not rows:
+                raise
+            notes.append(f"step {t}: {e}")
+            stopped = "undefined"
+            break
         which = tuple(r + 1 for r in _batch(t, batch, len(table.rows))) if batch is not None else ()
         if mine:
             notes.extend(f"step {t}: {w}" for w in dict.fromkeys(mine))
         finite = math.isfinite(loss) and all(map(math.isfinite, g))
-        norm = math.sqrt(math.fsum(x * x for x in g)) if finite else math.inf
+        norm = math.hypot(*g) if finite else math.inf
         if t == steps or not finite or (until is not None and norm <= until):
             stopped = "steps" if t == steps and finite else "diverged" if not finite else "gradient"
             rows.append(Step(t, params, loss, g, None, None, which))
@@ -126,6 +135,12 @@ def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, moment
             here[n] = p + u
     if len(notes) > 20:
         notes = notes[:20] + [f"… and {len(notes) - 20} more warnings"]
+    # with --batch each step's loss is over other samples: a rise says nothing about the step
+    rose = None if batch is not None else next((k for k in range(1, len(rows)) if rows[k].loss > rows[k - 1].loss),
+                                               None)
+    if rose is not None:
+        notes.append(f"the loss rose at step {rose} (from {fmt(rows[rose - 1].loss)} to {fmt(rows[rose].loss)}): the "
+                     "step may be too long for this loss; try a smaller --lr")
     return Descent(graph, names, dict(point), lr, steps, momentum, decay, until, rows, stopped, table, reduce,
                    notes, batch)
 

@@ -67,20 +67,17 @@ class Exact:
         self.gradient: dict[str, object] = {}
 
 
-def exact_trace(trace, at: str):
-    """The exact numbers of a forward or reverse trace at the point typed in ``at``."""
+def exact_trace(trace, typed: dict):
+    """The exact numbers of a forward or reverse trace at its point, each value as typed (``typed``: name ->
+    Expr, from --at and --let)."""
     from .errors import GradcliError
-    from .point import bind
-    from .symbolic import MAX_NODES, node_expressions, sweeps, to_sympy
+    from .symbolic import MAX_NODES, exact_point, node_expressions, sweeps, to_sympy
 
     graph = trace.graph
     if len(graph.nodes) > MAX_NODES:
         raise GradcliError(f"--exact works on graphs of up to {MAX_NODES} nodes, the size of a homework problem; "
                            f"this one has {len(graph.nodes)}")
-    point = {n: to_sympy(t) for n, t in bind(at, graph.names, trees=True).items()}
-    from .symbolic import number
-
-    point.update({n: number(trace.point[n]) for n in graph.data_names})  # held constants: the doubles exactly
+    point = exact_point(graph, typed, trace.point)
     out = Exact()
     out.values = [_tidy(v) for v in node_expressions(graph, point)]
     ids = {node.id: out.values[i] for i, node in enumerate(graph.nodes)}

@@ -324,6 +324,8 @@ class _Builder:
         statements = self.program.statements
         found = self.find_inputs()
         for h in held:
+            if h in CONSTANTS:
+                raise GradcliError(f"'{h}' is the constant {h}, not a name --let can hold")
             if h not in found:
                 raise GradcliError(f"'{h}' is given a value (--let) but is not a name the expression reads; "
                                    f"its inputs are {', '.join(found) or 'none'}")

@@ -358,8 +358,10 @@ def _data_header(trace: Trace, max_rows: int) -> list[Block]:
     n = len(t.rows)
     f = _sample_name(trace)
     read = _join([name(c) for c in s.used]) or ["none"]
-    what = [f"data: {t.source}, {_plural(n, 'sample')} (rows); the expression is one sample's ", f, "; its columns ",
-            *read, " are constants (no derivatives)"]
+    columns = ("; its column ", *read, " is a constant") if len(s.used) == 1 else ("; its columns ", *read,
+                                                                                 " are constants")
+    what = [f"data: {t.source}, {_plural(n, 'sample')} (rows); the expression is one sample's ", f, *columns,
+            " (no derivatives)"]
     if s.unused:
         what += [f"; not read: {', '.join(s.unused)}"]
     values = _join([eq(name(c), num(trace.point[c])) for c in s.used])
@@ -598,15 +600,16 @@ def graph(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
 
     def row(i: int) -> list:
         node = g.nodes[i]
-        kind = node.op + (" (output)" if i in g.outputs else "")
+        held = g.is_held(i)
+        kind = ("constant" if held else node.op) + (" (output)" if i in g.outputs else "")
         operands = _join(list(dict.fromkeys(name(g.nodes[a].id) for a in node.args if type(a) is int)))
         users = _join(list(dict.fromkeys(name(g.nodes[c].id) for c, _ in g.consumers[i])))
         cells = [(name(node.id),), (kind,), (g.definition(i),), tuple(operands), tuple(users)]
         if trace.values is not None:
             cells.append((num(trace.values[i]),))
-        cells += [(num(s.tangents[i]),) for s in trace.sweeps]
+        cells += [("",) if held else (num(s.tangents[i]),) for s in trace.sweeps]
         if trace.adjoints is not None:
-            cells.append((num(trace.adjoints[i]),))
+            cells.append(("",) if held else (num(trace.adjoints[i]),))
         return cells
 
     first, last, left = shown(len(g.nodes), max_rows)
@@ -687,6 +690,8 @@ def _output_adjoint_row(trace: Trace, sweep, j: int, max_terms: int) -> Row:
     """A row of the reverse sweep seeded at one output: c̄j = ∂si/∂cj."""
     graph, partials = trace.graph, trace.partials
     adj, out = sweep.adjoints, sweep.output
+    if graph.is_held(j):
+        return None  # a held constant: no row of its own
     lhs = mark("bar", graph.nodes[j].id)
     if j == out:
         return Row(lhs, None, None, num(adj[j]), note="seed")
@@ -728,7 +733,7 @@ def jacobian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
     m, k = len(outs), len(graph.names)
     mode = "forward" if trace.sweeps else "reverse"
     lines = [f"Cost: {_plural(len(trace.sweeps) or len(trace.adjoint_sweeps), mode + ' sweep')}. A Jacobian of "
-             f"{m} output{'s' if m != 1 else ''} in {k} input{'s' if k != 1 else ''} takes {k} forward sweeps (one "
+             f"{m} output{'s' if m != 1 else ''} in {k} input{'s' if k != 1 else ''} takes {_plural(k, 'forward sweep')} (one "
              f"per input, a column each) or {m} reverse sweep{'s' if m != 1 else ''} (one per output, a row each): "
              + ("forward mode is cheaper here." if k < m else "reverse mode is cheaper here." if m < k else
                 "the same number here.")]
@@ -750,6 +755,8 @@ def _second_row(trace: Trace, s, j: int, max_terms: int) -> Row:
 
     graph, partials, adj = trace.graph, trace.partials, trace.adjoints
     out = graph.output
+    if graph.is_held(j):
+        return None  # a held constant: no row of its own
     lhs = mark("bardot", graph.nodes[j].id)
     if j == out:
         return Row(lhs, None, None, num(s.adjoint_tangents[j]), note="the seed is constant")
@@ -791,7 +798,10 @@ def _curvature(f: Expr, names: list[str], matrix: list, c, total: Expr | None = 
                         _matrix(None, names, names, matrix, None)]
     if c is None or not c.eigenvalues:
         return out
-    sym = "symmetric" if c.asymmetry <= 1e-12 else f"not symmetric to rounding ({c.asymmetry:.1e} apart)"
+    sym = ("symmetric" if c.asymmetry == 0 else
+           f"symmetric to rounding (H_ij and H_ji differ by {c.asymmetry:.0e} of the largest entry, from the "
+           "order the sums were taken in)" if c.asymmetry <= 1e-12 else
+           f"not symmetric to rounding ({c.asymmetry:.1e} apart)")
     out.append(Line((f"It is {sym}, as a Hessian must be. Eigenvalues: ", vector(c.eigenvalues), f" — {c.kind}.",),
                     "result"))
     curve, point = MEANING[c.kind]
@@ -840,8 +850,8 @@ def hessian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
                           "adjoint tangent", max_rows))
         result = vector([s.adjoint_tangents[i] for i in graph.inputs])
         if s.label == "direction":
-            out.append(Line((eq(call("mul", Expr(GRAD, (name(graph.function),)), name("d")), result),
-                             "   (the Hessian times d)"), "result"))
+            out.append(Line((eq(call("mul", name("H"), name("d")), result),
+                             "   (the Hessian times d: how ∇", name(graph.function), " changes along d)"), "result"))
         else:
             out.append(Line((f"column {k + 1} of the Hessian: ",
                              eq(Expr(PARTIAL, (Expr(GRAD, (name(graph.function),)), name(s.label))), result)), "text"))
@@ -875,6 +885,10 @@ def hessian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
                      f"{'s' if len(trace.second) != 1 else ''}, {cst.products} products in all. The whole Hessian "
                      f"of n inputs takes n directions (n² entries; for a model of 10^6 parameters, 10^12).",),
                     "cost"))
+    if trace.summed is not None:
+        n = len(trace.summed.values)
+        out.append(Line((f"Over the data: that for each of the {_plural(n, 'sample')}, {n * cst.products} products "
+                         "in all.",), "cost"))
     return out + _warnings(trace)
 
 
@@ -898,7 +912,12 @@ def _descent_rule(d) -> list[Block]:
     if d.decay:
         lines.append(f"φ ← (1 − λ)·φ − α·{step}; α = {_setting(d.lr)}, λ = {_setting(d.decay)}")
         penalty = f"{d.decay / (2 * d.lr):.12g}"
-        lines.append(f"(weight decay λ takes the steps that adding λ/(2α)·Σφ² = {penalty}·Σφ² to the loss would)")
+        if d.momentum:
+            lines.append("(weight decay applied to the parameters, beside the momentum: with momentum it is not the "
+                         "same as a penalty in the loss)")
+        else:
+            lines.append(f"(weight decay λ takes the steps that adding λ/(2·α)·Σφ² = {penalty}·Σφ² to the loss "
+                         "would)")
     else:
         lines.append(f"φ ← φ − α·{step}; α = {_setting(d.lr)}")
     what = "Gradient descent" + (" with momentum" if d.momentum else "") + (" and weight decay" if d.decay else "")
@@ -934,10 +953,11 @@ def descend(d, max_rows: int, cost: bool = False) -> list[Block]:
         over = f", the {how} of each sample's loss" + ("" if d.batch is None else
                                                          f" over a batch of {_plural(d.batch, 'sample')}, the next "
                                                          "in the file's order at each step")
-        out.append(Line((f"data: {t.source}, {_plural(len(t.rows), 'sample')}; the loss is L = ",
-                         _over_samples(graph, d.reduce, n), over, "; the columns ",
-                         *(_join([name(c) for c in used]) or ["none"]), " are constants"), "text"))
         loss: Expr = name("L" if graph.function != "L" else "L_total")
+        columns = ("; the column ", *_join([name(c) for c in used]), " is a constant") if len(used) == 1 else \
+            ("; the columns ", *(_join([name(c) for c in used]) or ["none"]), " are constants")
+        out.append(Line((f"data: {t.source}, {_plural(len(t.rows), 'sample')}; the loss is ",
+                         eq(loss, _over_samples(graph, d.reduce, n)), over, *columns), "text"))
     else:
         loss = name(graph.function)
     out += _descent_rule(d)
@@ -969,15 +989,11 @@ def descend(d, max_rows: int, cost: bool = False) -> list[Block]:
     elif d.stopped == "diverged":
         out.append(Line((f"Stopped at step {end.t}: the loss or its gradient is no longer finite; a smaller --lr "
                          "may converge.",), "verdict"))
+    elif d.stopped == "undefined":
+        out.append(Line((f"Stopped before step {end.t + 1}: the loss is undefined there (see the warning); a smaller "
+                         "--lr may stay where it is defined.",), "verdict"))
     out.append(Line((f"After {_plural(end.t, 'step')}: ", *params, "; ", eq(loss, num(end.loss)),
                      "; the gradient's length ", num(end.norm)), "result"))
-    # with --batch each step's loss is over other samples: a rise says nothing about the step
-    rose = None if d.batch is not None else next((k for k in range(1, len(d.rows))
-                                                  if d.rows[k].loss > d.rows[k - 1].loss), None)
-    if rose is not None:
-        out.append(Line((f"The loss rose at step {rose} (from ", num(d.rows[rose - 1].loss), " to ",
-                         num(d.rows[rose].loss), "): the step may be too long for this loss; try a smaller --lr."),
-                        "warning"))
     return out + [Line((w,), "warning") for w in d.warnings]
 
 

@@ -50,7 +50,10 @@ def reverse_from(graph: Graph, ev: Evaluation, output: int, notes: list[str]) ->
     adjoints = [0.0] * len(graph.nodes)
     adjoints[output] = 1.0
     partials, consumers = ev.partials, graph.consumers
+    lo, hi = len(graph.names), len(graph.names) + len(graph.data)  # held constants: no adjoint
     for j in range(output - 1, -1, -1):
+        if lo <= j < hi:
+            continue
         total = None
         for i, k in consumers[j]:
             if i > output:
@@ -119,7 +122,10 @@ def second_sweep(graph: Graph, ev: Evaluation, adjoints: list[float], sweep: Swe
     out = graph.output
     partials = ev.partials
     dot_bar = [0.0] * len(graph.nodes)
+    lo, hi = len(graph.names), len(graph.names) + len(graph.data)  # held constants: no adjoint
     for j in range(out - 1, -1, -1):
+        if lo <= j < hi:
+            continue
         total = 0.0
         for i, k in graph.consumers[j]:
             if i > out:

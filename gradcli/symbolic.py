@@ -352,9 +352,17 @@ class HessianForms:
         self.eigenvalues: list | None = None  # Exprs
 
 
-def hessian_forms(trace, symbolic_: bool, exact: bool, at: str) -> HessianForms:
+def exact_point(graph, typed: dict, values: dict[str, float]) -> dict:
+    """The point for exact work, by name: a value typed (--at, --let) as its Expr read exactly (0.1 is 1/10,
+    pi/4 stays pi/4); a data file's value as its shortest decimal (the cell 0.1 is 1/10)."""
+    out = {}
+    for n in (*graph.names, *graph.data_names):
+        out[n] = to_sympy(typed[n]) if n in typed else number(values[n], repr(values[n]))
+    return out
+
+
+def hessian_forms(trace, symbolic_: bool, exact: bool, typed: dict) -> HessianForms:
     from .errors import GradcliError
-    from .point import bind
 
     graph = trace.graph
     if len(graph.nodes) > MAX_NODES:
@@ -370,7 +378,7 @@ def hessian_forms(trace, symbolic_: bool, exact: bool, at: str) -> HessianForms:
         out.trace = from_sympy(simplest(simple.trace()))
         out.determinant = from_sympy(simplest(simple.det(method="berkowitz")))
     if exact:
-        point = {symbol(n): to_sympy(t) for n, t in bind(at, graph.names, trees=True).items()}
+        point = {symbol(n): v for n, v in exact_point(graph, typed, trace.point).items()}
         at_point = h.xreplace(point).applyfunc(lambda e: simplest(e, effort=30))
         out.exact = [[from_sympy(at_point[i, j]) for j in range(len(xs))] for i in range(len(xs))]
         try:

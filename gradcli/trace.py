@@ -294,7 +294,10 @@ def reverse(graph: Graph, ev: Evaluation, notes: list[str]) -> list[float]:
     adjoints[out] = 1.0
     partials = ev.partials
     consumers = graph.consumers
+    lo, hi = len(graph.names), len(graph.names) + len(graph.data)  # held constants: no adjoint
     for j in range(out - 1, -1, -1):
+        if lo <= j < hi:
+            continue
         total = None
         for i, k in consumers[j]:
             if i > out:

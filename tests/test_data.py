@@ -83,7 +83,7 @@ def test_let_mistakes_are_one_line_errors(args, message) -> None:
 
 def test_a_held_name_is_not_an_input_of_at() -> None:
     result = run("reverse", "w*x", "--at", "w=1,x=2", "--let", "x=2")
-    assert result.exit_code == 2 and "the inputs are w" in result.output
+    assert result.exit_code == 2 and "'x' is held constant by --let: give it there or here, not both" in result.output
 
 
 def test_check_proves_a_claim_with_constants_in_it() -> None:
@@ -419,3 +419,61 @@ def test_logistic_hessian_is_the_closed_form() -> None:
 def test_hessian_data_needs_the_whole_matrix() -> None:
     result = run("hessian", "(p*x1)**2", "--at", "1", "--data", str(EXAMPLE), "--direction", "1")
     assert result.exit_code == 2 and "--direction and --data" in result.output
+
+
+def test_review_findings_stay_fixed(tmp_path) -> None:
+    # --exact reads --let and data values as typed: 0.1 is 1/10, pi/4 stays pi/4
+    path = write(tmp_path, "x,y\n0.1,0.3\n")
+    assert "∂f/∂w = -1/25" in run("reverse", "(w*x - y)**2", "--at", "w=1", "--data", path, "--exact").output
+    out = run("reverse", "(w*x - y)**2", "--at", "w=1", "--let", "x=0.1,y=pi/4", "--exact").output
+    assert "∂f/∂w = 1/50 - pi/20" in out
+    # check proves a claim written with the held values put in
+    assert run("check", "(w*x - y)**2", "--let", "x=2,y=3", "--claim", "4*(2*w - 3)").exit_code == 0
+    # cells that are not numbers in a table
+    for cell in ("v=3", "[2]", "1_0"):
+        bad = write(tmp_path, f"x,y\n{cell},2\n", "bad.csv")
+        result = run("reverse", "(p*x - y)**2", "--at", "1", "--data", bad)
+        assert result.exit_code == 2 and "not a number" in result.output, cell
+    # a column that shadows a parameter, a --let that repeats a column, nothing left to differentiate
+    both = write(tmp_path, "x,y,w\n1,2,100\n", "w.csv")
+    result = run("reverse", "(w*x - y)**2", "--at", "w=0.5", "--data", both)
+    assert result.exit_code == 2 and "w, x, y are columns of the data" in result.output
+    result = run("reverse", "(w*x - y)**2", "--at", "w=0.5", "--data", path, "--let", "y=1")
+    assert result.exit_code == 2 and "'y' is a column of the data" in result.output
+    result = run("reverse", "x*y", "--let", "x=1,y=2")
+    assert result.exit_code == 2 and "--let holds x, y" in result.output and "()" not in result.output
+    assert "'pi' is the constant pi" in run("reverse", "pi*x", "--at", "1", "--let", "pi=3").output
+    # a column named like a constant is said
+    named_e = write(tmp_path, "e,x\n1,2\n", "e.csv")
+    assert "the column e of" in run("reverse", "w*x*e", "--at", "1", "--data", named_e).output
+    # a math error at the sample the tables show names the sample
+    neg = write(tmp_path, "x\n1\n-1\n", "neg.csv")
+    result = run("reverse", "log(p*x)", "--at", "1", "--data", neg, "--row", "2")
+    assert result.exit_code == 1 and "sample 2, line 3" in result.output
+    # a comment where the header should be
+    hashed = write(tmp_path, "#x,y\n1,2\n", "hash.csv")
+    assert "line 1 starts with #" in run("reverse", "(p*x - y)**2", "--at", "1", "--data", hashed).output
+
+
+def test_hessian_wrt_holds_the_other_inputs() -> None:
+    doc = run_json("hessian", "(w*x + b - y)**2", "--at", "w=0.5,b=0,x=2,y=3", "--wrt", "w,b")
+    assert doc["inputs"] == ["b", "w"] and doc["hessian"] == {"b": {"b": 2.0, "w": 4.0}, "w": {"b": 4.0, "w": 8.0}}
+    assert set(doc["data"]) == {"x", "y"} and set(doc["gradient"]) == {"b", "w"}
+
+
+def test_held_constants_have_no_derivatives_anywhere() -> None:
+    """graph, DOT, JSON, jacobian and hessian: a held constant shows its value and nothing else."""
+    out = run("graph", "x*y + z**2", "--at", "1", "--let", "x=2,y=3", "--wrt", "z", width=120).output
+    row = next(line for line in out.splitlines() if line.startswith("x "))
+    assert row.split() == ["x", "constant", "x", "c2", "2"]
+    dot = run("graph", "x*y + z**2", "--at", "1", "--let", "x=2,y=3", "--dot").output
+    assert '"x" [label="x\\nconstant 2", shape=box, style="filled,dashed"' in dot
+    doc = run_json("graph", "x*y + z**2", "--at", "1", "--let", "x=2,y=3", "--adjoints")
+    assert [n["op"] for n in doc["nodes"][:3]] == ["input", "constant", "constant"]
+    assert set(doc["adjoints"]) == {"c1", "c2", "c3", "c4"}
+    jac = run("jacobian", "a = x*y + z; b = z*x; a, b", "--at", "1", "--let", "x=2,y=3").output
+    hes = run("hessian", "x*y*z**2", "--at", "1", "--let", "x=2,y=3").output
+    for text in (jac, hes):
+        assert "x̄" not in text and "ȳ" not in text and "ẋ" not in text
+    warned = run("reverse", "sqrt(w*x)", "--at", "0", "--let", "x=1").output
+    assert "adjoint of x" not in warned

@@ -131,7 +131,9 @@ def test_until_grad_stops_early() -> None:
 
 def test_a_step_too_long_is_told_and_a_divergence_stops() -> None:
     out = run("descend", "x**2", "--at", "1", "--lr", "1.5", "--steps", "3").output
-    assert "The loss rose at step 1 (from 1 to 4)" in out
+    assert "warning: the loss rose at step 1 (from 1 to 4)" in out
+    doc = run_json("descend", "x**2", "--at", "1", "--lr", "1.5", "--steps", "3")
+    assert any(w.startswith("the loss rose at step 1") for w in doc["warnings"])
     doc = run_json("descend", "exp(x**2)", "--at", "1", "--lr", "10", "--steps", "50")
     assert doc["stopped"] == "diverged" and len(doc["rows"]) < 51
 
@@ -149,7 +151,9 @@ def test_the_table_reads_like_the_sheet() -> None:
     mom = run("descend", "(w*x - y)**2", "--at", "0", "--let", "x=2,y=3", "--momentum", "0.9",
               "--weight-decay", "0.01").output
     assert "m ← β·m + (1 − β)·∇f(φ), starting from m = 0; β = 0.9" in mom
-    assert "φ ← (1 − λ)·φ − α·m; α = 0.1, λ = 0.01" in mom and "0.05·Σφ²" in mom
+    assert "φ ← (1 − λ)·φ − α·m; α = 0.1, λ = 0.01" in mom and "not the same as a penalty in the loss" in mom
+    decay = run("descend", "(w*x - y)**2", "--at", "0", "--let", "x=2,y=3", "--weight-decay", "0.01").output
+    assert "φ ← (1 − λ)·φ − α·∇f(φ); α = 0.1, λ = 0.01" in decay and "0.05·Σφ²" in decay
     ascii_ = run("descend", "(w*x - y)**2", "--at", "0", "--let", "x=2,y=3", "--momentum", "0.9", "--ascii").output
     assert ascii_.isascii() and "phi <- phi - alpha*m" in ascii_
 
@@ -243,3 +247,16 @@ def test_batch_needs_data_and_at_most_every_sample() -> None:
     assert "--data" in run("descend", "x**2", "--at", "1", "--batch", "1").output
     result = run("descend", LOGISTIC, "--at", "0,0,0", "--data", EXAMPLE, "--batch", "21")
     assert result.exit_code == 2 and "from 1 to the number of samples, 20" in result.output
+
+
+def test_review_findings_stay_fixed(tmp_path) -> None:
+    # a finite gradient has a finite length, however large
+    doc = run_json("descend", "x**2", "--at", "1", "--lr", "1e200", "--steps", "1")
+    assert doc["rows"][0]["gradient"]["x"] == 2.0 and math.isfinite(doc["final"]["gradient_norm"])
+    # a step into where the loss is undefined keeps the rows before it
+    doc = run_json("descend", "log(x)", "--at", "0.5", "--lr", "1")
+    assert doc["stopped"] == "undefined" and len(doc["rows"]) == 1 and "step 1: c2 = log(c1)" in doc["warnings"][0]
+    # nan settings are refused
+    for option in ("--momentum", "--weight-decay", "--until-grad"):
+        result = run("descend", "x**2", "--at", "1", option, "nan")
+        assert result.exit_code == 2 and option in result.output

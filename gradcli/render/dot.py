@@ -12,6 +12,7 @@ Notation = TextStyle
 
 INPUT = 'shape=box, style="rounded,filled", fillcolor="#dbeafe", color="#1d4ed8"'
 OPERATION = 'shape=ellipse, style=filled, fillcolor="#f8fafc", color="#475569"'
+CONSTANT = 'shape=box, style="filled,dashed", fillcolor="#f1f5f9", color="#64748b"'  # --let, --data
 OUTPUT = 'shape=doubleoctagon, style=filled, fillcolor="#fde68a", color="#b45309", penwidth=2'
 
 
@@ -58,6 +59,9 @@ def _node_label(trace: Trace, i: int, nt: Notation) -> str:
     node = graph.nodes[i]
     definition = graph.expr(i)
     lines = [node.id if node.op == "input" and definition == node.id else f"{node.id} = {definition}"]
+    if graph.is_held(i):  # --let, --data: a value, no derivatives
+        return "\n".join(lines + ([f"constant {nt.fmt(trace.values[i])}"] if trace.values is not None else
+                                   ["constant"]))
     if trace.values is not None:
         lines.append(f"value {nt.fmt(trace.values[i])}")
     for s in trace.sweeps:
@@ -101,7 +105,8 @@ def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bo
     out.write('  rankdir=LR;\n  node [fontname="Helvetica", fontsize=11];\n'
               '  edge [color="#64748b", fontname="Helvetica", fontsize=9, fontcolor="#334155"];\n')
     for i, node in enumerate(nodes):
-        style = OUTPUT if i in graph.outputs else INPUT if node.op == "input" else OPERATION
+        style = (OUTPUT if i in graph.outputs else CONSTANT if graph.is_held(i) else INPUT if node.op == "input"
+                 else OPERATION)
         out.write(f"  {quote(node.id)} [label={quote(_node_label(trace, i, nt))}, {style}];\n")
     for i, node in enumerate(nodes):
         for k, a in enumerate(node.args):

@@ -61,7 +61,8 @@ def write(trace: Trace, out: TextIO) -> None:
     for i, node in enumerate(nodes):
         args = ", ".join(ids[a] for a in node.args if type(a) is int)
         value = f', "value": {_num(values[i])}' if values is not None else ""
-        out.write(f'{sep}{{"id": {ids[i]}, "op": "{node.op}", "args": [{args}], "expr": {_string(expr(i))}{value}}}')
+        op = "constant" if graph.is_held(i) else node.op  # --let, --data
+        out.write(f'{sep}{{"id": {ids[i]}, "op": "{op}", "args": [{args}], "expr": {_string(expr(i))}{value}}}')
         sep = ",\n    "
     out.write("\n  ],\n")
     tail: dict = {"output": nodes[graph.output].id}
