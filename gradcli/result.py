@@ -265,10 +265,19 @@ def tangent_row(trace: Trace, sweep: Sweep, i: int, max_terms: int = 0) -> Row:
 
 def adjoint_row(trace: Trace, j: int, max_terms: int = 0) -> Row:
     """``c̄1 = c̄3·c3 + c̄4·2·c1 = 64·1 + 48·0 = 64``: one term per edge to a consumer."""
-    graph, partials, adj = trace.graph, trace.partials, trace.adjoints
-    assert partials is not None and adj is not None
-    out = graph.output
-    if graph.nodes[j].op == "input" and j >= len(graph.names):
+    assert trace.partials is not None and trace.adjoints is not None
+    row = _adjoint_sum(trace, trace.adjoints, trace.graph.output, j, max_terms, "no path to the output")
+    if row is None or row.note:
+        return row
+    adj = trace.adjoints
+    return row._replace(symbolic=_symbolic(trace, ("adjoint", j), row.rule),
+                        value=exactly(_exact_value(trace, "adjoint", j), adj[j]))
+
+
+def _adjoint_sum(trace: Trace, adj: list[float], out: int, j: int, max_terms: int, alone: str) -> Row | None:
+    """c̄j as the sum over its consumers of c̄i·∂ci/∂cj, in a sweep seeded at ``out``; None for a held constant."""
+    graph, partials = trace.graph, trace.partials
+    if graph.is_held(j):
         return None  # a held constant: no row of its own
     lhs = mark("bar", graph.nodes[j].id)
     if j == out:
@@ -276,10 +285,9 @@ def adjoint_row(trace: Trace, j: int, max_terms: int = 0) -> Row:
     terms = [_term(graph.rule(i, k), mark("bar", graph.nodes[i].id), True, adj[i], partials[i][k])
              for i, k in graph.consumers[j] if i <= out]
     if not terms:
-        return Row(lhs, None, None, num(adj[j]), note="no path to the output")
+        return Row(lhs, None, None, num(adj[j]), note=alone)
     rule, numbers = _sum(terms, max_terms)
-    return _row(lhs, rule, numbers, adj[j])._replace(symbolic=_symbolic(trace, ("adjoint", j), rule),
-                                                     value=exactly(_exact_value(trace, "adjoint", j), adj[j]))
+    return _row(lhs, rule, numbers, adj[j])
 
 
 def source_text(graph: Graph, limit: int = 240) -> str:
@@ -688,19 +696,7 @@ def _matrix(trace: Trace, rows: list[str], columns: list[str], values: list[list
 
 def _output_adjoint_row(trace: Trace, sweep, j: int, max_terms: int) -> Row:
     """A row of the reverse sweep seeded at one output: c̄j = ∂si/∂cj."""
-    graph, partials = trace.graph, trace.partials
-    adj, out = sweep.adjoints, sweep.output
-    if graph.is_held(j):
-        return None  # a held constant: no row of its own
-    lhs = mark("bar", graph.nodes[j].id)
-    if j == out:
-        return Row(lhs, None, None, num(adj[j]), note="seed")
-    terms = [_term(graph.rule(i, k), mark("bar", graph.nodes[i].id), True, adj[i], partials[i][k])
-             for i, k in graph.consumers[j] if i <= out]
-    if not terms:
-        return Row(lhs, None, None, num(adj[j]), note="no path to this output")
-    rule, numbers = _sum(terms, max_terms)
-    return _row(lhs, rule, numbers, adj[j])
+    return _adjoint_sum(trace, sweep.adjoints, sweep.output, j, max_terms, "no path to this output")
 
 
 def jacobian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
