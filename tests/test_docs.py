@@ -146,3 +146,46 @@ def test_environment_section_holds() -> None:
     for fmt in ("json", "markdown"):
         args = (*kink, "--format", fmt)
         assert gradcli({"COLUMNS": "25", "FORCE_COLOR": "1"}, *args) == gradcli({}, *args), fmt
+
+
+def readme_commands() -> list[tuple[str, list[str], int]]:
+    """Every gradcli command in the README's sh blocks, with the exit code its comment states (0 unless it says
+    "exit N"); lines continued with a backslash or inside quotes are one command; a pipe or a redirection ends it.
+    Placeholders (EXPR, POINT) and files the reader would have to write are left out."""
+    import shlex
+
+    text = (ROOT / "README.md").read_text()
+    out = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        block = block.replace("\\\n", " ")
+        pending = ""
+        for line in block.splitlines():
+            pending = f"{pending}\n{line}" if pending else line
+            try:
+                words = shlex.split(pending, comments=True)
+            except ValueError:  # a quote still open: the command goes on on the next line
+                continue
+            line_text, pending = pending, ""
+            if not words or words[0] != "gradcli" or words[1:2] == ["--version"]:
+                continue
+            cut = next((k for k, w in enumerate(words) if w in ("|", ">")), len(words))
+            words = words[1:cut]
+            if any(w in ("EXPR", "-f") for w in words):
+                continue
+            m = re.search(r"#.*\bexit (\d)", line_text)
+            out.append((line_text.split("#")[0].strip()[:60], words, int(m.group(1)) if m else 0))
+    return out
+
+
+@pytest.mark.parametrize("label,words,code", readme_commands(), ids=lambda x: x if isinstance(x, str) else "")
+def test_every_readme_command_runs_as_shown(label: str, words: list[str], code: int, monkeypatch) -> None:
+    from conftest import run
+
+    monkeypatch.chdir(ROOT)  # the README's paths (examples/…) are from the repository's root
+    result = run(*words)
+    assert result.exit_code == code, result.output
+
+
+def test_the_readme_has_commands_to_run() -> None:
+    commands = [w[0] for _, w, _ in readme_commands()]
+    assert {"forward", "reverse", "graph", "jacobian", "hessian", "check", "descend"} <= set(commands)
