@@ -26,9 +26,6 @@ class DataError(GradcliSyntaxError):
 
     exit_code = 2
 
-    def __init__(self, message: str, text: str, offset: int, length: int, where: str) -> None:
-        super().__init__(message, text, offset, length, where)
-
     def render(self) -> str:
         lines = super().render().split("\n")
         lines[-1] = f"error: {self.message}"  # the message names the line and the column already

@@ -63,7 +63,7 @@ class Descent(NamedTuple):
 
 def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, momentum: float = 0.0,
             decay: float = 0.0, until: float | None = None, table=None, reduce: str = "sum",
-            wrt: list[str] | None = None, batch: int | None = None) -> Descent:
+            batch: int | None = None) -> Descent:
     """Take ``steps`` steps of gradient descent from ``point``, or fewer where the gradient's norm falls to
     ``until`` or a number stops being finite. With ``batch``, each step's loss is over the next ``batch`` samples
     of the table, in order (stochastic gradient descent with a fixed order: the same steps on every run)."""
@@ -77,8 +77,7 @@ def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, moment
     if len(graph.outputs) != 1:
         raise GradcliError(f"descent needs one loss; this program has {len(graph.outputs)} outputs: pick one with "
                            f"--output")
-    names = tuple(wrt or graph.names)
-    index = [graph.names.index(n) for n in names]
+    names = graph.names  # the parameters: --wrt holds the other inputs as constants
     stable = plan(graph)
     notes: list[str] = list(graph.notes)
     here = dict(point)
@@ -100,7 +99,7 @@ def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, moment
         ev = evaluate(graph, here, stable)
         mine = list(ev.warnings)
         adjoints = reverse(graph, ev, mine)
-        return ev.values[graph.output], tuple(adjoints[graph.inputs[j]] for j in index), mine
+        return ev.values[graph.output], tuple(adjoints[i] for i in graph.inputs), mine
 
     rows: list[Step] = []
     m = [0.0] * len(names)

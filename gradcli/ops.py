@@ -501,8 +501,7 @@ _SECOND: dict[tuple, tuple] = {}
 
 def second_rules(name: str, n: int = 0) -> tuple[tuple, ...]:
     """∂²out/∂arg_k∂arg_m as Exprs: each first rule differentiated again by the op table's rules, simplified."""
-    op = OPS[name]
-    key = (name, n if op.arity < 0 else op.arity)
+    key = (name, arity_of(name, n))
     got = _SECOND.get(key)
     if got is None:
         from .expr import diff_slot, simplify
@@ -519,8 +518,7 @@ _SECOND_FUNCTIONS: dict[tuple, tuple] = {}
 
 def second_functions(name: str, n: int = 0) -> tuple[tuple, ...]:
     """The second partials as float functions f(xs, z), or numbers where they are numbers."""
-    op = OPS[name]
-    key = (name, n if op.arity < 0 else op.arity)
+    key = (name, arity_of(name, n))
     got = _SECOND_FUNCTIONS.get(key)
     if got is None:
         got = _SECOND_FUNCTIONS[key] = tuple(tuple(compile_rule(q) for q in row) for row in second_rules(name, n))

@@ -45,23 +45,9 @@ def output_names(graph: Graph) -> list[str]:
 
 def reverse_from(graph: Graph, ev: Evaluation, output: int, notes: list[str]) -> list[float]:
     """The reverse sweep seeded at ``output``: one row of the Jacobian."""
-    from .trace import _product
+    from .trace import reverse
 
-    adjoints = [0.0] * len(graph.nodes)
-    adjoints[output] = 1.0
-    partials, consumers = ev.partials, graph.consumers
-    lo, hi = len(graph.names), len(graph.names) + len(graph.data)  # held constants: no adjoint
-    for j in range(output - 1, -1, -1):
-        if lo <= j < hi:
-            continue
-        total = None
-        for i, k in consumers[j]:
-            if i > output:
-                continue
-            term = _product(adjoints[i], partials[i][k], notes, f"adjoint of {graph.nodes[j].id} for {graph.nodes[output].id}")
-            total = term if total is None else total + term
-        adjoints[j] = 0.0 if total is None else total
-    return adjoints
+    return reverse(graph, ev, notes, output)
 
 
 def edges_to(graph: Graph, output: int) -> int:

@@ -106,6 +106,16 @@ class expm1(sp.Function):
         return _mpmath(self.args[0], "expm1", prec)
 
 
+def _at_numbers(fn):
+    """An _eval_evalf for a piecewise function: ``fn`` of its arguments once each is a number, else None."""
+
+    def _eval_evalf(self, prec):
+        xs = [v.evalf(prec_to_dps(prec)) for v in self.args]
+        return fn(*xs) if all(x.is_Number for x in xs) else None
+
+    return _eval_evalf
+
+
 class step(sp.Function):
     """1 for x > 0, else 0 (relu's derivative; step(0) = 0, as PyTorch takes relu'(0))."""
 
@@ -120,11 +130,7 @@ class step(sp.Function):
     def fdiff(self, argindex=1):
         return S.Zero
 
-    def _eval_evalf(self, prec):
-        x = self.args[0].evalf(prec_to_dps(prec))
-        if x.is_Number:
-            return S.One if x > 0 else S.Zero
-        return None
+    _eval_evalf = _at_numbers(lambda x: S.One if x > 0 else S.Zero)
 
 
 class relu(sp.Function):
@@ -144,11 +150,7 @@ class relu(sp.Function):
     def _eval_rewrite_as_Piecewise(self, x, **kwargs):
         return sp.Piecewise((x, x > 0), (0, True))
 
-    def _eval_evalf(self, prec):
-        x = self.args[0].evalf(prec_to_dps(prec))
-        if x.is_Number:
-            return x if x > 0 else S.Zero
-        return None
+    _eval_evalf = _at_numbers(lambda x: x if x > 0 else S.Zero)
 
 
 class sign(sp.Function):
@@ -167,11 +169,7 @@ class sign(sp.Function):
     def fdiff(self, argindex=1):
         return S.Zero
 
-    def _eval_evalf(self, prec):
-        x = self.args[0].evalf(prec_to_dps(prec))
-        if x.is_Number:
-            return sp.sign(x)
-        return None
+    _eval_evalf = _at_numbers(sp.sign)
 
 
 class eq(sp.Function):
@@ -189,11 +187,7 @@ class eq(sp.Function):
     def fdiff(self, argindex=1):
         return S.Zero
 
-    def _eval_evalf(self, prec):
-        a, b = (v.evalf(prec_to_dps(prec)) for v in self.args)
-        if a.is_Number and b.is_Number:
-            return S.One if a == b else S.Zero
-        return None
+    _eval_evalf = _at_numbers(lambda a, b: S.One if a == b else S.Zero)
 
 
 class Abs(sp.Abs):

@@ -286,11 +286,13 @@ def forward(graph: Graph, ev: Evaluation, seed: tuple[float, ...], label: str, n
     return forward_many(graph, ev, [seed], [label], notes)[0]
 
 
-def reverse(graph: Graph, ev: Evaluation, notes: list[str]) -> list[float]:
-    """The reverse sweep: c̄j = Σ over consumers i of c̄i·∂ci/∂cj, from the output back to the inputs."""
+def reverse(graph: Graph, ev: Evaluation, notes: list[str], output: int | None = None) -> list[float]:
+    """The reverse sweep: c̄j = Σ over consumers i of c̄i·∂ci/∂cj, from the output back to the inputs; seeded at
+    ``output`` where given (one row of a Jacobian), its notes saying so."""
     n = len(graph.nodes)
     adjoints = [0.0] * n
-    out = graph.output
+    out = graph.output if output is None else output
+    seeded = "" if output is None else f" for {graph.nodes[output].id}"
     adjoints[out] = 1.0
     partials = ev.partials
     consumers = graph.consumers
@@ -302,7 +304,7 @@ def reverse(graph: Graph, ev: Evaluation, notes: list[str]) -> list[float]:
         for i, k in consumers[j]:
             if i > out:
                 continue  # a step after the output does not affect it
-            term = _product(adjoints[i], partials[i][k], notes, f"adjoint of {graph.nodes[j].id}")
+            term = _product(adjoints[i], partials[i][k], notes, f"adjoint of {graph.nodes[j].id}{seeded}")
             total = term if total is None else total + term
         adjoints[j] = 0.0 if total is None else total
     return adjoints
