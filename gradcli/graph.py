@@ -6,11 +6,13 @@ import contextlib
 import gc
 import math
 import re
+from array import array
+from itertools import accumulate
 from typing import NamedTuple
 
 from .errors import GradcliError, GradcliSyntaxError, MathError
 from .ops import CONSTANTS, OPS, DomainError, fmt
-from .parse import Item, Program, lookalike_letters, parse, skeleton
+from .parse import Item, Program, Statement, lookalike_letters, parse, skeleton
 
 
 class Const(NamedTuple):
@@ -32,7 +34,8 @@ class Const(NamedTuple):
 
 
 class Node(NamedTuple):
-    """One vertex: an input (``op == "input"``) or an op applied to earlier nodes."""
+    """One vertex as the rest of gradcli reads it: an input (``op == "input"``) or an op applied to earlier
+    nodes. Made on access from the graph's columns; the graph does not keep them."""
 
     id: str
     op: str
@@ -40,6 +43,10 @@ class Node(NamedTuple):
 
 
 _new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (a graph has 10^5 of them)
+
+# op codes: the graph's column of ops holds these small ints; 0 is a leaf (an input or a held constant)
+OP_NAMES: tuple[str, ...] = ("input", *OPS)
+OP_CODES: dict[str, int] = {name: k for k, name in enumerate(OP_NAMES)}
 
 
 @contextlib.contextmanager
@@ -55,31 +62,144 @@ def paused_gc():
             gc.enable()
 
 
-class Graph(NamedTuple):
-    """Nodes in topological order (inputs first), the output, and what the tables need to know."""
+class Nodes:
+    """The graph's nodes as a sequence of Node records, each made from the columns when it is read."""
 
-    source: str
-    nodes: tuple[Node, ...]
-    inputs: tuple[int, ...]  # the input nodes' indices, in input order
-    names: tuple[str, ...]  # the inputs' names, in input order
-    output: int
-    constants: tuple[tuple[str, float], ...]  # constants the program names (lr = 0.1)
-    consumers: tuple[tuple[tuple[int, int], ...], ...]  # per node: (consumer, operand position)
-    notes: tuple[str, ...]  # what the user should know about the graph itself
-    is_program: bool = False  # steps are named (name = expr), so the user's names are the ids
-    function: str = "f"  # what the output is called in ∂f/∂x: the last step's name (y = f4 + f5), else f
-    params: tuple[str, ...] = ()  # the inputs as the output step lists them: f(x1, x2) = …
-    outputs: tuple[int, ...] = ()  # every output, in the order given (s1, s2, s3); output is the last
-    functions: tuple[str, ...] = ()  # each output's name in ∂s1/∂z1: its step's name, else f1, f2, …
-    data: tuple[int, ...] = ()  # leaves held constant (--let, --data): given a value, never differentiated
-    data_names: tuple[str, ...] = ()
+    __slots__ = ("graph",)
+
+    def __init__(self, graph: "Graph") -> None:
+        self.graph = graph
+
+    def __len__(self) -> int:
+        return len(self.graph.codes)
+
+    def __getitem__(self, i):
+        g = self.graph
+        n = len(g.codes)
+        if type(i) is slice:
+            return [self[k] for k in range(*i.indices(n))]
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(i)
+        consts = g.consts
+        args = tuple(a if a < n else consts[a - n] for a in g.flat[g.starts[i]:g.starts[i + 1]])
+        return _new(Node, (g.ids[i], OP_NAMES[g.codes[i]], args))
+
+    def __iter__(self):
+        return map(self.__getitem__, range(len(self.graph.codes)))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Nodes) and list(self) == list(other)
+
+
+class Consumers:
+    """Per node, who reads it: (consumer, operand position) pairs, consumers in topological order. Kept as
+    three arrays (compressed rows): ``start[j]:start[j + 1]`` indexes ``edges``, the operand slots that read j,
+    and ``node[e]`` is the consumer of slot e."""
+
+    __slots__ = ("start", "edges", "node", "graph")
+
+    def __init__(self, graph: "Graph") -> None:
+        starts, flat = graph.starts, graph.flat
+        n = len(graph.codes)
+        count = [0] * (n + 2)
+        for a in flat:
+            if a < n:
+                count[a + 1] += 1
+        start = array("l", accumulate(count))  # start[j]: the first slot of node j's consumers
+        fill = array("l", start)
+        edges = array("l", bytes(8 * start[n]))
+        node = array("l", bytes(8 * len(flat)))
+        for i in range(n):
+            for e in range(starts[i], starts[i + 1]):
+                node[e] = i
+                a = flat[e]
+                if a < n:
+                    edges[fill[a]] = e
+                    fill[a] += 1
+        self.start, self.edges, self.node, self.graph = start, edges, node, graph
+
+    def __len__(self) -> int:
+        return len(self.start) - 2
+
+    def __getitem__(self, j: int) -> tuple[tuple[int, int], ...]:
+        node, starts = self.node, self.graph.starts
+        return tuple((node[e], e - starts[node[e]]) for e in self.edges[self.start[j]:self.start[j + 1]])
+
+    def __iter__(self):
+        return map(self.__getitem__, range(len(self)))
+
+
+class Graph:
+    """Nodes in topological order (inputs first, then held constants, then operations), the outputs, and what
+    the tables need to know.
+
+    The nodes are columns: ``codes`` (the op of each node, an index into OP_NAMES; 0 for a leaf), ``starts``
+    and ``flat`` (node i's operands are ``flat[starts[i]:starts[i + 1]]``: an index below n is a node, n + k is
+    the constant ``consts[k]``) and ``ids``. ``nodes`` and ``consumers`` read them as records."""
+
+    __slots__ = ("source", "codes", "starts", "flat", "consts", "ids", "inputs", "names", "output", "constants",
+                 "notes", "is_program", "function", "params", "outputs", "functions", "data", "data_names",
+                 "_consumers")
+
+    def __init__(self, source: str, codes: array, starts: array, flat: array, consts: list, ids: list[str],
+                 inputs: tuple[int, ...], names: tuple[str, ...], output: int,
+                 constants: tuple[tuple[str, float], ...] = (), notes: tuple[str, ...] = (),
+                 is_program: bool = False, function: str = "f", params: tuple[str, ...] = (),
+                 outputs: tuple[int, ...] = (), functions: tuple[str, ...] = (), data: tuple[int, ...] = (),
+                 data_names: tuple[str, ...] = ()) -> None:
+        self.source = source
+        self.codes, self.starts, self.flat, self.consts, self.ids = codes, starts, flat, consts, ids
+        self.inputs = inputs  # the input nodes' indices, in input order
+        self.names = names  # the inputs' names, in input order
+        self.output = output
+        self.constants = constants  # constants the program names (lr = 0.1)
+        self.notes = notes  # what the user should know about the graph itself
+        self.is_program = is_program  # steps are named (name = expr), so the user's names are the ids
+        self.function = function  # what the output is called in ∂f/∂x: the last step's name (y = f4 + f5), else f
+        self.params = params  # the inputs as the output step lists them: f(x1, x2) = …
+        self.outputs = outputs  # every output, in the order given (s1, s2, s3); output is the last
+        self.functions = functions  # each output's name in ∂s1/∂z1: its step's name, else f1, f2, …
+        self.data = data  # leaves held constant (--let, --data): given a value, never differentiated
+        self.data_names = data_names
+        self._consumers = None
+
+    def _replace(self, **fields) -> "Graph":
+        new = object.__new__(Graph)
+        for k in Graph.__slots__:
+            setattr(new, k, fields.get(k, getattr(self, k)))
+        new._consumers = None
+        return new
 
     def __repr__(self) -> str:  # short, whatever the size
-        return f"Graph({len(self.nodes)} nodes, inputs {self.names}, output {self.nodes[self.output].id})"
+        return f"Graph({len(self.codes)} nodes, inputs {self.names}, output {self.ids[self.output]})"
+
+    @property
+    def nodes(self) -> Nodes:
+        return Nodes(self)
+
+    @property
+    def consumers(self) -> Consumers:
+        if self._consumers is None:
+            self._consumers = Consumers(self)
+        return self._consumers
+
+    @property
+    def leaves(self) -> int:
+        """How many nodes are leaves: the inputs, then the held constants; the operations follow."""
+        return len(self.names) + len(self.data)
+
+    def args(self, i: int) -> array:
+        """Node i's operand slots (below n a node, else n + k for the constant consts[k])."""
+        return self.flat[self.starts[i]:self.starts[i + 1]]
+
+    def op(self, i: int) -> str:
+        return OP_NAMES[self.codes[i]]
 
     @property
     def op_count(self) -> int:
-        return len(self.nodes) - len(self.inputs) - len(self.data)
+        return len(self.codes) - len(self.inputs) - len(self.data)
 
     def is_held(self, i: int) -> bool:
         """Whether node i is a constant held by --let or --data (they follow the inputs)."""
@@ -93,7 +213,7 @@ class Graph(NamedTuple):
         """An operand as an Expr: a node by its id, a constant as typed."""
         from .expr import name
 
-        return name(self.nodes[a].id) if type(a) is int else a.as_expr()
+        return name(self.ids[a]) if type(a) is int else a.as_expr()
 
     def definition(self, i: int):
         """Node i's definition as an Expr in its operands' ids: ``exp(c1)``, ``c1**2``; an input's is its name."""
@@ -106,31 +226,27 @@ class Graph(NamedTuple):
 
     def expr(self, i: int) -> str:
         """Node i's definition as plain text, as JSON and DOT show it: ``exp(c1)``, ``c1**2``."""
-        node = self.nodes[i]
-        if node.op == "input":
+        code = self.codes[i]
+        if code == 0:
             return self.leaf_name(i)
-        template = _TEMPLATES.get((node.op, len(node.args)))  # sum and max take any number of operands
-        if template is None:
-            from .expr import Expr, name
-            from .printer import PLAIN
-
-            arity = len(node.args)
-            template = PLAIN.text(Expr(node.op, tuple(name("\x00%d" % k) for k in range(arity))))
-            template = template.replace("{", "{{").replace("}", "}}")
-            for k in range(arity):
-                template = template.replace("\x00%d" % k, "{%d}" % k)
-            _TEMPLATES[node.op, arity] = template
+        args = self.flat[self.starts[i]:self.starts[i + 1]]
+        n = len(self.codes)
+        ids = self.ids
+        if max(args) < n:  # every operand a node: the op's text with their ids
+            return template(code, len(args)).format(*[ids[a] for a in args])
         labels = []
-        for a in node.args:
-            if type(a) is int:
-                labels.append(self.nodes[a].id)
-            elif a.expr is None and not a.label.startswith("-"):
-                labels.append(a.label)
+        for a in args:
+            if a < n:
+                labels.append(ids[a])
+                continue
+            c = self.consts[a - n]
+            if c.expr is None and not c.label.startswith("-"):
+                labels.append(c.label)
             else:  # a folded or negative constant: printed with its parentheses
                 from .printer import PLAIN
 
                 return PLAIN.text(self.definition(i))
-        return template.format(*labels)
+        return template(code, len(args)).format(*labels)
 
     def rule(self, i: int, k: int):
         """The local partial ∂(node i)/∂(its operand k) as an Expr in operand ids and node i's own id,
@@ -182,8 +298,23 @@ class Graph(NamedTuple):
         return got[1]
 
 
-_TEMPLATES: dict[tuple[str, int], str] = {}  # (op, number of operands) -> its text with {0}, {1}, …
+_TEMPLATES: dict[tuple[int, int], str] = {}  # (op code, number of operands) -> its text with {0}, {1}, …
 _INDEX: dict[int, tuple] = {}
+
+
+def template(code: int, arity: int) -> str:
+    """An op's plain text with ``{0}, {1}, …`` for its operands, as the printer writes it: ``{0}*{1}``."""
+    got = _TEMPLATES.get((code, arity))  # sum and max take any number of operands
+    if got is None:
+        from .expr import Expr, name
+        from .printer import PLAIN
+
+        got = PLAIN.text(Expr(OP_NAMES[code], tuple(name("\x00%d" % k) for k in range(arity))))
+        got = got.replace("{", "{{").replace("}", "}}")
+        for k in range(arity):
+            got = got.replace("\x00%d" % k, "{%d}" % k)
+        _TEMPLATES[code, arity] = got
+    return got
 
 
 def _fold(op: str, xs: tuple[float, ...]) -> float:
@@ -241,156 +372,159 @@ def constant_value(items: list[Item], source: str, prefix: str = "") -> float:
 LABEL_LIMIT = 40  # longer constant subexpressions are shown by their value
 
 
+_OFF = 1 << 21  # operand refs while building lie in (-_OFF, _OFF): a memo key packs two of them in one int
+_UNARY = 128  # op codes are below this
+
+
 class _Builder:
-    def __init__(self, program: Program, prefix: str, share: bool = True) -> None:
-        self.program = program
-        self.source = program.source
+    """Builds the columns statement by statement. While building, an operand is a ref: k >= 0 is the k-th
+    operation, -1 - 2k the k-th leaf (a name read before any step assigns it), and in ``flat`` -2 - 2k the
+    k-th constant. ``finish`` numbers the leaves first, in input order, then the operations."""
+
+    def __init__(self, source: str, prefix: str, share: bool = True) -> None:
+        self.source = source
         self.prefix = prefix
         self.share = share  # False: every occurrence of a subexpression is a node of its own (the tree form)
-        self.ops: list[str] = []
-        self.args: list[tuple[int | Const, ...]] = []
-        self.labels: list[str | None] = []
-        self.memo: dict[tuple, int] = {}
+        self.codes = array("B")
+        self.starts = array("l", [0])
+        self.flat = array("l")
+        self.labels: list[str | None] = []  # per operation: the step's name that assigns it
+        self.memo: dict = {}
+        self.consts: list[Const] = []
+        self.leaf_names: list[str] = []  # in the order first read
+        self.leaf_labels: list[str | None] = []
+        self.env: dict[str, int | Const] = {}
+        self.assigned: dict[str, int] = {}  # step name -> where its step starts
+        self.read_constants: set[str] = set()  # pi and e, where read before a step assigns them
+        self.params: dict[str, int] = {}
+        self.unusual = False  # a name that is not ASCII was seen: look-alike names are checked at the end
         self.constants: list[tuple[str, float]] = []
         self.notes: list[str] = []  # constants that are not finite
         self.chosen: str | None = None  # --output
         self.held: list[str] = []  # --let, --data
+        self.statements = 0
+        self.last_target: str | None = None
 
     def error(self, message: str, start: int, end: int) -> GradcliSyntaxError:
         return GradcliSyntaxError(message, self.source, start, end - start)
 
-    def add(self, op: str, args: tuple[int | Const, ...], label: str | None = None) -> int:
-        """A node that is not shared: an input, or a step copying another."""
-        self.ops.append(op)
-        self.args.append(args)
-        self.labels.append(label)
-        return len(self.ops) - 1
+    # --- operands and nodes -------------------------------------------------------------------------------
 
-    def find_inputs(self) -> list[str]:
-        """Names used before any step assigns them are inputs; check each name is assigned once, before use.
+    def leaf(self, name: str) -> int:
+        """The ref of a name read before any step assigns it: an input (or a held constant)."""
+        ref = -1 - 2 * len(self.leaf_names)
+        self.leaf_names.append(name)
+        self.leaf_labels.append(None)
+        self.env[name] = ref
+        if not name.isascii():
+            self.unusual = True
+        return ref
 
-        The inputs are in the order an ``f(x1, x2) = …`` step lists them, the others after them in natural
-        order of their names."""
-        assigned: dict[str, int] = {}
-        used: dict[str, int] = {}  # name -> first offset where it was read
-        inputs: dict[str, int] = {}
-        params: dict[str, int] = {}
-        for st in self.program.statements:
-            for it in (it for part in ([p[0] for p in st.outputs] if st.outputs else [st.items]) for it in part):
-                if it.kind == "name" and it.arg not in assigned and it.arg not in used:
-                    used[it.arg] = it.start
-                    if it.arg not in CONSTANTS:
-                        inputs[it.arg] = it.start
-            if st.params:
-                if params:
-                    raise self.error("only one step may list the inputs, f(x1, x2) = …", st.target_start,
-                                     st.target_start + len(st.target or ""))
-                for name, start in st.params:
-                    if name in assigned:
-                        raise self.error(f"'{name}' is a step, not an input: list only the inputs", start,
-                                         start + len(name))
-                    params[name] = start
-            t = st.target
-            if t is None:
-                continue
-            end = st.target_start + len(t)
-            if t in assigned:
-                raise self.error(f"'{t}' is already assigned by an earlier step; give this step a new name",
-                                 st.target_start, end)
-            if t in used:
-                what = "the constant" if t in CONSTANTS else "the input"
-                raise self.error(f"'{t}' is assigned here but was already read as {what} '{t}' earlier; "
-                                 "assign a name before using it, or pick a new name", st.target_start, end)
-            if t in params:
-                raise self.error(f"'{t}' is listed as an input; a step cannot assign it", st.target_start, end)
-            assigned[t] = st.start
-        self.check_lookalikes({**used, **params, **assigned})
-        rest = sorted((n for n in inputs if n not in params), key=natural_key)
-        return [n for n in params if n not in CONSTANTS] + rest
+    def read(self, name: str) -> int | Const:
+        v = self.env.get(name)
+        if v is not None:
+            return v
+        c = CONSTANTS.get(name)
+        if c is not None:
+            self.read_constants.add(name)
+            return _new(Const, (c, name, None))
+        return self.leaf(name)
 
-    def check_lookalikes(self, names: dict[str, int]) -> None:
-        """Two names that look the same but are typed with different letters (x, Cyrillic х) are an error."""
-        seen: dict[str, tuple[str, int]] = {}
-        for name, start in sorted(names.items(), key=lambda kv: kv[1]):
-            key = skeleton(name)
-            other = seen.get(key)
-            if other is not None and other[0] != name:
-                odd = lookalike_letters(name) or lookalike_letters(other[0])
-                raise self.error(f"'{name}' looks like '{other[0]}' (column {other[1] + 1}) but is typed with other "
-                                 f"letters, {odd}: use the same letters in both places", start, start + len(name))
-            seen.setdefault(key, (name, start))
-
-    def build(self, chosen: str | None = None, held: tuple[str, ...] = (), columns: tuple[str, ...] = ()) -> Graph:
-        statements = self.program.statements
-        found = self.find_inputs()
-        for h in held:
-            if h in CONSTANTS:
-                raise GradcliError(f"'{h}' is the constant {h}, not a name --let can hold")
-            if h not in found:
-                raise GradcliError(f"'{h}' is given a value (--let) but is not a name the expression reads; "
-                                   f"its inputs are {', '.join(found) or 'none'}")
-        held = tuple(held) + tuple(c for c in columns if c in found and c not in held)  # a column it does not read
-        names = [n for n in found if n not in held]
-        self.held = [n for n in found if n in held]
-        env: dict[str, int | Const] = {}
-        for name in names + self.held:
-            env[name] = self.add("input", ())
-        output: int | Const = -1
-        for n, st in enumerate(statements):
-            if st.outputs:  # a last step that lists the outputs: s1, s2, s3
-                if n < len(statements) - 1:
-                    raise self.error("only the last step may list outputs", st.start, st.end)
-                break
-            value = self.statement(st, env)
-            if st.target is not None:
-                value = self.assign(st.target, value)
-                env[st.target] = value
-            elif n < len(statements) - 1:
-                raise self.error("only the last step may be a bare expression; name this one (name = expr)",
-                                 st.start, st.end)
-            output = value
-        last = statements[-1]
-        if last.outputs:
-            outputs = [self.evaluate(items, env) for items, _, _ in last.outputs]
-            spans = [(start, end) for _, start, end in last.outputs]
+    def node(self, code: int, args: tuple) -> int:
+        """The operation ``code`` on ``args`` (refs or Consts, not all Consts): an existing node where it is
+        one (hash-consing), else a new one."""
+        if len(args) == 2:
+            a, b = args
+            if type(a) is int and type(b) is int:
+                key = -(((a + _OFF) << 22 | (b + _OFF)) * _UNARY + code) - 1
+            else:
+                key = (code, ("k", a.value) if type(a) is Const else a, ("k", b.value) if type(b) is Const else b)
+        elif len(args) == 1:
+            a = args[0]
+            key = (a + _OFF) * _UNARY + code
         else:
-            outputs, spans = [output], [(last.start, last.end)]
-        if chosen is not None:
-            outputs, spans = self.choose(chosen, env), None
-        for k, o in enumerate(outputs):
-            if isinstance(o, Const):
-                start, end = spans[k] if spans else (last.start, last.end)
-                raise self.error("the output is a constant: it has no inputs to differentiate", start, end)
-        return self.finish(names, outputs)
+            key = (code, *(("k", a.value) if type(a) is Const else a for a in args))
+        memo = self.memo
+        i = memo.get(key) if self.share else None
+        if i is None:
+            i = memo[key] = self.add(code, args)
+        return i
 
-    def choose(self, text: str, env: dict[str, int | Const]) -> list[int | Const]:
-        """--output s1,s3: the named steps (or inputs) that are the outputs."""
-        from .parse import normal_name
+    def add(self, code: int, args: tuple, label: str | None = None) -> int:
+        """A new operation node, not shared."""
+        flat, consts = self.flat, self.consts
+        for a in args:
+            if type(a) is int:
+                flat.append(a)
+            else:
+                flat.append(-2 - 2 * len(consts))
+                consts.append(a)
+        self.codes.append(code)
+        self.starts.append(len(flat))
+        self.labels.append(label)
+        return len(self.codes) - 1
 
-        out = []
-        offset = 0
-        for part in text.split(","):
-            name = normal_name(part.strip())
-            where = offset + len(part) - len(part.lstrip())
-            if name not in env:
-                steps = [t for t in env if t not in CONSTANTS]
-                raise GradcliSyntaxError(f"'{name}' is not a step or an input; the steps and inputs are "
-                                         f"{', '.join(steps)}", text, where, max(1, len(name)), "--output ")
-            if isinstance(env[name], Const):
-                raise GradcliSyntaxError(f"'{name}' is a constant, which has no derivative", text, where,
-                                         len(name), "--output ")
-            out.append(env[name])
-            offset += len(part) + 1
-        return out
+    # --- statements ---------------------------------------------------------------------------------------
 
-    def statement(self, st, env: dict[str, int | Const]) -> int | Const:
-        return self.evaluate(st.items, env)
+    def statement(self, st: Statement, last: bool) -> int | Const:
+        """One parsed step, built: its value (a ref or a Const), assigned to its name."""
+        if st.params:
+            self.take_params(st)
+        value = self.evaluate(st.items)
+        if st.target is not None:
+            self.check_target(st.target, st.target_start, st.start)
+            value = self.assign(st.target, value)
+        elif not last:
+            raise self.error("only the last step may be a bare expression; name this one (name = expr)",
+                             st.start, st.end)
+        return value
 
-    def evaluate(self, items, env: dict[str, int | Const]) -> int | Const:
+    def take_params(self, st: Statement) -> None:
+        if self.params:
+            raise self.error("only one step may list the inputs, f(x1, x2) = …", st.target_start,
+                             st.target_start + len(st.target or ""))
+        for name, start in st.params:
+            if name in self.assigned:
+                raise self.error(f"'{name}' is a step, not an input: list only the inputs", start, start + len(name))
+            self.params[name] = start
+            if not name.isascii():
+                self.unusual = True
+
+    def check_target(self, t: str, start: int, stmt_start: int) -> None:
+        end = start + len(t)
+        if t in self.assigned:
+            raise self.error(f"'{t}' is already assigned by an earlier step; give this step a new name", start, end)
+        if t in self.read_constants or (t in self.env and t not in self.assigned):
+            what = "the constant" if t in CONSTANTS else "the input"
+            raise self.error(f"'{t}' is assigned here but was already read as {what} '{t}' earlier; "
+                             "assign a name before using it, or pick a new name", start, end)
+        if t in self.params:
+            raise self.error(f"'{t}' is listed as an input; a step cannot assign it", start, end)
+        self.assigned[t] = stmt_start
+        if not t.isascii():
+            self.unusual = True
+
+    def assign(self, target: str, value: int | Const) -> int | Const:
+        if type(value) is Const:
+            self.constants.append((target, value.value))
+            value = Const(value.value, target)  # shown by its name
+        elif value >= 0:
+            if self.labels[value] is None:
+                self.labels[value] = target
+            else:  # the node already has a name: this step is a copy of it, a row of its own
+                value = self.add(_COPY, (value,), target)
+        elif self.leaf_labels[~value >> 1] is None:
+            self.leaf_labels[~value >> 1] = target
+        else:
+            value = self.add(_COPY, (value,), target)
+        self.env[target] = value
+        return value
+
+    def evaluate(self, items) -> int | Const:
         """Evaluate one statement's postfix items into nodes, sharing identical ones."""
         stack: list[int | Const] = []
         source = self.source
-        memo, ops, args_of, labels, share = self.memo, self.ops, self.args, self.labels, self.share
+        read, node = self.read, self.node
         for it in items:
             kind = it[0]
             if kind == "num":
@@ -398,43 +532,17 @@ class _Builder:
                 stack.append(_new(Const, (it[1], text if text.isascii() else fmt(it[1]), None)))  # x² has the power 2
                 continue
             if kind == "name":
-                v = env.get(it[1])
-                stack.append(v if v is not None else _new(Const, (CONSTANTS[it[1]], it[1], None)))
+                stack.append(read(it[1]))
                 continue
             op, arity = it[1], it[2]
             if op == "softmax":
                 self.check_softmax(stack[-arity:], it)
-            if arity == 1:
-                a = stack[-1]
-                if type(a) is Const:
-                    stack[-1] = self.fold(op, [a], it)
-                    continue
-                args = (a,)
-                key: tuple = (op, a)
-            elif arity == 2:
-                b = stack.pop()
-                a = stack[-1]
-                ca, cb = type(a) is Const, type(b) is Const
-                if ca and cb:
-                    stack[-1] = self.fold(op, [a, b], it)
-                    continue
-                args = (a, b)
-                key = (op, ("k", a.value) if ca else a, ("k", b.value) if cb else b)
-            else:  # sum(a, b, c, …)
-                args = tuple(stack[-arity:])
-                del stack[-arity + 1:]
-
-                if all(type(a) is Const for a in args):
-                    stack[-1] = self.fold(op, list(args), it)
-                    continue
-                key = (op, *(("k", a.value) if type(a) is Const else a for a in args))
-            i = memo.get(key) if share else None
-            if i is None:
-                i = memo[key] = len(ops)
-                ops.append(op)
-                args_of.append(args)
-                labels.append(None)
-            stack[-1] = i
+            args = tuple(stack[-arity:])
+            del stack[len(stack) - arity + 1:]
+            if all(type(a) is Const for a in args):
+                stack[-1] = self.fold(op, list(args), it)
+            else:
+                stack[-1] = node(OP_CODES[op], args)
         return stack[0]
 
     def check_softmax(self, args: tuple, it: Item) -> None:
@@ -464,28 +572,129 @@ class _Builder:
             return None
         return " ".join(self.source[it.start:it.end].split())
 
-    def assign(self, target: str, value: int | Const) -> int | Const:
-        if type(value) is Const:
-            self.constants.append((target, value.value))
-            return Const(value.value, target)  # shown by its name
-        if self.labels[value] is None:
-            self.labels[value] = target
-            return value
-        # the node already has a name: this step is a copy of it, a row of its own
-        return self.add("copy", (value,), target)
+    # --- the whole program --------------------------------------------------------------------------------
 
-    def finish(self, names: list[str], outputs: list[int]) -> Graph:
-        n = len(self.ops)
+    def build(self, program: Program, chosen: str | None = None, held: tuple[str, ...] = (),
+              columns: tuple[str, ...] = ()) -> Graph:
+        statements = program.statements
+        output: int | Const = -1
+        for n, st in enumerate(statements):
+            if st.outputs:  # a last step that lists the outputs: s1, s2, s3
+                if n < len(statements) - 1:
+                    raise self.error("only the last step may list outputs", st.start, st.end)
+                break
+            output = self.statement(st, n == len(statements) - 1)
+        last = statements[-1]
+        if last.outputs:
+            outputs = [self.evaluate(items) for items, _, _ in last.outputs]
+            spans = [(start, end) for _, start, end in last.outputs]
+        else:
+            outputs, spans = [output], [(last.start, last.end)]
+        self.last_target = last.target
+        if self.unusual:
+            self.check_lookalikes(program)
+        return self.finish(outputs, spans, last.start, last.end, chosen, held, columns)
+
+    def check_lookalikes(self, program: Program) -> None:
+        """Two names that look the same but are typed with different letters (x, Cyrillic х) are an error."""
+        names: dict[str, int] = {}
+        for st in program.statements:
+            for it in (it for part in ([p[0] for p in st.outputs] if st.outputs else [st.items]) for it in part):
+                if it.kind == "name":
+                    names.setdefault(it.arg, it.start)
+            for name, start in st.params:
+                names.setdefault(name, start)
+            if st.target is not None:
+                names.setdefault(st.target, st.target_start)
+        seen: dict[str, tuple[str, int]] = {}
+        for name, start in sorted(names.items(), key=lambda kv: kv[1]):
+            key = skeleton(name)
+            other = seen.get(key)
+            if other is not None and other[0] != name:
+                odd = lookalike_letters(name) or lookalike_letters(other[0])
+                raise self.error(f"'{name}' looks like '{other[0]}' (column {other[1] + 1}) but is typed with other "
+                                 f"letters, {odd}: use the same letters in both places", start, start + len(name))
+            seen.setdefault(key, (name, start))
+
+    def inputs(self) -> list[str]:
+        """The inputs in the order an ``f(x1, x2) = …`` step lists them, the others after them in natural order
+        of their names."""
+        params = self.params
+        rest = sorted((n for n in self.leaf_names if n not in params), key=natural_key)
+        return [n for n in params if n not in CONSTANTS] + rest
+
+    def choose(self, text: str, found: list[str]) -> list[int]:
+        """--output s1,s3: the named steps (or inputs) that are the outputs."""
+        from .parse import normal_name
+
+        env = self.env
+        out = []
+        offset = 0
+        for part in text.split(","):
+            name = normal_name(part.strip())
+            where = offset + len(part) - len(part.lstrip())
+            if name not in env and name not in found:
+                steps = [*found, *(t for t in self.assigned if t not in CONSTANTS)]
+                raise GradcliSyntaxError(f"'{name}' is not a step or an input; the steps and inputs are "
+                                         f"{', '.join(steps)}", text, where, max(1, len(name)), "--output ")
+            if isinstance(env.get(name), Const):
+                raise GradcliSyntaxError(f"'{name}' is a constant, which has no derivative", text, where,
+                                         len(name), "--output ")
+            out.append(env[name] if name in env else self.leaf(name))
+            offset += len(part) + 1
+        return out
+
+    def finish(self, outputs: list, spans, start: int, end: int, chosen: str | None, held: tuple[str, ...],
+               columns: tuple[str, ...]) -> Graph:
+        found = self.inputs()
+        for h in held:
+            if h in CONSTANTS:
+                raise GradcliError(f"'{h}' is the constant {h}, not a name --let can hold")
+            if h not in found:
+                raise GradcliError(f"'{h}' is given a value (--let) but is not a name the expression reads; "
+                                   f"its inputs are {', '.join(found) or 'none'}")
+        held = tuple(held) + tuple(c for c in columns if c in found and c not in held)  # a column it does not read
+        names = [n for n in found if n not in held]
+        self.held = [n for n in found if n in held]
+        if chosen is not None:
+            outputs, spans = self.choose(chosen, found), None
+        for k, o in enumerate(outputs):
+            if isinstance(o, Const):
+                s, e = spans[k] if spans else (start, end)
+                raise self.error("the output is a constant: it has no inputs to differentiate", s, e)
+        for name in found:  # an input f(x1, x2) = … lists but never reads
+            if name not in self.env:
+                self.leaf(name)
+        # number the leaves first (inputs, then held constants), then the operations in the order made
+        order = {name: k for k, name in enumerate(names + self.held)}
+        leaves = len(order)
+        leafpos = [order[name] for name in self.leaf_names]
+        n = leaves + len(self.codes)
+        flat = array("l", [a + leaves if a >= 0 else (n + (~a >> 1) if ~a & 1 else leafpos[~a >> 1])
+                           for a in self.flat])
+        self.flat = self.memo = None  # what is left of the build is garbage from here on
+        codes = array("B", bytes(leaves)) + self.codes
+        starts = array("l", bytes(8 * leaves)) + self.starts
+        outputs = [o + leaves if o >= 0 else leafpos[~o >> 1] for o in outputs]
+        labels: list[str | None] = [None] * leaves
+        for k, label in enumerate(self.leaf_labels):
+            labels[leafpos[k]] = label
+        labels += self.labels
+        return self.name(labels, names, codes, starts, flat, outputs)
+
+    def name(self, labels: list, names: list[str], codes: array, starts: array, flat: array,
+             outputs: list[int]) -> Graph:
+        """The ids: the user's step names, generated c1..cn that cannot clash with them, and the graph."""
+        n = len(codes)
         prefix = self.prefix
         numbered = re.compile(re.escape(prefix) + r"[0-9]+")
-        statements = self.program.statements
         # one step f(x1, x2) = … is the sheet's way to write a bare expression: numbered c1..cn as one
-        params = next((tuple(p for p, _ in st.params) for st in statements if st.params), ())
-        program_mode = any(st.target for st in statements) and not (len(statements) == 1 and params)
+        params = tuple(p for p in self.params)
+        program_mode = bool(self.assigned) and not (self.statements == 1 and params)
         keep_names = program_mode or any(numbered.fullmatch(x) for x in names)
         for k, h in enumerate(self.held):  # held constants keep their names, shown by name
-            self.labels[len(names) + k] = h
-        taken = {lab for lab in self.labels if lab} | {c for c, _ in self.constants}
+            labels[len(names) + k] = h
+        taken = {lab for lab in labels if lab} | {c for c, _ in self.constants}
         if keep_names:
             taken.update(names)
         ids: list[str]
@@ -495,7 +704,7 @@ class _Builder:
             ids = []
             k = 1
             for i in range(n):
-                label = self.labels[i]
+                label = labels[i]
                 if label is None and keep_names and i < len(names):
                     label = names[i]
                 if label is None:
@@ -504,48 +713,47 @@ class _Builder:
                     label = f"{prefix}{k}"
                     k += 1
                 ids.append(label)
-        leaves = len(names) + len(self.held)
-        nodes = [_new(Node, (ids[i], "input", ())) for i in range(leaves)]
-        consumers: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        ops, args_of = self.ops, self.args
-        for i in range(leaves, n):
-            args = args_of[i]
-            for k, a in enumerate(args):
-                if type(a) is int:
-                    consumers[a].append((i, k))
-            nodes.append(_new(Node, (ids[i], ops[i], args)))
         output = outputs[-1]
         if len(outputs) == 1:
-            functions: tuple[str, ...] = (self.program.statements[-1].target or "f",) if self.chosen is None else \
-                (ids[output],)
+            functions: tuple[str, ...] = (self.last_target or "f",) if self.chosen is None else (ids[output],)
         else:
-            functions = tuple(ids[o] if self.labels[o] is not None or (keep_names and o < len(names))
+            functions = tuple(ids[o] if labels[o] is not None or (keep_names and o < len(names))
                               else f"f{k + 1}" for k, o in enumerate(outputs))
-        graph = Graph(self.source, tuple(nodes), tuple(range(len(names))), tuple(names), output,
-                      tuple(self.constants), tuple(map(tuple, consumers)), (), program_mode, functions[-1], params,
-                      tuple(outputs), functions, tuple(range(len(names), leaves)), tuple(self.held))
-        return graph._replace(notes=tuple(self.notes) + self.unused_notes(graph))
+        leaves = len(names) + len(self.held)
+        graph = Graph(self.source, codes, starts, flat, self.consts, ids, tuple(range(len(names))), tuple(names),
+                      output, tuple(self.constants), (), program_mode, functions[-1], params, tuple(outputs),
+                      functions, tuple(range(len(names), leaves)), tuple(self.held))
+        graph.notes = tuple(self.notes) + unused_notes(graph, labels)
+        return graph
 
-    def unused_notes(self, graph: Graph) -> tuple[str, ...]:
-        nodes, output = graph.nodes, max(graph.outputs)
-        live = [False] * len(nodes)
-        for o in graph.outputs:
-            live[o] = True
-        for i in range(output, -1, -1):
-            if live[i]:
-                for a in nodes[i].args:
-                    if type(a) is int:
-                        live[a] = True
-        out = ", ".join(nodes[o].id for o in graph.outputs)
-        notes = []
-        for i, node in enumerate(nodes):
-            if live[i]:
-                continue
-            if i < len(graph.names):
-                notes.append(f"input {graph.names[i]} does not affect the output {out}: its derivative is 0")
-            elif self.labels[i] is not None:
-                notes.append(f"step {node.id} = {graph.expr(i)} does not affect the output {out}")
-        return tuple(notes)
+
+def unused_notes(graph: Graph, labels: list) -> tuple[str, ...]:
+    """Inputs and named steps that do not reach any output."""
+    codes, starts, flat = graph.codes, graph.starts, graph.flat
+    n = len(codes)
+    live = bytearray(n)
+    for o in graph.outputs:
+        live[o] = 1
+    for i in range(max(graph.outputs), graph.leaves - 1, -1):
+        if live[i]:
+            for a in flat[starts[i]:starts[i + 1]]:
+                if a < n:
+                    live[a] = 1
+    if all(live):
+        return ()
+    out = ", ".join(graph.ids[o] for o in graph.outputs)
+    notes = []
+    for i in range(n):
+        if live[i]:
+            continue
+        if i < len(graph.names):
+            notes.append(f"input {graph.names[i]} does not affect the output {out}: its derivative is 0")
+        elif labels[i] is not None:
+            notes.append(f"step {graph.ids[i]} = {graph.expr(i)} does not affect the output {out}")
+    return tuple(notes)
+
+
+_COPY = OP_CODES["copy"]
 
 
 def build(program: Program, prefix: str = "c", share: bool = True, outputs: str | None = None,
@@ -559,9 +767,10 @@ def build(program: Program, prefix: str = "c", share: bool = True, outputs: str 
     if not prefix.isidentifier():
         raise GradcliSyntaxError("the id prefix must be a name such as c or v", prefix, 0, len(prefix), "--prefix ")
     with paused_gc():
-        builder = _Builder(program, prefix, share)
+        builder = _Builder(program.source, prefix, share)
         builder.chosen = outputs
-        return builder.build(outputs, tuple(held), tuple(columns))
+        builder.statements = len(program.statements)
+        return builder.build(program, outputs, tuple(held), tuple(columns))
 
 
 def graph_of(source: str, prefix: str = "c", share: bool = True, outputs: str | None = None,
