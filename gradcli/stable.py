@@ -36,11 +36,13 @@ class Stable(NamedTuple):
 
 def plan(graph) -> dict[int, Stable]:
     """The nodes of a graph whose value has a stable form, and that form."""
+    from .graph import OP_CODES
+
     nodes = graph.nodes
     out: dict[int, Stable] = {}
 
     def op(a) -> str | None:
-        return nodes[a].op if type(a) is int else None
+        return graph.op(a) if type(a) is int else None
 
     def is_one(a) -> bool:
         return type(a) is not int and a.value == _ONE
@@ -59,7 +61,15 @@ def plan(graph) -> dict[int, Stable]:
             return nodes[x].args[0]
         return None
 
-    for i, node in enumerate(nodes):
+    codes = graph.codes.tobytes()
+    candidates = []  # the subtractions and logarithms: only they have stable forms
+    for code in (OP_CODES["sub"], OP_CODES["log"]):
+        i = codes.find(code)
+        while i >= 0:
+            candidates.append(i)
+            i = codes.find(code, i + 1)
+    for i in candidates:
+        node = nodes[i]
         if node.op == "sub":
             a, b = node.args
             if is_one(a) and op(b) == "sigmoid":  # 1 - sigmoid(w) = sigmoid(-w)

@@ -9,10 +9,11 @@ Every loop runs over the topological order; nothing here recurses or prints.
 from __future__ import annotations
 
 import math
+from array import array
 from typing import NamedTuple
 
 from .errors import GradcliError, MathError
-from .graph import Const, Graph, describe_operands, paused_gc
+from .graph import OP_CODES, OP_NAMES, Graph, describe_operands, paused_gc
 from .ops import OPS, DomainError, fmt, partial_functions
 
 # A term with an exact zero factor (a zero tangent or adjoint, or a zero partial) is 0 even
@@ -25,7 +26,7 @@ class Evaluation(NamedTuple):
     """The value sweep: each node's value and its local partials, one per operand (0 for constants)."""
 
     values: list[float]
-    partials: list[tuple[float, ...]]
+    partials: "Partials"
     warnings: list[str]
     stable: dict[int, object] = {}  # node -> the stable form (an Expr) its value was computed from
 
@@ -83,6 +84,42 @@ class Trace(NamedTuple):
 HALF_THE_DIGITS = 8  # a sum that loses more than this many of a double's 16 digits to cancellation is told
 
 
+class Partials:
+    """Each node's local partials ∂ci/∂(operand k), one per operand slot (0 for a constant), kept flat in one
+    array beside the graph's operand slots: node i's are ``flat[starts[i]:starts[i + 1]]``."""
+
+    __slots__ = ("flat", "starts")
+
+    def __init__(self, flat: array, starts: array) -> None:
+        self.flat, self.starts = flat, starts
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, i: int) -> tuple[float, ...]:
+        if i < 0:
+            i += len(self)
+        return tuple(self.flat[self.starts[i]:self.starts[i + 1]])
+
+    def __iter__(self):
+        return map(self.__getitem__, range(len(self)))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Partials) and list(self) == list(other)
+
+
+_OPS_BY_CODE = [None] + [OPS[name] for name in OP_NAMES[1:]]
+_ADD, _SUB = OP_CODES["add"], OP_CODES["sub"]
+_FUNCTIONS: dict[tuple[int, int], tuple] = {}  # (op code, operands) -> the partial functions
+
+
+def _functions(code: int, arity: int) -> tuple:
+    got = _FUNCTIONS.get((code, arity))
+    if got is None:
+        got = _FUNCTIONS[code, arity] = partial_functions(OP_NAMES[code], arity)
+    return got
+
+
 def evaluate(graph: Graph, point: dict[str, float], stable: dict | None = None) -> Evaluation:
     """The value of every node and its local partials; raises MathError at an undefined node.
 
@@ -92,9 +129,11 @@ def evaluate(graph: Graph, point: dict[str, float], stable: dict | None = None) 
     evaluates the graph many times (a data file's rows)."""
     from .stable import plan
 
-    nodes = graph.nodes
-    values = [0.0] * len(nodes)
-    partials: list[tuple[float, ...]] = [()] * len(nodes)
+    codes, starts, flat, ids = graph.codes, graph.starts, graph.flat, graph.ids
+    n = len(codes)
+    values = [0.0] * n
+    values += [c.value for c in graph.consts]  # constant k is slot n + k
+    partials = array("d", bytes(8 * len(flat)))
     warnings: list[str] = []
     stable = plan(graph) if stable is None else stable
     used: dict[int, object] = {}
@@ -104,63 +143,81 @@ def evaluate(graph: Graph, point: dict[str, float], stable: dict | None = None) 
         values[i] = float(point[name])
     origin_reported = False
     isfinite = math.isfinite
-    for i, node in enumerate(nodes):
-        if node.op == "input":
-            continue
-        op = OPS[node.op]
-        xs = [values[a] if type(a) is int else a.value for a in node.args]
-        finite = all(map(isfinite, xs))
+    ops = _OPS_BY_CODE
+    functions = _functions
+    s = starts[graph.leaves]
+    for i in range(graph.leaves, n):
+        code = codes[i]
+        e = starts[i + 1]
+        args = flat[s:e]
+        xs = [values[a] for a in args]
+        op = ops[code]
+        finite = None  # whether every operand is finite: found out only where it matters
         try:
             z = op.value(*xs)
-        except (ValueError, ZeroDivisionError) as e:
-            if finite:
-                reason = str(e) if isinstance(e, DomainError) else op.domain or "the value is undefined"
-                raise MathError(node.id, graph.expr(i), describe_operands(graph, node, values), reason) from None
+        except (ValueError, ZeroDivisionError) as ex:
+            if all(map(isfinite, xs)):
+                reason = str(ex) if isinstance(ex, DomainError) else op.domain or "the value is undefined"
+                raise MathError(ids[i], graph.expr(i), describe_operands(graph, graph.nodes[i], values),
+                                reason) from None
+            finite = False
             z = math.nan  # a non-finite operand was already reported where it arose
-        form = stable.get(i)
-        if form is not None:
-            w = form.operand
-            better = form.fn(values[w] if type(w) is int else w.value)
-            if isfinite(better) or not isfinite(z):
-                if better != z:
-                    used[i] = form.form
-                z = better
-        elif node.op in ("add", "sub") and finite and isfinite(z):
-            lost = _lost_digits(nodes, node, xs, z)
-            if lost > HALF_THE_DIGITS and not all(_exact(graph, a, values) for a in node.args if type(a) is int):
-                warnings.append(f"{node.id} = {graph.expr(i)} lost {min(lost, 16)} of its 16 digits to cancellation "
-                                f"({_spelled(node.op, xs)} = {fmt(z)}): it and what depends on it may be off in "
+        if stable:
+            form = stable.get(i)
+            if form is not None:
+                w = form.operand
+                better = form.fn(values[w] if type(w) is int else w.value)
+                if isfinite(better) or not isfinite(z):
+                    if better != z:
+                        used[i] = form.form
+                    z = better
+        else:
+            form = None
+        if form is None and (code == _ADD or code == _SUB) and isfinite(z):  # then both operands are finite
+            lost = _lost_digits(graph, args, xs, z)
+            if lost > HALF_THE_DIGITS and not all(_exact(graph, a, values) for a in args if a < n):
+                warnings.append(f"{ids[i]} = {graph.expr(i)} lost {min(lost, 16)} of its 16 digits to cancellation "
+                                f"({_spelled(op.name, xs)} = {fmt(z)}): it and what depends on it may be off in "
                                 "every digit; --exact gives the true numbers")
         values[i] = z
-        if finite and not isfinite(z) and not origin_reported:
-            origin_reported = True
-            # inf from nonzero finite operands is an overflow (exp(1000)); log(0) = -inf is not
-            kind = "overflowed to" if math.isinf(z) and all(xs) else "is"
-            warnings.append(f"{node.id} = {graph.expr(i)} {kind} {fmt(z)} at "
-                            f"{describe_operands(graph, node, values)}; "
-                            "the values and derivatives that depend on it are not finite")
-        ps = []
-        fns = partial_functions(node.op, len(node.args))
-        for k, a in enumerate(node.args):
-            if type(a) is Const:
-                ps.append(0.0)
-                continue
+        if not isfinite(z) and not origin_reported:
+            if finite is None:
+                finite = all(map(isfinite, xs))
+            if finite:
+                origin_reported = True
+                # inf from nonzero finite operands is an overflow (exp(1000)); log(0) = -inf is not
+                kind = "overflowed to" if math.isinf(z) and all(xs) else "is"
+                warnings.append(f"{ids[i]} = {graph.expr(i)} {kind} {fmt(z)} at "
+                                f"{describe_operands(graph, graph.nodes[i], values)}; "
+                                "the values and derivatives that depend on it are not finite")
+        fns = functions(code, e - s)
+        kink = op.kink
+        for k, a in enumerate(args):
+            if a >= n:
+                continue  # a constant: its partial stays 0
             fn = fns[k]
             p = fn if type(fn) is float else fn(xs, z)
-            ps.append(p)
-            note = op.kink(k, *xs) if op.kink is not None and finite else None
-            if note is not None:
-                warnings.append(f"{node.id} = {graph.expr(i)} at {describe_operands(graph, node, values)}: {note}")
-            elif finite and isfinite(z) and not isfinite(p):
-                warnings.append(f"∂{node.id}/∂{nodes[a].id} = {fmt(p)} at {describe_operands(graph, node, values)}")
-        partials[i] = tuple(ps)
-    return Evaluation(values, partials, warnings, used)
+            partials[s + k] = p
+            if kink is not None or not isfinite(p):
+                if finite is None:
+                    finite = all(map(isfinite, xs))
+                note = kink(k, *xs) if kink is not None and finite else None
+                if note is not None:
+                    warnings.append(f"{ids[i]} = {graph.expr(i)} at "
+                                    f"{describe_operands(graph, graph.nodes[i], values)}: {note}")
+                elif finite and isfinite(z) and not isfinite(p):
+                    warnings.append(f"∂{ids[i]}/∂{ids[a]} = {fmt(p)} at "
+                                    f"{describe_operands(graph, graph.nodes[i], values)}")
+        s = e
+    del values[n:]
+    return Evaluation(values, Partials(partials, starts), warnings, used)
 
 
-def _lost_digits(nodes, node, xs: list[float], z: float) -> int:
+def _lost_digits(graph: Graph, args, xs: list[float], z: float) -> int:
     """How many decimal digits a sum of computed values lost to cancellation; 0 where no operand is computed,
     only inputs and constants (the difference of two exact doubles is exact, nothing is lost)."""
-    if not any(type(a) is int and nodes[a].op != "input" for a in node.args):
+    leaves, n = graph.leaves, len(graph.codes)
+    if not any(leaves <= a < n for a in args):
         return 0
     big = max(abs(x) for x in xs)
     if big == 0:
@@ -254,30 +311,35 @@ def forward_many(graph: Graph, ev: Evaluation, seeds: list[tuple[float, ...]], l
     Each tangent is summed exactly as in a sweep of its own: ċi = Σ_k ∂ci/∂(arg k)·ċ(arg k),
     operands in order, so the numbers are the same; the pass over the graph is shared.
     """
-    nodes = graph.nodes
+    starts, flat, ids = graph.starts, graph.flat, graph.ids
+    n = len(graph.codes)
     m = len(seeds)
-    tangents: list[list[float]] = [[]] * len(nodes)
+    tangents: list[list[float]] = [[]] * n
     for j, i in enumerate(graph.inputs):
         tangents[i] = [float(s[j]) for s in seeds]
+    zero = [0.0] * m
     for i in graph.data:  # held constants: no tangent
-        tangents[i] = [0.0] * m
-    partials = ev.partials
+        tangents[i] = zero
+    partials = ev.partials.flat
     isfinite = math.isfinite
-    for i, node in enumerate(nodes):
-        if node.op == "input":
-            continue
+    s = starts[graph.leaves]
+    for i in range(graph.leaves, n):
+        e = starts[i + 1]
         total = None
-        for a, p in zip(node.args, partials[i]):
-            if type(a) is not int:
-                continue
+        for slot in range(s, e):
+            a = flat[slot]
+            if a >= n:
+                continue  # a constant
+            p = partials[slot]
             ta = tangents[a]
             if p != 0 and isfinite(p):
                 terms = [p * t for t in ta]
             else:  # 0·inf and inf·0 are taken as 0 (see ZERO_TIMES_NONFINITE)
-                terms = [_product(p, t, notes, f"tangent of {node.id} in the sweep for {labels[k]}")
+                terms = [_product(p, t, notes, f"tangent of {ids[i]} in the sweep for {labels[k]}")
                          for k, t in enumerate(ta)]
             total = terms if total is None else [x + y for x, y in zip(total, terms)]
-        tangents[i] = total if total is not None else [0.0] * m
+        tangents[i] = total if total is not None else zero
+        s = e
     return [Sweep(labels[k], tuple(seeds[k]), [t[k] for t in tangents]) for k in range(m)]
 
 
@@ -288,32 +350,47 @@ def forward(graph: Graph, ev: Evaluation, seed: tuple[float, ...], label: str, n
 
 def reverse(graph: Graph, ev: Evaluation, notes: list[str], output: int | None = None) -> list[float]:
     """The reverse sweep: c̄j = Σ over consumers i of c̄i·∂ci/∂cj, from the output back to the inputs; seeded at
-    ``output`` where given (one row of a Jacobian), its notes saying so."""
-    n = len(graph.nodes)
+    ``output`` where given (one row of a Jacobian), its notes saying so. Each sum runs over the consumers in
+    topological order, as the tables print it."""
+    n = len(graph.codes)
     adjoints = [0.0] * n
     out = graph.output if output is None else output
-    seeded = "" if output is None else f" for {graph.nodes[output].id}"
+    seeded = "" if output is None else f" for {graph.ids[output]}"
     adjoints[out] = 1.0
-    partials = ev.partials
+    partials = ev.partials.flat
     consumers = graph.consumers
-    lo, hi = len(graph.names), len(graph.names) + len(graph.data)  # held constants: no adjoint
+    first, edges, consumer = consumers.start, consumers.edges, consumers.node
+    lo, hi = len(graph.names), graph.leaves  # held constants: no adjoint
     for j in range(out - 1, -1, -1):
         if lo <= j < hi:
             continue
         total = None
-        for i, k in consumers[j]:
+        for slot in edges[first[j]:first[j + 1]]:
+            i = consumer[slot]
             if i > out:
-                continue  # a step after the output does not affect it
-            term = _product(adjoints[i], partials[i][k], notes, f"adjoint of {graph.nodes[j].id}{seeded}")
+                break  # a step after the output does not affect it (consumers are in order)
+            g = adjoints[i]
+            p = partials[slot]
+            term = g * p
+            if term != term and (g == 0 or p == 0):  # 0·inf and inf·0 are taken as 0
+                term = _product(g, p, notes, f"adjoint of {graph.ids[j]}{seeded}")
             total = term if total is None else total + term
-        adjoints[j] = 0.0 if total is None else total
+        if total is not None:
+            adjoints[j] = total
     return adjoints
 
 
 def _edges(graph: Graph) -> int:
     """Edges from a node to a consumer that is not past the output: the products one sweep makes."""
-    out = graph.output
-    return sum(1 for j in range(out) for i, _ in graph.consumers[j] if i <= out)
+    n = len(graph.codes)
+    end = graph.starts[graph.output + 1]
+    return end if not graph.consts else sum(1 for a in graph.flat[:end] if a < n)
+
+
+def _all_edges(graph: Graph) -> int:
+    """Every edge from a node to a consumer: the products a forward sweep makes."""
+    n = len(graph.codes)
+    return len(graph.flat) if not graph.consts else sum(1 for a in graph.flat if a < n)
 
 
 def _first_nonfinite(graph: Graph, xs: list[float], what: str, notes: list[str]) -> None:
@@ -376,7 +453,7 @@ def run_forward(graph: Graph, point: dict[str, float], wrt: list[str] | None = N
     out = graph.output
     gradient = None if direction is not None else {s.label: s.tangents[out] for s in sweeps}
     directional = sweeps[0].tangents[out] if direction is not None else None
-    edges = sum(len(c) for c in graph.consumers)  # a forward sweep visits every edge, even past the output
+    edges = _all_edges(graph)  # a forward sweep visits every edge, even past the output
     cost = Cost("forward", len(sweeps), len(sweeps) * edges, edges, len(graph.inputs))
     return Trace("forward", graph, point, ev.values, ev.partials, tuple(sweeps), None, gradient, directional,
                  _dedupe(notes), cost, ev.stable)
