@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from .errors import GradcliError, GradcliSyntaxError, MathError
 from .ops import CONSTANTS, OPS, DomainError, fmt
-from .parse import Item, Program, Statement, lookalike_letters, parse, skeleton
+from .parse import Item, Program, Statement, _Parser, lookalike_letters, parse, skeleton
 
 
 class Const(NamedTuple):
@@ -404,6 +404,11 @@ class _Builder:
         self.held: list[str] = []  # --let, --data
         self.statements = 0
         self.last_target: str | None = None
+        self.last_span = (0, 0)
+        self.outputs: list = []
+        self.spans: list | None = None
+        # names that may not be all ASCII (\\theta is θ): where each is first written, for look-alike names
+        self.spelled: dict[str, int] | None = None if source.isascii() and "\\" not in source else {}
 
     def error(self, message: str, start: int, end: int) -> GradcliSyntaxError:
         return GradcliSyntaxError(message, self.source, start, end - start)
@@ -574,38 +579,51 @@ class _Builder:
 
     # --- the whole program --------------------------------------------------------------------------------
 
-    def build(self, program: Program, chosen: str | None = None, held: tuple[str, ...] = (),
-              columns: tuple[str, ...] = ()) -> Graph:
-        statements = program.statements
-        output: int | Const = -1
-        for n, st in enumerate(statements):
-            if st.outputs:  # a last step that lists the outputs: s1, s2, s3
-                if n < len(statements) - 1:
-                    raise self.error("only the last step may list outputs", st.start, st.end)
-                break
-            output = self.statement(st, n == len(statements) - 1)
-        last = statements[-1]
-        if last.outputs:
-            outputs = [self.evaluate(items) for items, _, _ in last.outputs]
-            spans = [(start, end) for _, start, end in last.outputs]
+    def take(self, st: Statement, last: bool) -> None:
+        """One parsed statement: a step, or the last step that lists the outputs."""
+        if st.outputs:  # a last step that lists the outputs: s1, s2, s3
+            if not last:
+                raise self.error("only the last step may list outputs", st.start, st.end)
+            self.outputs = [self.evaluate(items) for items, _, _ in st.outputs]
+            self.spans = [(start, end) for _, start, end in st.outputs]
         else:
-            outputs, spans = [output], [(last.start, last.end)]
-        self.last_target = last.target
-        if self.unusual:
-            self.check_lookalikes(program)
-        return self.finish(outputs, spans, last.start, last.end, chosen, held, columns)
-
-    def check_lookalikes(self, program: Program) -> None:
-        """Two names that look the same but are typed with different letters (x, Cyrillic х) are an error."""
-        names: dict[str, int] = {}
-        for st in program.statements:
+            self.outputs = [self.statement(st, last)]
+            self.spans = [(st.start, st.end)]
+        self.statements += 1
+        self.last_target = st.target
+        self.last_span = (st.start, st.end)
+        if self.spelled is not None:  # names that are not all ASCII: where each is first written
+            spelled = self.spelled
             for it in (it for part in ([p[0] for p in st.outputs] if st.outputs else [st.items]) for it in part):
                 if it.kind == "name":
-                    names.setdefault(it.arg, it.start)
+                    spelled.setdefault(it.arg, it.start)
             for name, start in st.params:
-                names.setdefault(name, start)
+                spelled.setdefault(name, start)
             if st.target is not None:
-                names.setdefault(st.target, st.target_start)
+                spelled.setdefault(st.target, st.target_start)
+
+    def parse(self) -> None:
+        """The general way: the parser hands each statement over as it reads it (a statement is taken when the
+        next one begins, so the builder knows which is the last)."""
+        held: list[Statement] = []
+
+        def sink(st: Statement) -> None:
+            if held:
+                self.take(held.pop(), False)
+            held.append(st)
+
+        _Parser(self.source).run(single=False, sink=sink)
+        self.take(held.pop(), True)
+
+    def build(self, chosen: str | None = None, held: tuple[str, ...] = (), columns: tuple[str, ...] = ()) -> Graph:
+        if self.unusual:
+            self.check_lookalikes()
+        start, end = self.last_span
+        return self.finish(self.outputs, self.spans, start, end, chosen, held, columns)
+
+    def check_lookalikes(self) -> None:
+        """Two names that look the same but are typed with different letters (x, Cyrillic х) are an error."""
+        names = self.spelled
         seen: dict[str, tuple[str, int]] = {}
         for name, start in sorted(names.items(), key=lambda kv: kv[1]):
             key = skeleton(name)
@@ -756,6 +774,14 @@ def unused_notes(graph: Graph, labels: list) -> tuple[str, ...]:
 _COPY = OP_CODES["copy"]
 
 
+def _builder(source: str, prefix: str, share: bool, outputs: str | None) -> _Builder:
+    if not prefix.isidentifier():
+        raise GradcliSyntaxError("the id prefix must be a name such as c or v", prefix, 0, len(prefix), "--prefix ")
+    builder = _Builder(source, prefix, share)
+    builder.chosen = outputs
+    return builder
+
+
 def build(program: Program, prefix: str = "c", share: bool = True, outputs: str | None = None,
           held: tuple[str, ...] = (), columns: tuple[str, ...] = ()) -> Graph:
     """Turn a parsed program into its graph; ``prefix`` is the letter of generated ids.
@@ -764,21 +790,21 @@ def build(program: Program, prefix: str = "c", share: bool = True, outputs: str 
     only the inputs and the program's named steps shared. ``outputs`` (--output s1,s3) names the steps
     that are the outputs, in place of the last step.
     """
-    if not prefix.isidentifier():
-        raise GradcliSyntaxError("the id prefix must be a name such as c or v", prefix, 0, len(prefix), "--prefix ")
     with paused_gc():
-        builder = _Builder(program.source, prefix, share)
-        builder.chosen = outputs
-        builder.statements = len(program.statements)
-        return builder.build(program, outputs, tuple(held), tuple(columns))
+        builder = _builder(program.source, prefix, share, outputs)
+        for n, st in enumerate(program.statements):
+            builder.take(st, n == len(program.statements) - 1)
+        return builder.build(outputs, tuple(held), tuple(columns))
 
 
 def graph_of(source: str, prefix: str = "c", share: bool = True, outputs: str | None = None,
              held: tuple[str, ...] = (), columns: tuple[str, ...] = ()) -> Graph:
-    """Parse and build in one step; ``held`` names are constants given at evaluation (--let), and so are
+    """Parse and build in one pass; ``held`` names are constants given at evaluation (--let), and so are
     the ``columns`` of a data file (--data) that the expression reads."""
     with paused_gc():
-        return build(parse(source), prefix, share, outputs, held, columns)
+        builder = _builder(source, prefix, share, outputs)
+        builder.parse()
+        return builder.build(outputs, tuple(held), tuple(columns))
 
 
 def describe_operands(graph: Graph, node: Node, values: list[float]) -> str:

@@ -187,10 +187,14 @@ class _Parser:
     def error(self, message: str, start: int, end: int | None = None) -> GradcliSyntaxError:
         return GradcliSyntaxError(message, self.source, start, (end or start + 1) - start, self.prefix)
 
-    def run(self, single: bool) -> list[Statement]:
-        """Every statement of the source; with ``single``, exactly one bare expression."""
+    def run(self, single: bool, pos: int = 0, endpos: int | None = None, sink=None) -> list[Statement]:
+        """Every statement of the source (or of ``source[pos:endpos]``, one or more whole lines); with
+        ``single``, exactly one bare expression. With ``sink``, each statement is handed to it as soon as it is
+        read, and not kept: the builder takes it while the parser goes on."""
         source = self.source
         statements: list[Statement] = []
+        take = statements.append if sink is None else sink
+        made = 0
         out: list[Item] = []
         spans: list[tuple[int, int]] = []  # the span of each operand on the output
         stack: list[list] = []
@@ -230,10 +234,10 @@ class _Parser:
                     break
 
         # fullwidth forms (ｘ, ２, （) read as the ASCII they stand for: one character each, so columns hold
-        texts = _TOKEN.findall(source.translate(_FULLWIDTH) if not source.isascii() else source)
+        texts = _TOKEN.findall(source.translate(_FULLWIDTH) if not source.isascii() else source, pos,
+                               len(source) if endpos is None else endpos)
         texts.append("")  # the end of the input
         starts = []
-        pos = 0
         for text in texts:
             starts.append(pos)
             pos += len(text)
@@ -367,7 +371,8 @@ class _Parser:
                         continue  # a trailing comma after a step
                     elif not single and not parts and self.step_follows(i, texts, kinds, ahead):
                         # "f1 = exp(x), f2 = f1**2": a comma between steps
-                        statements.append(Statement(target, target_start, out, stmt_start, start, params))
+                        take(Statement(target, target_start, out, stmt_start, start, params))
+                        made += 1
                         out, spans = [], []
                         expect_operand, target, target_start, stmt_start, last = True, None, -1, -1, None
                         params = ()
@@ -396,7 +401,8 @@ class _Parser:
                     listed = ()
                     if parts:
                         listed = (*parts, (out, parts[-1][2] + 1, start))
-                    statements.append(Statement(target, target_start, out, stmt_start, start, params, listed))
+                    take(Statement(target, target_start, out, stmt_start, start, params, listed))
+                    made += 1
                     if kind == EOF:
                         break
                     out, spans = [], []
@@ -409,7 +415,7 @@ class _Parser:
                 else:
                     raise self.missing_operator(tok, last)
             last = tok
-        if not statements:
+        if not made:
             if single:
                 raise self.error("a value is empty", 0)
             raise self.error("the input is empty; write an expression such as exp(x1)*x2", 0)
