@@ -11,8 +11,8 @@ from itertools import accumulate
 from typing import NamedTuple
 
 from .errors import GradcliError, GradcliSyntaxError, MathError
-from .ops import CONSTANTS, OPS, DomainError, fmt
-from .parse import Item, Program, Statement, _Parser, lookalike_letters, parse, skeleton
+from .ops import CONSTANTS, FUNCTION_NAMES, OPS, DomainError, fmt
+from .parse import MAX_OPERATIONS, NOT_NUMBERS, Item, Program, Statement, _Parser, lookalike_letters, parse, skeleton
 
 
 class Const(NamedTuple):
@@ -372,6 +372,63 @@ def constant_value(items: list[Item], source: str, prefix: str = "") -> float:
 LABEL_LIMIT = 40  # longer constant subexpressions are shown by their value
 
 
+# --- shapes ----------------------------------------------------------------------------------------------
+# A long program is mostly steps of a few shapes: "v12 = v3*x4" is the shape "\x00 = \x00*\x00" with the names
+# v12, v3 and x4 in its slots. The parser reads each shape once; every step of that shape is then built from its
+# names alone, without reading its characters again.
+
+_ATOM = re.compile(r"\b([A-Za-z_]\w*)\b(?![ \t]*\()")  # a name that is not a function being called
+_PLAIN = re.compile(r"[^\w \t\n.+\-*/^(),=]|[^\x00-\x7f]")  # a source with any other character is read the general way
+_NAME, _NUMBER, _OP = 0, 1, 2
+_SHAPES: dict[str, "_Shape | None"] = {}  # shape -> how to build it; None: read its lines the general way
+_SHAPES_KEPT = 4096
+_CHUNK = 1 << 16  # characters of source looked at in one go
+
+
+class _Shape(NamedTuple):
+    target: int  # the slot of the step's name; -1 for a bare expression
+    items: tuple  # postfix: (_NAME, slot, 0), (_NUMBER, Const, 0) or (_OP, op code, arity)
+    slots: int
+    ops: int
+
+
+class _Abort(Exception):
+    """The source is not lines of steps after all (brackets that close on a later line): read it the general way."""
+
+
+def _shape(shape: str) -> "_Shape | None":
+    """How to build a step of this shape, from the parser's reading of it with the slots named _0, _1, …; None
+    for a line the parser must read itself (it fails, lists outputs or inputs, or is several steps)."""
+    if shape.count("(") != shape.count(")"):
+        raise _Abort  # a bracket that closes on another line
+    parts = shape.split("\x00")
+    text = "".join(p + (f"_{k}" if k < len(parts) - 1 else "") for k, p in enumerate(parts))
+    try:
+        statements = _Parser(text).run(single=False)
+    except GradcliSyntaxError:
+        return None
+    if len(statements) != 1 or statements[0].params or statements[0].outputs:
+        return None
+    st = statements[0]
+    items = []
+    for it in st.items:
+        if it.kind == "name":
+            items.append((_NAME, int(it.arg[1:]), 0))
+        elif it.kind == "num":
+            items.append((_NUMBER, _new(Const, (it.arg, text[it.start:it.end], None)), 0))
+        elif it.arg == "softmax":
+            return None  # its index is checked with the step's own text
+        else:
+            items.append((_OP, OP_CODES[it.arg], it.arity))
+    target = -1 if st.target is None else int(st.target[1:])
+    return _Shape(target, tuple(items), len(parts) - 1, sum(1 for it in items if it[0] == _OP))
+
+
+def _reserved(name: str) -> bool:
+    """A name a step may not be called or read by: a function's, or inf and nan."""
+    return name in FUNCTION_NAMES or (len(name) in (3, 8) and name.lower() in NOT_NUMBERS)
+
+
 _OFF = 1 << 21  # operand refs while building lie in (-_OFF, _OFF): a memo key packs two of them in one int
 _UNARY = 128  # op codes are below this
 
@@ -602,6 +659,145 @@ class _Builder:
             if st.target is not None:
                 spelled.setdefault(st.target, st.target_start)
 
+    def shapes(self) -> bool:
+        """Build a program of plain ASCII lines step by step from their shapes; False, having built nothing,
+        where the source has other characters. Raises _Abort where a line turns out not to be a whole step."""
+        source = self.source
+        if not self.share or _PLAIN.search(source):
+            return False
+        n = len(source)
+        last_end = len(source.rstrip())
+        shapes = _SHAPES
+        if len(shapes) > _SHAPES_KEPT:
+            shapes.clear()
+        find, split, step = source.find, _ATOM.split, self.step
+        ops = 0
+        pos = 0
+        value = None  # the last step's value, where it was built from its shape
+        while pos < n:
+            stop = find("\n", pos + _CHUNK)
+            if stop < 0:
+                stop = n
+            parts = split(source[pos:stop])  # text between names, and the names
+            atoms = parts[1::2]
+            k = 0
+            start = pos
+            for shape in "\x00".join(parts[::2]).split("\n"):
+                end = find("\n", start, stop)
+                if end < 0:
+                    end = stop
+                if shape and not shape.isspace():
+                    try:
+                        how = shapes[shape]
+                    except KeyError:
+                        how = shapes[shape] = _shape(shape)
+                    last = end >= last_end
+                    if how is None:
+                        k += shape.count("\x00")
+                        self.line(start, end, last)
+                        value = None
+                    else:
+                        value = step(how, atoms[k:k + how.slots], last)
+                        k += how.slots
+                        ops += how.ops
+                        if ops > MAX_OPERATIONS:
+                            raise _Abort  # the parser says so, and where
+                        if value is None:
+                            self.line(start, end, last)
+                        else:
+                            self.statements += 1
+                            if last:
+                                self.last_span = (start + len(shape) - len(shape.lstrip()), end)
+                start = end + 1
+            pos = stop + 1
+        if not self.statements:
+            raise _Abort
+        if value is not None:
+            self.outputs, self.spans = [value], None
+        return True
+
+    def line(self, start: int, end: int, last: bool) -> None:
+        """One line read by the parser itself: a line with an error shows it with its caret."""
+        statements = _Parser(self.source).run(single=False, pos=start, endpos=min(end + 1, len(self.source)))
+        for k, st in enumerate(statements):
+            self.take(st, last and k == len(statements) - 1)
+
+    def step(self, shape: _Shape, names: list[str], last: bool):
+        """A step built from its shape and names: its value; None where the parser must read it (a name that is
+        not allowed there, a name assigned twice, a constant subexpression to fold with its text)."""
+        env = self.env
+        target = names[shape.target] if shape.target >= 0 else None
+        if target is not None:
+            if target in env or target in FUNCTION_NAMES or (self.read_constants and target in self.read_constants) \
+                    or (self.params and target in self.params) or (len(target) in (3, 8) and _reserved(target)):
+                return None
+        elif not last:
+            return None
+        stack: list = []
+        memo, codes, flat, starts, labels = self.memo, self.codes, self.flat, self.starts, self.labels
+        for kind, x, arity in shape.items:
+            if kind == _NAME:
+                name = names[x]
+                v = env.get(name)
+                if v is None:
+                    if _reserved(name):
+                        return None
+                    v = self.read(name)
+                stack.append(v)
+                continue
+            if kind == _NUMBER:
+                stack.append(x)
+                continue
+            if arity == 2:  # the common case, inline: node() for two nodes
+                a, b = stack[-2], stack[-1]
+                if type(a) is int and type(b) is int:
+                    key = -(((a + _OFF) << 22 | (b + _OFF)) * _UNARY + x) - 1
+                    i = memo.get(key)
+                    if i is None:
+                        i = memo[key] = len(codes)
+                        codes.append(x)
+                        flat.append(a)
+                        flat.append(b)
+                        starts.append(len(flat))
+                        labels.append(None)
+                    del stack[-1]
+                    stack[-1] = i
+                    continue
+            elif arity == 1:
+                a = stack[-1]
+                if type(a) is int:
+                    key = (a + _OFF) * _UNARY + x
+                    i = memo.get(key)
+                    if i is None:
+                        i = memo[key] = len(codes)
+                        codes.append(x)
+                        flat.append(a)
+                        starts.append(len(flat))
+                        labels.append(None)
+                    stack[-1] = i
+                    continue
+            args = tuple(stack[-arity:])
+            for a in args:
+                if type(a) is not Const:
+                    break
+            else:
+                return None  # folded by the general way, which labels the constant with its text
+            del stack[len(stack) - arity + 1:]
+            stack[-1] = self.node(x, args)
+        value = stack[0]
+        if target is not None:
+            if target in env:  # it reads its own name: x = x + 1
+                return None
+            self.assigned[target] = 0
+            if type(value) is int and value >= 0 and labels[value] is None:
+                labels[value] = target
+                env[target] = value
+            else:
+                value = self.assign(target, value)
+        if last:
+            self.last_target = target
+        return value
+
     def parse(self) -> None:
         """The general way: the parser hands each statement over as it reads it (a statement is taken when the
         next one begins, so the builder knows which is the last)."""
@@ -803,7 +999,12 @@ def graph_of(source: str, prefix: str = "c", share: bool = True, outputs: str | 
     the ``columns`` of a data file (--data) that the expression reads."""
     with paused_gc():
         builder = _builder(source, prefix, share, outputs)
-        builder.parse()
+        try:
+            done = builder.shapes()
+        except _Abort:
+            builder, done = _builder(source, prefix, share, outputs), False
+        if not done:
+            builder.parse()
         return builder.build(outputs, tuple(held), tuple(columns))
 
 
