@@ -229,13 +229,20 @@ class Graph:
         code = self.codes[i]
         if code == 0:
             return self.leaf_name(i)
-        args = self.flat[self.starts[i]:self.starts[i + 1]]
+        s, e = self.starts[i], self.starts[i + 1]
+        text = _TEMPLATES.get((code, e - s)) or template(code, e - s)
         n = len(self.codes)
         ids = self.ids
-        if max(args) < n:  # every operand a node: the op's text with their ids
-            return template(code, len(args)).format(*[ids[a] for a in args])
+        if e - s == 2:
+            a, b = self.flat[s], self.flat[s + 1]
+            if a < n and b < n:
+                return text.format(ids[a], ids[b])
+        elif e - s == 1:
+            a = self.flat[s]
+            if a < n:
+                return text.format(ids[a])
         labels = []
-        for a in args:
+        for a in self.flat[s:e]:
             if a < n:
                 labels.append(ids[a])
                 continue
@@ -246,7 +253,7 @@ class Graph:
                 from .printer import PLAIN
 
                 return PLAIN.text(self.definition(i))
-        return template(code, len(args)).format(*labels)
+        return text.format(*labels)
 
     def rule(self, i: int, k: int):
         """The local partial ∂(node i)/∂(its operand k) as an Expr in operand ids and node i's own id,
@@ -390,6 +397,7 @@ class _Shape(NamedTuple):
     items: tuple  # postfix: (_NAME, slot, 0), (_NUMBER, Const, 0) or (_OP, op code, arity)
     slots: int
     ops: int
+    simple: tuple | None = None  # name = op(name) or name = op(name, name): (target slot, a slot, b slot, code)
 
 
 class _Abort(Exception):
@@ -421,7 +429,12 @@ def _shape(shape: str) -> "_Shape | None":
         else:
             items.append((_OP, OP_CODES[it.arg], it.arity))
     target = -1 if st.target is None else int(st.target[1:])
-    return _Shape(target, tuple(items), len(parts) - 1, sum(1 for it in items if it[0] == _OP))
+    simple = None
+    if target >= 0 and [it[0] for it in items] == [_NAME, _OP] and items[1][2] == 1:
+        simple = (target, items[0][1], -1, items[1][1])
+    elif target >= 0 and [it[0] for it in items] == [_NAME, _NAME, _OP] and items[2][2] == 2:
+        simple = (target, items[0][1], items[1][1], items[2][1])
+    return _Shape(target, tuple(items), len(parts) - 1, sum(1 for it in items if it[0] == _OP), simple)
 
 
 def _reserved(name: str) -> bool:
@@ -671,6 +684,10 @@ class _Builder:
         if len(shapes) > _SHAPES_KEPT:
             shapes.clear()
         find, split, step = source.find, _ATOM.split, self.step
+        env, memo, codes, flat, starts, labels, assigned = self.env, self.memo, self.codes, self.flat, \
+            self.starts, self.labels, self.assigned
+        env_get, memo_get = env.get, memo.get
+        clean = True  # no constant read yet and no inputs listed: a step of a simple shape may be built inline
         ops = 0
         pos = 0
         value = None  # the last step's value, where it was built from its shape
@@ -692,6 +709,41 @@ class _Builder:
                     except KeyError:
                         how = shapes[shape] = _shape(shape)
                     last = end >= last_end
+                    simple = how.simple if clean and how is not None else None
+                    if simple is not None:  # name = op(name, name), all inline: most steps of a long program
+                        ts, ia, ib, code = simple
+                        t = atoms[k + ts]
+                        a = env_get(atoms[k + ia])
+                        b = env_get(atoms[k + ib]) if ib >= 0 else 0
+                        if type(a) is int and type(b) is int and t not in env and t not in FUNCTION_NAMES \
+                                and not (len(t) in (3, 8) and _reserved(t)):
+                            key = -(((a + _OFF) << 22 | (b + _OFF)) * _UNARY + code) - 1 if ib >= 0 else \
+                                (a + _OFF) * _UNARY + code
+                            i = memo_get(key)
+                            if i is None:
+                                i = memo[key] = len(codes)
+                                codes.append(code)
+                                flat.append(a)
+                                if ib >= 0:
+                                    flat.append(b)
+                                starts.append(len(flat))
+                                labels.append(t)
+                                env[t] = i
+                                value = i
+                            else:
+                                value = self.assign(t, i)
+                            assigned[t] = 0
+                            k += how.slots
+                            ops += how.ops
+                            if ops > MAX_OPERATIONS:
+                                raise _Abort  # the parser says so, and where
+                            self.statements += 1
+                            if last:
+                                self.last_target = t
+                                self.last_span = (start + len(shape) - len(shape.lstrip()), end)
+                            start = end + 1
+                            continue
+                    clean = False  # the general way may read a constant or list inputs: look again after it
                     if how is None:
                         k += shape.count("\x00")
                         self.line(start, end, last)
@@ -700,14 +752,15 @@ class _Builder:
                         value = step(how, atoms[k:k + how.slots], last)
                         k += how.slots
                         ops += how.ops
-                        if ops > MAX_OPERATIONS:
-                            raise _Abort  # the parser says so, and where
                         if value is None:
                             self.line(start, end, last)
                         else:
                             self.statements += 1
                             if last:
                                 self.last_span = (start + len(shape) - len(shape.lstrip()), end)
+                    if ops > MAX_OPERATIONS:
+                        raise _Abort  # the parser says so, and where
+                    clean = not self.read_constants and not self.params
                 start = end + 1
             pos = stop + 1
         if not self.statements:
@@ -956,14 +1009,14 @@ def unused_notes(graph: Graph, labels: list) -> tuple[str, ...]:
     if all(live):
         return ()
     out = ", ".join(graph.ids[o] for o in graph.outputs)
-    notes = []
-    for i in range(n):
-        if live[i]:
-            continue
-        if i < len(graph.names):
-            notes.append(f"input {graph.names[i]} does not affect the output {out}: its derivative is 0")
-        elif labels[i] is not None:
-            notes.append(f"step {graph.ids[i]} = {graph.expr(i)} does not affect the output {out}")
+    notes = [f"input {graph.names[i]} does not affect the output {out}: its derivative is 0"
+             for i in range(len(graph.names)) if not live[i]]
+    expr, ids = graph.expr, graph.ids
+    i = live.find(0, graph.leaves)
+    while i >= 0:
+        if labels[i] is not None:
+            notes.append(f"step {ids[i]} = {expr(i)} does not affect the output {out}")
+        i = live.find(0, i + 1)
     return tuple(notes)
 
 
