@@ -239,7 +239,8 @@ def _exact(graph: Graph, i: int, values: list[float]) -> bool:
     too large to look through within EXACT_BUDGET nodes counts as rounded."""
     from fractions import Fraction
 
-    nodes = graph.nodes
+    codes, starts, flat, consts = graph.codes, graph.starts, graph.flat, graph.consts
+    n = len(codes)
     memo: dict[int, bool] = {}
     stack = [(i, False)]
     seen = 0
@@ -247,11 +248,11 @@ def _exact(graph: Graph, i: int, values: list[float]) -> bool:
         j, visited = stack.pop()
         if j in memo:
             continue
-        node = nodes[j]
-        if node.op == "input":
+        if codes[j] == 0:
             memo[j] = True
             continue
-        operands = [a for a in node.args if type(a) is int]
+        args = flat[starts[j]:starts[j + 1]]
+        operands = [a for a in args if a < n]
         if not visited:
             seen += 1
             if seen > EXACT_BUDGET:
@@ -262,8 +263,8 @@ def _exact(graph: Graph, i: int, values: list[float]) -> bool:
         if not all(memo[a] for a in operands):
             memo[j] = False
             continue
-        xs = [values[a] if type(a) is int else a.value for a in node.args]
-        z, op = values[j], node.op
+        xs = [values[a] if a < n else consts[a - n].value for a in args]
+        z, op = values[j], OP_NAMES[codes[j]]
         if not all(map(math.isfinite, [*xs, z])):
             ok = False
         elif op in _ALWAYS_EXACT:

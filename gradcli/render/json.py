@@ -7,6 +7,7 @@ import math
 from json.encoder import encode_basestring as _string  # the C encoder json.dumps uses for strings
 from typing import TextIO
 
+from ..graph import OP_NAMES, template
 from ..trace import Trace
 
 _float = float.__repr__  # what json.dumps writes for a float
@@ -30,16 +31,67 @@ def _dump(x) -> str:
     return json.dumps(x, ensure_ascii=False, allow_nan=False)
 
 
+def _nums(xs) -> list[str]:
+    """``_num`` of each value: one comprehension, with a call only for what is not a finite float."""
+    return [_float(x) if type(x) is float and x - x == 0 else _num(x) for x in xs]
+
+
 def _map(keys: list[str], xs, out: TextIO) -> None:
     out.write("{")
-    out.write(", ".join(f"{k}: {_num(x)}" for k, x in zip(keys, xs)))
+    out.write(", ".join([f"{k}: {v}" for k, v in zip(keys, _nums(xs))]))
     out.write("}")
+
+
+_CHUNK = 2048  # nodes written at a time
+
+
+def _nodes(trace: Trace, ids: list[str], out: TextIO) -> None:
+    """The nodes, a line each, made straight from the graph's columns and written in chunks."""
+    graph = trace.graph
+    codes, starts, flat, raw = graph.codes, graph.starts, graph.flat, graph.ids
+    n = len(codes)
+    values = None if trace.values is None else _nums(trace.values)
+    ops = [f'"op": "{name}"' for name in OP_NAMES]
+    lo, hi = len(graph.names), graph.leaves
+    texts: dict[tuple[int, int], str] = {}  # (op code, operands) -> the definition's template
+    expr = graph.expr
+    lines = []
+    sep = "\n    "
+    for i in range(n):
+        code = codes[i]
+        s, e = starts[i], starts[i + 1]
+        if code == 0:
+            args = ""
+            text = graph.leaf_name(i)
+            op = '"op": "constant"' if lo <= i < hi else ops[0]  # --let, --data
+        else:
+            op = ops[code]
+            if e - s == 2 and flat[s] < n and flat[s + 1] < n:
+                a, b = flat[s], flat[s + 1]
+                args = ids[a] + ", " + ids[b]
+                t = texts.get((code, 2)) or texts.setdefault((code, 2), template(code, 2))
+                text = t.format(raw[a], raw[b])
+            elif e - s == 1 and flat[s] < n:
+                a = flat[s]
+                args = ids[a]
+                t = texts.get((code, 1)) or texts.setdefault((code, 1), template(code, 1))
+                text = t.format(raw[a])
+            else:
+                args = ", ".join([ids[a] for a in flat[s:e] if a < n])
+                text = expr(i)
+        value = "" if values is None else ', "value": ' + values[i]
+        lines.append(f'{sep}{{"id": {ids[i]}, {op}, "args": [{args}], "expr": {_string(text)}{value}}}')
+        sep = ",\n    "
+        if len(lines) == _CHUNK:
+            out.write("".join(lines))
+            lines.clear()
+    out.write("".join(lines))
 
 
 def write(trace: Trace, out: TextIO) -> None:
     graph = trace.graph
     nodes = graph.nodes
-    ids = [_string(n.id) for n in nodes]
+    ids = [_string(x) for x in graph.ids]
     values = trace.values
     head = {
         "command": trace.command,
@@ -56,14 +108,7 @@ def write(trace: Trace, out: TextIO) -> None:
     for k, v in head.items():
         out.write(f"  {_dump(k)}: {_dump(v)},\n")
     out.write('  "nodes": [')
-    sep = "\n    "
-    expr = graph.expr
-    for i, node in enumerate(nodes):
-        args = ", ".join(ids[a] for a in node.args if type(a) is int)
-        value = f', "value": {_num(values[i])}' if values is not None else ""
-        op = "constant" if graph.is_held(i) else node.op  # --let, --data
-        out.write(f'{sep}{{"id": {ids[i]}, "op": "{op}", "args": [{args}], "expr": {_string(expr(i))}{value}}}')
-        sep = ",\n    "
+    _nodes(trace, ids, out)
     out.write("\n  ],\n")
     tail: dict = {"output": nodes[graph.output].id}
     if values is not None:
@@ -105,7 +150,8 @@ def write(trace: Trace, out: TextIO) -> None:
         order = [j for j in list(range(graph.output, -1, -1)) + list(range(graph.output + 1, len(nodes)))
                  if j not in held]
         out.write('  "adjoints": ')
-        _map([ids[j] for j in order], [trace.adjoints[j] for j in order], out)
+        adjoints = trace.adjoints
+        _map([ids[j] for j in order], [adjoints[j] for j in order], out)
         out.write(",\n")
     out.write(f'  "warnings": {_dump(list(trace.warnings))}\n')
     out.write("}\n")
