@@ -8,6 +8,7 @@ from typing import Callable
 
 WINDOW = 60  # characters of a long line shown on each side of the caret
 _ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_PRINTABLE_AND: dict[str, bytes] = {}  # the printable ASCII bytes and those kept, by what is kept
 
 
 def escape(c: str) -> str:
@@ -18,10 +19,16 @@ def escape(c: str) -> str:
 def visible(text: str, keep: str = "", escape: Callable[[str], str] = escape) -> str:
     """User text as a terminal can show it without obeying it: every control or invisible character (ESC,
     CR, BEL, U+202E, ...) but those in ``keep`` becomes its escape. Everything gradcli echoes passes here."""
+    if text.isascii():  # nearly always: then deleting the printable bytes in C says whether any is left
+        printable = _PRINTABLE_AND.get(keep)
+        if printable is None:
+            printable = _PRINTABLE_AND[keep] = bytes(range(0x20, 0x7f)) + keep.encode("ascii", "ignore")
+        if not text.encode("ascii").translate(None, printable):
+            return text
     rest = text
     for c in keep:
         rest = rest.replace(c, "")
-    if rest.isprintable():  # nearly always: then it costs a scan in C
+    if rest.isprintable():
         return text
     for c in set(_ASCII_CONTROL.findall(rest)) if rest.isascii() else set(rest):
         if not c.isprintable():

@@ -7,6 +7,7 @@ import gc
 import math
 import re
 from array import array
+from collections.abc import Sequence
 from itertools import accumulate
 from typing import NamedTuple
 
@@ -473,6 +474,8 @@ class _Builder:
         self.chosen: str | None = None  # --output
         self.held: list[str] = []  # --let, --data
         self.statements = 0
+        self.operations = 0  # operations read so far, counted against MAX_OPERATIONS
+        self.pending: GradcliSyntaxError | None = None  # the error if another statement follows this one
         self.last_target: str | None = None
         self.last_span = (0, 0)
         self.outputs: list = []
@@ -541,7 +544,7 @@ class _Builder:
 
     # --- statements ---------------------------------------------------------------------------------------
 
-    def statement(self, st: Statement, last: bool) -> int | Const:
+    def statement(self, st: Statement) -> int | Const:
         """One parsed step, built: its value (a ref or a Const), assigned to its name."""
         if st.params:
             self.take_params(st)
@@ -549,9 +552,6 @@ class _Builder:
         if st.target is not None:
             self.check_target(st.target, st.target_start, st.start)
             value = self.assign(st.target, value)
-        elif not last:
-            raise self.error("only the last step may be a bare expression; name this one (name = expr)",
-                             st.start, st.end)
         return value
 
     def take_params(self, st: Statement) -> None:
@@ -649,16 +649,21 @@ class _Builder:
 
     # --- the whole program --------------------------------------------------------------------------------
 
-    def take(self, st: Statement, last: bool) -> None:
-        """One parsed statement: a step, or the last step that lists the outputs."""
+    def take(self, st: Statement) -> None:
+        """One parsed statement: a step, or a last step that lists the outputs. A statement that may only be the
+        last (a bare expression, a list of outputs) is an error when another follows it, told then."""
+        if self.pending is not None:
+            raise self.pending
         if st.outputs:  # a last step that lists the outputs: s1, s2, s3
-            if not last:
-                raise self.error("only the last step may list outputs", st.start, st.end)
             self.outputs = [self.evaluate(items) for items, _, _ in st.outputs]
             self.spans = [(start, end) for _, start, end in st.outputs]
+            self.pending = self.error("only the last step may list outputs", st.start, st.end)
         else:
-            self.outputs = [self.statement(st, last)]
+            self.outputs = [self.statement(st)]
             self.spans = [(st.start, st.end)]
+            if st.target is None:
+                self.pending = self.error("only the last step may be a bare expression; name this one "
+                                          "(name = expr)", st.start, st.end)
         self.statements += 1
         self.last_target = st.target
         self.last_span = (st.start, st.end)
@@ -744,23 +749,20 @@ class _Builder:
                             start = end + 1
                             continue
                     clean = False  # the general way may read a constant or list inputs: look again after it
-                    if how is None:
-                        k += shape.count("\x00")
-                        self.line(start, end, last)
-                        value = None
+                    value = None if how is None else step(how, atoms[k:k + how.slots], last)
+                    k += shape.count("\x00") if how is None else how.slots
+                    if value is None:
+                        self.operations = ops
+                        self.line(start, end)
+                        ops = self.operations
                     else:
-                        value = step(how, atoms[k:k + how.slots], last)
-                        k += how.slots
                         ops += how.ops
-                        if value is None:
-                            self.line(start, end, last)
-                        else:
-                            self.statements += 1
-                            if last:
-                                self.last_span = (start + len(shape) - len(shape.lstrip()), end)
-                    if ops > MAX_OPERATIONS:
-                        raise _Abort  # the parser says so, and where
-                    clean = not self.read_constants and not self.params
+                        if ops > MAX_OPERATIONS:
+                            raise _Abort  # the parser says so, and where
+                        self.statements += 1
+                        if last:
+                            self.last_span = (start + len(shape) - len(shape.lstrip()), end)
+                    clean = not self.read_constants and not self.params and self.pending is None
                 start = end + 1
             pos = stop + 1
         if not self.statements:
@@ -769,16 +771,19 @@ class _Builder:
             self.outputs, self.spans = [value], None
         return True
 
-    def line(self, start: int, end: int, last: bool) -> None:
+    def line(self, start: int, end: int) -> None:
         """One line read by the parser itself: a line with an error shows it with its caret."""
-        statements = _Parser(self.source).run(single=False, pos=start, endpos=min(end + 1, len(self.source)))
-        for k, st in enumerate(statements):
-            self.take(st, last and k == len(statements) - 1)
+        parser = _Parser(self.source)
+        parser.operations = self.operations
+        parser.run(single=False, pos=start, endpos=min(end + 1, len(self.source)), sink=self.take)
+        self.operations = parser.operations
 
     def step(self, shape: _Shape, names: list[str], last: bool):
         """A step built from its shape and names: its value; None where the parser must read it (a name that is
         not allowed there, a name assigned twice, a constant subexpression to fold with its text)."""
         env = self.env
+        if self.pending is not None:
+            return None  # the parser reads it, and the builder says what the step before may not be
         target = names[shape.target] if shape.target >= 0 else None
         if target is not None:
             if target in env or target in FUNCTION_NAMES or (self.read_constants and target in self.read_constants) \
@@ -839,7 +844,7 @@ class _Builder:
             stack[-1] = self.node(x, args)
         value = stack[0]
         if target is not None:
-            if target in env:  # it reads its own name: x = x + 1
+            if target in env or target in self.read_constants:  # it reads its own name: x = x + 1, e = e + x
                 return None
             self.assigned[target] = 0
             if type(value) is int and value >= 0 and labels[value] is None:
@@ -852,17 +857,9 @@ class _Builder:
         return value
 
     def parse(self) -> None:
-        """The general way: the parser hands each statement over as it reads it (a statement is taken when the
-        next one begins, so the builder knows which is the last)."""
-        held: list[Statement] = []
-
-        def sink(st: Statement) -> None:
-            if held:
-                self.take(held.pop(), False)
-            held.append(st)
-
-        _Parser(self.source).run(single=False, sink=sink)
-        self.take(held.pop(), True)
+        """The general way: the parser hands each statement over as it reads it, so errors are told in the order
+        of the source."""
+        _Parser(self.source).run(single=False, sink=self.take)
 
     def build(self, chosen: str | None = None, held: tuple[str, ...] = (), columns: tuple[str, ...] = ()) -> Graph:
         if self.unusual:
@@ -990,12 +987,13 @@ class _Builder:
         graph = Graph(self.source, codes, starts, flat, self.consts, ids, tuple(range(len(names))), tuple(names),
                       output, tuple(self.constants), (), program_mode, functions[-1], params, tuple(outputs),
                       functions, tuple(range(len(names), leaves)), tuple(self.held))
-        graph.notes = tuple(self.notes) + unused_notes(graph, labels)
+        graph.notes = tuple(self.notes)
+        graph.notes = unused_notes(graph, labels)
         return graph
 
 
-def unused_notes(graph: Graph, labels: list) -> tuple[str, ...]:
-    """Inputs and named steps that do not reach any output."""
+def unused_notes(graph: Graph, labels: list) -> "Notes":
+    """Inputs and named steps that do not reach any output: the steps as node indices, told when read."""
     codes, starts, flat = graph.codes, graph.starts, graph.flat
     n = len(codes)
     live = bytearray(n)
@@ -1006,18 +1004,81 @@ def unused_notes(graph: Graph, labels: list) -> tuple[str, ...]:
             for a in flat[starts[i]:starts[i + 1]]:
                 if a < n:
                     live[a] = 1
-    if all(live):
-        return ()
     out = ", ".join(graph.ids[o] for o in graph.outputs)
-    notes = [f"input {graph.names[i]} does not affect the output {out}: its derivative is 0"
-             for i in range(len(graph.names)) if not live[i]]
-    expr, ids = graph.expr, graph.ids
+    inputs = tuple(f"input {graph.names[i]} does not affect the output {out}: its derivative is 0"
+                   for i in range(len(graph.names)) if not live[i])
+    steps = array("l")
     i = live.find(0, graph.leaves)
     while i >= 0:
         if labels[i] is not None:
-            notes.append(f"step {ids[i]} = {expr(i)} does not affect the output {out}")
+            steps.append(i)
         i = live.find(0, i + 1)
-    return tuple(notes)
+    return Notes(graph.notes + inputs, graph, steps)
+
+
+class Notes(Sequence):
+    """What the user should know, in order: notes as text, then one for each named step that does not affect the
+    outputs, kept as node indices and written when read (most steps of a long generated program have one), then
+    more notes as text."""
+
+    __slots__ = ("before", "graph", "steps", "after")
+
+    def __init__(self, before=(), graph: Graph | None = None, steps=(), after=()) -> None:
+        self.before, self.graph, self.steps, self.after = tuple(before), graph, steps, tuple(after)
+
+    def __len__(self) -> int:
+        return len(self.before) + len(self.steps) + len(self.after)
+
+    def __getitem__(self, k):
+        if type(k) is slice:
+            return [self[j] for j in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        if k < len(self.before):
+            return self.before[k]
+        k -= len(self.before)
+        if k < len(self.steps):
+            return next(self._steps(self.steps[k:k + 1]))
+        return self.after[k - len(self.steps)]
+
+    def __iter__(self):
+        yield from self.before
+        yield from self._steps(self.steps)
+        yield from self.after
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, (Sequence, Notes)) and not isinstance(other, str) and list(self) == list(other)
+
+    def __add__(self, other) -> list[str]:
+        return [*self, *other]
+
+    def __repr__(self) -> str:
+        return f"Notes({list(self)!r})"
+
+    def _steps(self, steps):
+        graph = self.graph
+        if graph is None or not len(steps):
+            return
+        codes, starts, flat, ids, expr = graph.codes, graph.starts, graph.flat, graph.ids, graph.expr
+        n = len(codes)
+        tail = " does not affect the output " + ", ".join(ids[o] for o in graph.outputs)
+        for i in steps:
+            s, e = starts[i], starts[i + 1]
+            if e - s == 2 and flat[s] < n and flat[s + 1] < n:  # the common cases, without a call
+                text = (_TEMPLATES.get((codes[i], 2)) or template(codes[i], 2)).format(ids[flat[s]], ids[flat[s + 1]])
+            elif e - s == 1 and flat[s] < n:
+                text = (_TEMPLATES.get((codes[i], 1)) or template(codes[i], 1)).format(ids[flat[s]])
+            else:
+                text = expr(i)
+            yield "step " + ids[i] + " = " + text + tail
+
+    def then(self, notes: list[str]) -> "Notes":
+        """These notes followed by ``notes``, without those already told (``notes`` starts with ``before``)."""
+        out = list(dict.fromkeys(notes))
+        k = len(dict.fromkeys(self.before))
+        return Notes(out[:k], self.graph, self.steps, out[k:])
 
 
 _COPY = OP_CODES["copy"]
@@ -1041,8 +1102,8 @@ def build(program: Program, prefix: str = "c", share: bool = True, outputs: str 
     """
     with paused_gc():
         builder = _builder(program.source, prefix, share, outputs)
-        for n, st in enumerate(program.statements):
-            builder.take(st, n == len(program.statements) - 1)
+        for st in program.statements:
+            builder.take(st)
         return builder.build(outputs, tuple(held), tuple(columns))
 
 

@@ -183,6 +183,7 @@ class _Parser:
         self.source = source
         self.prefix = prefix
         self.lenient = lenient  # inf and nan read as names: formulas gradcli itself wrote with such values
+        self.operations = 0  # emitted so far, counted against MAX_OPERATIONS
 
     def error(self, message: str, start: int, end: int | None = None) -> GradcliSyntaxError:
         return GradcliSyntaxError(message, self.source, start, (end or start + 1) - start, self.prefix)
@@ -207,12 +208,9 @@ class _Parser:
         last: _Tok | None = None  # the previous token of this statement
         pending: _Tok | None = None  # a name whose meaning (call or operand) the next token decides
 
-        operations = 0
-
         def emit(op: str, arity: int, start: int, end: int) -> None:
-            nonlocal operations
-            operations += 1
-            if operations > MAX_OPERATIONS:
+            self.operations += 1
+            if self.operations > MAX_OPERATIONS:
                 raise self.error(f"more than {MAX_OPERATIONS:,} operations: gradcli's tables and sweeps are made for "
                                  "graphs up to that size", start, end)
             if arity:

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from .errors import GradcliError
 from .graph import Graph, paused_gc
 from .ops import fmt, second_partial
-from .trace import (Cost, Evaluation, Sweep, Trace, _adjoint_sweep, _dedupe, _seeded_sweeps, check_forward_work,
+from .trace import (Cost, Evaluation, Sweep, Trace, _adjoint_sweep, _dedupe, _notes, _seeded_sweeps, check_forward_work,
                     evaluate, forward)
 
 
@@ -59,7 +59,7 @@ def run_jacobian(graph: Graph, point: dict[str, float], mode: str = "reverse") -
     """The Jacobian of every output in every input: forward mode one sweep per input (its columns), reverse
     mode one sweep per output (its rows)."""
     ev = evaluate(graph, point)
-    notes = list(graph.notes) + ev.warnings
+    notes = _notes(graph, ev)
     outs, names = graph.outputs, graph.names
     all_edges = sum(len(c) for c in graph.consumers)
     if mode == "forward":
@@ -68,12 +68,12 @@ def run_jacobian(graph: Graph, point: dict[str, float], mode: str = "reverse") -
         matrix = [[s.tangents[o] for s in sweeps] for o in outs]
         cost = Cost("forward", len(sweeps), len(sweeps) * all_edges, all_edges, len(names))
         return Trace("jacobian", graph, point, ev.values, ev.partials, tuple(sweeps), None, None, None,
-                     _dedupe(notes), cost, ev.stable, jacobian=matrix)
+                     _dedupe(notes, graph), cost, ev.stable, jacobian=matrix)
     rows = tuple(AdjointSweep(o, reverse_from(graph, ev, o, notes)) for o in outs)
     matrix = [[r.adjoints[i] for i in graph.inputs] for r in rows]
     products = sum(edges_to(graph, o) for o in outs)
     cost = Cost("reverse", len(rows), products, all_edges, len(names))
-    return Trace("jacobian", graph, point, ev.values, ev.partials, (), None, None, None, _dedupe(notes), cost,
+    return Trace("jacobian", graph, point, ev.values, ev.partials, (), None, None, None, _dedupe(notes, graph), cost,
                  ev.stable, adjoint_sweeps=rows, jacobian=matrix)
 
 
@@ -147,7 +147,7 @@ def run_hessian(graph: Graph, point: dict[str, float], direction: dict[str, floa
     names = graph.names
     check_forward_work(graph, 1 if direction is not None else 2 * len(names))
     ev = evaluate(graph, point)
-    notes = list(graph.notes) + ev.warnings
+    notes = _notes(graph, ev)
     adjoints = _adjoint_sweep(graph, ev, notes)
     chosen = list(wrt or names)
     if direction is not None:
@@ -174,7 +174,7 @@ def run_hessian(graph: Graph, point: dict[str, float], direction: dict[str, floa
                 break
     return Trace("hessian", graph, point, ev.values, ev.partials, tuple(Sweep(s.label, s.seed, s.tangents)
                                                                         for s in second),
-                 adjoints, gradient, None, _dedupe(notes), cost, ev.stable, second=tuple(second), hessian=matrix,
+                 adjoints, gradient, None, _dedupe(notes, graph), cost, ev.stable, second=tuple(second), hessian=matrix,
                  curvature=curvature)
 
 

@@ -110,13 +110,13 @@ class Partials:
 
 _OPS_BY_CODE = [None] + [OPS[name] for name in OP_NAMES[1:]]
 _ADD, _SUB = OP_CODES["add"], OP_CODES["sub"]
-_FUNCTIONS: dict[tuple[int, int], tuple] = {}  # (op code, operands) -> the partial functions
+_FUNCTIONS: dict[int, tuple] = {}  # op code * 1024 + operands -> the partial functions
 
 
 def _functions(code: int, arity: int) -> tuple:
-    got = _FUNCTIONS.get((code, arity))
+    got = _FUNCTIONS.get(code << 10 | arity)
     if got is None:
-        got = _FUNCTIONS[code, arity] = partial_functions(OP_NAMES[code], arity)
+        got = _FUNCTIONS[code << 10 | arity] = partial_functions(OP_NAMES[code], arity)
     return got
 
 
@@ -145,12 +145,22 @@ def evaluate(graph: Graph, point: dict[str, float], stable: dict | None = None) 
     isfinite = math.isfinite
     ops = _OPS_BY_CODE
     functions = _functions
-    s = starts[graph.leaves]
-    for i in range(graph.leaves, n):
+    leaves = graph.leaves
+    s = starts[leaves]
+    for i in range(leaves, n):
         code = codes[i]
         e = starts[i + 1]
-        args = flat[s:e]
-        xs = [values[a] for a in args]
+        if e - s == 2:
+            a, b = flat[s], flat[s + 1]
+            args = (a, b)
+            xs = [values[a], values[b]]
+        elif e - s == 1:
+            a = flat[s]
+            args = (a,)
+            xs = [values[a]]
+        else:
+            args = flat[s:e]
+            xs = [values[a] for a in args]
         op = ops[code]
         finite = None  # whether every operand is finite: found out only where it matters
         try:
@@ -162,19 +172,17 @@ def evaluate(graph: Graph, point: dict[str, float], stable: dict | None = None) 
                                 reason) from None
             finite = False
             z = math.nan  # a non-finite operand was already reported where it arose
-        if stable:
-            form = stable.get(i)
-            if form is not None:
-                w = form.operand
-                better = form.fn(values[w] if type(w) is int else w.value)
-                if isfinite(better) or not isfinite(z):
-                    if better != z:
-                        used[i] = form.form
-                    z = better
-        else:
-            form = None
-        if form is None and (code == _ADD or code == _SUB) and isfinite(z):  # then both operands are finite
-            lost = _lost_digits(graph, args, xs, z)
+        form = stable.get(i) if stable else None
+        if form is not None:
+            w = form.operand
+            better = form.fn(values[w] if type(w) is int else w.value)
+            if isfinite(better) or not isfinite(z):
+                if better != z:
+                    used[i] = form.form
+                z = better
+        elif (code == _ADD or code == _SUB) and isfinite(z) and (leaves <= a < n or leaves <= b < n):
+            # a sum of a computed value (not only inputs and constants); z finite, so both operands are
+            lost = _lost_digits(xs, z)
             if lost > HALF_THE_DIGITS and not all(_exact(graph, a, values) for a in args if a < n):
                 warnings.append(f"{ids[i]} = {graph.expr(i)} lost {min(lost, 16)} of its 16 digits to cancellation "
                                 f"({_spelled(op.name, xs)} = {fmt(z)}): it and what depends on it may be off in "
@@ -192,33 +200,31 @@ def evaluate(graph: Graph, point: dict[str, float], stable: dict | None = None) 
                                 "the values and derivatives that depend on it are not finite")
         fns = functions(code, e - s)
         kink = op.kink
-        for k, a in enumerate(args):
-            if a >= n:
-                continue  # a constant: its partial stays 0
-            fn = fns[k]
-            p = fn if type(fn) is float else fn(xs, z)
-            partials[s + k] = p
-            if kink is not None or not isfinite(p):
-                if finite is None:
-                    finite = all(map(isfinite, xs))
-                note = kink(k, *xs) if kink is not None and finite else None
-                if note is not None:
-                    warnings.append(f"{ids[i]} = {graph.expr(i)} at "
-                                    f"{describe_operands(graph, graph.nodes[i], values)}: {note}")
-                elif finite and isfinite(z) and not isfinite(p):
-                    warnings.append(f"∂{ids[i]}/∂{ids[a]} = {fmt(p)} at "
-                                    f"{describe_operands(graph, graph.nodes[i], values)}")
+        k = 0
+        for a in args:
+            if a < n:  # a constant's partial stays 0
+                fn = fns[k]
+                p = fn if type(fn) is float else fn(xs, z)
+                partials[s + k] = p
+                if kink is not None or not isfinite(p):
+                    if finite is None:
+                        finite = all(map(isfinite, xs))
+                    note = kink(k, *xs) if kink is not None and finite else None
+                    if note is not None:
+                        warnings.append(f"{ids[i]} = {graph.expr(i)} at "
+                                        f"{describe_operands(graph, graph.nodes[i], values)}: {note}")
+                    elif finite and isfinite(z) and not isfinite(p):
+                        warnings.append(f"∂{ids[i]}/∂{ids[a]} = {fmt(p)} at "
+                                        f"{describe_operands(graph, graph.nodes[i], values)}")
+            k += 1
         s = e
     del values[n:]
     return Evaluation(values, Partials(partials, starts), warnings, used)
 
 
-def _lost_digits(graph: Graph, args, xs: list[float], z: float) -> int:
-    """How many decimal digits a sum of computed values lost to cancellation; 0 where no operand is computed,
-    only inputs and constants (the difference of two exact doubles is exact, nothing is lost)."""
-    leaves, n = graph.leaves, len(graph.codes)
-    if not any(leaves <= a < n for a in args):
-        return 0
+def _lost_digits(xs: list[float], z: float) -> int:
+    """How many decimal digits a sum lost to cancellation (the caller asks only where an operand is computed:
+    the difference of two exact doubles, inputs or constants, is exact, nothing is lost)."""
     big = max(abs(x) for x in xs)
     if big == 0:
         return 0
@@ -401,8 +407,15 @@ def _first_nonfinite(graph: Graph, xs: list[float], what: str, notes: list[str])
             return
 
 
-def _dedupe(notes: list[str]) -> list[str]:
-    return list(dict.fromkeys(notes))
+def _notes(graph: Graph, ev: Evaluation) -> list[str]:
+    """The notes a run starts with, which its sweeps add to: the graph's (but those of steps that do not affect
+    the output, which ``_dedupe`` puts back in their place) and the evaluation's warnings."""
+    return [*graph.notes.before, *ev.warnings]
+
+
+def _dedupe(notes: list[str], graph: Graph | None = None):
+    """Each note once; with ``graph``, the notes of ``_notes(graph, …)`` with the graph's others in place."""
+    return list(dict.fromkeys(notes)) if graph is None else graph.notes.then(notes)
 
 
 FORWARD_LIMIT = 2_000_000  # tangents one forward-mode run may compute: sweeps × nodes (about a second)
@@ -445,7 +458,7 @@ def run_forward(graph: Graph, point: dict[str, float], wrt: list[str] | None = N
     """Forward mode: one sweep per input in ``wrt`` (all by default), or one along ``direction``."""
     check_forward_work(graph, 1 if direction is not None else len(wrt or graph.names))
     ev = evaluate(graph, point)
-    notes = list(graph.notes) + ev.warnings
+    notes = _notes(graph, ev)
     if direction is not None:
         sweeps = [forward(graph, ev, tuple(direction[n] for n in graph.names), "direction", notes)]
         _first_nonfinite(graph, sweeps[0].tangents, "tangent in the sweep for direction", notes)
@@ -457,18 +470,18 @@ def run_forward(graph: Graph, point: dict[str, float], wrt: list[str] | None = N
     edges = _all_edges(graph)  # a forward sweep visits every edge, even past the output
     cost = Cost("forward", len(sweeps), len(sweeps) * edges, edges, len(graph.inputs))
     return Trace("forward", graph, point, ev.values, ev.partials, tuple(sweeps), None, gradient, directional,
-                 _dedupe(notes), cost, ev.stable)
+                 _dedupe(notes, graph), cost, ev.stable)
 
 
 @paused_gc()
 def run_reverse(graph: Graph, point: dict[str, float]) -> Trace:
     """Reverse mode: one value sweep, then one adjoint sweep gives the whole gradient."""
     ev = evaluate(graph, point)
-    notes = list(graph.notes) + ev.warnings
+    notes = _notes(graph, ev)
     adjoints = _adjoint_sweep(graph, ev, notes)
     gradient = {n: adjoints[i] for i, n in zip(graph.inputs, graph.names)}
     edges = _edges(graph)
-    return Trace("reverse", graph, point, ev.values, ev.partials, (), adjoints, gradient, None, _dedupe(notes),
+    return Trace("reverse", graph, point, ev.values, ev.partials, (), adjoints, gradient, None, _dedupe(notes, graph),
                  Cost("reverse", 1, edges, edges, len(graph.inputs)), ev.stable)
 
 
@@ -480,7 +493,7 @@ def run_graph(graph: Graph, point: dict[str, float] | None, adjoints: bool, wrt:
         return Trace("graph", graph, None, warnings=list(graph.notes))
     check_forward_work(graph, len(wrt or ()))
     ev = evaluate(graph, point)
-    notes = list(graph.notes) + ev.warnings
+    notes = _notes(graph, ev)
     sweeps = tuple(_seeded_sweeps(graph, ev, wrt, notes)) if wrt else ()
     adj = _adjoint_sweep(graph, ev, notes) if adjoints else None
     out = graph.output
@@ -490,5 +503,5 @@ def run_graph(graph: Graph, point: dict[str, float] | None, adjoints: bool, wrt:
         gradient = {s.label: s.tangents[out] for s in sweeps}
     else:
         gradient = None
-    return Trace("graph", graph, point, ev.values, ev.partials, sweeps, adj, gradient, None, _dedupe(notes),
+    return Trace("graph", graph, point, ev.values, ev.partials, sweeps, adj, gradient, None, _dedupe(notes, graph),
                  None, ev.stable)

@@ -153,7 +153,16 @@ def write(trace: Trace, out: TextIO) -> None:
         adjoints = trace.adjoints
         _map([ids[j] for j in order], [adjoints[j] for j in order], out)
         out.write(",\n")
-    out.write(f'  "warnings": {_dump(list(trace.warnings))}\n')
+    out.write('  "warnings": [')
+    warnings = iter(trace.warnings)
+    sep = ""
+    while True:  # written in chunks: a long program's steps that do not affect the output have a note each
+        chunk = [_string(w) for _, w in zip(range(_CHUNK), warnings)]
+        if not chunk:
+            break
+        out.write(sep + ", ".join(chunk))
+        sep = ", "
+    out.write("]\n")
     out.write("}\n")
 
 
