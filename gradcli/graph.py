@@ -465,7 +465,8 @@ class _Builder:
         self.leaf_names: list[str] = []  # in the order first read
         self.leaf_labels: list[str | None] = []
         self.env: dict[str, int | Const] = {}
-        self.assigned: dict[str, int] = {}  # step name -> where its step starts
+        self.inputs_read: set[str] = set()  # the leaves' names: a name in env but not here is a step's
+        self.named = False  # a step has a name (name = expr): a program, whose names are the ids
         self.read_constants: set[str] = set()  # pi and e, where read before a step assigns them
         self.params: dict[str, int] = {}
         self.unusual = False  # a name that is not ASCII was seen: look-alike names are checked at the end
@@ -488,12 +489,17 @@ class _Builder:
 
     # --- operands and nodes -------------------------------------------------------------------------------
 
+    def assigned(self, name: str) -> bool:
+        """Whether a step has this name."""
+        return name in self.env and name not in self.inputs_read
+
     def leaf(self, name: str) -> int:
         """The ref of a name read before any step assigns it: an input (or a held constant)."""
         ref = -1 - 2 * len(self.leaf_names)
         self.leaf_names.append(name)
         self.leaf_labels.append(None)
         self.env[name] = ref
+        self.inputs_read.add(name)
         if not name.isascii():
             self.unusual = True
         return ref
@@ -559,7 +565,7 @@ class _Builder:
             raise self.error("only one step may list the inputs, f(x1, x2) = …", st.target_start,
                              st.target_start + len(st.target or ""))
         for name, start in st.params:
-            if name in self.assigned:
+            if self.assigned(name):
                 raise self.error(f"'{name}' is a step, not an input: list only the inputs", start, start + len(name))
             self.params[name] = start
             if not name.isascii():
@@ -567,15 +573,15 @@ class _Builder:
 
     def check_target(self, t: str, start: int, stmt_start: int) -> None:
         end = start + len(t)
-        if t in self.assigned:
+        if self.assigned(t):
             raise self.error(f"'{t}' is already assigned by an earlier step; give this step a new name", start, end)
-        if t in self.read_constants or (t in self.env and t not in self.assigned):
+        if t in self.read_constants or t in self.env:
             what = "the constant" if t in CONSTANTS else "the input"
             raise self.error(f"'{t}' is assigned here but was already read as {what} '{t}' earlier; "
                              "assign a name before using it, or pick a new name", start, end)
         if t in self.params:
             raise self.error(f"'{t}' is listed as an input; a step cannot assign it", start, end)
-        self.assigned[t] = stmt_start
+        self.named = True
         if not t.isascii():
             self.unusual = True
 
@@ -689,8 +695,8 @@ class _Builder:
         if len(shapes) > _SHAPES_KEPT:
             shapes.clear()
         find, split, step = source.find, _ATOM.split, self.step
-        env, memo, codes, flat, starts, labels, assigned = self.env, self.memo, self.codes, self.flat, \
-            self.starts, self.labels, self.assigned
+        env, memo, codes, flat, starts, labels = self.env, self.memo, self.codes, self.flat, self.starts, \
+            self.labels
         env_get, memo_get = env.get, memo.get
         clean = True  # no constant read yet and no inputs listed: a step of a simple shape may be built inline
         ops = 0
@@ -737,7 +743,7 @@ class _Builder:
                                 value = i
                             else:
                                 value = self.assign(t, i)
-                            assigned[t] = 0
+                            self.named = True
                             k += how.slots
                             ops += how.ops
                             if ops > MAX_OPERATIONS:
@@ -846,7 +852,7 @@ class _Builder:
         if target is not None:
             if target in env or target in self.read_constants:  # it reads its own name: x = x + 1, e = e + x
                 return None
-            self.assigned[target] = 0
+            self.named = True
             if type(value) is int and value >= 0 and labels[value] is None:
                 labels[value] = target
                 env[target] = value
@@ -898,7 +904,7 @@ class _Builder:
             name = normal_name(part.strip())
             where = offset + len(part) - len(part.lstrip())
             if name not in env and name not in found:
-                steps = [*found, *(t for t in self.assigned if t not in CONSTANTS)]
+                steps = [*found, *(t for t in env if t not in self.inputs_read and t not in CONSTANTS)]
                 raise GradcliSyntaxError(f"'{name}' is not a step or an input; the steps and inputs are "
                                          f"{', '.join(steps)}", text, where, max(1, len(name)), "--output ")
             if isinstance(env.get(name), Const):
@@ -934,9 +940,12 @@ class _Builder:
         leaves = len(order)
         leafpos = [order[name] for name in self.leaf_names]
         n = leaves + len(self.codes)
-        flat = array("l", [a + leaves if a >= 0 else (n + (~a >> 1) if ~a & 1 else leafpos[~a >> 1])
-                           for a in self.flat])
-        self.flat = self.memo = None  # what is left of the build is garbage from here on
+        self.memo = self.env = None  # the build's tables are garbage from here on: let them go before the ids
+        flat = self.flat
+        for k in range(0, len(flat), _CHUNK):  # in place, a chunk at a time
+            flat[k:k + _CHUNK] = array("l", [a + leaves if a >= 0 else (n + (~a >> 1) if ~a & 1 else leafpos[~a >> 1])
+                                             for a in flat[k:k + _CHUNK]])
+        self.flat = None
         codes = array("B", bytes(leaves)) + self.codes
         starts = array("l", bytes(8 * leaves)) + self.starts
         outputs = [o + leaves if o >= 0 else leafpos[~o >> 1] for o in outputs]
@@ -944,6 +953,7 @@ class _Builder:
         for k, label in enumerate(self.leaf_labels):
             labels[leafpos[k]] = label
         labels += self.labels
+        self.labels = None
         return self.name(labels, names, codes, starts, flat, outputs)
 
     def name(self, labels: list, names: list[str], codes: array, starts: array, flat: array,
@@ -954,7 +964,7 @@ class _Builder:
         numbered = re.compile(re.escape(prefix) + r"[0-9]+")
         # one step f(x1, x2) = … is the sheet's way to write a bare expression: numbered c1..cn as one
         params = tuple(p for p in self.params)
-        program_mode = bool(self.assigned) and not (self.statements == 1 and params)
+        program_mode = self.named and not (self.statements == 1 and params)
         keep_names = program_mode or any(numbered.fullmatch(x) for x in names)
         for k, h in enumerate(self.held):  # held constants keep their names, shown by name
             labels[len(names) + k] = h
