@@ -386,7 +386,8 @@ LABEL_LIMIT = 40  # longer constant subexpressions are shown by their value
 # names alone, without reading its characters again.
 
 _ATOM = re.compile(r"\b([A-Za-z_]\w*)\b(?![ \t]*\()")  # a name that is not a function being called
-_PLAIN = re.compile(r"[^\w \t\n.+\-*/^(),=]|[^\x00-\x7f]")  # a source with any other character is read the general way
+# a source with any other character is read the general way
+_PLAIN = (b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_ \t\n.+-*/^(),=")
 _NAME, _NUMBER, _OP = 0, 1, 2
 _SHAPES: dict[str, "_Shape | None"] = {}  # shape -> how to build it; None: read its lines the general way
 _SHAPES_KEPT = 4096
@@ -687,7 +688,7 @@ class _Builder:
         """Build a program of plain ASCII lines step by step from their shapes; False, having built nothing,
         where the source has other characters. Raises _Abort where a line turns out not to be a whole step."""
         source = self.source
-        if not self.share or _PLAIN.search(source):
+        if not self.share or not source.isascii() or source.encode("ascii").translate(None, _PLAIN):
             return False
         n = len(source)
         last_end = len(source.rstrip())

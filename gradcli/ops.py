@@ -436,17 +436,34 @@ def ieee(name: str) -> Callable[..., float]:
     if got is None:
         value = OPS[name].value
 
-        def total(*xs: float) -> float:
-            try:
-                return value(*xs)
-            except OverflowError:
+        def fallback(xs: tuple, e: Exception) -> float:
+            if isinstance(e, OverflowError):
                 return inf
-            except (ValueError, ZeroDivisionError):
-                if name == "div" and xs[0] == xs[0] and xs[0] != 0:
-                    return math.copysign(inf, xs[0]) * math.copysign(1.0, xs[1])
-                if name == "pow" and xs[0] == 0 and xs[1] < 0:
-                    return inf
-                return nan
+            if name == "div" and xs[0] == xs[0] and xs[0] != 0:
+                return math.copysign(inf, xs[0]) * math.copysign(1.0, xs[1])
+            if name == "pow" and xs[0] == 0 and xs[1] < 0:
+                return inf
+            return nan
+
+        # the common arities without packing the operands in a tuple: rules call these in every sweep
+        if OPS[name].arity == 1:
+            def total(x: float) -> float:
+                try:
+                    return value(x)
+                except (OverflowError, ValueError, ZeroDivisionError) as e:
+                    return fallback((x,), e)
+        elif OPS[name].arity == 2:
+            def total(x: float, y: float) -> float:
+                try:
+                    return value(x, y)
+                except (OverflowError, ValueError, ZeroDivisionError) as e:
+                    return fallback((x, y), e)
+        else:
+            def total(*xs: float) -> float:
+                try:
+                    return value(*xs)
+                except (OverflowError, ValueError, ZeroDivisionError) as e:
+                    return fallback(xs, e)
 
         got = _IEEE[name] = total
     return got
@@ -457,37 +474,64 @@ _IEEE: dict[str, Callable[..., float]] = {}
 
 def compile_rule(rule) -> Callable[..., float] | float:
     """A rule as a float function f(xs, z) of the operands and the result, built from closures over the op
-    table (no Python text is made or run), or a plain number when the rule is one."""
+    table (no Python text is made or run), or a plain number when the rule is one. An operand that is an
+    operand slot, the result or a number is read in place, without a call of its own."""
     from .expr import NAME, NUM, OUT, SLOT, transform
 
     def leaf(e):
         if e.op == NUM:
-            v = e.leaf[0]
-            return lambda xs, z: v
+            return ("number", e.leaf[0])
         if e.op == SLOT:
-            k = e.leaf
-            return lambda xs, z: xs[k]
+            return ("slot", e.leaf)
         if e.op == OUT:
-            return lambda xs, z: z
+            return ("out", None)
         if e.op == NAME and e.leaf in CONSTANTS:
-            v = CONSTANTS[e.leaf]
-            return lambda xs, z: v
+            return ("number", CONSTANTS[e.leaf])
         raise ValueError(f"a rule can only use its operands, {{out}}, numbers, pi and e, not {e.leaf!r}")
+
+    def call(a):
+        """A compiled operand as a function of (xs, z)."""
+        kind, x = a
+        if kind == "number":
+            return lambda xs, z: x
+        if kind == "slot":
+            return lambda xs, z: xs[x]
+        if kind == "out":
+            return lambda xs, z: z
+        return x
 
     def node(e, args):
         f = ieee(e.op)
         if len(args) == 1:
-            a = args[0]
-            return lambda xs, z: f(a(xs, z))
+            kind, x = args[0]
+            if kind == "slot":
+                return ("call", lambda xs, z: f(xs[x]))
+            if kind == "out":
+                return ("call", lambda xs, z: f(z))
+            a = call(args[0])
+            return ("call", lambda xs, z: f(a(xs, z)))
         if len(args) == 2:
-            a, b = args
-            return lambda xs, z: f(a(xs, z), b(xs, z))
-        return lambda xs, z: f(*(a(xs, z) for a in args))
+            (ka, xa), (kb, xb) = args
+            if ka == "slot" and kb == "number":
+                return ("call", lambda xs, z: f(xs[xa], xb))
+            if ka == "number" and kb == "slot":
+                return ("call", lambda xs, z: f(xa, xs[xb]))
+            if ka == "slot" and kb == "slot":
+                return ("call", lambda xs, z: f(xs[xa], xs[xb]))
+            if ka == "number" and kb == "out":
+                return ("call", lambda xs, z: f(xa, z))
+            if ka == "out" and kb == "number":
+                return ("call", lambda xs, z: f(z, xb))
+            if ka == "out" and kb == "out":
+                return ("call", lambda xs, z: f(z, z))
+            a, b = call(args[0]), call(args[1])
+            return ("call", lambda xs, z: f(a(xs, z), b(xs, z)))
+        fs = [call(a) for a in args]
+        return ("call", lambda xs, z: f(*(a(xs, z) for a in fs)))
 
-    fn = transform(rule, leaf, node)
     if rule.op == NUM:
         return rule.leaf[0]
-    return fn
+    return call(transform(rule, leaf, node))
 
 
 def partial(name: str, k: int, xs, z: float) -> float:

@@ -144,7 +144,7 @@ def evaluate(graph: Graph, point: dict[str, float], stable: dict | None = None) 
     origin_reported = False
     isfinite = math.isfinite
     ops = _OPS_BY_CODE
-    functions = _functions
+    functions, partial_table = _functions, _FUNCTIONS
     leaves = graph.leaves
     s = starts[leaves]
     for i in range(leaves, n):
@@ -198,7 +198,7 @@ def evaluate(graph: Graph, point: dict[str, float], stable: dict | None = None) 
                 warnings.append(f"{ids[i]} = {graph.expr(i)} {kind} {fmt(z)} at "
                                 f"{describe_operands(graph, graph.nodes[i], values)}; "
                                 "the values and derivatives that depend on it are not finite")
-        fns = functions(code, e - s)
+        fns = partial_table.get(code << 10 | e - s) or functions(code, e - s)
         kink = op.kink
         k = 0
         for a in args:

@@ -32,7 +32,12 @@ def _dump(x) -> str:
 
 
 def _nums(xs) -> list[str]:
-    """``_num`` of each value: one comprehension, with a call only for what is not a finite float."""
+    """``_num`` of each value. Where their sum is finite every value is, and floats are written with no test."""
+    try:
+        if math.isfinite(sum(xs)):
+            return list(map(_float, xs))
+    except TypeError:  # a value that is an int
+        pass
     return [_float(x) if type(x) is float and x - x == 0 else _num(x) for x in xs]
 
 
