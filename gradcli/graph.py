@@ -310,6 +310,18 @@ _TEMPLATES: dict[tuple[int, int], str] = {}  # (op code, number of operands) -> 
 _INDEX: dict[int, tuple] = {}
 
 
+_TEXT1: list[str | None] = []  # per op code: its text with one operand, {0}; filled as used
+_TEXT2: list[str | None] = []  # and with two, {0} and {1}
+
+
+def texts(arity: int) -> list[str | None]:
+    """Per op code, the op's text with ``arity`` (1 or 2) operands, or None until ``template`` has made it."""
+    table = _TEXT1 if arity == 1 else _TEXT2
+    if not table:
+        table.extend([None] * len(OP_NAMES))
+    return table
+
+
 def template(code: int, arity: int) -> str:
     """An op's plain text with ``{0}, {1}, …`` for its operands, as the printer writes it: ``{0}*{1}``."""
     got = _TEMPLATES.get((code, arity))  # sum and max take any number of operands
@@ -322,6 +334,8 @@ def template(code: int, arity: int) -> str:
         for k in range(arity):
             got = got.replace("\x00%d" % k, "{%d}" % k)
         _TEMPLATES[code, arity] = got
+        if arity in (1, 2):
+            texts(arity)[code] = got
     return got
 
 
@@ -390,6 +404,7 @@ _ATOM = re.compile(r"\b([A-Za-z_]\w*)\b(?![ \t]*\()")  # a name that is not a fu
 _PLAIN = (b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_ \t\n.+-*/^(),=")
 _NAME, _NUMBER, _OP = 0, 1, 2
 _SHAPES: dict[str, "_Shape | None"] = {}  # shape -> how to build it; None: read its lines the general way
+_SIMPLE: dict[str, tuple] = {}  # shape -> (target slot, a slot, b slot, op code, slots) of a simple one
 _SHAPES_KEPT = 4096
 _CHUNK = 1 << 16  # characters of source looked at in one go
 
@@ -692,15 +707,17 @@ class _Builder:
             return False
         n = len(source)
         last_end = len(source.rstrip())
-        shapes = _SHAPES
+        shapes, simple_shapes = _SHAPES, _SIMPLE
         if len(shapes) > _SHAPES_KEPT:
             shapes.clear()
+            simple_shapes.clear()
         find, split, step = source.find, _ATOM.split, self.step
         env, memo, codes, flat, starts, labels = self.env, self.memo, self.codes, self.flat, self.starts, \
             self.labels
         env_get, memo_get = env.get, memo.get
         clean = True  # no constant read yet and no inputs listed: a step of a simple shape may be built inline
         ops = 0
+        inline = 0  # steps built inline
         pos = 0
         value = None  # the last step's value, where it was built from its shape
         while pos < n:
@@ -715,63 +732,72 @@ class _Builder:
                 end = find("\n", start, stop)
                 if end < 0:
                     end = stop
-                if shape and not shape.isspace():
-                    try:
-                        how = shapes[shape]
-                    except KeyError:
-                        how = shapes[shape] = _shape(shape)
-                    last = end >= last_end
-                    simple = how.simple if clean and how is not None else None
-                    if simple is not None:  # name = op(name, name), all inline: most steps of a long program
-                        ts, ia, ib, code = simple
-                        t = atoms[k + ts]
-                        a = env_get(atoms[k + ia])
-                        b = env_get(atoms[k + ib]) if ib >= 0 else 0
-                        if type(a) is int and type(b) is int and t not in env and t not in FUNCTION_NAMES \
-                                and not (len(t) in (3, 8) and _reserved(t)):
-                            key = -(((a + _OFF) << 22 | (b + _OFF)) * _UNARY + code) - 1 if ib >= 0 else \
-                                (a + _OFF) * _UNARY + code
-                            i = memo_get(key)
-                            if i is None:
-                                i = memo[key] = len(codes)
-                                codes.append(code)
-                                flat.append(a)
-                                if ib >= 0:
-                                    flat.append(b)
-                                starts.append(len(flat))
-                                labels.append(t)
-                                env[t] = i
-                                value = i
-                            else:
-                                value = self.assign(t, i)
-                            self.named = True
-                            k += how.slots
-                            ops += how.ops
-                            if ops > MAX_OPERATIONS:
-                                raise _Abort  # the parser says so, and where
-                            self.statements += 1
-                            if last:
-                                self.last_target = t
-                                self.last_span = (start + len(shape) - len(shape.lstrip()), end)
-                            start = end + 1
-                            continue
-                    clean = False  # the general way may read a constant or list inputs: look again after it
-                    value = None if how is None else step(how, atoms[k:k + how.slots], last)
-                    k += shape.count("\x00") if how is None else how.slots
-                    if value is None:
-                        self.operations = ops
-                        self.line(start, end)
-                        ops = self.operations
-                    else:
-                        ops += how.ops
-                        if ops > MAX_OPERATIONS:
-                            raise _Abort  # the parser says so, and where
-                        self.statements += 1
-                        if last:
+                if not shape or shape.isspace():
+                    start = end + 1
+                    continue
+                simple = simple_shapes.get(shape) if clean else None
+                if simple is not None:  # name = op(name) or op(name, name), all inline: most steps of a program
+                    ts, ia, ib, code, slots = simple
+                    t = atoms[k + ts]
+                    a = env_get(atoms[k + ia])
+                    b = env_get(atoms[k + ib]) if ib >= 0 else 0
+                    if type(a) is int and type(b) is int and t not in env and t not in FUNCTION_NAMES \
+                            and not (len(t) in (3, 8) and _reserved(t)):
+                        if ib >= 0:
+                            key = -(((a + _OFF) << 22 | (b + _OFF)) * _UNARY + code) - 1
+                        else:
+                            key = (a + _OFF) * _UNARY + code
+                        i = memo_get(key)
+                        if i is None:
+                            i = memo[key] = len(codes)
+                            codes.append(code)
+                            flat.append(a)
+                            if ib >= 0:
+                                flat.append(b)
+                            starts.append(len(flat))
+                            labels.append(t)
+                            env[t] = i
+                            value = i
+                        else:
+                            value = self.assign(t, i)
+                        k += slots
+                        inline += 1
+                        if end >= last_end:
+                            self.last_target = t
                             self.last_span = (start + len(shape) - len(shape.lstrip()), end)
-                    clean = not self.read_constants and not self.params and self.pending is None
+                        start = end + 1
+                        continue
+                try:
+                    how = shapes[shape]
+                except KeyError:
+                    how = shapes[shape] = _shape(shape)
+                    if how is not None and how.simple is not None:
+                        simple_shapes[shape] = (*how.simple, how.slots)
+                last = end >= last_end
+                value = None if how is None else step(how, atoms[k:k + how.slots], last)
+                k += shape.count("\x00") if how is None else how.slots
+                self.statements += inline
+                ops += inline  # a simple step is one operation
+                inline = 0
+                if value is None:
+                    self.operations = ops
+                    self.line(start, end)
+                    ops = self.operations
+                else:
+                    ops += how.ops
+                    self.statements += 1
+                    if last:
+                        self.last_span = (start + len(shape) - len(shape.lstrip()), end)
+                if ops > MAX_OPERATIONS:
+                    raise _Abort  # the parser says so, and where
+                clean = not self.read_constants and not self.params and self.pending is None
                 start = end + 1
             pos = stop + 1
+            if ops + inline > MAX_OPERATIONS:
+                raise _Abort
+        self.statements += inline
+        if inline:
+            self.named = True
         if not self.statements:
             raise _Abort
         if value is not None:
@@ -1074,13 +1100,14 @@ class Notes(Sequence):
             return
         codes, starts, flat, ids, expr = graph.codes, graph.starts, graph.flat, graph.ids, graph.expr
         n = len(codes)
+        one, two = texts(1), texts(2)
         tail = " does not affect the output " + ", ".join(ids[o] for o in graph.outputs)
         for i in steps:
             s, e = starts[i], starts[i + 1]
             if e - s == 2 and flat[s] < n and flat[s + 1] < n:  # the common cases, without a call
-                text = (_TEMPLATES.get((codes[i], 2)) or template(codes[i], 2)).format(ids[flat[s]], ids[flat[s + 1]])
+                text = (two[codes[i]] or template(codes[i], 2)).format(ids[flat[s]], ids[flat[s + 1]])
             elif e - s == 1 and flat[s] < n:
-                text = (_TEMPLATES.get((codes[i], 1)) or template(codes[i], 1)).format(ids[flat[s]])
+                text = (one[codes[i]] or template(codes[i], 1)).format(ids[flat[s]])
             else:
                 text = expr(i)
             yield "step " + ids[i] + " = " + text + tail

@@ -249,24 +249,31 @@ def _exact(graph: Graph, i: int, values: list[float]) -> bool:
     n = len(codes)
     memo: dict[int, bool] = {}
     stack = [(i, False)]
+    pop, push = stack.pop, stack.append
     seen = 0
     while stack:
-        j, visited = stack.pop()
+        j, visited = pop()
         if j in memo:
             continue
         if codes[j] == 0:
             memo[j] = True
             continue
         args = flat[starts[j]:starts[j + 1]]
-        operands = [a for a in args if a < n]
         if not visited:
             seen += 1
             if seen > EXACT_BUDGET:
                 return False
-            stack.append((j, True))
-            stack.extend((a, False) for a in operands if a not in memo)
+            push((j, True))
+            for a in args:
+                if a < n and a not in memo:
+                    push((a, False))
             continue
-        if not all(memo[a] for a in operands):
+        for a in args:
+            if a < n and not memo[a]:
+                break
+        else:
+            a = None
+        if a is not None:
             memo[j] = False
             continue
         xs = [values[a] if a < n else consts[a - n].value for a in args]

@@ -7,7 +7,7 @@ import math
 from json.encoder import encode_basestring as _string  # the C encoder json.dumps uses for strings
 from typing import TextIO
 
-from ..graph import OP_NAMES, template
+from ..graph import OP_NAMES, template, texts
 from ..trace import Trace
 
 _float = float.__repr__  # what json.dumps writes for a float
@@ -58,7 +58,7 @@ def _nodes(trace: Trace, ids: list[str], out: TextIO) -> None:
     values = None if trace.values is None else _nums(trace.values)
     ops = [f'"op": "{name}"' for name in OP_NAMES]
     lo, hi = len(graph.names), graph.leaves
-    texts: dict[tuple[int, int], str] = {}  # (op code, operands) -> the definition's template
+    one, two = texts(1), texts(2)  # per op code, its text with one or two operands
     expr = graph.expr
     lines = []
     sep = "\n    "
@@ -74,13 +74,11 @@ def _nodes(trace: Trace, ids: list[str], out: TextIO) -> None:
             if e - s == 2 and flat[s] < n and flat[s + 1] < n:
                 a, b = flat[s], flat[s + 1]
                 args = ids[a] + ", " + ids[b]
-                t = texts.get((code, 2)) or texts.setdefault((code, 2), template(code, 2))
-                text = t.format(raw[a], raw[b])
+                text = (two[code] or template(code, 2)).format(raw[a], raw[b])
             elif e - s == 1 and flat[s] < n:
                 a = flat[s]
                 args = ids[a]
-                t = texts.get((code, 1)) or texts.setdefault((code, 1), template(code, 1))
-                text = t.format(raw[a])
+                text = (one[code] or template(code, 1)).format(raw[a])
             else:
                 args = ", ".join([ids[a] for a in flat[s:e] if a < n])
                 text = expr(i)
