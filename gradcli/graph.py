@@ -8,7 +8,8 @@ import math
 import re
 from array import array
 from collections.abc import Sequence
-from itertools import accumulate
+from itertools import accumulate, chain, repeat
+from operator import sub
 from typing import NamedTuple
 
 from .errors import GradcliError, GradcliSyntaxError, MathError
@@ -111,14 +112,14 @@ class Consumers:
         start = array("l", accumulate(count))  # start[j]: the first slot of node j's consumers
         fill = array("l", start)
         edges = array("l", bytes(8 * start[n]))
-        node = array("l", bytes(8 * len(flat)))
-        for i in range(n):
-            for e in range(starts[i], starts[i + 1]):
-                node[e] = i
-                a = flat[e]
-                if a < n:
-                    edges[fill[a]] = e
-                    fill[a] += 1
+        # the consumer of each slot: node i's number, once for each of its operands
+        node = array("l", chain.from_iterable(map(repeat, range(n), map(sub, starts[1:], starts))))
+        e = 0
+        for a in flat:
+            if a < n:
+                edges[fill[a]] = e
+                fill[a] += 1
+            e += 1
         self.start, self.edges, self.node, self.graph = start, edges, node, graph
 
     def __len__(self) -> int:
@@ -418,7 +419,7 @@ class _Shape(NamedTuple):
 
 
 class _Abort(Exception):
-    """The source is not lines of steps after all (brackets that close on a later line): read it the general way."""
+    """A line is not a whole step (a bracket closes on a later line): the parser reads the source from there."""
 
 
 def _shape(shape: str) -> "_Shape | None":
@@ -701,7 +702,8 @@ class _Builder:
 
     def shapes(self) -> bool:
         """Build a program of plain ASCII lines step by step from their shapes; False, having built nothing,
-        where the source has other characters. Raises _Abort where a line turns out not to be a whole step."""
+        where the source has other characters. From a line that is not a whole step (a bracket that closes on a
+        later line), or that would pass the operation limit, the parser reads the rest of the source."""
         source = self.source
         if not self.share or not source.isascii() or source.encode("ascii").translate(None, _PLAIN):
             return False
@@ -735,7 +737,7 @@ class _Builder:
                 if not shape or shape.isspace():
                     start = end + 1
                     continue
-                simple = simple_shapes.get(shape) if clean else None
+                simple = simple_shapes.get(shape) if clean and ops + inline < MAX_OPERATIONS else None
                 if simple is not None:  # name = op(name) or op(name, name), all inline: most steps of a program
                     ts, ia, ib, code, slots = simple
                     t = atoms[k + ts]
@@ -767,18 +769,25 @@ class _Builder:
                             self.last_span = (start + len(shape) - len(shape.lstrip()), end)
                         start = end + 1
                         continue
+                self.statements += inline
+                ops += inline  # a simple step is one operation
+                if inline:
+                    self.named = True
+                    inline = 0
                 try:
                     how = shapes[shape]
                 except KeyError:
-                    how = shapes[shape] = _shape(shape)
+                    try:
+                        how = shapes[shape] = _shape(shape)
+                    except _Abort:
+                        return self.rest(start, ops)
                     if how is not None and how.simple is not None:
                         simple_shapes[shape] = (*how.simple, how.slots)
+                if how is not None and ops + how.ops > MAX_OPERATIONS:
+                    return self.rest(start, ops)  # the parser says where the limit is passed
                 last = end >= last_end
                 value = None if how is None else step(how, atoms[k:k + how.slots], last)
                 k += shape.count("\x00") if how is None else how.slots
-                self.statements += inline
-                ops += inline  # a simple step is one operation
-                inline = 0
                 if value is None:
                     self.operations = ops
                     self.line(start, end)
@@ -788,20 +797,23 @@ class _Builder:
                     self.statements += 1
                     if last:
                         self.last_span = (start + len(shape) - len(shape.lstrip()), end)
-                if ops > MAX_OPERATIONS:
-                    raise _Abort  # the parser says so, and where
                 clean = not self.read_constants and not self.params and self.pending is None
                 start = end + 1
             pos = stop + 1
-            if ops + inline > MAX_OPERATIONS:
-                raise _Abort
         self.statements += inline
         if inline:
             self.named = True
         if not self.statements:
-            raise _Abort
+            return self.rest(0, 0)  # no step at all: the parser says what is missing
         if value is not None:
             self.outputs, self.spans = [value], None
+        return True
+
+    def rest(self, start: int, operations: int) -> bool:
+        """The parser reads the source from ``start`` on, after the steps built so far."""
+        parser = _Parser(self.source)
+        parser.operations = operations
+        parser.run(single=False, pos=start, sink=self.take)
         return True
 
     def line(self, start: int, end: int) -> None:
@@ -1151,11 +1163,7 @@ def graph_of(source: str, prefix: str = "c", share: bool = True, outputs: str | 
     the ``columns`` of a data file (--data) that the expression reads."""
     with paused_gc():
         builder = _builder(source, prefix, share, outputs)
-        try:
-            done = builder.shapes()
-        except _Abort:
-            builder, done = _builder(source, prefix, share, outputs), False
-        if not done:
+        if not builder.shapes():
             builder.parse()
         return builder.build(outputs, tuple(held), tuple(columns))
 

@@ -200,6 +200,15 @@ def evaluate(graph: Graph, point: dict[str, float], stable: dict | None = None) 
                                 "the values and derivatives that depend on it are not finite")
         fns = partial_table.get(code << 10 | e - s) or functions(code, e - s)
         kink = op.kink
+        if kink is None and e - s == 2 and a < n and b < n:  # the common case: two nodes, no kink
+            f0, f1 = fns
+            p0 = f0 if type(f0) is float else f0(xs, z)
+            p1 = f1 if type(f1) is float else f1(xs, z)
+            partials[s] = p0
+            partials[s + 1] = p1
+            if p0 - p0 == 0 and p1 - p1 == 0:  # both finite: nothing to tell
+                s = e
+                continue
         k = 0
         for a in args:
             if a < n:  # a constant's partial stays 0
@@ -376,10 +385,11 @@ def reverse(graph: Graph, ev: Evaluation, notes: list[str], output: int | None =
     first, edges, consumer = consumers.start, consumers.edges, consumers.node
     lo, hi = len(graph.names), graph.leaves  # held constants: no adjoint
     for j in range(out - 1, -1, -1):
-        if lo <= j < hi:
-            continue
+        f, t = first[j], first[j + 1]
+        if f == t or lo <= j < hi:
+            continue  # no consumer (the adjoint stays 0), or a held constant (no adjoint)
         total = None
-        for slot in edges[first[j]:first[j + 1]]:
+        for slot in edges[f:t]:
             i = consumer[slot]
             if i > out:
                 break  # a step after the output does not affect it (consumers are in order)

@@ -333,6 +333,15 @@ def test_of_two_errors_the_first_in_the_source_is_told(source: str, options: dic
     assert general[0] == "error" and says in general[2], general
 
 
+def test_the_operation_limit_holds_for_steps_built_from_their_shapes() -> None:
+    """One step past MAX_OPERATIONS in steps of one operation each: refused where the limit is passed, as the
+    parser refuses it."""
+    src = "v0 = sin(x)\n" + "\n".join(f"v{k} = v{k - 1}*x" for k in range(1, MAX_OPERATIONS + 1))
+    fast, general = both(src)
+    assert general[0] == "error" and "operations" in general[2]
+    assert fast == general
+
+
 def test_the_operation_limit_holds_for_lines_the_parser_reads() -> None:
     """More than MAX_OPERATIONS operations in lines of several steps each (which the fast path hands to the parser
     line by line): the general way refuses the program, so must the fast path."""
