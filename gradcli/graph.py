@@ -408,6 +408,7 @@ _SHAPES: dict[str, "_Shape | None"] = {}  # shape -> how to build it; None: read
 _SIMPLE: dict[str, tuple] = {}  # shape -> (target slot, a slot, b slot, op code, slots) of a simple one
 _SHAPES_KEPT = 4096
 _CHUNK = 1 << 16  # characters of source looked at in one go
+_LONG = 2000  # a line longer than this is not a step of a shape that repeats
 
 
 class _Shape(NamedTuple):
@@ -623,6 +624,8 @@ class _Builder:
         stack: list[int | Const] = []
         source = self.source
         read, node = self.read, self.node
+        memo, codes, flat, starts, labels, share = self.memo, self.codes, self.flat, self.starts, self.labels, \
+            self.share
         for it in items:
             kind = it[0]
             if kind == "num":
@@ -633,14 +636,47 @@ class _Builder:
                 stack.append(read(it[1]))
                 continue
             op, arity = it[1], it[2]
+            code = OP_CODES[op]
             if op == "softmax":
                 self.check_softmax(stack[-arity:], it)
+            if arity == 2:  # two nodes, inline: node() without its calls
+                a, b = stack[-2], stack[-1]
+                if type(a) is int and type(b) is int:
+                    key = -(((a + _OFF) << 22 | (b + _OFF)) * _UNARY + code) - 1
+                    i = memo.get(key) if share else None
+                    if i is None:
+                        i = len(codes)
+                        if share:
+                            memo[key] = i
+                        codes.append(code)
+                        flat.append(a)
+                        flat.append(b)
+                        starts.append(len(flat))
+                        labels.append(None)
+                    del stack[-1]
+                    stack[-1] = i
+                    continue
+            elif arity == 1:
+                a = stack[-1]
+                if type(a) is int:
+                    key = (a + _OFF) * _UNARY + code
+                    i = memo.get(key) if share else None
+                    if i is None:
+                        i = len(codes)
+                        if share:
+                            memo[key] = i
+                        codes.append(code)
+                        flat.append(a)
+                        starts.append(len(flat))
+                        labels.append(None)
+                    stack[-1] = i
+                    continue
             args = tuple(stack[-arity:])
             del stack[len(stack) - arity + 1:]
             if all(type(a) is Const for a in args):
                 stack[-1] = self.fold(op, list(args), it)
             else:
-                stack[-1] = node(OP_CODES[op], args)
+                stack[-1] = node(code, args)
         return stack[0]
 
     def check_softmax(self, args: tuple, it: Item) -> None:
@@ -777,6 +813,8 @@ class _Builder:
                 try:
                     how = shapes[shape]
                 except KeyError:
+                    if len(shape) > _LONG:  # one long expression: the parser reads it once, as it is
+                        return self.rest(start, ops)
                     try:
                         how = shapes[shape] = _shape(shape)
                     except _Abort:
