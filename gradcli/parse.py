@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import accumulate
 from typing import NamedTuple
 
 from .errors import GradcliSyntaxError, visible
@@ -178,6 +179,18 @@ def _classify(text: str) -> int:
     return BAD
 
 
+_KINDS: dict[str, int] = {}  # short tokens seen before -> their kind
+_KINDS_KEPT = 65536
+
+
+def _kind(text: str) -> int:
+    """``_classify``, remembered for short tokens (operators, brackets, common names)."""
+    kind = _classify(text)
+    if len(text) <= 8 and len(_KINDS) < _KINDS_KEPT:
+        _KINDS[text] = kind
+    return kind
+
+
 class _Parser:
     def __init__(self, source: str, prefix: str = "", lenient: bool = False) -> None:
         self.source = source
@@ -235,11 +248,9 @@ class _Parser:
         texts = _TOKEN.findall(source.translate(_FULLWIDTH) if not source.isascii() else source, pos,
                                len(source) if endpos is None else endpos)
         texts.append("")  # the end of the input
-        starts = []
-        for text in texts:
-            starts.append(pos)
-            pos += len(text)
-        kinds = [_classify(t) for t in texts]
+        starts = list(accumulate(map(len, texts), initial=pos))
+        known = _KINDS.get
+        kinds = [k if (k := known(t)) is not None else _kind(t) for t in texts]
         n_tokens = len(texts)
 
         def ahead(i: int) -> int:
@@ -466,6 +477,9 @@ class _Parser:
 
     def check_name(self, tok: _Tok) -> _Tok:
         """The name, normalised (x₁ is x1); a caret at a character no name can hold."""
+        if tok.text.isascii() and tok.text.isidentifier() and (len(tok.text) not in (3, 8) or self.lenient
+                                                               or tok.text.lower() not in NOT_NUMBERS):
+            return tok  # nearly always: an ASCII name, and not inf, nan or infinity
         name = normal_name(tok.text)
         if name.lower() in NOT_NUMBERS and not self.lenient:
             raise self.error(f"'{tok.text}' is not a name, and gradcli takes finite numbers only (the largest is "
