@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gc
 import io
+import json
 import os
 import platform
 import re
@@ -28,8 +29,7 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 
 from programs import POINT, Tape, program  # noqa: E402
 
-from gradcli.graph import build, paused_gc  # noqa: E402
-from gradcli.parse import parse  # noqa: E402
+from gradcli.graph import graph_of, paused_gc  # noqa: E402
 from gradcli.trace import evaluate, forward, forward_many, reverse, run_reverse  # noqa: E402
 
 SEED = "exp(x1)*(x1**2+x2**2)**3"
@@ -92,11 +92,8 @@ def startup(repeats: int) -> list[str]:
 def in_process(n: int, repeats: int) -> dict:
     src = program(n)
     r: dict = {"n": n}
-    with paused_gc():  # as graph_of and the CLI do
-        p = parse(src)
-        r["parse"] = median_time(lambda: parse(src), repeats)
-        r["build"] = median_time(lambda: build(p), repeats)
-        g = build(p)
+    r["build"] = median_time(lambda: graph_of(src), repeats)  # parse and build are one pass
+    g = graph_of(src)
     r["op_nodes"] = g.op_count
     with paused_gc():
         ev = evaluate(g, POINT)
@@ -111,39 +108,57 @@ def in_process(n: int, repeats: int) -> dict:
         r["tape"] = median_time(lambda: tape.gradient(xs), repeats)
         r["tape_ok"] = all(abs(a - b) <= 1e-9 * max(1.0, abs(b))
                            for a, b in zip(tape.gradient(xs), [reverse(g, ev, [])[i] for i in g.inputs]))
-    r["memory"] = memory_per_node(src)
-    r["whole_json"] = whole_process_json(src, repeats)
+    r["memory"], r["peak"] = memory_per_node(src)
+    r["whole_json"], r["torch_whole"] = whole_process_json(src, g, repeats)
     r["torch"] = torch_time(g, repeats)
     return r
 
 
-def memory_per_node(src: str) -> float:
-    """Peak bytes allocated per operation node, by parse + build + reverse mode, above what was there before."""
+def memory_per_node(src: str) -> tuple[float, int]:
+    """Peak bytes allocated by parse + build + reverse mode above what was there before: per operation node,
+    and in all."""
     gc.collect()
     tracemalloc.start()
-    g = build(parse(src))
+    g = graph_of(src)
     t = run_reverse(g, POINT)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     n = g.op_count
     del g, t
-    return peak / n
+    return peak / n, peak
 
 
-def whole_process_json(src: str, repeats: int) -> float:
+def whole_process_json(src: str, graph, repeats: int) -> tuple[float, float | None]:
+    """Whole-process `gradcli reverse -f FILE --format json`, and PyTorch's whole process on the same graph
+    (bench/torch_program.py: import torch, read the graph, build it, backward()), run in turn: medians."""
     path = HERE / ".program.txt"
     path.write_text(src)
-    from gradcli.graph import graph_of
-
-    used = set(graph_of(src).names)  # a generated program need not use every input
-    at = ",".join(f"{k}={v}" for k, v in POINT.items() if k in used)
+    spec = HERE / ".program.json"
+    spec.write_text(json.dumps({"point": [POINT[n] for n in graph.names], "output": graph.output,
+                                "nodes": [[n.op, [a if type(a) is int else [a.value] for a in n.args]]
+                                          for n in graph.nodes]}))
+    at = ",".join(f"{k}={v}" for k, v in POINT.items() if k in graph.names)  # it need not use every input
     gradcli, env = installed()
     cmd = gradcli + ["reverse", "-f", str(path), "--at", at, "--format", "json"]
+    torch_cmd = [sys.executable, str(HERE / "torch_program.py"), str(spec)]
     try:
-        return median_time(lambda: subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, check=True),
-                           max(1, repeats // 2))
+        import torch  # noqa: F401
+    except ImportError:
+        torch_cmd = None
+    ours, theirs = [], []
+    try:
+        for _ in range(max(3, repeats // 2)):
+            t = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, check=True)
+            ours.append(time.perf_counter() - t)
+            if torch_cmd is not None:
+                t = time.perf_counter()
+                subprocess.run(torch_cmd, stdout=subprocess.DEVNULL, check=True)
+                theirs.append(time.perf_counter() - t)
     finally:
         path.unlink()
+        spec.unlink()
+    return statistics.median(ours), statistics.median(theirs) if theirs else None
 
 
 def torch_time(graph, repeats: int) -> float | None:
@@ -177,7 +192,7 @@ def sympy_time(n: int) -> float | str | None:
 
     from gradcli.exact import expression as sympy_of
 
-    g = build(parse(program(n)))
+    g = graph_of(program(n))
     t = time.perf_counter()
     try:
         f, syms = sympy_of(g)
@@ -269,27 +284,39 @@ def main() -> None:
     say()
     say("## Generated programs over 10 inputs (in process, seconds, median)")
     say()
-    say("| op nodes | parse | build | evaluate | reverse | reverse ÷ evaluate | forward, 1 input | "
+    say("| op nodes | parse + build (one pass) | evaluate | reverse | reverse ÷ evaluate | forward, 1 input | "
         "forward, 10 inputs in one sweep | ÷ evaluate | evaluate + reverse | plain tape | ÷ tape | "
-        "bytes per node | whole process, `reverse --format json` | PyTorch eager |")
-    say("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        "peak bytes per node | PyTorch eager, in process |")
+    say("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     results = []
     for n in sizes:
         r = in_process(n, repeats)
         results.append(r)
         er = r["evaluate"] + r["reverse"]
         torch = f"{r['torch']:.3f}" if r["torch"] is not None else "not installed"
-        say(f"| {r['op_nodes']:,} | {r['parse']:.3f} | {r['build']:.3f} | {r['evaluate']:.3f} | {r['reverse']:.3f} "
+        say(f"| {r['op_nodes']:,} | {r['build']:.3f} | {r['evaluate']:.3f} | {r['reverse']:.3f} "
             f"| {r['reverse'] / r['evaluate']:.2f} | {r['forward1']:.3f} | {r['forward10']:.3f} "
             f"| {r['forward10'] / r['evaluate']:.2f} | {er:.3f} | {r['tape']:.3f} | {er / r['tape']:.2f} "
-            f"| {r['memory']:.0f} | {r['whole_json']:.3f} | {torch} |")
+            f"| {r['memory']:.0f} | {torch} |")
         assert r["tape_ok"], "the plain tape and gradcli disagree"
+    say()
+    say("Whole process, seconds (median of runs in turn): `gradcli reverse -f FILE --format json` against "
+        "PyTorch eager from `python bench/torch_program.py` (import torch, read the graph, build it on 0-d "
+        "float64 tensors, backward()), what checking the gradient with PyTorch costs.")
+    say()
+    say("| op nodes | gradcli, `reverse --format json` | PyTorch eager, whole process | gradcli ÷ PyTorch |")
+    say("| ---: | ---: | ---: | ---: |")
+    for r in results:
+        tw, ours = r["torch_whole"], r["whole_json"]
+        theirs, ratio = (f"{tw:.3f}", f"{ours / tw:.2f}") if tw else ("not installed", "")
+        say(f"| {r['op_nodes']:,} | {ours:.3f} | {theirs} | {ratio} |")
     if len(results) >= 2:
         a, b = results[-2], results[-1]
         say()
         say(f"Growth from {a['op_nodes']:,} to {b['op_nodes']:,} nodes (10×): parse + build "
-            f"{(b['parse'] + b['build']) / (a['parse'] + a['build']):.1f}×, evaluate + reverse "
-            f"{(b['evaluate'] + b['reverse']) / (a['evaluate'] + a['reverse']):.1f}×.")
+            f"{b['build'] / a['build']:.1f}×, evaluate + reverse "
+            f"{(b['evaluate'] + b['reverse']) / (a['evaluate'] + a['reverse']):.1f}×, whole process "
+            f"{b['whole_json'] / a['whole_json']:.1f}×, peak memory {b['peak'] / a['peak']:.1f}×.")
     say()
     say(f"## The same kind of programs through sympy (build + diff in each input + evaluate; stopped past "
         f"{SYMPY_LIMIT:.0f} s)")
@@ -300,7 +327,7 @@ def main() -> None:
         src = program(n)
 
         def ours_once(src: str = src) -> None:
-            g = build(parse(src))
+            g = graph_of(src)
             run_reverse(g, {k: POINT[k] for k in g.names})
 
         ours = median_time(ours_once, repeats)
@@ -321,7 +348,7 @@ def main() -> None:
     from gradcli.second import run_hessian
 
     for label, src in (("the seed example", SEED), ("generated, 1,000 steps", program(1_000))):
-        g = build(parse(src))
+        g = graph_of(src)
         point = {k: POINT[k] for k in g.names} if label != "the seed example" else {"x1": 0.0, "x2": 2.0}
         h = median_time(lambda g=g, point=point: run_hessian(g, point), repeats)
         first = median_time(lambda g=g, point=point: run_reverse(g, point), repeats)

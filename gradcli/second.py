@@ -16,10 +16,10 @@ import math
 from typing import NamedTuple
 
 from .errors import GradcliError
-from .graph import Graph, paused_gc
+from .graph import OP_NAMES, Graph, paused_gc
 from .ops import fmt, second_partial
-from .trace import (Cost, Evaluation, Sweep, Trace, _adjoint_sweep, _dedupe, _notes, _seeded_sweeps, check_forward_work,
-                    evaluate, forward)
+from .trace import (Cost, Evaluation, Sweep, Trace, _adjoint_sweep, _all_edges, _dedupe, _edges, _notes,
+                    _seeded_sweeps, check_forward_work, evaluate, forward)
 
 
 class AdjointSweep(NamedTuple):
@@ -51,7 +51,7 @@ def reverse_from(graph: Graph, ev: Evaluation, output: int, notes: list[str]) ->
 
 
 def edges_to(graph: Graph, output: int) -> int:
-    return sum(1 for j in range(output) for i, _ in graph.consumers[j] if i <= output)
+    return _edges(graph, output)
 
 
 @paused_gc()
@@ -61,7 +61,7 @@ def run_jacobian(graph: Graph, point: dict[str, float], mode: str = "reverse") -
     ev = evaluate(graph, point)
     notes = _notes(graph, ev)
     outs, names = graph.outputs, graph.names
-    all_edges = sum(len(c) for c in graph.consumers)
+    all_edges = _all_edges(graph)
     if mode == "forward":
         check_forward_work(graph, len(names))
         sweeps = _seeded_sweeps(graph, ev, list(names), notes)
@@ -79,22 +79,23 @@ def run_jacobian(graph: Graph, point: dict[str, float], mode: str = "reverse") -
 
 def _slopes(graph: Graph, ev: Evaluation, tangents: list[float]) -> list:
     """(∂ci/∂ck)˙ for every node i and operand k: how each local partial moves along the sweep's tangents."""
-    nodes, values = graph.nodes, ev.values
-    out: list = [()] * len(nodes)
-    for i, node in enumerate(nodes):
-        if node.op == "input":
-            continue
-        xs = [values[a] if type(a) is int else a.value for a in node.args]
+    codes, starts, flat, consts, values = graph.codes, graph.starts, graph.flat, graph.consts, ev.values
+    n = len(codes)
+    out: list = [()] * n
+    for i in range(graph.leaves, n):
+        args = flat[starts[i]:starts[i + 1]]
+        op = OP_NAMES[codes[i]]
+        xs = [values[a] if a < n else consts[a - n].value for a in args]
         z = values[i]
         row = []
-        for k, a in enumerate(node.args):
-            if type(a) is not int:
-                row.append(None)
+        for k, a in enumerate(args):
+            if a >= n:
+                row.append(None)  # a constant
                 continue
             total = 0.0
-            for m, b in enumerate(node.args):
-                if type(b) is int and tangents[b] != 0:
-                    q = second_partial(node.op, k, m, xs, z)
+            for m, b in enumerate(args):
+                if b < n and tangents[b] != 0:
+                    q = second_partial(op, k, m, xs, z)
                     if q != 0:
                         total += q * tangents[b]
             row.append(total)
@@ -106,21 +107,24 @@ def second_sweep(graph: Graph, ev: Evaluation, adjoints: list[float], sweep: Swe
     """The tangent of every adjoint along the sweep's seed: forward over reverse."""
     slopes = _slopes(graph, ev, sweep.tangents)
     out = graph.output
-    partials = ev.partials
-    dot_bar = [0.0] * len(graph.nodes)
-    lo, hi = len(graph.names), len(graph.names) + len(graph.data)  # held constants: no adjoint
+    partials, starts = ev.partials.flat, graph.starts
+    consumers = graph.consumers
+    first, edges, consumer = consumers.start, consumers.edges, consumers.node
+    dot_bar = [0.0] * len(graph.codes)
+    lo, hi = len(graph.names), graph.leaves  # held constants: no adjoint
     for j in range(out - 1, -1, -1):
         if lo <= j < hi:
             continue
         total = 0.0
-        for i, k in graph.consumers[j]:
+        for slot in edges[first[j]:first[j + 1]]:
+            i = consumer[slot]
             if i > out:
-                continue
+                break  # consumers are in order: the rest are past the output too
             # a 0 factor makes its term 0 even against inf or nan, as in the first-order sweeps
             if dot_bar[i] != 0:
-                total += dot_bar[i] * partials[i][k]
+                total += dot_bar[i] * partials[slot]
             if adjoints[i] != 0:
-                total += adjoints[i] * slopes[i][k]
+                total += adjoints[i] * slopes[i][slot - starts[i]]
         dot_bar[j] = total
     return SecondSweep(sweep.label, sweep.seed, sweep.tangents, dot_bar, slopes)
 
@@ -165,7 +169,7 @@ def run_hessian(graph: Graph, point: dict[str, float], direction: dict[str, floa
         rows = [graph.inputs[names.index(n)] for n in chosen]
         matrix = [[second[c].adjoint_tangents[r] for c in range(len(chosen))] for r in rows]
         curvature = curvature_of(matrix, [gradient[n] for n in chosen])
-    all_edges = sum(len(c) for c in graph.consumers)
+    all_edges = _all_edges(graph)
     cost = Cost("forward-over-reverse", len(second), len(second) * 2 * all_edges + all_edges, all_edges, len(names))
     for s in second:
         for x in s.adjoint_tangents:

@@ -404,10 +404,11 @@ def reverse(graph: Graph, ev: Evaluation, notes: list[str], output: int | None =
     return adjoints
 
 
-def _edges(graph: Graph) -> int:
-    """Edges from a node to a consumer that is not past the output: the products one sweep makes."""
+def _edges(graph: Graph, output: int | None = None) -> int:
+    """Edges from a node to a consumer that is not past the output (or ``output``): the products one sweep
+    makes."""
     n = len(graph.codes)
-    end = graph.starts[graph.output + 1]
+    end = graph.starts[(graph.output if output is None else output) + 1]
     return end if not graph.consts else sum(1 for a in graph.flat[:end] if a < n)
 
 
