@@ -271,20 +271,17 @@ class Graph:
     def by_name(self, e, op: str):
         """An Expr with each call of ``op`` that is a node of the graph written as that node's id: a softmax
         rule's softmax(2, c1, c2, c3) is s2 where s2 is that node (a pow rule keeps its x**2)."""
-        from .expr import NAME, Expr, name, transform
+        from .expr import NAME, NUM, Expr, name, transform
 
-        from .expr import NUM
-
-        ids = {n.id: i for i, n in enumerate(self.nodes)}
+        if OPS[op].arity >= 0:
+            return e  # only a rule that calls its own op on other operands (softmax) names nodes
         index = self._index()
+        ids = _INDEX[id(self)][2]
 
         def key(a: Expr):
             if a.op == NAME and a.leaf in ids:
                 return ids[a.leaf]
             return ("k", a.leaf[0]) if a.op == NUM else None
-
-        if OPS[op].arity >= 0:
-            return e  # only a rule that calls its own op on other operands (softmax) names nodes
 
         def node(x: Expr, args: tuple) -> Expr:
             if x.op == op:
@@ -303,7 +300,7 @@ class Graph:
             table = {(n.op, tuple(a if type(a) is int else ("k", a.value) for a in n.args)): i
                      for i, n in enumerate(self.nodes) if n.op != "input"}
             _INDEX.clear()
-            _INDEX[id(self)] = got = (self, table)
+            _INDEX[id(self)] = got = (self, table, {x: i for i, x in enumerate(self.ids)})
         return got[1]
 
 
