@@ -153,12 +153,35 @@ def whole_process_json(src: str, graph, repeats: int) -> tuple[float, float | No
             ours.append(time.perf_counter() - t)
             if torch_cmd is not None:
                 t = time.perf_counter()
-                subprocess.run(torch_cmd, stdout=subprocess.DEVNULL, check=True)
+                subprocess.run(torch_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
                 theirs.append(time.perf_counter() - t)
     finally:
         path.unlink()
         spec.unlink()
     return statistics.median(ours), statistics.median(theirs) if theirs else None
+
+
+def every_command(n: int) -> list[str]:
+    """Each command and format a user may run on the n-step program, whole process, one run each: a table of
+    10^5 rows is clipped, but every node is still computed, named and (for DOT) drawn."""
+    src = program(n)
+    path = HERE / ".program.txt"
+    path.write_text(src)
+    g = graph_of(src)
+    at = ",".join(f"{k}={v}" for k, v in POINT.items() if k in g.names)
+    gradcli, env = installed()
+    rows = ["| command | seconds |", "| --- | ---: |"]
+    try:
+        for args in (["reverse"], ["reverse", "--format", "json"], ["reverse", "--format", "markdown"],
+                     ["reverse", "--format", "latex"], ["forward", "--wrt", g.names[0]],
+                     ["forward", "--format", "json"], ["graph", "--dot"], ["hessian", "--wrt", g.names[0]]):
+            t = time.perf_counter()
+            subprocess.run(gradcli + [args[0], "-f", str(path), "--at", at, *args[1:]], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, env=env, check=True)
+            rows.append(f"| `gradcli {' '.join(args)}` | {time.perf_counter() - t:.2f} |")
+    finally:
+        path.unlink()
+    return rows
 
 
 def torch_time(graph, repeats: int) -> float | None:
@@ -317,6 +340,11 @@ def main() -> None:
             f"{b['build'] / a['build']:.1f}×, evaluate + reverse "
             f"{(b['evaluate'] + b['reverse']) / (a['evaluate'] + a['reverse']):.1f}×, whole process "
             f"{b['whole_json'] / a['whole_json']:.1f}×, peak memory {b['peak'] / a['peak']:.1f}×.")
+    say()
+    say(f"Every command on the {results[-1]['op_nodes']:,}-node program (whole process, one run each):")
+    say()
+    for row in every_command(sizes[-1]):
+        say(row)
     say()
     say(f"## The same kind of programs through sympy (build + diff in each input + evaluate; stopped past "
         f"{SYMPY_LIMIT:.0f} s)")
