@@ -1124,7 +1124,7 @@ class Notes(Sequence):
             return self.before[k]
         k -= len(self.before)
         if k < len(self.steps):
-            return next(self._steps(self.steps[k:k + 1]))
+            return self._texts(self.steps[k:k + 1])[0]
         return self.after[k - len(self.steps)]
 
     def __iter__(self):
@@ -1142,13 +1142,23 @@ class Notes(Sequence):
         return f"Notes({list(self)!r})"
 
     def _steps(self, steps):
+        for k in range(0, len(steps), 4096):
+            yield from self._texts(steps[k:k + 4096])
+
+    def _texts(self, steps, known: list[str] | None = None) -> list[str]:
+        """The notes of these steps, made in one loop; ``known``: every node's definition text, made already."""
         graph = self.graph
         if graph is None or not len(steps):
-            return
+            return []
+        if known is not None:
+            tail = " does not affect the output " + ", ".join(graph.ids[o] for o in graph.outputs)
+            ids = graph.ids
+            return ["step " + ids[i] + " = " + known[i] + tail for i in steps]
         codes, starts, flat, ids, expr = graph.codes, graph.starts, graph.flat, graph.ids, graph.expr
         n = len(codes)
         one, two = texts(1), texts(2)
         tail = " does not affect the output " + ", ".join(ids[o] for o in graph.outputs)
+        out = []
         for i in steps:
             s, e = starts[i], starts[i + 1]
             if e - s == 2 and flat[s] < n and flat[s + 1] < n:  # the common cases, without a call
@@ -1157,7 +1167,17 @@ class Notes(Sequence):
                 text = (one[codes[i]] or template(codes[i], 1)).format(ids[flat[s]])
             else:
                 text = expr(i)
-            yield "step " + ids[i] + " = " + text + tail
+            out.append("step " + ids[i] + " = " + text + tail)
+        return out
+
+    def chunks(self, size: int, known: list[str] | None = None):
+        """The notes in lists of about ``size``; ``known`` as for ``_texts``."""
+        if self.before:
+            yield list(self.before)
+        for k in range(0, len(self.steps), size):
+            yield self._texts(self.steps[k:k + size], known)
+        if self.after:
+            yield list(self.after)
 
     def then(self, notes: list[str]) -> "Notes":
         """These notes followed by ``notes``, without those already told (``notes`` starts with ``before``)."""

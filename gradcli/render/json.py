@@ -7,7 +7,7 @@ import math
 from json.encoder import encode_basestring as _string  # the C encoder json.dumps uses for strings
 from typing import TextIO
 
-from ..graph import OP_NAMES, template, texts
+from ..graph import OP_NAMES, Notes, template, texts
 from ..trace import Trace
 
 _float = float.__repr__  # what json.dumps writes for a float
@@ -50,8 +50,9 @@ def _map(keys: list[str], xs, out: TextIO) -> None:
 _CHUNK = 2048  # nodes written at a time
 
 
-def _nodes(trace: Trace, ids: list[str], out: TextIO) -> None:
-    """The nodes, a line each, made straight from the graph's columns and written in chunks."""
+def _nodes(trace: Trace, ids: list[str], out: TextIO) -> list[str]:
+    """The nodes, a line each, made straight from the graph's columns and written in chunks; returns each node's
+    definition text."""
     graph = trace.graph
     codes, starts, flat, raw = graph.codes, graph.starts, graph.flat, graph.ids
     n = len(codes)
@@ -61,6 +62,7 @@ def _nodes(trace: Trace, ids: list[str], out: TextIO) -> None:
     one, two = texts(1), texts(2)  # per op code, its text with one or two operands
     expr = graph.expr
     lines = []
+    made: list[str] = []
     sep = "\n    "
     for i in range(n):
         code = codes[i]
@@ -83,12 +85,14 @@ def _nodes(trace: Trace, ids: list[str], out: TextIO) -> None:
                 args = ", ".join([ids[a] for a in flat[s:e] if a < n])
                 text = expr(i)
         value = "" if values is None else ', "value": ' + values[i]
+        made.append(text)
         lines.append(f'{sep}{{"id": {ids[i]}, {op}, "args": [{args}], "expr": {_string(text)}{value}}}')
         sep = ",\n    "
         if len(lines) == _CHUNK:
             out.write("".join(lines))
             lines.clear()
     out.write("".join(lines))
+    return made
 
 
 def write(trace: Trace, out: TextIO) -> None:
@@ -111,7 +115,7 @@ def write(trace: Trace, out: TextIO) -> None:
     for k, v in head.items():
         out.write(f"  {_dump(k)}: {_dump(v)},\n")
     out.write('  "nodes": [')
-    _nodes(trace, ids, out)
+    made = _nodes(trace, ids, out)
     out.write("\n  ],\n")
     tail: dict = {"output": nodes[graph.output].id}
     if values is not None:
@@ -157,14 +161,16 @@ def write(trace: Trace, out: TextIO) -> None:
         _map([ids[j] for j in order], [adjoints[j] for j in order], out)
         out.write(",\n")
     out.write('  "warnings": [')
-    warnings = iter(trace.warnings)
+    warnings = trace.warnings
+    if isinstance(warnings, Notes):  # a long program's steps that do not affect the output have a note each
+        chunks = warnings.chunks(_CHUNK, made if warnings.graph is graph else None)
+    else:
+        chunks = (warnings[k:k + _CHUNK] for k in range(0, len(warnings), _CHUNK))
     sep = ""
-    while True:  # written in chunks: a long program's steps that do not affect the output have a note each
-        chunk = [_string(w) for _, w in zip(range(_CHUNK), warnings)]
-        if not chunk:
-            break
-        out.write(sep + ", ".join(chunk))
-        sep = ", "
+    for chunk in chunks:
+        if chunk:
+            out.write(sep + ", ".join(map(_string, chunk)))
+            sep = ", "
     out.write("]\n")
     out.write("}\n")
 
