@@ -636,10 +636,12 @@ class _Builder:
             code = OP_CODES[op]
             if op == "softmax":
                 self.check_softmax(stack[-arity:], it)
-            if arity == 2:  # two nodes, inline: node() without its calls
-                a, b = stack[-2], stack[-1]
+            if arity <= 2:  # one or two nodes, inline: node() without its calls
+                a = stack[-arity]
+                b = stack[-1] if arity == 2 else 0
                 if type(a) is int and type(b) is int:
-                    key = -(((a + _OFF) << 22 | (b + _OFF)) * _UNARY + code) - 1
+                    key = -(((a + _OFF) << 22 | (b + _OFF)) * _UNARY + code) - 1 if arity == 2 else \
+                        (a + _OFF) * _UNARY + code
                     i = memo.get(key) if share else None
                     if i is None:
                         i = len(codes)
@@ -647,25 +649,12 @@ class _Builder:
                             memo[key] = i
                         codes.append(code)
                         flat.append(a)
-                        flat.append(b)
+                        if arity == 2:
+                            flat.append(b)
                         starts.append(len(flat))
                         labels.append(None)
-                    del stack[-1]
-                    stack[-1] = i
-                    continue
-            elif arity == 1:
-                a = stack[-1]
-                if type(a) is int:
-                    key = (a + _OFF) * _UNARY + code
-                    i = memo.get(key) if share else None
-                    if i is None:
-                        i = len(codes)
-                        if share:
-                            memo[key] = i
-                        codes.append(code)
-                        flat.append(a)
-                        starts.append(len(flat))
-                        labels.append(None)
+                    if arity == 2:
+                        del stack[-1]
                     stack[-1] = i
                     continue
             args = tuple(stack[-arity:])
@@ -872,7 +861,7 @@ class _Builder:
         elif not last:
             return None
         stack: list = []
-        memo, codes, flat, starts, labels = self.memo, self.codes, self.flat, self.starts, self.labels
+        labels, node = self.labels, self.node
         for kind, x, arity in shape.items:
             if kind == _NAME:
                 name = names[x]
@@ -886,34 +875,6 @@ class _Builder:
             if kind == _NUMBER:
                 stack.append(x)
                 continue
-            if arity == 2:  # the common case, inline: node() for two nodes
-                a, b = stack[-2], stack[-1]
-                if type(a) is int and type(b) is int:
-                    key = -(((a + _OFF) << 22 | (b + _OFF)) * _UNARY + x) - 1
-                    i = memo.get(key)
-                    if i is None:
-                        i = memo[key] = len(codes)
-                        codes.append(x)
-                        flat.append(a)
-                        flat.append(b)
-                        starts.append(len(flat))
-                        labels.append(None)
-                    del stack[-1]
-                    stack[-1] = i
-                    continue
-            elif arity == 1:
-                a = stack[-1]
-                if type(a) is int:
-                    key = (a + _OFF) * _UNARY + x
-                    i = memo.get(key)
-                    if i is None:
-                        i = memo[key] = len(codes)
-                        codes.append(x)
-                        flat.append(a)
-                        starts.append(len(flat))
-                        labels.append(None)
-                    stack[-1] = i
-                    continue
             args = tuple(stack[-arity:])
             for a in args:
                 if type(a) is not Const:
@@ -921,7 +882,7 @@ class _Builder:
             else:
                 return None  # folded by the general way, which labels the constant with its text
             del stack[len(stack) - arity + 1:]
-            stack[-1] = self.node(x, args)
+            stack[-1] = node(x, args)
         value = stack[0]
         if target is not None:
             if target in env or target in self.read_constants:  # it reads its own name: x = x + 1, e = e + x
