@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -22,3 +24,23 @@ def test_generated_programs_are_the_same_each_time_and_agree_with_the_tape() -> 
     gradient = run_reverse(graph, point).gradient
     tape = Tape(graph).gradient([point[n] for n in graph.names])
     assert all(abs(a - b) <= 1e-9 * max(1.0, abs(b)) for a, b in zip(tape, gradient.values()))
+
+
+def test_the_pytorch_program_of_the_benchmark_computes_the_same_gradient(tmp_path) -> None:
+    """bench/torch_program.py, PyTorch's whole process in the benchmark, differentiates the graph it is given."""
+    import json
+    import subprocess
+
+    pytest.importorskip("torch")
+    graph = graph_of(program(200, 4))
+    point = {n: POINT[n] for n in graph.names}
+    spec = tmp_path / "graph.json"
+    spec.write_text(json.dumps({"point": [point[n] for n in graph.names], "output": graph.output,
+                                "nodes": [[n.op, [a if type(a) is int else [a.value] for a in n.args]]
+                                          for n in graph.nodes]}))
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "torch_program.py"), str(spec)], capture_output=True,
+                          text=True, check=True)
+    theirs = json.loads(proc.stdout)
+    ours = run_reverse(graph, point).gradient
+    assert len(theirs) == len(ours)
+    assert all(abs(a - b) <= 1e-9 * max(1.0, abs(b)) for a, b in zip(theirs, ours.values()))
