@@ -196,7 +196,7 @@ class _Parser:
         self.source = source
         self.prefix = prefix
         self.lenient = lenient  # inf and nan read as names: formulas gradcli itself wrote with such values
-        self.operations = 0  # emitted so far, counted against MAX_OPERATIONS
+        self.operations = 0  # operators and calls read so far, each an operation: counted against MAX_OPERATIONS
 
     def error(self, message: str, start: int, end: int | None = None) -> GradcliSyntaxError:
         return GradcliSyntaxError(message, self.source, start, (end or start + 1) - start, self.prefix)
@@ -221,11 +221,16 @@ class _Parser:
         last: _Tok | None = None  # the previous token of this statement
         pending: _Tok | None = None  # a name whose meaning (call or operand) the next token decides
 
-        def emit(op: str, arity: int, start: int, end: int) -> None:
+        def push(entry: list, end: int) -> None:
+            """An operator or call onto the stack: each is one operation once its operands are read, so the
+            limit is told at the operator that passes it, in reading order."""
             self.operations += 1
             if self.operations > MAX_OPERATIONS:
                 raise self.error(f"more than {MAX_OPERATIONS:,} operations: gradcli's tables and sweeps are made for "
-                                 "graphs up to that size", start, end)
+                                 "graphs up to that size", entry[2], end)
+            stack.append(entry)
+
+        def emit(op: str, arity: int, start: int, end: int) -> None:
             if arity:
                 del spans[-arity:]
             spans.append((start, end))
@@ -298,7 +303,7 @@ class _Parser:
                                          f"{name.text}1 or {name.text}_1 for an indexed name, or "
                                          f"{name.text}*[...] for a product", name.start, end)
                     self.check_function(name, text)
-                    stack.append([_CALL, name.text, name.start, 1, text])
+                    push([_CALL, name.text, name.start, 1, text], end)
                     depth += 1
                     last = tok
                     continue
@@ -344,7 +349,7 @@ class _Parser:
                     stack.append([_GROUP, None, start, 0, text])
                     depth += 1
                 elif text == "-":
-                    stack.append([_NEG, "neg", start, 0, ""])
+                    push([_NEG, "neg", start, 0, ""], end)
                 elif text == "+":
                     pass  # unary plus changes nothing
                 elif (kind == EOF or text in _SEP) and last is None and target is None:
@@ -358,11 +363,11 @@ class _Parser:
                 op = BINARY.get(text)
                 if op is not None:
                     reduce(_PREC[op], op == "pow")
-                    stack.append([_BIN, op, start, 0, ""])
+                    push([_BIN, op, start, 0, ""], end)
                     expect_operand = True
                 elif kind == SUPER:  # x² is x**2
                     reduce(_PREC["pow"], True)
-                    stack.append([_BIN, "pow", start, 0, ""])
+                    push([_BIN, "pow", start, 0, ""], end)
                     power = float(text.replace("⁻", "-").replace("⁺", "").translate(str.maketrans(_SUPER_VALUE)))
                     out.append(_new(Item, ("num", power, 0, start, end)))
                     spans.append((start, end))
