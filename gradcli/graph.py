@@ -192,11 +192,8 @@ class Graph:
         """How many nodes are leaves: the inputs, then the held constants; the operations follow."""
         return len(self.names) + len(self.data)
 
-    def args(self, i: int) -> array:
-        """Node i's operand slots (below n a node, else n + k for the constant consts[k])."""
-        return self.flat[self.starts[i]:self.starts[i + 1]]
-
     def op(self, i: int) -> str:
+        """Node i's op by name (input for a leaf)."""
         return OP_NAMES[self.codes[i]]
 
     @property
