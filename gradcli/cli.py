@@ -21,6 +21,17 @@ SLICE = 1 << 16  # characters per write of a long output
 EXAMPLE = 'gradcli reverse "exp(x1)*(x1**2+x2**2)**3" --at 0,2'
 
 
+class _Path(click.Path):
+    """click's Path, with a name the system refuses to look up (one holding a NUL byte, which only a program
+    calling gradcli in process can pass) told as a bad value, not raised."""
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except ValueError as e:
+            self.fail(f"'{visible(str(value))}' is not a file name: {e}", param, ctx)
+
+
 class ExprCommand(click.Command):
     """A command whose expression may start with a minus: ``gradcli reverse "-x**2" --at 1``. A short option
     with its value attached stays that option (``-fprog.txt``); an expression such as ``-f*x`` goes after ``--``."""
@@ -90,7 +101,7 @@ def _options(formats: tuple[str, ...]) -> Callable:
 
         decorators = [
             click.argument("expr", required=False, metavar="EXPR"),
-            click.option("-f", "--file", "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+            click.option("-f", "--file", "file", type=_Path(exists=True, dir_okay=False, allow_dash=True),
                          help="Read the expression or program from FILE ('-' for standard input)."),
             click.option("--format", "fmt", type=click.Choice(formats), default="table", show_default=True,
                          help="Output format."),
@@ -322,7 +333,7 @@ def _graph(expr: str | None, file: str | None, prefix: str, no_share: bool, seve
 def _data_options(fn: Callable, row: bool = True) -> Callable:
     """--data, --reduce and --row: the expression is one sample's loss, summed over a data file's rows."""
     decorators = [
-        click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, allow_dash=True), metavar="FILE",
+        click.option("--data", "data", type=_Path(exists=True, dir_okay=False, allow_dash=True), metavar="FILE",
                      help="A CSV file with a header ('-': standard input): each row is one sample, its columns "
                           "constants the expression reads; the loss is summed over the rows."),
         click.option("--reduce", type=click.Choice(("sum", "mean")), default="sum", show_default=True,

@@ -384,3 +384,17 @@ def test_the_readme_lists_these_exit_codes() -> None:
     rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| 1 |")]
     assert any(f"`error: cannot write the output: {os.strerror(28)}`" in row for row in rows)
     assert "| 141 |" in (ROOT / "README.md").read_text()
+
+
+@pytest.mark.parametrize("args", [["reverse", "-fa\x00b", "--at", "1"],
+                                  ["reverse", "x*y", "--at", "x=1", "--data", "a\x00b"]])
+def test_a_file_name_with_a_nul_byte_is_a_bad_value(args: list[str]) -> None:
+    """Only a program calling gradcli in process can pass one (the system refuses it in argv): exit 2, no
+    traceback."""
+    from click.testing import CliRunner
+
+    from gradcli.cli import cli
+
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and result.exception is not None and isinstance(result.exception, SystemExit)
+    assert "is not a file name: embedded null byte" in result.output
