@@ -47,12 +47,21 @@ def gradient(graph: Graph, point: dict[str, float], digits: int = 30) -> dict[st
     # precision where terms cancel (1 - tanh(64)**2). Substituting them exactly instead can make sympy expand
     # a rational to a power of thousands of digits and run for hours; Floats leave a residue where the exact
     # value is 0. Where evalf cancels to nothing it returns a number with fewer significant bits than a double
-    # holds (2*(x - y) at x = y gives 0.e-165, |value| below 1e-165): that is 0.
+    # holds (2*(x - y) at x = y gives 0.e-165, |value| below 1e-165): that is 0. It may also return a residue
+    # that claims its bits (-sin(x - y) at x = y gives -6.8e-167): a tiny value that moves when evaluated with
+    # twice the digits (to -2.9e-216) is such a residue, and 0 too.
     subs = {symbols[n]: sp.Rational(point[n]) for n in graph.names + graph.data_names}
     out = {}
     for n in graph.names:
-        value = sp.diff(f, symbols[n]).evalf(digits, subs=subs)
-        out[n] = 0.0 if isinstance(value, sp.Float) and value._prec < 53 else float(value)
+        d = sp.diff(f, symbols[n])
+        value = d.evalf(digits, subs=subs)
+        if isinstance(value, sp.Float) and value._prec < 53:
+            out[n] = 0.0
+            continue
+        out[n] = float(value)
+        if out[n] != 0 and abs(out[n]) < 1e-100 and \
+                not math.isclose(out[n], float(d.evalf(2 * digits, subs=subs)), rel_tol=1e-6):
+            out[n] = 0.0
     return out
 
 

@@ -109,3 +109,13 @@ def test_the_exact_reference_is_exact_at_the_point(text: str, point: dict, expec
     got = exact_gradient(graph_of(text), point)
     for n, e in expected.items():
         assert got[n] == e or math.isclose(got[n], e, rel_tol=1e-15), (n, got[n], e)
+
+
+def test_the_reference_reads_a_cancellation_residue_as_0_and_keeps_a_tiny_true_value() -> None:
+    """sympy's evalf gives -sin(x - y) at x = y as -6.8e-167 (and -2.9e-216 with twice the digits): the
+    reference calls that 0; exp(-400x)'s true -7.66e-172 stays."""
+    from gradcli.exact import gradient
+
+    assert gradient(graph_of("abs(cos(x - y))"), {"x": 1.0, "y": 1.0}) == {"x": 0.0, "y": 0.0}
+    tiny = gradient(graph_of("exp(-400*x)"), {"x": 1.0})["x"]
+    assert math.isclose(tiny, -400 * math.exp(-400), rel_tol=1e-12)
