@@ -1104,29 +1104,14 @@ class Notes(Sequence):
             yield from self._texts(steps[k:k + 4096])
 
     def _texts(self, steps, known: list[str] | None = None) -> list[str]:
-        """The notes of these steps, made in one loop; ``known``: every node's definition text, made already."""
+        """The notes of these steps; ``known``: every node's definition text, where it is made already."""
         graph = self.graph
         if graph is None or not len(steps):
             return []
-        if known is not None:
-            tail = " does not affect the output " + ", ".join(graph.ids[o] for o in graph.outputs)
-            ids = graph.ids
-            return ["step " + ids[i] + " = " + known[i] + tail for i in steps]
-        codes, starts, flat, ids, expr = graph.codes, graph.starts, graph.flat, graph.ids, graph.expr
-        n = len(codes)
-        one, two = texts(1), texts(2)
+        ids = graph.ids
+        expr = graph.expr if known is None else known.__getitem__
         tail = " does not affect the output " + ", ".join(ids[o] for o in graph.outputs)
-        out = []
-        for i in steps:
-            s, e = starts[i], starts[i + 1]
-            if e - s == 2 and flat[s] < n and flat[s + 1] < n:  # the common cases, without a call
-                text = (two[codes[i]] or template(codes[i], 2)).format(ids[flat[s]], ids[flat[s + 1]])
-            elif e - s == 1 and flat[s] < n:
-                text = (one[codes[i]] or template(codes[i], 1)).format(ids[flat[s]])
-            else:
-                text = expr(i)
-            out.append("step " + ids[i] + " = " + text + tail)
-        return out
+        return ["step " + ids[i] + " = " + expr(i) + tail for i in steps]
 
     def chunks(self, size: int, known: list[str] | None = None):
         """The notes in lists of about ``size``; ``known`` as for ``_texts``."""

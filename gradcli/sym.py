@@ -68,14 +68,18 @@ class softplus(sp.Function):
         return self.args[0].is_real
 
 
-class log1p(sp.Function):
-    """log(1 + x), evaluated without first rounding 1 + x."""
+class _ZeroAtZero(sp.Function):
+    """A function of one argument that is 0 at 0."""
 
     @classmethod
     def eval(cls, x):
         if x.is_zero:
             return S.Zero
         return None
+
+
+class log1p(_ZeroAtZero):
+    """log(1 + x), evaluated without first rounding 1 + x."""
 
     def fdiff(self, argindex=1):
         return 1 / (1 + self.args[0])
@@ -87,14 +91,8 @@ class log1p(sp.Function):
         return _mpmath(self.args[0], "log1p", prec)
 
 
-class expm1(sp.Function):
+class expm1(_ZeroAtZero):
     """exp(x) - 1, evaluated without cancelling."""
-
-    @classmethod
-    def eval(cls, x):
-        if x.is_zero:
-            return S.Zero
-        return None
 
     def fdiff(self, argindex=1):
         return sp.exp(self.args[0])
