@@ -205,3 +205,21 @@ def _at(value, symbols, point: dict[str, float]) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
+
+
+class Checked(NamedTuple):
+    """What ``gradcli check`` found: the function, and a verdict per claim (gradcli/check.py)."""
+
+    graph: Graph
+    verdicts: list
+    at: dict | None = None
+
+    @property
+    def command(self) -> str:
+        return "check"
+
+    @property
+    def exit_code(self) -> int:
+        """0: every claim proved; 1: one is different; 3: none different, one undecided."""
+        statuses = {v.status for v in self.verdicts}
+        return 1 if "different" in statuses else 3 if "undecided" in statuses else 0

@@ -85,10 +85,28 @@ class GradcliSyntaxError(GradcliError):
         where = self.prefix
         if "\n" in self.source:
             where += f"line {self.line}: "
-        lines = [f"  {where}{shown}", "  " + " " * (len(where) + before) + "^" * under]
-        at = f"column {self.column}" if "\n" not in self.source else f"line {self.line}, column {self.column}"
-        lines.append(f"error: {visible(self.message)} (at {at})")
-        return "\n".join(lines)
+        return "\n".join([f"  {where}{shown}", "  " + " " * (len(where) + before) + "^" * under,
+                          f"error: {visible(self.message)} (at {self.where})"])
+
+    @property
+    def where(self) -> str:
+        return f"column {self.column}" if "\n" not in self.source else f"line {self.line}, column {self.column}"
+
+    def __str__(self) -> str:
+        """The message, then the line with a caret under the mistake: what a traceback in a notebook shows."""
+        caret = self.render().split("\n")[:2]
+        return "\n".join([f"{self.message} (at {self.where})", *caret])
+
+
+class UsageError(GradcliError):
+    """Options that do not go together, or an option's value out of its range; ``option`` names the option
+    (as the command line spells it) whose value is wrong."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
 
 
 class MathError(GradcliError):

@@ -1,1000 +1,311 @@
-"""What a command computed, as a document of structured steps: prose, tables of equations, grids.
+"""A result per command: what it computed, and how to show it.
 
-Every formula in it is an Expr and every number a number; nothing here is formatted. The terminal,
-Markdown and LaTeX renderers print the same document, each with its own printer style
-(gradcli/printer.py); JSON and DOT read the trace directly.
-
-A row reads ``lhs = rule = numbers = value``: ``c̄1 = c̄3·c3 + c̄4·2·c1 = 64·1 + 48·0 = 64``.
+Every result shares a header (``command``, ``graph``, ``point``, ``warnings``) and keeps the engine's record
+(``record``: a Trace, a Checked or a Descent) that the renderers read. On top of that each command's result
+names what it computed: ``value``, ``gradient``, ``tangents``, ``adjoints``, ``jacobian``, ``hessian``,
+``verdicts``, ``steps``. A result shows itself: ``str()`` is the terminal text, ``to_dict()`` the JSON object
+of ``--format json``, and in a notebook it displays as Markdown (``_repr_markdown_``) or, exported to LaTeX,
+as the LaTeX fragment of ``--format latex`` (``_repr_latex_``); a graph displays as an SVG picture where
+Graphviz's ``dot`` is installed.
 """
 
 from __future__ import annotations
 
-import re
-from typing import NamedTuple, Union
+import io
+import json
+from dataclasses import dataclass
+from typing import ClassVar
 
-from .expr import (APPROX, EQ, INDEXED, ONE, SUMOVER, Expr, GRAD, MORE, PARTIAL, PARTIAL2, VECTOR, call, mark, name,
-                   num, same, value_of)
 from .graph import Graph
-from .trace import Sweep, Trace
+from .render import View, render
 
-MAX_TERMS = 12  # terms of a long chain-rule sum shown when rows are clipped
 
+@dataclass(frozen=True, repr=False, eq=False)
+class Result:
+    """What a command computed: the shared header, the engine's record, and the display options asked for."""
 
-class Code(NamedTuple):
-    """Text as the user typed it (a program's steps joined by "; ", a shell command); ``expr`` is its tree
-    where it is one expression, for a renderer that typesets."""
-
-    text: str
-    expr: Expr | None = None
-    steps: bool = False  # the text is steps joined by "; ": a line may break between them
-    command: bool = False  # a shell command, not an expression
-
-
-Piece = Union[str, Expr, Code]
-Text = tuple  # of Pieces: prose, mathematics and code in one line
-
-
-class Line(NamedTuple):
-    """A line of prose; ``kind`` is "source", "text", "result", "cost", "verdict" or "warning". ``alt`` is the same as
-    several lines, for a renderer with a width it does not fit in."""
-
-    text: Text
-    kind: str = "text"
-    alt: tuple = ()
-
-
-class Row(NamedTuple):
-    """One equation of a table: ``lhs = rule = numbers = value``; a seed or an input has a ``note`` instead
-    of a rule."""
-
-    lhs: Expr
-    rule: Expr | None
-    numbers: Expr | None
-    value: Expr
-    note: str = ""
-    stable: Expr | None = None  # the form the value was computed from, where it differs (1 - c9 as sigmoid(-c8))
-    symbolic: tuple = ()  # --symbolic: the row in the nodes' names, then in the inputs, after the rule
-
-
-class Gap(NamedTuple):
-    """The rows of a table left out (--max-rows)."""
-
-    count: int
-
-
-class Steps(NamedTuple):
-    """A titled table of equations."""
-
-    title: Text
-    rows: list  # of Row and Gap
-    head: str  # what the lhs column holds: "node", "tangent", "adjoint"
-
-
-class Grid(NamedTuple):
-    """A plain table with headers (the graph's nodes and edges); its rows are lists of cells, or a Gap."""
-
-    headers: list
-    rows: list
-    numeric: list[bool]  # which columns hold numbers (right-aligned)
-
-
-Block = Union[Line, Steps, Grid]
-
-
-# --- helpers -------------------------------------------------------------------------------------------
-
-
-def shown(n: int, max_rows: int) -> tuple[range, range, int]:
-    """Which of n rows to show: all, or the first and last halves of ``max_rows`` (0: all); and how many
-    are left out."""
-    if max_rows <= 0 or n <= max_rows:
-        return range(n), range(0), 0
-    first, last = range((max_rows + 1) // 2), range(n - max_rows // 2, n)
-    return first, last, n - len(first) - len(last)
-
-
-def _steps(title: Text, order, make_row, head: str, max_rows: int) -> Steps:
-    """Rows only for the nodes shown: a graph of 10^5 nodes builds 200 rows, not 10^5."""
-    first, last, left = shown(len(order), max_rows)
-    rows: list = [make_row(order[k]) for k in first]
-    if left:
-        rows.append(Gap(left))
-    rows += [make_row(order[k]) for k in last]
-    return Steps(title, [r for r in rows if r is not None], head)  # None: a held constant has no row
-
-
-def _listing(items: list, max_rows: int) -> list:
-    """A list clipped as the tables are: its first and last entries, and how many are left out."""
-    first, last, left = shown(len(items), max_rows)
-    if not left:
-        return items
-    return [items[k] for k in first] + [Expr(MORE, (), (left, "list"))] + [items[k] for k in last]
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
-
-
-def _join(pieces: list, sep: str = ", ") -> list:
-    out: list = []
-    for k, p in enumerate(pieces):
-        if k:
-            out.append(sep)
-        out.append(p)
-    return out
-
-
-def eq(*parts: Expr) -> Expr:
-    return Expr(EQ, tuple(parts))
-
-
-def generic(kind: str) -> Expr:
-    """The i-th node, tangent or adjoint in general: ci, ċi, c̄i."""
-    return name("ci") if kind == "c" else mark(kind, "ci")
-
-
-# --- rows ----------------------------------------------------------------------------------------------
-
-
-def _redundant(numbers: Expr, rule: Expr | None, value: float) -> bool:
-    """Numbers that say nothing the value or the rule does not: "= 1" before "= 1"."""
-    if rule is not None and same(numbers, rule):
-        return True
-    v = value_of(numbers)
-    if v is None and numbers.op == "neg":
-        inner = value_of(numbers.args[0])
-        v = -inner if inner is not None else None
-    return v is not None and (v == value or (v != v and value != value))
-
-
-def _row(lhs: Expr, rule: Expr, numbers: Expr, value: float) -> Row:
-    return Row(lhs, rule, None if _redundant(numbers, rule, value) else numbers, num(value))
-
-
-def exactly(exact, value: float) -> Expr:
-    """A number with its exact form beside it (--exact): ``e**2 ≈ 7.38905609893065``, ``3/4 = 0.75``; the
-    number alone where the exact form is that number, or too long to read."""
-    if exact is None:
-        return num(value)
-    from .printer import PLAIN
-    from .symbolic import from_sympy, number
-
-    form = from_sympy(exact)
-    text = PLAIN.text(form)
-    if value_of(form) is not None or len(text) > 80:
-        return num(value)
-    equal = value == value and abs(value) != float("inf") and number(value) == exact
-    return Expr(EQ if equal else APPROX, (form, num(value)))
-
-
-def _exact_value(trace: Trace, where: str, i: int):
-    """The exact number of node i: its value ("value"), its adjoint ("adjoint") or a sweep's tangent."""
-    e = trace.exact
-    if e is None:
-        return None
-    if where == "value":
-        return e.values[i]
-    if where == "adjoint":
-        return e.adjoints[i] if e.adjoints is not None else None
-    return e.tangents.get(where, [None] * (i + 1))[i]
-
-
-def evaluation_row(trace: Trace, i: int) -> Row:
-    """``c3 = exp(c1) = exp(0) = 1``: a node's definition, with the numbers put in, and its value."""
-    graph, values = trace.graph, trace.values
-    assert values is not None
-    node = graph.nodes[i]
-    if node.op == "input":
-        if i >= len(graph.names):  # held constant (--let, --data)
-            return Row(name(node.id), None, None, num(values[i]), note="constant")
-        if node.id != graph.names[i]:  # "c1 = x1"; in a program the input keeps its name
-            return Row(name(node.id), name(graph.names[i]), None, num(values[i]))
-        return Row(name(node.id), None, None, num(values[i]), note="input")
-    rule = graph.definition(i)
-    numbers = Expr(node.op, tuple(num(values[a]) if type(a) is int else graph.operand(a) for a in node.args))
-    row = _row(name(node.id), rule, numbers, values[i])
-    if trace.exact is not None:
-        row = row._replace(value=exactly(_exact_value(trace, "value", i), values[i]))
-    stable = trace.stable.get(i) if trace.stable else None
-    if stable is not None:
-        row = row._replace(stable=stable)
-    if trace.symbolic is not None and i in trace.symbolic.values:
-        row = row._replace(symbolic=(trace.symbolic.values[i],))
-    return row
-
-
-def _symbolic(trace: Trace, key: tuple, rule: Expr | None) -> tuple:
-    """The row's symbolic forms, where they say more than its rule and its number."""
-    if trace.symbolic is None:
-        return ()
-    forms = trace.symbolic.rows.get(key, ())
-    return tuple(f for f in forms if value_of(f) is None and not (rule is not None and same(f, rule)))
-
-
-def _sum(terms: list[tuple[bool, Expr, Expr]], max_terms: int) -> tuple[Expr, Expr]:
-    """Join (negated, symbols, numbers) terms into ``a + b - c``, for the rule and for the numbers.
-
-    With ``max_terms`` > 0, a longer sum shows its first terms and how many more there are.
-    """
-    more = len(terms) - max_terms if 0 < max_terms < len(terms) else 0
-    rule = numbers = None
-    for n, (neg, sym, nums) in enumerate(terms[: len(terms) - more]):
-        if n == 0:
-            rule = Expr("neg", (sym,)) if neg else sym
-            numbers = Expr("neg", (nums,)) if neg else nums
-        else:
-            op = "sub" if neg else "add"
-            rule, numbers = Expr(op, (rule, sym)), Expr(op, (numbers, nums))
-    if more:
-        rule = Expr("add", (rule, Expr(MORE, (), (more, "terms"))))
-        numbers = Expr("add", (numbers, Expr(MORE, (), (more, "numbers"))))
-    return rule, numbers
-
-
-def _term(rule: Expr, sym: Expr, sym_first: bool, factor_value: float, partial: float) -> tuple[bool, Expr, Expr]:
-    """One chain-rule term: partial·tangent (forward, ``sym_first`` False) or adjoint·partial (reverse)."""
-    v = value_of(rule)
-    if v in (1.0, -1.0):
-        return v == -1.0, sym, num(factor_value)
-    if rule.op == "neg":  # -c2/m**2·ṁ is subtracted: a - b·ṁ, with b's number positive
-        _, symbols, numbers = _term(rule.args[0], sym, sym_first, factor_value, -partial)
-        return True, symbols, numbers
-    if sym_first:
-        return False, call("mul", sym, rule), call("mul", num(factor_value), num(partial))
-    return False, call("mul", rule, sym), call("mul", num(partial), num(factor_value))
-
-
-def tangent_row(trace: Trace, sweep: Sweep, i: int, max_terms: int = 0) -> Row:
-    """``ċ8 = c7·ċ3 + c3·ċ7 = 64·1 + 1·0 = 64``: a node's tangent in one forward sweep."""
-    graph, partials = trace.graph, trace.partials
-    assert partials is not None
-    t = sweep.tangents
-    node = graph.nodes[i]
-    if node.op == "input":
-        if i >= len(graph.names):
-            return None  # a held constant has no tangent
-        return Row(mark("dot", node.id), None, None, num(t[i]), note="seed")
-    terms = [_term(graph.rule(i, k), mark("dot", graph.nodes[a].id), False, t[a], partials[i][k])
-             for k, a in enumerate(node.args) if type(a) is int and not graph.is_held(a)]
-    if not terms:  # 1 - y with y held: a constant
-        return Row(mark("dot", node.id), None, None, num(t[i]), note="constant")
-    rule, numbers = _sum(terms, max_terms)
-    return _row(mark("dot", node.id), rule, numbers, t[i])._replace(
-        symbolic=_symbolic(trace, (sweep.label, i), rule), value=exactly(_exact_value(trace, sweep.label, i), t[i]))
-
-
-def adjoint_row(trace: Trace, j: int, max_terms: int = 0) -> Row:
-    """``c̄1 = c̄3·c3 + c̄4·2·c1 = 64·1 + 48·0 = 64``: one term per edge to a consumer."""
-    assert trace.partials is not None and trace.adjoints is not None
-    row = _adjoint_sum(trace, trace.adjoints, trace.graph.output, j, max_terms, "no path to the output")
-    if row is None or row.note:
-        return row
-    adj = trace.adjoints
-    return row._replace(symbolic=_symbolic(trace, ("adjoint", j), row.rule),
-                        value=exactly(_exact_value(trace, "adjoint", j), adj[j]))
-
-
-def _adjoint_sum(trace: Trace, adj: list[float], out: int, j: int, max_terms: int, alone: str) -> Row | None:
-    """c̄j as the sum over its consumers of c̄i·∂ci/∂cj, in a sweep seeded at ``out``; None for a held constant."""
-    graph, partials = trace.graph, trace.partials
-    if graph.is_held(j):
-        return None  # a held constant: no row of its own
-    lhs = mark("bar", graph.nodes[j].id)
-    if j == out:
-        return Row(lhs, None, None, num(adj[j]), note="seed")
-    terms = [_term(graph.rule(i, k), mark("bar", graph.nodes[i].id), True, adj[i], partials[i][k])
-             for i, k in graph.consumers[j] if i <= out]
-    if not terms:
-        return Row(lhs, None, None, num(adj[j]), note=alone)
-    rule, numbers = _sum(terms, max_terms)
-    return _row(lhs, rule, numbers, adj[j])
-
-
-def source_text(graph: Graph, limit: int = 240) -> str:
-    """The program on one line, steps joined by '; ' (a comma or full stop that ended a step left out),
-    shortened if long."""
-    code = re.sub(r"#[^\n]*", "", graph.source)
-    steps = [_unstop(" ".join(step.split())) for step in re.split(r"[;\n]", code)]
-    text = "; ".join(step for step in steps if step)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _unstop(step: str) -> str:
-    """A step without the comma or full stop that ended it: "exp[x]," and "f4 + f5." but not the number "2."."""
-    if step.endswith(",") or (step.endswith(".") and not _NUMBER_END.search(step[:-1])):
-        return step[:-1].rstrip()
-    return step
-
-
-_NUMBER_END = re.compile(r"(?:^|[^\w.])[0-9]+$")
-
-
-def source_expr(graph: Graph) -> Expr | None:
-    """A bare expression's own tree, for a renderer that typesets it; None for a program or a long source."""
-    if graph.is_program or graph.params or len(graph.source) > 300:
-        return None
-    from .expr import from_items
-    from .parse import parse_expression
-
-    try:
-        return from_items(parse_expression(graph.source), graph.source)
-    except Exception:  # noqa: BLE001 - notation the expression parser reads only inside a program
-        return None
-
-
-# --- blocks --------------------------------------------------------------------------------------------
-
-
-def header(trace: Trace, max_rows: int = 0) -> list[Block]:
-    graph = trace.graph
-    out = graph.nodes[graph.output].id
-    text = source_text(graph)
-    if graph.is_program:
-        lines = [Line(("program: ", Code(text, steps=True)), "source")]
-    elif graph.params:  # f(x1, x2) = …, as typed
-        lines = [Line((Code(text, steps=True),), "source")]
-    else:
-        lines = [Line(("f = ", Code(text, source_expr(graph))), "source")]
-    named = graph.function != "f" or out == "f"
-    if len(graph.outputs) > 1:
-        named, out = True, ", ".join(graph.nodes[o].id for o in graph.outputs)
-    inputs = _listing([eq(name(graph.nodes[i].id), name(n)) if graph.nodes[i].id != n else name(n)
-                       for i, n in zip(graph.inputs, graph.names)], max_rows)
-    lines.append(Line((f"graph: {_plural(len(graph.inputs), 'input')} (", *_join(inputs), "), "
-                       f"{_plural(graph.op_count, 'operation node')}, output{'s' if len(graph.outputs) > 1 else ''} ",
-                       name(out) if named else eq(name("f"), name(out))), "text"))
-    if graph.constants:
-        lines.append(Line(("constants: ", *_join([eq(name(c), num(v)) for c, v in graph.constants])), "text"))
-    if trace.point is not None:
-        point = _listing([eq(name(n), num(trace.point[n])) for n in graph.names], max_rows)
-        lines.append(Line(("at ", *_join(point)), "text"))
-        summed = trace.summed
-        columns = summed.used if summed is not None else ()
-        let = [n for n in graph.data_names if n not in columns and n in trace.point]  # a column: one per sample
-        if let:
-            held = _listing([eq(name(n), num(trace.point[n])) for n in let], max_rows)
-            lines.append(Line(("held constant (no derivatives): ", *_join(held)), "text"))
-        if summed is not None:
-            lines += _data_header(trace, max_rows)
-    return lines
-
-
-def _data_header(trace: Trace, max_rows: int) -> list[Block]:
-    """Where the samples come from, which columns the expression reads, and which sample the tables are of."""
-    s = trace.summed
-    t = s.table
-    n = len(t.rows)
-    f = _sample_name(trace)
-    read = _join([name(c) for c in s.used]) or ["none"]
-    columns = ("; its column ", *read, " is a constant") if len(s.used) == 1 else ("; its columns ", *read,
-                                                                                 " are constants")
-    what = [f"data: {t.source}, {_plural(n, 'sample')} (rows); the expression is one sample's ", f, *columns,
-            " (no derivatives)"]
-    if s.unused:
-        what += [f"; not read: {', '.join(s.unused)}"]
-    values = _join([eq(name(c), num(trace.point[c])) for c in s.used])
-    return [Line(tuple(what), "text"),
-            Line((f"The tables are for sample {s.row + 1} (line {t.lines[s.row]}): ", *values,
-                  *(("   (--row K shows sample K)",) if n > 1 else ())), "text")]
-
-
-def _warnings(trace: Trace) -> list[Block]:
-    return [Line((w,), "warning") for w in trace.warnings]
-
-
-def vector(xs, max_rows: int = 0) -> Expr:
-    return Expr(VECTOR, tuple(_listing([num(x) for x in xs], max_rows)))
-
-
-def _gradient(trace: Trace, max_rows: int = 0) -> list[Block]:
-    """``∇f(0, 2) = [64, 192]``, then each partial; one line each when they do not fit on one. A gradient
-    longer than ``max_rows`` shows its first and last entries (JSON has them all)."""
-    assert trace.gradient is not None and trace.point is not None
-    names = list(trace.gradient)
-    f = name(trace.graph.function)
-    exact = trace.exact.gradient if trace.exact is not None else {}
-    parts = _listing([eq(Expr(PARTIAL, (f, name(n))), exactly(exact.get(n), v)) for n, v in trace.gradient.items()],
-                     max_rows)
-    if names != list(trace.graph.names) or len(names) == 1:
-        return [Line((p,), "result") for p in parts] + _closed_form(trace)
-    at = _listing([num(trace.point[n]) for n in names], max_rows)
-    head = eq(Expr(GRAD, (f, *at)), vector(trace.gradient.values(), max_rows))
-    lines = [Line((head, "   (", *_join(parts), ")"), "result", ((head,), *(("  ", p) for p in parts)))]
-    return lines + _closed_form(trace)
-
-
-def _closed_form(trace: Trace) -> list[Block]:
-    """--symbolic: each partial derivative in the nodes' names and in the inputs, then its value."""
-    if trace.symbolic is None or trace.gradient is None:
-        return []
-    f = name(trace.graph.function)
-    out: list[Block] = [Line(("The gradient in symbols (--symbolic):",), "text")]
-    for n, v in trace.gradient.items():
-        forms = trace.symbolic.gradient.get(n, ())
-        out.append(Line(("  ", eq(Expr(PARTIAL, (f, name(n))), *forms, num(v))), "result"))
-    return out
-
-
-def _terms(max_rows: int) -> int:
-    """How many terms of a long chain-rule sum to show: all when every row is asked for."""
-    return 0 if max_rows == 0 else MAX_TERMS
-
-
-def cost_lines(trace: Trace) -> list[Block]:
-    """--cost: the sweeps and the products this mode made, and what the other mode would have made."""
-    c = trace.cost
-    assert c is not None
-    if c.mode == "forward":
-        lines = [f"Cost (--cost): {_plural(c.sweeps, 'forward sweep')} × {_plural(c.edges, 'edge')} = "
-                 f"{_plural(c.products, 'product')} of a local partial and a tangent, one per edge and sweep.",
-                 f"Forward mode needs one sweep per input: {c.inputs} × {c.edges} = {c.inputs * c.edges} products "
-                 f"for the whole gradient; reverse mode needs one sweep per output: 1 × {c.edges} = {c.edges}."]
-    else:
-        lines = [f"Cost (--cost): 1 reverse sweep × {_plural(c.edges, 'edge')} = {_plural(c.products, 'product')} "
-                 "of an adjoint and a local partial, one per edge.",
-                 f"Reverse mode needs one sweep per output, whatever the number of inputs; forward mode would need "
-                 f"one per input: {c.inputs} × {c.edges} = {c.inputs * c.edges} products."]
-    lines.append(f"Both first make one value sweep, which computes each edge's local partial once ({c.edges}).")
-    return [Line((t,), "cost") for t in lines]
-
-
-def _forward_cost(n: int, m: int) -> str:
-    sweeps = _plural(n, "forward sweep")
-    if m == 1:
-        return (f"Cost: {sweeps}. Forward mode needs one sweep per input, each seeding that input's tangent "
-                "with 1; reverse mode needs one sweep whatever the number of inputs.")
-    return (f"Cost: {sweeps}, one per input asked for: each seeds one input's tangent with 1 and gives one "
-            f"partial derivative, so the whole gradient of {m} inputs takes {m} sweeps; reverse mode needs one.")
-
-
-EVALUATION = ("Evaluation trace: the values, in one forward sweep",)
-
-
-def _sweep(trace: Trace, s: int, max_rows: int) -> Steps:
-    """The table of forward sweep number s (from 0)."""
-    graph = trace.graph
-    sweep = trace.sweeps[s]
-    if sweep.label == "direction":
-        what: tuple = ("tangents ", generic("dot"), " = derivatives of ", generic("c"), " along ",
-                       eq(name("d"), vector(sweep.seed, max_rows)))
-        seeds = _join(_listing([eq(mark("dot", graph.nodes[i].id), num(v))
-                                for i, v in zip(graph.inputs, sweep.seed)], max_rows))
-    else:
-        what = ("tangents ", eq(generic("dot"), Expr(PARTIAL, (name("ci"), name(sweep.label)))))
-        if len(graph.inputs) <= 4:
-            seeds = _join([eq(mark("dot", graph.nodes[i].id), num(v)) for i, v in zip(graph.inputs, sweep.seed)])
-        else:  # e_k: one 1 and many 0s
-            k = graph.names.index(sweep.label)
-            seeds = [eq(mark("dot", graph.nodes[graph.inputs[k]].id), ONE), ", the other inputs' tangents ",
-                     num(0.0)]
-    title = (f"Forward mode, sweep {s + 1} of {len(trace.sweeps)}: ", *what, "   (seed ", *seeds, ")")
-    return _steps(title, range(len(graph.nodes)), lambda i: tangent_row(trace, sweep, i, _terms(max_rows)),
-                  "tangent", max_rows)
-
-
-# --- data: a loss summed over samples ---------------------------------------------------------------------
-
-
-def _sample_name(trace: Trace) -> Expr:
-    """One sample's loss: fᵢ (the function's name, indexed)."""
-    return Expr(INDEXED, (name(trace.graph.function),), "i")
-
-
-def _total_name(trace: Trace) -> Expr:
-    """The total loss: L, or L_total where the per-sample loss is itself called L."""
-    return name("L" if trace.graph.function != "L" else "L_total")
-
-
-def _over(trace: Trace, body: Expr) -> Expr:
-    """Σᵢ body, or (1/N)·Σᵢ body for the mean."""
-    return _reduced(body, trace.summed.reduce, len(trace.summed.values))
-
-
-def _reduced(body: Expr, reduce: str, n: int) -> Expr:
-    total = Expr(SUMOVER, (body,), "i")
-    return call("mul", call("div", ONE, num(float(n))), total) if reduce == "mean" else total
-
-
-def data_blocks(trace: Trace, max_rows: int) -> list[Block]:
-    """A line per sample, its loss and its gradient; then the total loss and the total gradient."""
-    s = trace.summed
-    t = s.table
-    f = _sample_name(trace)
-    headers: list = [("i",), *((name(c),) for c in s.used), (f,), *((Expr(PARTIAL, (f, name(n))),) for n in s.names)]
-    index = [t.columns.index(c) for c in s.used]
-
-    def row(r: int) -> list:
-        return [(str(r + 1),), *((num(t.rows[r][c]),) for c in index), (num(s.values[r]),),
-                *((num(g),) for g in s.gradients[r])]
-
-    first, last, left = shown(len(s.values), max_rows)
-    rows: list = [row(r) for r in first]
-    if left:
-        rows.append(Gap(left))
-    rows += [row(r) for r in last]
-    n = len(s.values)
-    L = _total_name(trace)
-    how = "the sum" if s.reduce == "sum" else "the mean"
-    out: list[Block] = [Line((f"Every sample: its loss and its gradient, {_plural(n, 'row')} of {t.source}",), "text"),
-                        Grid(headers, rows, [False] + [True] * (len(headers) - 1)),
-                        Line((eq(L, _over(trace, f), num(s.total)), f"   ({how} over {_plural(n, 'sample')})"),
-                             "result")]
-    at = _listing([num(trace.point[m]) for m in s.names], max_rows)
-    vec = eq(Expr(GRAD, (L, *at)), vector(s.gradient.values(), max_rows))
-    out.append(Line((vec,), "result"))
-    partials = _listing([eq(Expr(PARTIAL, (L, name(m))), _over(trace, Expr(PARTIAL, (f, name(m)))), num(v))
-                         for m, v in s.gradient.items()], max_rows)
-    out += [Line(("  ", p), "result") for p in partials]
-    return out
-
-
-def _data_cost(trace: Trace, mode: str) -> Line:
-    s = trace.summed
-    n, m = len(s.values), len(trace.graph.nodes)
-    sweeps = "1 reverse sweep" if mode == "reverse" else _plural(len(s.names), "forward sweep")
-    return Line((f"Cost: {_plural(n, 'sample')}, each 1 value sweep and {sweeps} of this one graph of "
-                 f"{_plural(m, 'node')}; the sum typed out would be one graph of about {n * m} nodes.",), "cost")
-
-
-def _sample_gradient(trace: Trace, max_rows: int) -> list[Block]:
-    """The gradient of the sample the tables are of; with --data, said to be that sample's alone."""
-    if trace.summed is None:
-        return _gradient(trace, max_rows)
-    return [Line((f"Sample {trace.summed.row + 1} alone:",), "result"), *_gradient(trace, max_rows)]
-
-
-def forward(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
-    graph = trace.graph
-    n = len(trace.sweeps)
-    out: list[Block] = header(trace, max_rows)
-    out.append(_steps(EVALUATION, range(len(graph.nodes)), lambda i: evaluation_row(trace, i), "node", max_rows))
-    first, last, left = shown(n, max_rows)
-    out += [_sweep(trace, s, max_rows) for s in first]
-    if left:
-        out.append(Line((f"… {_plural(left, 'sweep')} left out (--max-rows 0 shows all; --wrt picks the inputs)",),
-                        "text"))
-    out += [_sweep(trace, s, max_rows) for s in last]
-    if trace.directional is not None:
-        f = name(graph.function)
-        out.append(Line((eq(call("mul", Expr(GRAD, (f,)), name("d")), num(trace.directional)), "   with ",
-                         eq(name("d"), vector(trace.sweeps[0].seed, max_rows))), "result"))
-        out.append(Line(("Cost: 1 forward sweep gives one directional derivative, whatever the number of inputs.",),
-                        "cost"))
-    elif trace.summed is not None:
-        out += _sample_gradient(trace, max_rows) + data_blocks(trace, max_rows)
-        out.append(_data_cost(trace, "forward"))
-    else:
-        out += _gradient(trace, max_rows)
-        out.append(Line((_forward_cost(n, len(graph.inputs)),), "cost"))
-    if cost:
-        out += cost_lines(trace)
-    return out + _warnings(trace)
-
-
-def reverse(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
-    graph = trace.graph
-    out: list[Block] = header(trace, max_rows)
-    n = len(graph.nodes)
-    out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i), "node", max_rows))
-    ratio = eq(generic("bar"), Expr(PARTIAL, (name(graph.function), name("ci"))))
-    title = ("Reverse mode: adjoints ", ratio, ", from the output ", name(graph.nodes[graph.output].id),
-             " back to the inputs")
-    out.append(_steps(title, range(n - 1, -1, -1), lambda j: adjoint_row(trace, j, _terms(max_rows)), "adjoint",
-                      max_rows))
-    out += _sample_gradient(trace, max_rows)
-    m = len(graph.inputs)
-    what = "the derivative" if m == 1 else f"all {m} partial derivatives"
-    if trace.summed is not None:
-        out += data_blocks(trace, max_rows)
-        out.append(_data_cost(trace, "reverse"))
-    else:
-        out.append(Line((f"Cost: 1 forward sweep (values) + 1 reverse sweep give {what}, whatever the number of "
-                         "inputs. A node used by k nodes sums k terms, one per edge.",), "cost"))
-    if cost:
-        out += cost_lines(trace)
-    return out + _warnings(trace)
-
-
-def graph(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
-    """Nodes and edges: definition, operands, consumers; with a point, value, tangents and adjoint."""
-    g = trace.graph
-    headers: list = [("node",), ("kind",), ("definition",), ("operands",), ("used by",)]
-    if trace.values is not None:
-        headers.append(("value",))
-    # one column per seeded input: its forward sweep's tangents, headed like the DOT labels (tangent ∂/∂x1)
-    headers += [("tangent ", Expr(PARTIAL, (name(""), name(s.label)))) for s in trace.sweeps]
-    if trace.adjoints is not None:
-        headers.append(("adjoint",))
-
-    def row(i: int) -> list:
-        node = g.nodes[i]
-        held = g.is_held(i)
-        kind = ("constant" if held else node.op) + (" (output)" if i in g.outputs else "")
-        operands = _join(list(dict.fromkeys(name(g.nodes[a].id) for a in node.args if type(a) is int)))
-        users = _join(list(dict.fromkeys(name(g.nodes[c].id) for c, _ in g.consumers[i])))
-        cells = [(name(node.id),), (kind,), (g.definition(i),), tuple(operands), tuple(users)]
-        if trace.values is not None:
-            cells.append((num(trace.values[i]),))
-        cells += [("",) if held else (num(s.tangents[i]),) for s in trace.sweeps]
-        if trace.adjoints is not None:
-            cells.append(("",) if held else (num(trace.adjoints[i]),))
-        return cells
-
-    first, last, left = shown(len(g.nodes), max_rows)
-    rows: list = [row(i) for i in first]
-    if left:
-        rows.append(Gap(left))
-    rows += [row(i) for i in last]
-    edges = sum(len(c) for c in g.consumers)
-    return [*header(trace, max_rows),
-            Grid(headers, rows, [False] * 5 + [True] * (len(headers) - 5)),
-            Line((f"{_plural(len(g.nodes), 'node')}, {_plural(edges, 'edge')}; to draw it, add --dot and pipe to: ",
-                  Code("dot -Tsvg > graph.svg", command=True)), "text"),
-            *_warnings(trace)]
-
-
-COMMANDS = {"forward": forward, "reverse": reverse, "graph": graph}
-
-
-# --- check ---------------------------------------------------------------------------------------------
-
-
-class Checked(NamedTuple):
-    """What ``gradcli check`` found: the function, and a verdict per claim (gradcli/check.py)."""
+    command: ClassVar[str] = ""
 
     graph: Graph
-    verdicts: list
-    at: dict | None = None
+    point: dict | None  # every input's value (and the constants --let held), by name; None for a bare graph
+    warnings: tuple[str, ...]  # kinks, overflow, cancellation, columns of --data: one line each
+    record: object  # what the renderers read
+    view: View = View()  # how str() and the notebook show it: --cost, --digits, --max-rows, ...
+
+    # --- showing it ---------------------------------------------------------------------------------------
+
+    def render(self, fmt: str = "table", **view) -> str:
+        """The result in a format of its command (table, json, markdown, latex; graph: dot too), as the CLI
+        writes it; ``view`` overrides the display options: width, unicode, max_rows, digits, cost, edge_labels."""
+        out = io.StringIO()
+        render(self, out, self.view._replace(fmt=fmt, **view))
+        return out.getvalue()
+
+    def to_dict(self) -> dict:
+        """The JSON object of ``--format json``; non-finite numbers are the strings "inf", "-inf", "nan"."""
+        return json.loads(self.render("json"))
+
+    def __str__(self) -> str:
+        return self.render("table")
+
+    def _repr_markdown_(self) -> str:
+        return self.render("markdown")
+
+    def _repr_latex_(self) -> str:
+        """The LaTeX fragment (it needs amsmath): what a notebook exported to LaTeX or PDF prints."""
+        return self.render("latex")
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:  # IPython's plain text: the tables, not the repr
+        p.text(str(self))
+
+    def __repr__(self) -> str:
+        at = "" if self.point is None else "(" + ", ".join(f"{n}={self.point[n]!r}" for n in self.graph.names) + ")"
+        shown = [f"{self.graph.function}{at}"]
+        value = getattr(self, "value", None)
+        if value is not None:
+            shown.append(f"value={value!r}")
+        gradient = getattr(self, "gradient", None)
+        if gradient is not None:
+            shown.append(f"gradient={gradient!r}")
+        return f"<gradcli {self.command}: {' '.join(shown)}>"
+
+    # --- what every command has -----------------------------------------------------------------------------
 
     @property
-    def command(self) -> str:
-        return "check"
+    def source(self) -> str:
+        return self.graph.source
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The variables, in the graph's order (--at binds values in this order)."""
+        return tuple(self.graph.names)
+
+
+class _Traced(Result):
+    """A result whose record is a Trace: values at the point, and the sweeps made there."""
+
+    @property
+    def value(self) -> float | None:
+        """f at the point (None for a graph without a point)."""
+        values = self.record.values
+        return None if values is None else values[self.graph.output]
+
+    @property
+    def gradient(self) -> dict[str, float] | None:
+        """∂f/∂x for each input computed, by name (with --data: the sample the tables are of)."""
+        g = self.record.gradient
+        return None if g is None else dict(g)
+
+    @property
+    def values(self) -> dict[str, float] | None:
+        """Every node's value, by id."""
+        values = self.record.values
+        return None if values is None else dict(zip(self.graph.ids, values))
+
+    @property
+    def total(self) -> dict | None:
+        """With data: the loss summed (or averaged) over the samples, and its gradient."""
+        s = self.record.summed
+        return None if s is None else {"value": s.total, "gradient": dict(s.gradient)}
+
+    def _tangents(self) -> dict[str, dict[str, float]]:
+        return {s.label: dict(zip(self.graph.ids, s.tangents)) for s in self.record.sweeps}
+
+    def _adjoints(self) -> dict[str, float] | None:
+        adj = self.record.adjoints
+        return None if adj is None else dict(zip(self.graph.ids, adj))
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Forward(_Traced):
+    """``gradcli forward``: one tangent sweep per input (or one along a direction)."""
+
+    command: ClassVar[str] = "forward"
+
+    @property
+    def tangents(self) -> dict[str, dict[str, float]]:
+        """Per seeded input (or "direction"), each node's tangent by id."""
+        return self._tangents()
+
+    @property
+    def directional(self) -> float | None:
+        """∇f·d, with a direction."""
+        return self.record.directional
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Reverse(_Traced):
+    """``gradcli reverse``: one adjoint sweep from the output back."""
+
+    command: ClassVar[str] = "reverse"
+
+    @property
+    def adjoints(self) -> dict[str, float]:
+        """Each node's adjoint ∂f/∂c, by id."""
+        return self._adjoints()
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class GraphResult(_Traced):
+    """``gradcli graph``: the nodes and edges; at a point, values, and adjoints or tangents where asked."""
+
+    command: ClassVar[str] = "graph"
+
+    @property
+    def tangents(self) -> dict[str, dict[str, float]]:
+        return self._tangents()
+
+    @property
+    def adjoints(self) -> dict[str, float] | None:
+        return self._adjoints()
+
+    def dot(self, **view) -> str:
+        """Graphviz DOT, as ``--dot`` writes it."""
+        return self.render("dot", **view)
+
+    def svg(self) -> str | None:
+        """The graph drawn by Graphviz's ``dot`` as SVG; None where dot is not installed."""
+        import shutil
+        import subprocess
+
+        dot = shutil.which("dot")
+        if dot is None:
+            return None
+        done = subprocess.run([dot, "-Tsvg"], input=self.dot().encode("utf-8"), capture_output=True, check=False)
+        return done.stdout.decode("utf-8") if done.returncode == 0 else None
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """In a notebook, the picture where Graphviz can draw it (a front end shows Markdown before SVG, so the
+        bundle holds one or the other); else the nodes and edges as a Markdown table."""
+        svg = self.svg()
+        if svg is not None:
+            return {"image/svg+xml": svg, "text/plain": str(self)}
+        return {"text/markdown": self._repr_markdown_(), "text/latex": self._repr_latex_(), "text/plain": str(self)}
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Jacobian(_Traced):
+    """``gradcli jacobian``: the matrix of several outputs' partials, by columns (forward) or rows (reverse)."""
+
+    command: ClassVar[str] = "jacobian"
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return tuple(self.graph.nodes[o].id for o in self.graph.outputs)
+
+    @property
+    def value(self) -> dict[str, float]:
+        """Each output's value, by name."""
+        values = self.record.values
+        return {self.graph.nodes[o].id: values[o] for o in self.graph.outputs}
+
+    @property
+    def jacobian(self) -> list[list[float]]:
+        """A row per output, a column per input."""
+        return [list(row) for row in self.record.jacobian]
+
+    @property
+    def mode(self) -> str:
+        return "forward" if self.record.sweeps else "reverse"
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Hessian(_Traced):
+    """``gradcli hessian``: forward over reverse, the matrix and what its eigenvalues say."""
+
+    command: ClassVar[str] = "hessian"
+
+    @property
+    def hessian(self) -> list[list[float]] | None:
+        """A row and a column per input (None along a single direction: see ``hessian_vector``)."""
+        h = self.record.hessian
+        return None if h is None else [list(row) for row in h]
+
+    @property
+    def hessian_vector(self) -> dict[str, float] | None:
+        """With a direction d: H·d, by input."""
+        if self.record.hessian is not None:
+            return None
+        s = self.record.second[0]
+        return {n: s.adjoint_tangents[i] for i, n in zip(self.graph.inputs, self.graph.names)}
+
+    @property
+    def eigenvalues(self) -> list[float] | None:
+        c = self.record.curvature
+        return None if c is None else list(c.eigenvalues)
+
+    @property
+    def definiteness(self) -> str | None:
+        c = self.record.curvature
+        return None if c is None else c.kind
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Check(Result):
+    """``gradcli check``: a verdict per claimed derivative."""
+
+    command: ClassVar[str] = "check"
+
+    @property
+    def verdicts(self) -> list:
+        """Per claim: wrt, claim, truth (as Exprs), status ("proved", "different", "undecided") and where."""
+        return list(self.record.verdicts)
+
+    @property
+    def verdict(self) -> str:
+        """"proved" (every claim), "different" (one is wrong) or "undecided"."""
+        return {0: "proved", 1: "different", 3: "undecided"}[self.record.exit_code]
 
     @property
     def exit_code(self) -> int:
-        """0: every claim proved; 1: one is different; 3: none different, one undecided."""
-        statuses = {v.status for v in self.verdicts}
-        return 1 if "different" in statuses else 3 if "undecided" in statuses else 0
+        return self.record.exit_code
+
+    def __bool__(self) -> bool:
+        return self.record.exit_code == 0
 
 
-def check(checked: Checked, max_rows: int = 0, cost: bool = False) -> list[Block]:
-    """Each claim, the true derivative, and the verdict."""
-    from .trace import Trace
+@dataclass(frozen=True, repr=False, eq=False)
+class Descend(Result):
+    """``gradcli descend``: a row per step of gradient descent, and why it stopped."""
 
-    graph = checked.graph
-    out: list[Block] = header(Trace("check", graph, None), max_rows)
-    f = name(graph.function)
-    for v in checked.verdicts:
-        d = Expr(PARTIAL, (f, name(v.wrt)))
-        out.append(Line(("claim:  ", eq(d, v.claim)), "source"))
-        out.append(Line(("true:   ", eq(d, v.truth)), "text"))
-        if v.status == "proved":
-            out.append(Line(("proved equal: the claim minus the derivative simplifies to 0",), "result"))
-        elif v.status == "different":
-            where = _join([eq(name(n), num(x)) for n, x in v.point.items()])
-            out.append(Line(("different: at ", *where, " the claim is ", num(v.claim_value), " and ", d, " is ",
-                             num(v.truth_value)), "verdict"))
-        else:
-            out.append(Line((f"could not decide: sympy does not simplify the difference to 0, but the two agree "
-                             f"at all {v.agreed} points tried (to 1e-9 relative)",), "verdict"))
-    return out
+    command: ClassVar[str] = "descend"
 
+    @property
+    def steps(self) -> list:
+        """Per step: t, params, loss, gradient, momentum, update (tuples in the order of ``inputs``)."""
+        return list(self.record.rows)
 
-COMMANDS["check"] = check
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(self.record.names)
 
+    @property
+    def value(self) -> float:
+        """The loss where the descent ended."""
+        return self.record.rows[-1].loss
 
-# --- several outputs: the Jacobian ---------------------------------------------------------------------
+    @property
+    def params(self) -> dict[str, float]:
+        """The parameters where the descent ended."""
+        return dict(zip(self.record.names, self.record.rows[-1].params))
 
+    @property
+    def gradient(self) -> dict[str, float]:
+        """The gradient where the descent ended."""
+        return dict(zip(self.record.names, self.record.rows[-1].gradient))
 
-def _matrix(trace: Trace, rows: list[str], columns: list[str], values: list[list[float]], corner: Expr | None) -> Grid:
-    """A matrix as a grid: a row per output, a column per input, headed ∂/∂x."""
-    headers: list = [((corner,) if corner is not None else ("",))]
-    headers += [(Expr(PARTIAL, (name(""), name(c))),) for c in columns]
-    body = [[(name(r),), *((num(v),) for v in row)] for r, row in zip(rows, values)]
-    return Grid(headers, body, [False] + [True] * len(columns))
-
-
-def _output_adjoint_row(trace: Trace, sweep, j: int, max_terms: int) -> Row:
-    """A row of the reverse sweep seeded at one output: c̄j = ∂si/∂cj."""
-    return _adjoint_sum(trace, sweep.adjoints, sweep.output, j, max_terms, "no path to this output")
+    @property
+    def stopped(self) -> str:
+        """"steps", "gradient", "diverged" or "undefined"."""
+        return self.record.stopped
 
 
-def jacobian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
-    """The Jacobian: forward mode a column per sweep (one per input), reverse mode a row per sweep (one per
-    output), each with its table; the matrix; and what each mode costs."""
-    graph = trace.graph
-    outs = [graph.nodes[o].id for o in graph.outputs]
-    out: list[Block] = header(trace, max_rows)
-    n = len(graph.nodes)
-    out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i), "node", max_rows))
-    if trace.sweeps:  # forward: one column per sweep
-        for s in range(len(trace.sweeps)):
-            out.append(_sweep(trace, s, max_rows))
-            sweep = trace.sweeps[s]
-            column = eq(Expr(PARTIAL, (Expr(VECTOR, tuple(name(o) for o in outs)), name(sweep.label))),
-                        vector([sweep.tangents[o] for o in graph.outputs]))
-            out.append(Line(("column ", f"{s + 1} of the Jacobian: ", column), "text"))
-    for sweep in trace.adjoint_sweeps:  # reverse: one row per sweep
-        o = graph.nodes[sweep.output].id
-        ratio = eq(generic("bar"), Expr(PARTIAL, (name(o), name("ci"))))
-        title = ("Reverse mode, seeded at ", name(o), ": adjoints ", ratio)
-        order = range(sweep.output, -1, -1)
-        out.append(_steps(title, order, lambda j, sw=sweep: _output_adjoint_row(trace, sw, j, _terms(max_rows)),
-                          "adjoint", max_rows))
-        row = eq(Expr(PARTIAL, (name(o), Expr(VECTOR, tuple(name(x) for x in graph.names)))),
-                 vector([sweep.adjoints[i] for i in graph.inputs]))
-        out.append(Line(("row of the Jacobian: ", row), "text"))
-    out.append(Line(("The Jacobian, ", eq(name("J_ij"), Expr(PARTIAL, (name("f_i"), name("x_j")))), ":"), "text"))
-    out.append(_matrix(trace, outs, list(graph.names), trace.jacobian, None))
-    m, k = len(outs), len(graph.names)
-    mode = "forward" if trace.sweeps else "reverse"
-    lines = [f"Cost: {_plural(len(trace.sweeps) or len(trace.adjoint_sweeps), mode + ' sweep')}. A Jacobian of "
-             f"{m} output{'s' if m != 1 else ''} in {k} input{'s' if k != 1 else ''} takes {_plural(k, 'forward sweep')} (one "
-             f"per input, a column each) or {m} reverse sweep{'s' if m != 1 else ''} (one per output, a row each): "
-             + ("forward mode is cheaper here." if k < m else "reverse mode is cheaper here." if m < k else
-                "the same number here.")]
-    if cost:
-        c = trace.cost
-        lines.append(f"Cost (--cost): {c.sweeps} {mode} sweep{'s' if c.sweeps != 1 else ''}, {c.products} products "
-                     f"of a local partial and a tangent or an adjoint; {c.edges} edges in all.")
-    out += [Line((t,), "cost") for t in lines]
-    return out + _warnings(trace)
+RESULTS = {cls.command: cls for cls in (Forward, Reverse, GraphResult, Jacobian, Hessian, Check, Descend)}
 
 
-# --- second order: the Hessian ---------------------------------------------------------------------------
-
-
-def _second_row(trace: Trace, s, j: int, max_terms: int) -> Row:
-    """``c̄̇j = Σ c̄̇i·∂ci/∂cj + c̄i·(∂ci/∂cj)˙``: the tangent of an adjoint along one direction."""
-    from .expr import simplify, substitute
-    from .ops import second_rules
-
-    graph, partials, adj = trace.graph, trace.partials, trace.adjoints
-    out = graph.output
-    if graph.is_held(j):
-        return None  # a held constant: no row of its own
-    lhs = mark("bardot", graph.nodes[j].id)
-    if j == out:
-        return Row(lhs, None, None, num(s.adjoint_tangents[j]), note="the seed is constant")
-    terms = []
-    for i, k in graph.consumers[j]:
-        if i > out:
-            continue
-        node = graph.nodes[i]
-        p = graph.rule(i, k)
-        first = _term(p, mark("bardot", node.id), True, s.adjoint_tangents[i], partials[i][k])
-        terms.append(first)
-        operands = tuple(graph.operand(a) for a in node.args)
-        slope = None
-        for m, a in enumerate(node.args):
-            if type(a) is not int:
-                continue
-            q = graph.by_name(simplify(substitute(second_rules(node.op, len(node.args))[k][m], operands,
-                                                  name(node.id)), _fold_value), node.op)
-            if value_of(q) == 0:
-                continue
-            t = call("mul", q, mark("dot", graph.nodes[a].id))
-            slope = t if slope is None else call("add", slope, t)
-        if slope is not None:
-            sym = call("mul", mark("bar", node.id), slope if slope.op != "add" else Expr("group", (slope,)))
-            terms.append((False, sym, call("mul", num(adj[i]), num(s.slopes[i][k]))))
-    if not terms:
-        return Row(lhs, None, None, num(s.adjoint_tangents[j]), note="no path to the output")
-    rule, numbers = _sum(terms, max_terms)
-    return _row(lhs, rule, numbers, s.adjoint_tangents[j])
-
-
-def _curvature(f: Expr, names: list[str], matrix: list, c, total: Expr | None = None) -> list[Block]:
-    """The Hessian of ``f`` as a matrix, its symmetry, its eigenvalues, and what they say about the point;
-    ``total`` is how it was summed from the samples' Hessians (Σᵢ Hᵢ)."""
-    from .second import MEANING
-
-    head = eq(name("H_ij"), Expr(PARTIAL2, (f, name("x_i"), name("x_j"))))
-    out: list[Block] = [Line(("The Hessian, ", head, *((" = ", total) if total is not None else ()), ":"), "text"),
-                        _matrix(None, names, names, matrix, None)]
-    if c is None or not c.eigenvalues:
-        return out
-    sym = ("symmetric" if c.asymmetry == 0 else
-           f"symmetric to rounding (H_ij and H_ji differ by {c.asymmetry:.0e} of the largest entry, from the "
-           "order the sums were taken in)" if c.asymmetry <= 1e-12 else
-           f"not symmetric to rounding ({c.asymmetry:.1e} apart)")
-    out.append(Line((f"It is {sym}, as a Hessian must be. Eigenvalues: ", vector(c.eigenvalues), f" — {c.kind}.",),
-                    "result"))
-    curve, point = MEANING[c.kind]
-    out.append(Line((f"So {curve}.",), "text"))
-    if c.critical:
-        out.append(Line((f"The gradient is 0 here, so this point is {point}.",), "result"))
-    else:
-        out.append(Line(("The gradient is not 0 here, so this is not a critical point; the Hessian says how the "
-                         "function curves around it.",), "text"))
-    if len(names) == 2:
-        (a, b), (_, d) = matrix
-        out.append(Line(("For 2 inputs: trace ", num(a + d), ", determinant ", num(a * d - b * b),
-                         ": both positive means positive definite, a negative determinant a saddle."), "text"))
-    return out
-
-
-def _fold_value(op: str, xs: tuple) -> float:
-    from .ops import OPS
-
-    return OPS[op].value(*xs)
-
-
-def hessian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
-    """Forward over reverse: the adjoints, then along each input the tangents and the tangent of every adjoint;
-    the Hessian, its symmetry, its eigenvalues and what they say."""
-    graph = trace.graph
-    out: list[Block] = header(trace, max_rows)
-    n = len(graph.nodes)
-    out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i), "node", max_rows))
-    ratio = eq(generic("bar"), Expr(PARTIAL, (name(graph.function), name("ci"))))
-    out.append(_steps(("Reverse mode: adjoints ", ratio), range(n - 1, -1, -1),
-                      lambda j: adjoint_row(trace, j, _terms(max_rows)), "adjoint", max_rows))
-    out += _gradient(trace, max_rows)
-    first, last, left = shown(len(trace.second), max_rows)
-    for k in [*first, *last]:
-        s = trace.second[k]
-        if left and k == (last[0] if last else -1):
-            out.append(Line((f"… {_plural(left, 'direction')} left out (--max-rows 0 shows all)",), "text"))
-        out.append(_sweep(trace, k, max_rows))
-        along = ("along ", name(s.label)) if s.label != "direction" else ("along ", eq(name("d"), vector(s.seed)))
-        dotbar = eq(mark("bardot", "ci"), Expr(PARTIAL, (generic("bar"), name(s.label if s.label != "direction"
-                                                                               else "d"))))
-        title = ("Forward over reverse ", *along, ": the tangents of the adjoints ", dotbar,
-                 ", from the output back")
-        out.append(_steps(title, range(n - 1, -1, -1), lambda j, s=s: _second_row(trace, s, j, _terms(max_rows)),
-                          "adjoint tangent", max_rows))
-        result = vector([s.adjoint_tangents[i] for i in graph.inputs])
-        if s.label == "direction":
-            out.append(Line((eq(call("mul", name("H"), name("d")), result),
-                             "   (the Hessian times d: how ∇", name(graph.function), " changes along d)"), "result"))
-        else:
-            out.append(Line((f"column {k + 1} of the Hessian: ",
-                             eq(Expr(PARTIAL, (Expr(GRAD, (name(graph.function),)), name(s.label))), result)), "text"))
-    if trace.hessian is not None:
-        names = [s.label for s in trace.second]
-        if trace.summed is not None:
-            out.append(Line((f"Sample {trace.summed.row + 1} alone:",), "result"))
-        out += _curvature(name(graph.function), names, trace.hessian, trace.curvature)
-        forms = trace.forms
-        if forms is not None and forms.matrix is not None:
-            out.append(Line(("In symbols (--symbolic), in the inputs:",), "text"))
-            out.append(Grid([("",)] + [(Expr(PARTIAL, (name(""), name(c))),) for c in names],
-                            [[(name(r),), *((e,) for e in row)] for r, row in zip(names, forms.matrix)],
-                            [False] * (len(names) + 1)))
-            out.append(Line(("trace ", forms.trace, ", determinant ", forms.determinant), "result"))
-        if forms is not None and forms.exact is not None:
-            out.append(Line(("Exactly (--exact), at the point:",), "text"))
-            out.append(Grid([("",)] + [(Expr(PARTIAL, (name(""), name(c))),) for c in names],
-                            [[(name(r),), *((e,) for e in row)] for r, row in zip(names, forms.exact)],
-                            [False] * (len(names) + 1)))
-            if forms.eigenvalues:
-                out.append(Line(("exact eigenvalues: ", Expr(VECTOR, tuple(forms.eigenvalues))), "result"))
-    if trace.summed is not None:
-        s = trace.summed
-        out += data_blocks(trace, max_rows)
-        out += _curvature(_total_name(trace), list(s.names), s.hessian, s.curvature,
-                          _reduced(Expr(INDEXED, (name("H"),), "i"), s.reduce, len(s.values)))
-    cst = trace.cost
-    out.append(Line((f"Cost: 1 value sweep, 1 reverse sweep, then per direction 1 forward sweep and 1 sweep "
-                     f"back for the adjoints' tangents: {len(trace.second)} direction"
-                     f"{'s' if len(trace.second) != 1 else ''}, {cst.products} products in all. The whole Hessian "
-                     f"of n inputs takes n directions (n² entries; for a model of 10^6 parameters, 10^12).",),
-                    "cost"))
-    if trace.summed is not None:
-        n = len(trace.summed.values)
-        out.append(Line((f"Over the data: that for each of the {_plural(n, 'sample')}, {n * cst.products} products "
-                         "in all.",), "cost"))
-    return out + _warnings(trace)
-
-
-COMMANDS["jacobian"] = jacobian
-COMMANDS["hessian"] = hessian
-
-
-# --- gradient descent ------------------------------------------------------------------------------------
-
-
-def _descent_rule(d) -> list[Block]:
-    """The update rule, as the sheets write it, with the numbers chosen."""
-    loss = "L" if d.table is not None else d.graph.function
-    g = f"∇{loss}(φ)"
-    lines = []
-    if d.momentum:
-        lines.append(f"m ← β·m + (1 − β)·{g}, starting from m = 0; β = {_setting(d.momentum)}")
-        step = "m"
-    else:
-        step = g
-    if d.decay:
-        lines.append(f"φ ← (1 − λ)·φ − α·{step}; α = {_setting(d.lr)}, λ = {_setting(d.decay)}")
-        penalty = f"{d.decay / (2 * d.lr):.12g}"
-        if d.momentum:
-            lines.append("(weight decay applied to the parameters, beside the momentum: with momentum it is not the "
-                         "same as a penalty in the loss)")
-        else:
-            lines.append(f"(weight decay λ takes the steps that adding λ/(2·α)·Σφ² = {penalty}·Σφ² to the loss "
-                         "would)")
-    else:
-        lines.append(f"φ ← φ − α·{step}; α = {_setting(d.lr)}")
-    what = "Gradient descent" + (" with momentum" if d.momentum else "") + (" and weight decay" if d.decay else "")
-    return [Line((f"{what}, φ = ({', '.join(d.names)}):",), "text"), *(Line(("  " + t,), "text") for t in lines),
-            Line(("Each row: the parameters at step t, the loss and its gradient there, "
-                  + ("the momentum, " if d.momentum else "") + "and the update Δφ added to reach step t + 1.",),
-                 "text")]
-
-
-def _samples(which: tuple[int, ...]) -> str:
-    """A batch's samples: 3–4 where they run on, else each (20, 1)."""
-    if len(which) > 1 and all(b == a + 1 for a, b in zip(which, which[1:])):
-        return f"{which[0]}–{which[-1]}"
-    return ", ".join(map(str, which))
-
-
-def _setting(x: float) -> str:
-    from .ops import fmt
-
-    return fmt(x)
-
-
-def descend(d, max_rows: int, cost: bool = False) -> list[Block]:
-    """A row per step: t, the parameters, the loss, its gradient, the momentum, the update; then where it ended."""
-    graph = d.graph
-    trace = Trace("descend", graph, d.point)
-    out: list[Block] = header(trace, max_rows)
-    if d.table is not None:
-        t = d.table
-        used = [c for c in graph.data_names if c in t.columns]
-        how = "sum" if d.reduce == "sum" else "mean"
-        n = len(t.rows) if d.batch is None else d.batch
-        over = f", the {how} of each sample's loss" + ("" if d.batch is None else
-                                                         f" over a batch of {_plural(d.batch, 'sample')}, the next "
-                                                         "in the file's order at each step")
-        loss: Expr = name("L" if graph.function != "L" else "L_total")
-        columns = ("; the column ", *_join([name(c) for c in used]), " is a constant") if len(used) == 1 else \
-            ("; the columns ", *(_join([name(c) for c in used]) or ["none"]), " are constants")
-        out.append(Line((f"data: {t.source}, {_plural(len(t.rows), 'sample')}; the loss is ",
-                         eq(loss, _over_samples(graph, d.reduce, n)), over, *columns), "text"))
-    else:
-        loss = name(graph.function)
-    out += _descent_rule(d)
-    headers: list = [("t",), *((("samples",),) if d.batch is not None else ()), *((name(n),) for n in d.names), (loss,),
-                     *((Expr(PARTIAL, (loss, name(n))),) for n in d.names)]
-    if d.momentum:
-        headers += [(name(f"m_{n}"),) for n in d.names]
-    headers += [("Δ", name(n)) for n in d.names]
-
-    def row(s) -> list:
-        cells = [(str(s.t),), *(((_samples(s.batch),),) if d.batch is not None else ()),
-                 *((num(p),) for p in s.params), (num(s.loss),), *((num(x),) for x in s.gradient)]
-        if d.momentum:
-            cells += [(num(x),) if s.momentum is not None else ("",) for x in (s.momentum or [0.0] * len(d.names))]
-        cells += [(num(x),) for x in s.update] if s.update is not None else [("",) for _ in d.names]
-        return cells
-
-    first, last, left = shown(len(d.rows), max_rows)
-    rows: list = [row(d.rows[k]) for k in first]
-    if left:
-        rows.append(Gap(left))
-    rows += [row(d.rows[k]) for k in last]
-    out.append(Grid(headers, rows, [False] + [True] * (len(headers) - 1)))
-    end = d.rows[-1]
-    params = _join([eq(name(n), num(p)) for n, p in zip(d.names, end.params)])
-    if d.stopped == "gradient":
-        out.append(Line((f"Stopped at step {end.t}: the gradient's length ", num(end.norm), " is at most ",
-                         num(d.until), " (--until-grad)."), "result"))
-    elif d.stopped == "diverged":
-        out.append(Line((f"Stopped at step {end.t}: the loss or its gradient is no longer finite; a smaller --lr "
-                         "may converge.",), "verdict"))
-    elif d.stopped == "undefined":
-        out.append(Line((f"Stopped before step {end.t + 1}: the loss is undefined there (see the warning); a smaller "
-                         "--lr may stay where it is defined.",), "verdict"))
-    out.append(Line((f"After {_plural(end.t, 'step')}: ", *params, "; ", eq(loss, num(end.loss)),
-                     "; the gradient's length ", num(end.norm)), "result"))
-    return out + [Line((w,), "warning") for w in d.warnings]
-
-
-def _over_samples(graph: Graph, reduce: str, n: int) -> Expr:
-    return _reduced(Expr(INDEXED, (name(graph.function),), "i"), reduce, n)
-
-
-COMMANDS["descend"] = descend
+def result_of(record, view: View = View()) -> Result:
+    """The result of a command from the engine's record."""
+    cls = RESULTS[record.command]
+    graph = record.graph
+    point = record.point if hasattr(record, "point") else record.at
+    return cls(graph, None if point is None else dict(point), tuple(getattr(record, "warnings", ())), record, view)

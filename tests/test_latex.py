@@ -14,8 +14,8 @@ from conftest import run, run_json
 from gradcli.graph import graph_of
 from gradcli.ops import BINARY, OPS, Op, fmt, partial
 from gradcli.point import bind
-from gradcli import result as document
-from gradcli.result import Code, Gap, Grid, Line, Steps
+from gradcli.render import document
+from gradcli.render.document import Code, Gap, Grid, Line, Steps
 from gradcli.render.latex import LatexStyle, LatexWriter, _tree, escape, tex_name
 from gradcli.trace import run_forward, run_graph, run_reverse
 from texcheck import compile_fragments, plain, shipped_pages

@@ -13,7 +13,7 @@ from gradcli.errors import MathError
 from gradcli.graph import constant_value, graph_of
 from gradcli.parse import parse_expression
 from gradcli.printer import PLAIN
-from gradcli.result import adjoint_row, evaluation_row, tangent_row
+from gradcli.render.document import adjoint_row, evaluation_row, tangent_row
 from gradcli.trace import run_forward, run_reverse
 from strategies import absolute_gradient, cases, points
 

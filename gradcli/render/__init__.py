@@ -1,1 +1,98 @@
-"""Renderers: each turns a Trace into one output format and computes nothing."""
+"""The renderers, one module per format, and the registry that picks one per (command, format).
+
+A renderer reads a command's result (gradcli/result.py) and writes text; it computes and parses nothing.
+Terminal tables, Markdown and LaTeX print the same document (gradcli/render/document.py), each in its own
+style; JSON and DOT read the engine's record directly. A new command is a block builder in document.py and,
+where its JSON differs, a JSON writer; a new format is a function here and its entries in ``RENDERERS``.
+Each module is imported only when its format is asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, TextIO
+
+COMMANDS = ("forward", "reverse", "graph", "jacobian", "hessian", "check", "descend")
+
+
+class View(NamedTuple):
+    """How to show a result: the display options every command shares."""
+
+    fmt: str = "table"
+    width: int = 80
+    unicode: bool = True
+    max_rows: int = 200
+    digits: int = 0
+    cost: bool = False  # forward, reverse, jacobian: the sweeps and products counted
+    edge_labels: bool = True  # DOT: the local partial on each edge
+
+
+def blocks(result, view: View) -> list:
+    """The document of a result: its prose, tables of equations and grids."""
+    from . import document
+
+    return document.COMMANDS[result.command](result.record, view.max_rows, cost=view.cost)
+
+
+def table_lines(result, view: View) -> list:
+    """The terminal tables laid out to ``view.width``: lines of (text, style) segments."""
+    from . import table
+
+    return table.render(blocks(result, view), view.unicode, view.digits, view.width)
+
+
+def _table(result, out: TextIO, view: View) -> None:
+    for line in table_lines(result, view):
+        out.write("".join(text for text, _ in line) + "\n")
+
+
+def _markdown(result, out: TextIO, view: View) -> None:
+    from . import markdown
+
+    out.write(markdown.render(blocks(result, view), view.unicode, view.digits))
+
+
+def _latex(result, out: TextIO, view: View) -> None:
+    from . import latex
+
+    out.write(latex.render(blocks(result, view), result.command, view.digits))
+
+
+def _json(writer: str) -> Callable[[object, TextIO, View], None]:
+    def write(result, out: TextIO, view: View) -> None:
+        from . import json
+
+        getattr(json, writer)(result.record, out)
+
+    return write
+
+
+def _dot(result, out: TextIO, view: View) -> None:
+    from ..printer import TextStyle
+    from . import dot
+
+    dot.write(result.record, out, TextStyle(unicode=view.unicode, digits=view.digits), view.edge_labels)
+
+
+RENDERERS: dict[tuple[str, str], Callable[[object, TextIO, View], None]] = {}
+for _command in COMMANDS:
+    RENDERERS[_command, "table"] = _table
+    RENDERERS[_command, "json"] = _json({"check": "write_check", "descend": "write_descent"}.get(_command, "write"))
+    if _command == "graph":
+        RENDERERS[_command, "dot"] = _dot
+    RENDERERS[_command, "markdown"] = _markdown
+    RENDERERS[_command, "latex"] = _latex
+
+
+def formats(command: str) -> tuple[str, ...]:
+    """The formats a command can be shown in, in the order its --format lists them."""
+    return tuple(fmt for (c, fmt) in RENDERERS if c == command)
+
+
+def render(result, out: TextIO, view: View) -> None:
+    """Write the result in ``view.fmt`` to ``out``."""
+    try:
+        renderer = RENDERERS[result.command, view.fmt]
+    except KeyError:
+        raise ValueError(f"gradcli {result.command} has no {view.fmt} output; it has "
+                         f"{', '.join(formats(result.command))}") from None
+    renderer(result, out, view)

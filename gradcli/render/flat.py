@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from ..expr import Expr
 from ..printer import Style
-from ..result import Code, Gap, Grid, Line, Row, Steps
+from .document import Code, Gap, Grid, Line, Row, Steps
 
 
 class FlatRow(NamedTuple):

@@ -14,7 +14,7 @@ import unicodedata
 from ..expr import Expr, from_items
 from ..ops import OPS
 from ..printer import ATOM, CALL, NEG, POW, PROD, Part, Style
-from ..result import Code
+from .document import Code
 from .flat import FlatGrid, FlatRow, FlatSteps, Writer
 
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..printer import TextStyle
-from ..result import Code
+from .document import Code
 from .flat import FlatGrid, FlatSteps, Writer
 
 

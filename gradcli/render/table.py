@@ -10,7 +10,7 @@ failing that each node is a paragraph. No column is ever dropped; no line ends i
 from __future__ import annotations
 
 from ..printer import TextStyle
-from ..result import Code
+from .document import Code
 from .flat import FlatGrid as Grid
 from .flat import FlatRow as Row
 from .flat import FlatSteps as Steps

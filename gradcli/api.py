@@ -1,0 +1,485 @@
+"""The Python API: every command as a function that takes the source text and the command line's options as
+keyword arguments, and returns the command's result (gradcli/result.py).
+
+    >>> import gradcli
+    >>> r = gradcli.reverse("exp(x1)*(x1**2+x2**2)**3", at={"x1": 0, "x2": 2})
+    >>> r.value, r.gradient
+    (64.0, {'x1': 64.0, 'x2': 192.0})
+
+A point (``at``, ``let``, ``direction``) is text as ``--at`` takes it ("0,2", "x1=0,x2=2", "pi/4"), a mapping
+from names to numbers (or to such text), or a sequence of numbers in the inputs' order; a list of names
+(``wrt``) is text ("x1,x2") or a sequence of names. Mistakes raise ``GradcliError`` subclasses with the message
+and caret the command line prints (``UsageError`` for options that do not go together). The command line
+calls only these functions.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from fractions import Fraction
+from typing import Callable, Iterable, Mapping, Union
+
+from .errors import GradcliError, GradcliSyntaxError, UsageError
+from .graph import graph_of
+from .render import View
+from .result import Check, Descend, Forward, GraphResult, Hessian, Jacobian, Reverse, result_of
+
+Point = Union[str, Mapping[str, object], Iterable[object], None]
+Names = Union[str, Iterable[str], None]
+
+__all__ = ["forward", "reverse", "graph", "jacobian", "hessian", "check", "descend", "read_data"]
+
+
+# --- arguments as the command line's text -------------------------------------------------------------------
+
+
+def _number(x: object) -> str:
+    """A value as --at would take it: text stays text, a Fraction stays exact (3/4), a float keeps every digit."""
+    if isinstance(x, str):
+        return x
+    if isinstance(x, bool):
+        raise UsageError(f"{x!r} is not a number")
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, Fraction):
+        return f"{x.numerator}/{x.denominator}" if x.denominator != 1 else str(x.numerator)
+    try:
+        return repr(float(x))  # float, numpy's scalars, Decimal
+    except (TypeError, ValueError):
+        raise UsageError(f"{x!r} is not a number") from None
+
+
+def _point_text(value: Point) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return ",".join(f"{k}={_number(v)}" for k, v in value.items())
+    try:
+        items = list(value)
+    except TypeError:
+        return _number(value)  # one number, for a function of one input
+    return ",".join(_number(v) for v in items)
+
+
+def _names_text(value: Names) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return ",".join(value)
+
+
+def _choice(value: str, choices: tuple[str, ...], option: str) -> None:
+    if value not in choices:
+        raise UsageError(f"'{value}' is not one of {', '.join(choices)}", option)
+
+
+def _at_least(value: int | None, low: int, option: str, high: int | None = None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"{value!r} is not a whole number", option)
+    if value < low or (high is not None and value > high):
+        raise UsageError(f"{value} is not in the range {low}<=x" + (f"<={high}" if high is not None else ""), option)
+
+
+def read_data(path: str | os.PathLike, text: str | None = None):
+    """A data file (CSV with a header) read for ``data=``: each row a sample; ``text`` gives its contents
+    instead of reading ``path`` (then ``path`` only names it in messages)."""
+    from .data import read_table
+
+    if text is None:
+        try:
+            with open(path, "rb") as f:
+                text = f.read().decode("utf-8-sig", errors="replace")
+        except (OSError, ValueError) as e:
+            raise GradcliError(f"cannot read {os.fspath(path)}: {getattr(e, 'strerror', None) or e}") from None
+    return read_table(text, os.fspath(path))
+
+
+# --- the problem: the graph, and where each of its names gets its value -------------------------------------
+
+
+class Problem:
+    """The graph of the source, and how its names get values: the point (--at) gives the variables, ``let``
+    holds constants, a data file's columns give each sample's values, and under ``wrt`` the other inputs are
+    held at their values from the point."""
+
+    def __init__(self, source: str, prefix: str = "c", share: bool = True, output: Names = None,
+                 let: Point = None, data=None, several: bool = False, wrt: Names = None) -> None:
+        if not isinstance(source, str):
+            raise UsageError(f"the source is text, an expression or a program, not {type(source).__name__}")
+        self.source = source
+        self.let = _point_text(let)
+        self.table = read_data(data) if isinstance(data, (str, os.PathLike)) else data
+        self.columns: tuple[str, ...] = tuple(self.table.columns) if self.table is not None else ()
+        self.at_names: tuple[str, ...] | None = None  # with wrt: every input of the expression, which --at gives
+        self.chosen: list[str] | None = None
+        held = self.held_names()
+        outputs = _names_text(output)
+        graph = graph_of(source, prefix, share=share, outputs=outputs, held=held, columns=self.columns)
+        wrt = _names_text(wrt)
+        if wrt is not None:
+            self.chosen = inputs(wrt, graph.names)
+            self.at_names = graph.names
+            others = tuple(n for n in graph.names if n not in self.chosen)
+            graph = graph_of(source, prefix, share=share, outputs=outputs, held=held + others, columns=self.columns)
+        self.graph = graph
+        if not graph.names:
+            columns = [n for n in graph.data_names if n in self.columns]
+            why = [f"{', '.join(columns)} {'is a column' if len(columns) == 1 else 'are columns'} of the data"] \
+                if columns else []
+            lets = [n for n in graph.data_names if n not in columns]
+            why += [f"--let holds {', '.join(lets)}"] if lets else []
+            raise GradcliError(f"every name the expression reads is held constant ({'; '.join(why)}): nothing is "
+                               "left to differentiate; rename a column, or give the variables with --at instead of "
+                               "--let")
+        if not several and len(graph.outputs) > 1:
+            names = ", ".join(graph.nodes[o].id for o in graph.outputs)
+            raise GradcliError(f"this program has {len(graph.outputs)} outputs ({names}): gradcli jacobian shows "
+                               f"them all; pick one here with --output {graph.nodes[graph.outputs[0]].id}")
+
+    def held_names(self) -> tuple[str, ...]:
+        """The names ``let`` holds constant."""
+        from .parse import normal_name
+        from .point import split_top
+
+        names: list[str] = []
+        text = self.let
+        if text is not None:
+            for start, part in split_top(text):
+                name, eq, _ = part.partition("=")
+                if not eq or not name.strip():
+                    raise GradcliSyntaxError("--let takes name=value pairs, e.g. --let x=2,y=3", text, start,
+                                             max(1, len(part)), "--let ")
+                names.append(normal_name(name.strip()))
+        return tuple(names)
+
+    def point(self, at: Point, option: str = "--at") -> dict[str, float]:
+        """The point: ``at`` for the inputs, ``let`` for the constants held."""
+        from .point import bind
+
+        at = _point_text(at)
+        graph = self.graph
+        names = self.at_names or graph.names  # under wrt, the point still gives every input of the expression
+        self._not_held(at, option)
+        try:
+            point = bind(at, names, option)
+        except GradcliSyntaxError as e:
+            if self.columns and any(n not in self.columns for n in names):
+                unread = [c for c in self.columns if c not in graph.data_names]
+                e.message += (f"; the data's columns are {', '.join(self.columns)}"
+                              + (f" ({', '.join(unread)} not read by the expression)" if unread else ""))
+                e.args = (e.message,)
+            raise
+        return {**point, **self.let_values()}
+
+    def _not_held(self, text: str | None, option: str) -> None:
+        """A name given with --at (or --let) that a data file's column already gives, or --let holds."""
+        from .parse import normal_name
+        from .point import split_top
+
+        if text is None:
+            return
+        lets = self.let_names() if option == "--at" else ()
+        for start, part in split_top(text):
+            name, eq, _ = part.partition("=")
+            name = normal_name(name.strip())
+            if not eq:
+                continue
+            if name in self.columns and name in self.graph.data_names:
+                raise GradcliSyntaxError(f"'{name}' is a column of the data: each sample gives its value; rename "
+                                         f"the column or the name in the expression", text, start, max(1, len(part)),
+                                         option + " ")
+            if name in lets:
+                raise GradcliSyntaxError(f"'{name}' is held constant by --let: give it there or here, not both",
+                                         text, start, max(1, len(part)), option + " ")
+
+    def let_values(self) -> dict[str, float]:
+        from .point import bind
+
+        if self.let is None:
+            return {}
+        self._not_held(self.let, "--let")
+        return bind(self.let, self.let_names(), "--let")
+
+    def let_names(self) -> tuple[str, ...]:
+        """The names ``let`` holds: held names that are neither the data's columns nor inputs ``wrt`` left out."""
+        at = self.at_names or ()
+        return tuple(n for n in self.graph.data_names if n not in self.columns and n not in at)
+
+    def typed(self, at: Point) -> dict:
+        """The values of the point and of ``let``, by name, as the Exprs they were typed as (for exact work)."""
+        from .point import bind
+
+        at = _point_text(at)
+        typed = bind(at, self.at_names or self.graph.names, "--at", trees=True) if at is not None else {}
+        if self.let is not None:
+            typed.update(bind(self.let, self.let_names(), "--let", trees=True))
+        return typed
+
+    def sample(self, run: Callable, k: int):
+        """The worked trace of sample k; a math error there says which sample it is."""
+        from .data import at_sample
+        from .errors import MathError
+
+        try:
+            return run()
+        except MathError as e:
+            raise at_sample(e, self.table, k) from None
+
+    def over_data(self, trace, reduce: str, row: int, mode: str, point: dict[str, float], wrt=None):
+        """The trace of one sample, with every sample's loss and gradient and their total."""
+        from .data import column_notes, summed
+
+        notes: list[str] = column_notes(self.table, trace.graph)
+        total = summed(trace.graph, point, self.table, reduce, row, mode, wrt, notes)
+        return trace._replace(summed=total, warnings=[*trace.warnings, *notes])
+
+    def no_data(self, reduce: str, row: int | None) -> None:
+        """``reduce`` and ``row`` say how to use the data: without data they are a mistake."""
+        if row is not None:
+            raise UsageError("--row picks a sample of --data: add --data FILE")
+        if reduce != "sum":
+            raise UsageError("--reduce says how to total the samples of --data: add --data FILE")
+
+
+def inputs(text: str, names: tuple[str, ...]) -> list[str]:
+    """The inputs ``wrt`` names, each an input, in the graph's order."""
+    from .parse import normal_name
+
+    chosen = []
+    offset = 0
+    for part in text.split(","):
+        name = normal_name(part.strip())
+        if name not in names:
+            raise GradcliSyntaxError(f"'{name}' is not an input; the inputs are {', '.join(names)}",
+                                     text, offset + (len(part) - len(part.lstrip())), max(1, len(name)), "--wrt ")
+        if name not in chosen:
+            chosen.append(name)
+        offset += len(part) + 1
+    return sorted(chosen, key=names.index)
+
+
+def _worked(problem: Problem, trace, symbolic: bool, exact: bool, at: Point):
+    """The trace with its rows in symbols and its exact numbers; sympy is imported only when asked for."""
+    if symbolic:
+        from .symbolic import symbolic as rows_in_symbols
+
+        trace = trace._replace(symbolic=rows_in_symbols(trace))
+    if exact:
+        from .exact import exact_trace
+
+        trace = trace._replace(exact=exact_trace(trace, problem.typed(at)))
+    return trace
+
+
+_SHOWN = ("width", "ascii", "max_rows", "digits")
+
+
+def _view(**shown) -> View:
+    """The display options a result keeps for str() and the notebook: width, ascii, max_rows, digits."""
+    for key in shown:
+        if key not in _SHOWN and key not in ("cost", "edge_labels"):
+            raise TypeError(f"unexpected keyword argument {key!r}; the display options are {', '.join(_SHOWN)}")
+    max_rows = shown.pop("max_rows", 200)
+    _at_least(max_rows, 0, "--max-rows")
+    digits = shown.pop("digits", None)
+    _at_least(digits, 1, "--digits", 17)
+    width = shown.pop("width", 80)
+    _at_least(width, 20, "--width", 10000)
+    return View(width=width, unicode=not shown.pop("ascii", False), max_rows=max_rows, digits=digits or 0, **shown)
+
+
+# --- the commands -------------------------------------------------------------------------------------------
+
+
+def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = None, let: Point = None,
+            output: Names = None, prefix: str = "c", share: bool = True, symbolic: bool = False, exact: bool = False,
+            data=None, reduce: str = "sum", row: int | None = None, cost: bool = False, **shown) -> Forward:
+    """Forward mode: the evaluation trace, then one tangent table per input (or in ``wrt``), or one along
+    ``direction``. With ``data`` (a CSV file's path, or ``read_data``'s table), the tables of sample ``row``
+    (from 1), and every sample's loss and gradient, summed (``reduce="mean"``: averaged)."""
+    from .point import bind
+    from .trace import run_forward
+
+    view = _view(cost=cost, **shown)
+    _choice(reduce, ("sum", "mean"), "--reduce")
+    _at_least(row, 1, "--row")
+    problem = Problem(source, prefix, share, output, let, data)
+    graph = problem.graph
+    point = problem.point(at)
+    wrt, direction = _names_text(wrt), _point_text(direction)
+    if wrt is not None and direction is not None:
+        raise UsageError("--wrt and --direction do not go together: a direction seeds every input")
+    chosen = inputs(wrt, graph.names) if wrt is not None else None
+    d = bind(direction, graph.names, "--direction") if direction is not None else None
+    if problem.table is None:
+        problem.no_data(reduce, row)
+        trace = _worked(problem, run_forward(graph, point, chosen, d), symbolic, exact, at)
+        return result_of(trace, view)
+    if d is not None:
+        raise UsageError("--direction and --data do not go together: --data sums the gradient")
+    from .data import pick_row, sample_point
+
+    k = pick_row(row, problem.table)
+    trace = problem.sample(lambda: run_forward(graph, sample_point(problem.table, k, graph, point), chosen), k)
+    trace = _worked(problem, trace, symbolic, exact, at)
+    return result_of(problem.over_data(trace, reduce, k, "forward", point, chosen), view)
+
+
+def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, output: Names = None,
+            prefix: str = "c", share: bool = True, symbolic: bool = False, exact: bool = False, data=None,
+            reduce: str = "sum", row: int | None = None, cost: bool = False, **shown) -> Reverse:
+    """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs; with
+    ``wrt``, only those inputs are variables, the others held at their values from ``at``."""
+    from .trace import run_reverse
+
+    view = _view(cost=cost, **shown)
+    _choice(reduce, ("sum", "mean"), "--reduce")
+    _at_least(row, 1, "--row")
+    problem = Problem(source, prefix, share, output, let, data, wrt=wrt)
+    graph = problem.graph
+    point = problem.point(at)
+    if problem.table is None:
+        problem.no_data(reduce, row)
+        return result_of(_worked(problem, run_reverse(graph, point), symbolic, exact, at), view)
+    from .data import pick_row, sample_point
+
+    k = pick_row(row, problem.table)
+    trace = problem.sample(lambda: run_reverse(graph, sample_point(problem.table, k, graph, point)), k)
+    trace = _worked(problem, trace, symbolic, exact, at)
+    return result_of(problem.over_data(trace, reduce, k, "reverse", point), view)
+
+
+def graph(source: str, at: Point = None, *, adjoints: bool | None = None, wrt: Names = None,
+          tangents: bool = False, let: Point = None, output: Names = None, prefix: str = "c", share: bool = True,
+          edge_labels: bool = True, **shown) -> GraphResult:
+    """The computational graph: nodes and edges; at a point, each node's value and adjoint (``adjoints``: on
+    by default where the program has one output), and tangents for ``wrt`` or, with ``tangents``, every input."""
+    from .trace import run_graph
+
+    view = _view(edge_labels=edge_labels, **shown)
+    wrt = _names_text(wrt)
+    for given, option in ((wrt is not None, "--wrt"), (tangents, "--tangents")):
+        if given and at is None:
+            raise GradcliError(f"{option} needs a point to take tangents at: add --at, e.g. --at 0,2")
+    problem = Problem(source, prefix, share, output, let, several=True)
+    g = problem.graph
+    point = problem.point(at) if at is not None else None
+    if len(g.outputs) > 1:
+        if adjoints:
+            raise GradcliError(f"adjoints are of one output; this program has {len(g.outputs)}: pick one with "
+                               f"--output {g.nodes[g.outputs[0]].id}")
+        adjoints = False
+    chosen = inputs(wrt, g.names) if wrt is not None else list(g.names) if tangents else None
+    return result_of(run_graph(g, point, True if adjoints is None else adjoints, chosen), view)
+
+
+def jacobian(source: str, at: Point, *, mode: str = "reverse", let: Point = None, output: Names = None,
+             prefix: str = "c", share: bool = True, cost: bool = False, **shown) -> Jacobian:
+    """The Jacobian of a program's outputs (a last step ``s1, s2, s3``, or ``output``): forward mode column by
+    column, one sweep per input; reverse mode row by row, one sweep per output."""
+    from .second import run_jacobian
+
+    view = _view(cost=cost, **shown)
+    _choice(mode, ("forward", "reverse"), "--mode")
+    problem = Problem(source, prefix, share, output, let, several=True)
+    return result_of(run_jacobian(problem.graph, problem.point(at), mode), view)
+
+
+def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = None, let: Point = None,
+            output: Names = None, prefix: str = "c", share: bool = True, symbolic: bool = False, exact: bool = False,
+            data=None, reduce: str = "sum", row: int | None = None, **shown) -> Hessian:
+    """The Hessian by forward over reverse, its symmetry and eigenvalues, and whether the point is a minimum,
+    a maximum or a saddle; along ``direction``, the Hessian times d. With ``data``, the Hessian of the loss
+    summed over the samples."""
+    from .point import bind
+    from .second import run_hessian
+
+    view = _view(**shown)
+    _choice(reduce, ("sum", "mean"), "--reduce")
+    _at_least(row, 1, "--row")
+    direction = _point_text(direction)
+    if wrt is not None and direction is not None:
+        raise UsageError("--wrt and --direction do not go together: a direction seeds every input")
+    problem = Problem(source, prefix, share, output, let, data, wrt=wrt)
+    graph = problem.graph
+    d = bind(direction, graph.names, "--direction") if direction is not None else None
+    point = problem.point(at)
+    if problem.table is None:
+        problem.no_data(reduce, row)
+        trace = run_hessian(graph, point, d)
+    else:
+        from .data import column_notes, pick_row, sample_point, summed_hessian
+
+        if d is not None:
+            raise UsageError("--direction and --data do not go together: --data sums the whole Hessian")
+        k = pick_row(row, problem.table)
+        trace = problem.sample(lambda: run_hessian(graph, sample_point(problem.table, k, graph, point)), k)
+        notes: list[str] = column_notes(problem.table, graph)
+        trace = trace._replace(summed=summed_hessian(graph, point, problem.table, reduce, k, None, notes),
+                               warnings=[*trace.warnings, *notes])
+    if symbolic or exact:
+        from .symbolic import hessian_forms
+
+        trace = trace._replace(forms=hessian_forms(trace, symbolic, exact, problem.typed(at)))
+    return result_of(trace, view)
+
+
+def check(source: str, claims: str | Iterable[str], *, wrt: Names = None, at: Point = None, let: Point = None,
+          output: Names = None, prefix: str = "c", share: bool = True, **shown) -> Check:
+    """Check derived formulas for the derivatives (one per input in order, or per name in ``wrt``): each is
+    proved equal by sympy, shown different at a point, or undecided. The result is true when all are proved;
+    ``exit_code`` is the command line's (0, 1 or 3)."""
+    from .check import Checked, check as run_check, parse_claims, wrt_names
+    from .point import bind
+
+    view = _view(**shown)
+    claims = [claims] if isinstance(claims, str) else list(claims)
+    if not claims:
+        raise UsageError("give the derived derivative to check, e.g. --claim '[2*x, 3]'", "--claim")
+    problem = Problem(source, prefix, share, output, let)
+    g = problem.graph
+    point = bind(_point_text(at), g.names) if at is not None else None
+    verdicts = run_check(g, parse_claims(claims, g), wrt_names(_names_text(wrt), g), point, problem.let_values(),
+                         problem.typed(None))
+    return result_of(Checked(g, verdicts, point), view)
+
+
+def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, momentum: float = 0.0,
+            weight_decay: float = 0.0, until_grad: float | None = None, wrt: Names = None, batch: int | None = None,
+            data=None, reduce: str = "sum", let: Point = None, output: Names = None, prefix: str = "c",
+            share: bool = True, **shown) -> Descend:
+    """Gradient descent from ``at``: a row per step with the parameters, the loss, its gradient, the momentum
+    and the update; the loss is the expression, or its sum (``reduce="mean"``: its mean) over ``data``."""
+    from .descend import MAX_STEPS, descend as run_descend
+
+    view = _view(**shown)
+    _choice(reduce, ("sum", "mean"), "--reduce")
+    _at_least(steps, 0, "--steps", MAX_STEPS)
+    _at_least(batch, 1, "--batch")
+    for value, option in ((lr, "--lr"), (momentum, "--momentum"), (weight_decay, "--weight-decay"),
+                          (until_grad, "--until-grad")):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise UsageError(f"{value!r} is not a number", option)
+    if not math.isfinite(lr) or lr <= 0:
+        raise UsageError("the learning rate must be a positive number", "--lr")
+    for value, option in ((momentum, "--momentum"), (weight_decay, "--weight-decay")):
+        if not math.isfinite(value):
+            raise UsageError("must be a number", option)
+        if not 0 <= value < 1:
+            raise UsageError(f"{value} is not in the range 0<=x<1", option)
+    if until_grad is not None and (not math.isfinite(until_grad) or until_grad <= 0):
+        raise UsageError("must be a positive number" if math.isfinite(until_grad) else "must be a number",
+                         "--until-grad")
+    problem = Problem(source, prefix, share, output, let, data, wrt=wrt)
+    if problem.table is None:
+        problem.no_data(reduce, None)
+    g = problem.graph
+    descent = run_descend(g, problem.point(at), float(lr), steps, float(momentum), float(weight_decay),
+                          None if until_grad is None else float(until_grad), problem.table, reduce, batch=batch)
+    if problem.table is not None:
+        from .data import column_notes
+
+        descent = descent._replace(warnings=[*column_notes(problem.table, g), *descent.warnings])
+    return result_of(descent, view)
