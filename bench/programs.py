@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import random
 
-from gradcli.ops import OPS, partial
+from gradcli.core.ops import OPS
+from gradcli.core.rules import partial
 
 INPUTS = [f"x{i}" for i in range(10)]
 POINT = {name: 0.1 + 0.08 * i for i, name in enumerate(INPUTS)}

@@ -29,8 +29,8 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 
 from programs import POINT, Tape, program  # noqa: E402
 
-from gradcli.graph import graph_of, paused_gc  # noqa: E402
-from gradcli.trace import evaluate, forward, forward_many, reverse, run_reverse  # noqa: E402
+from gradcli.core.graph import graph_of, paused_gc  # noqa: E402
+from gradcli.engine.trace import evaluate, forward, forward_many, reverse, run_reverse  # noqa: E402
 
 SEED = "exp(x1)*(x1**2+x2**2)**3"
 SEED_GRADIENT = "[exp(x1)*(x1**2 + x2**2)**3 + 6*x1*exp(x1)*(x1**2 + x2**2)**2, 6*x2*exp(x1)*(x1**2 + x2**2)**2]"
@@ -213,7 +213,7 @@ def sympy_time(n: int) -> float | str | None:
     None past the time limit; the error's text if sympy fails."""
     import sympy as sp
 
-    from gradcli.exact import expression as sympy_of
+    from gradcli.exact.exact import expression as sympy_of
 
     g = graph_of(program(n))
     t = time.perf_counter()
@@ -373,7 +373,7 @@ def main() -> None:
     say("| program | op nodes | inputs | hessian (one reverse sweep, then a forward and a second sweep per input) "
         "| ÷ evaluate + reverse |")
     say("| --- | ---: | ---: | ---: | ---: |")
-    from gradcli.second import run_hessian
+    from gradcli.engine.second import run_hessian
 
     for label, src in (("the seed example", SEED), ("generated, 1,000 steps", program(1_000))):
         g = graph_of(src)

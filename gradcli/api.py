@@ -21,7 +21,7 @@ from fractions import Fraction
 from typing import Callable, Iterable, Mapping, Union
 
 from .errors import GradcliError, GradcliSyntaxError, UsageError
-from .graph import graph_of
+from .core.graph import graph_of
 from .render import View
 from .result import Check, Descend, Forward, GraphResult, Hessian, Jacobian, Reverse, result_of
 
@@ -85,7 +85,7 @@ def _at_least(value: int | None, low: int, option: str, high: int | None = None)
 def read_data(path: str | os.PathLike, text: str | None = None):
     """A data file (CSV with a header) read for ``data=``: each row a sample; ``text`` gives its contents
     instead of reading ``path`` (then ``path`` only names it in messages)."""
-    from .data import read_table
+    from .engine.data import read_table
 
     if text is None:
         try:
@@ -140,8 +140,8 @@ class Problem:
 
     def held_names(self) -> tuple[str, ...]:
         """The names ``let`` holds constant."""
-        from .parse import normal_name
-        from .point import split_top
+        from .core.parse import normal_name
+        from .core.point import split_top
 
         names: list[str] = []
         text = self.let
@@ -156,7 +156,7 @@ class Problem:
 
     def point(self, at: Point, option: str = "--at") -> dict[str, float]:
         """The point: ``at`` for the inputs, ``let`` for the constants held."""
-        from .point import bind
+        from .core.point import bind
 
         at = _point_text(at)
         graph = self.graph
@@ -175,8 +175,8 @@ class Problem:
 
     def _not_held(self, text: str | None, option: str) -> None:
         """A name given with --at (or --let) that a data file's column already gives, or --let holds."""
-        from .parse import normal_name
-        from .point import split_top
+        from .core.parse import normal_name
+        from .core.point import split_top
 
         if text is None:
             return
@@ -195,7 +195,7 @@ class Problem:
                                          text, start, max(1, len(part)), option + " ")
 
     def let_values(self) -> dict[str, float]:
-        from .point import bind
+        from .core.point import bind
 
         if self.let is None:
             return {}
@@ -209,7 +209,7 @@ class Problem:
 
     def typed(self, at: Point) -> dict:
         """The values of the point and of ``let``, by name, as the Exprs they were typed as (for exact work)."""
-        from .point import bind
+        from .core.point import bind
 
         at = _point_text(at)
         typed = bind(at, self.at_names or self.graph.names, "--at", trees=True) if at is not None else {}
@@ -219,7 +219,7 @@ class Problem:
 
     def sample(self, run: Callable, k: int):
         """The worked trace of sample k; a math error there says which sample it is."""
-        from .data import at_sample
+        from .engine.data import at_sample
         from .errors import MathError
 
         try:
@@ -229,7 +229,7 @@ class Problem:
 
     def over_data(self, trace, reduce: str, row: int, mode: str, point: dict[str, float], wrt=None):
         """The trace of one sample, with every sample's loss and gradient and their total."""
-        from .data import column_notes, summed
+        from .engine.data import column_notes, summed
 
         notes: list[str] = column_notes(self.table, trace.graph)
         total = summed(trace.graph, point, self.table, reduce, row, mode, wrt, notes)
@@ -245,7 +245,7 @@ class Problem:
 
 def inputs(text: str, names: tuple[str, ...]) -> list[str]:
     """The inputs ``wrt`` names, each an input, in the graph's order."""
-    from .parse import normal_name
+    from .core.parse import normal_name
 
     chosen = []
     offset = 0
@@ -263,11 +263,11 @@ def inputs(text: str, names: tuple[str, ...]) -> list[str]:
 def _worked(problem: Problem, trace, symbolic: bool, exact: bool, at: Point):
     """The trace with its rows in symbols and its exact numbers; sympy is imported only when asked for."""
     if symbolic:
-        from .symbolic import symbolic as rows_in_symbols
+        from .exact.symbolic import symbolic as rows_in_symbols
 
         trace = trace._replace(symbolic=rows_in_symbols(trace))
     if exact:
-        from .exact import exact_trace
+        from .exact.exact import exact_trace
 
         trace = trace._replace(exact=exact_trace(trace, problem.typed(at)))
     return trace
@@ -299,8 +299,8 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
     """Forward mode: the evaluation trace, then one tangent table per input (or in ``wrt``), or one along
     ``direction``. With ``data`` (a CSV file's path, or ``read_data``'s table), the tables of sample ``row``
     (from 1), and every sample's loss and gradient, summed (``reduce="mean"``: averaged)."""
-    from .point import bind
-    from .trace import run_forward
+    from .core.point import bind
+    from .engine.trace import run_forward
 
     view = _view(cost=cost, **shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
@@ -319,7 +319,7 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
         return result_of(trace, view)
     if d is not None:
         raise UsageError("--direction and --data do not go together: --data sums the gradient")
-    from .data import pick_row, sample_point
+    from .engine.data import pick_row, sample_point
 
     k = pick_row(row, problem.table)
     trace = problem.sample(lambda: run_forward(graph, sample_point(problem.table, k, graph, point), chosen), k)
@@ -332,7 +332,7 @@ def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, out
             reduce: str = "sum", row: int | None = None, cost: bool = False, **shown) -> Reverse:
     """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs; with
     ``wrt``, only those inputs are variables, the others held at their values from ``at``."""
-    from .trace import run_reverse
+    from .engine.trace import run_reverse
 
     view = _view(cost=cost, **shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
@@ -343,7 +343,7 @@ def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, out
     if problem.table is None:
         problem.no_data(reduce, row)
         return result_of(_worked(problem, run_reverse(graph, point), symbolic, exact, at), view)
-    from .data import pick_row, sample_point
+    from .engine.data import pick_row, sample_point
 
     k = pick_row(row, problem.table)
     trace = problem.sample(lambda: run_reverse(graph, sample_point(problem.table, k, graph, point)), k)
@@ -356,7 +356,7 @@ def graph(source: str, at: Point = None, *, adjoints: bool | None = None, wrt: N
           edge_labels: bool = True, **shown) -> GraphResult:
     """The computational graph: nodes and edges; at a point, each node's value and adjoint (``adjoints``: on
     by default where the program has one output), and tangents for ``wrt`` or, with ``tangents``, every input."""
-    from .trace import run_graph
+    from .engine.trace import run_graph
 
     view = _view(edge_labels=edge_labels, **shown)
     wrt = _names_text(wrt)
@@ -379,7 +379,7 @@ def jacobian(source: str, at: Point, *, mode: str = "reverse", let: Point = None
              prefix: str = "c", share: bool = True, cost: bool = False, **shown) -> Jacobian:
     """The Jacobian of a program's outputs (a last step ``s1, s2, s3``, or ``output``): forward mode column by
     column, one sweep per input; reverse mode row by row, one sweep per output."""
-    from .second import run_jacobian
+    from .engine.second import run_jacobian
 
     view = _view(cost=cost, **shown)
     _choice(mode, ("forward", "reverse"), "--mode")
@@ -393,8 +393,8 @@ def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = Non
     """The Hessian by forward over reverse, its symmetry and eigenvalues, and whether the point is a minimum,
     a maximum or a saddle; along ``direction``, the Hessian times d. With ``data``, the Hessian of the loss
     summed over the samples."""
-    from .point import bind
-    from .second import run_hessian
+    from .core.point import bind
+    from .engine.second import run_hessian
 
     view = _view(**shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
@@ -410,7 +410,7 @@ def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = Non
         problem.no_data(reduce, row)
         trace = run_hessian(graph, point, d)
     else:
-        from .data import column_notes, pick_row, sample_point, summed_hessian
+        from .engine.data import column_notes, pick_row, sample_point, summed_hessian
 
         if d is not None:
             raise UsageError("--direction and --data do not go together: --data sums the whole Hessian")
@@ -420,7 +420,7 @@ def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = Non
         trace = trace._replace(summed=summed_hessian(graph, point, problem.table, reduce, k, None, notes),
                                warnings=[*trace.warnings, *notes])
     if symbolic or exact:
-        from .symbolic import hessian_forms
+        from .exact.symbolic import hessian_forms
 
         trace = trace._replace(forms=hessian_forms(trace, symbolic, exact, problem.typed(at)))
     return result_of(trace, view)
@@ -431,8 +431,8 @@ def check(source: str, claims: str | Iterable[str], *, wrt: Names = None, at: Po
     """Check derived formulas for the derivatives (one per input in order, or per name in ``wrt``): each is
     proved equal by sympy, shown different at a point, or undecided. The result is true when all are proved;
     ``exit_code`` is the command line's (0, 1 or 3)."""
-    from .check import Checked, check as run_check, parse_claims, wrt_names
-    from .point import bind
+    from .exact.check import Checked, check as run_check, parse_claims, wrt_names
+    from .core.point import bind
 
     view = _view(**shown)
     claims = [claims] if isinstance(claims, str) else list(claims)
@@ -452,7 +452,7 @@ def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, momentu
             share: bool = True, **shown) -> Descend:
     """Gradient descent from ``at``: a row per step with the parameters, the loss, its gradient, the momentum
     and the update; the loss is the expression, or its sum (``reduce="mean"``: its mean) over ``data``."""
-    from .descend import MAX_STEPS, descend as run_descend
+    from .engine.descend import MAX_STEPS, descend as run_descend
 
     view = _view(**shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
@@ -479,7 +479,7 @@ def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, momentu
     descent = run_descend(g, problem.point(at), float(lr), steps, float(momentum), float(weight_decay),
                           None if until_grad is None else float(until_grad), problem.table, reduce, batch=batch)
     if problem.table is not None:
-        from .data import column_notes
+        from .engine.data import column_notes
 
         descent = descent._replace(warnings=[*column_notes(problem.table, g), *descent.warnings])
     return result_of(descent, view)

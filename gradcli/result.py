@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .graph import Graph
+from .core.graph import Graph
 from .render import View, render
 
 

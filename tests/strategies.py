@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from gradcli.ops import OPS, partial
+from gradcli.core.ops import OPS
+from gradcli.core.rules import partial
 
 POSITIVE = ["({a})**2 + 0.5", "softplus({a}) + 0.25", "exp({a})", "1 + sigmoid({a})"]
 UNIT = ["0.9*tanh({a})", "sigmoid({a}) - 0.5", "0.5*sin({a})"]
@@ -91,7 +92,7 @@ def exact_gradient(graph, point: dict) -> dict[str, float] | None:
 
     None when sympy itself cannot (its evalf can recurse without end on unevaluated derivatives).
     """
-    from gradcli.exact import gradient
+    from gradcli.exact.exact import gradient
 
     try:
         return gradient(graph, point)

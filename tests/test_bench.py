@@ -12,8 +12,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from programs import POINT, Tape, program  # noqa: E402
 
-from gradcli.graph import graph_of  # noqa: E402
-from gradcli.trace import run_reverse  # noqa: E402
+from gradcli.core.graph import graph_of  # noqa: E402
+from gradcli.engine.trace import run_reverse  # noqa: E402
 
 
 def test_generated_programs_are_the_same_each_time_and_agree_with_the_tape() -> None:

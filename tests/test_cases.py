@@ -55,8 +55,8 @@ def test_expression_and_program_forms_are_the_same_graph() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_case_exact_gradient_with_sympy(case: dict) -> None:
-    from gradcli.exact import gradient
-    from gradcli.graph import graph_of
+    from gradcli.exact.exact import gradient
+    from gradcli.core.graph import graph_of
 
     exact = gradient(graph_of(_source(case)), {k: float(v) for k, v in case["point"].items()})
     for name, expected in case["gradient"].items():

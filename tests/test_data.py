@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, close, load_cases, run, run_json
-from gradcli.data import read_table
+from gradcli.engine.data import read_table
 from gradcli.errors import GradcliError
 
 LOGISTIC = "-(y*log(sigmoid(w1*x1+w2*x2+b)) + (1-y)*log(1-sigmoid(w1*x1+w2*x2+b)))"
@@ -57,8 +57,8 @@ def test_let_tables_name_the_constants_and_give_them_no_rows() -> None:
 
 
 def test_forward_and_reverse_agree_with_constants_and_with_sympy() -> None:
-    from gradcli.exact import gradient
-    from gradcli.graph import graph_of
+    from gradcli.exact.exact import gradient
+    from gradcli.core.graph import graph_of
 
     f = "log(1 + exp(-y*(w*x + b)))"
     args = ("--at", "w=0.3,b=-0.2", "--let", "x=1.7,y=-1")

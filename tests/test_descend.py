@@ -220,7 +220,7 @@ def test_json_shape() -> None:
 
 def test_batch_one_is_sgd_sample_by_sample_in_order() -> None:
     """--batch 1 takes the sheet's SGD step w ← w + η·x·(y − h(x)) on each sample in turn."""
-    from gradcli.data import read_table
+    from gradcli.engine.data import read_table
 
     table = read_table((ROOT / "examples" / "logistic20.csv").read_text(), "t")
     lr, steps = 0.3, 45  # more steps than samples: from the first again after the last

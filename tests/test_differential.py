@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from gradcli.errors import MathError
-from gradcli.graph import graph_of
-from gradcli.trace import run_forward, run_reverse
+from gradcli.core.graph import graph_of
+from gradcli.engine.trace import run_forward, run_reverse
 from strategies import (absolute_gradient, cases, exact_gradient, path_bound, points, rounding_insensitive,
                         sane, well_conditioned)
 
@@ -114,7 +114,7 @@ def test_the_exact_reference_is_exact_at_the_point(text: str, point: dict, expec
 def test_the_reference_reads_a_cancellation_residue_as_0_and_keeps_a_tiny_true_value() -> None:
     """sympy's evalf gives -sin(x - y) at x = y as -6.8e-167 (and -2.9e-216 with twice the digits): the
     reference calls that 0; exp(-400x)'s true -7.66e-172 stays."""
-    from gradcli.exact import gradient
+    from gradcli.exact.exact import gradient
 
     assert gradient(graph_of("abs(cos(x - y))"), {"x": 1.0, "y": 1.0}) == {"x": 0.0, "y": 0.0}
     tiny = gradient(graph_of("exp(-400*x)"), {"x": 1.0})["x"]

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT
 from gradcli.cli import cli
-from gradcli.ops import OPS
+from gradcli.core.ops import OPS
 
 MAN = ROOT / "man" / "gradcli.1"
 SEED = "exp(x1)*(x1**2+x2**2)**3"

@@ -15,12 +15,12 @@ import pytest
 
 from conftest import ROOT, close, run, run_json
 from gradcli.errors import MathError
-from gradcli.graph import constant_value, graph_of
-from gradcli.ops import BINARY, CONSTANTS, OPS
-from gradcli.parse import parse
-from gradcli.point import bind
+from gradcli.core.graph import constant_value, graph_of
+from gradcli.core.ops import BINARY, CONSTANTS, OPS
+from gradcli.core.parse import parse
+from gradcli.core.point import bind
 from gradcli.render.dot import quote
-from gradcli.trace import evaluate
+from gradcli.engine.trace import evaluate
 
 GRAPHS = [
     ("exp(x1)*(x1**2+x2**2)**3", "0,2"),

@@ -12,9 +12,10 @@ import math
 import pytest
 
 from conftest import run
-from gradcli.graph import graph_of
-from gradcli.ops import OPS, rules
-from gradcli.printer import PLAIN
+from gradcli.core.graph import graph_of
+from gradcli.core.ops import OPS
+from gradcli.core.rules import rules
+from gradcli.core.printer import PLAIN
 from test_latex import op_case
 
 FORMATS = {"forward": ("table", "json", "markdown", "latex"), "reverse": ("table", "json", "markdown", "latex"),
@@ -41,7 +42,7 @@ def test_every_op_in_every_command_and_format(name: str) -> None:
             elif fmt == "dot":
                 assert f"{graph_of(expr).nodes[node].id} = " in out
     # every rule of the op prints, and reads back as the same tree
-    from gradcli.expr import parse_rule
+    from gradcli.core.rules import parse_rule
 
     for rule in rules(name):
         assert parse_rule(PLAIN.text(rule)) == rule
@@ -60,7 +61,7 @@ def test_every_op_symbolic_and_exact(name: str) -> None:
 
 def test_a_variadic_op_prints_every_operand_whatever_was_printed_before() -> None:
     """The text of sum(...) depends on its number of operands: a long sum printed first must not cut a short one."""
-    from gradcli.graph import graph_of
+    from gradcli.core.graph import graph_of
 
     long = graph_of("sum(a, b, c, d, u)")
     short = graph_of("sum(a, b)")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from gradcli.cli import cli
 from gradcli.errors import GradcliError, GradcliSyntaxError
-from gradcli.graph import graph_of
+from gradcli.core.graph import graph_of
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

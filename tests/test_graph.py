@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gradcli.errors import GradcliSyntaxError, MathError
-from gradcli.graph import graph_of, natural_key
+from gradcli.core.graph import graph_of, natural_key
 
 
 def table(g) -> list[tuple[str, str]]:

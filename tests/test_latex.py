@@ -11,13 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import run, run_json
-from gradcli.graph import graph_of
-from gradcli.ops import BINARY, OPS, Op, fmt, partial
-from gradcli.point import bind
+from gradcli.core.graph import graph_of
+from gradcli.core.ops import BINARY, OPS, Op, fmt
+from gradcli.core.rules import partial
+from gradcli.core.point import bind
 from gradcli.render import document
 from gradcli.render.document import Code, Gap, Grid, Line, Steps
 from gradcli.render.latex import LatexStyle, LatexWriter, _tree, escape, tex_name
-from gradcli.trace import run_forward, run_graph, run_reverse
+from gradcli.engine.trace import run_forward, run_graph, run_reverse
 from texcheck import compile_fragments, plain, shipped_pages
 
 # lines never break and words are never hyphenated: what is read back is each line whole

@@ -121,7 +121,7 @@ def test_prose_keeps_a_formula_whole_where_it_fits() -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases(max_steps=6), st.integers(20, 100), st.sampled_from(["forward", "reverse", "graph"]))
 def test_random_programs_lay_out_without_splitting_tokens(case, width: int, command: str) -> None:
-    from gradcli.graph import graph_of
+    from gradcli.core.graph import graph_of
 
     names = graph_of(case.text).names
     at = ",".join("0.7" for _ in names)

@@ -6,9 +6,10 @@ import math
 
 import pytest
 
-from gradcli.graph import graph_of
-from gradcli.ops import CALLS, OPS, DomainError, compile_rule, op_for_call, partial, rules
-from gradcli.trace import evaluate
+from gradcli.core.graph import graph_of
+from gradcli.core.ops import CALLS, OPS, DomainError, op_for_call
+from gradcli.core.rules import compile_rule, partial, rules
+from gradcli.engine.trace import evaluate
 
 XS = [-2.5, -1.5, -0.6, -0.3, 0.35, 0.8, 1.7, 2.6, 4.1]
 YS = [-1.5, -1.0, 0.5, 2.0, 3.0, 1.7]
@@ -102,7 +103,7 @@ def test_partials_match_sympy(name: str) -> None:
 
     op = OPS[name]
     syms = sp.symbols("a b c d", real=True)[: arity(op)]
-    from gradcli.sym import functions
+    from gradcli.exact.sym import functions
 
     for p in points(op):
         args = list(syms)
@@ -140,15 +141,15 @@ def test_every_numeric_override_is_its_rule(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(n for n in OPS))
 def test_rules_print_and_read_back_as_the_same_rule(name: str) -> None:
     """Each rule is an expression in gradcli's own language: printed, it parses back to the same tree."""
-    from gradcli.expr import parse_rule
-    from gradcli.printer import PLAIN
+    from gradcli.core.rules import parse_rule
+    from gradcli.core.printer import PLAIN
 
     for rule in rules(name):
         assert parse_rule(PLAIN.text(rule)) == rule, (name, PLAIN.text(rule))
 
 
 def test_the_rules_of_the_textbook() -> None:
-    from gradcli.printer import PLAIN
+    from gradcli.core.printer import PLAIN
 
     shown = {name: [PLAIN.text(r) for r in rules(name)] for name in ("exp", "sigmoid", "tanh", "mul", "relu")}
     assert shown == {"exp": ["{out}"], "sigmoid": ["{out}*(1 - {out})"], "tanh": ["1 - {out}**2"],
@@ -156,8 +157,8 @@ def test_the_rules_of_the_textbook() -> None:
 
 
 def test_a_rule_in_a_node_is_simplified_as_by_hand() -> None:
-    from gradcli.graph import graph_of
-    from gradcli.printer import PLAIN
+    from gradcli.core.graph import graph_of
+    from gradcli.core.printer import PLAIN
 
     g = graph_of("y = x**3 + x**2 + x**1 + x**0.5 + exp(x) + sigmoid(x)")
     shown = [PLAIN.text(g.rule(i, 0)) for i in range(1, len(g.nodes)) if g.nodes[i].op != "add"]

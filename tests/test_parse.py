@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from gradcli.errors import GradcliSyntaxError
-from gradcli.graph import graph_of
-from gradcli.parse import parse
-from gradcli.trace import evaluate
+from gradcli.core.graph import graph_of
+from gradcli.core.parse import parse
+from gradcli.engine.trace import evaluate
 
 
 def value(expr: str, **point: float) -> float:

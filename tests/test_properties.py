@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from conftest import run_json
 from gradcli.errors import MathError
-from gradcli.graph import constant_value, graph_of
-from gradcli.parse import parse_expression
-from gradcli.printer import PLAIN
+from gradcli.core.graph import constant_value, graph_of
+from gradcli.core.parse import parse_expression
+from gradcli.core.printer import PLAIN
 from gradcli.render.document import adjoint_row, evaluation_row, tangent_row
-from gradcli.trace import run_forward, run_reverse
+from gradcli.engine.trace import run_forward, run_reverse
 from strategies import absolute_gradient, cases, points
 
 SETTINGS = dict(max_examples=150, deadline=None,

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from conftest import run, run_json
 from gradcli.errors import MathError
-from gradcli.graph import graph_of
-from gradcli.ops import partial, second_partial
-from gradcli.second import eigenvalues, run_hessian, run_jacobian
-from gradcli.trace import evaluate, run_reverse
+from gradcli.core.graph import graph_of
+from gradcli.core.rules import partial, second_partial
+from gradcli.engine.second import eigenvalues, run_hessian, run_jacobian
+from gradcli.engine.trace import evaluate, run_reverse
 from strategies import cases, points
 
 SOFTMAX = "m = exp(z1) + exp(z2) + exp(z3); s1 = exp(z1)/m; s2 = exp(z2)/m; s3 = exp(z3)/m; s1, s2, s3"
@@ -29,7 +29,7 @@ ROSENBROCK = "(1 - x)**2 + 100*(y - x**2)**2"
 def sympy_matrix(expr: str, point: dict, kind: str):
     import sympy as sp
 
-    from gradcli.symbolic import node_expressions, symbol
+    from gradcli.exact.symbolic import node_expressions, symbol
 
     g = graph_of(expr)
     exprs = node_expressions(g)

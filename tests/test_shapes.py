@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from conftest import ROOT
 
 from gradcli.errors import GradcliError, GradcliSyntaxError
-from gradcli.graph import _builder, build, graph_of, paused_gc
-from gradcli.parse import MAX_OPERATIONS, parse
+from gradcli.core.graph import _builder, build, graph_of, paused_gc
+from gradcli.core.parse import MAX_OPERATIONS, parse
 
 sys.path.insert(0, str(ROOT / "bench"))
 

@@ -13,10 +13,10 @@ import random
 import pytest
 
 from conftest import lines, run, run_json
-from gradcli.expr import from_items
-from gradcli.graph import graph_of
-from gradcli.parse import parse_expression
-from gradcli.trace import evaluate
+from gradcli.core.expr import from_items
+from gradcli.core.graph import graph_of
+from gradcli.core.parse import parse_expression
+from gradcli.engine.trace import evaluate
 
 TEXTBOOK = "f1 = exp(x); f2 = f1**2; f3 = f1 + f2; f4 = exp(f3); f5 = sin(f3); y = f4 + f5"
 LEAST_SQUARES = "L = (phi0 + phi1*x - y)**2"
@@ -26,7 +26,7 @@ LOGISTIC = "h = sig(w1*x1 + w2*x2); L = -(y*log(h) + (1 - y)*log(1 - h))"
 def value_of(formula: str, point: dict[str, float]) -> float:
     """A formula gradcli printed, read back by gradcli's own parser and evaluated at a point."""
     if not point:
-        from gradcli.graph import constant_value
+        from gradcli.core.graph import constant_value
 
         return constant_value(parse_expression(formula), formula)
     g = graph_of(f"r = {formula}" + "".join(f" + 0*{n}" for n in point))
@@ -169,8 +169,8 @@ def test_check_finds_the_errors_of_the_sheets_hand_solutions(expr: str, wrt: str
 
 def _in_inputs(expr: str, claim: str) -> str:
     """A claim with the program's steps written out in the inputs, as text."""
-    from gradcli.printer import PLAIN
-    from gradcli.symbolic import from_sympy, node_expressions, to_sympy
+    from gradcli.core.printer import PLAIN
+    from gradcli.exact.symbolic import from_sympy, node_expressions, to_sympy
 
     g = graph_of(expr)
     steps = {n.id: e for n, e in zip(g.nodes, node_expressions(g)) if n.op != "input"}
@@ -205,7 +205,7 @@ def test_check_at_a_given_point_reports_that_point() -> None:
 
 
 def _exact_derivative(expr: str, point: dict[str, float]) -> dict[str, float]:
-    from gradcli.exact import gradient
+    from gradcli.exact.exact import gradient
 
     return gradient(graph_of(expr), point)
 
@@ -242,7 +242,7 @@ def test_a_sum_that_loses_more_than_half_its_digits_is_a_warning_naming_it() -> 
     assert any("lost" in w and "digits to cancellation" in w and "--exact" in w for w in out["warnings"])
     # and --exact gives the true numbers
     exact = run_json("reverse", "sqrt(x**2 + 1) - x", "--at", "1e6", "--exact")["exact"]["value"]
-    from gradcli.symbolic import to_sympy
+    from gradcli.exact.symbolic import to_sympy
 
     true = float(to_sympy(from_items(parse_expression(exact), exact)).evalf(30))
     assert math.isclose(true, 1 / (math.sqrt(1e12 + 1) + 1e6), rel_tol=1e-14)

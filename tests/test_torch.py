@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from conftest import load_cases
 from gradcli.errors import MathError
-from gradcli.graph import graph_of
-from gradcli.trace import run_forward, run_reverse
+from gradcli.core.graph import graph_of
+from gradcli.engine.trace import run_forward, run_reverse
 from strategies import absolute_gradient, cases, exact_gradient, points, rounding_insensitive, sane
 
 if os.environ.get("GRADCLI_REQUIRE_TORCH"):
@@ -29,7 +29,7 @@ F64 = torch.float64
 
 
 def test_every_op_has_a_torch_form() -> None:
-    from gradcli.ops import OPS
+    from gradcli.core.ops import OPS
 
     assert set(OPS) <= set(TORCH), f"add the PyTorch form of {sorted(set(OPS) - set(TORCH))} to TORCH"
 

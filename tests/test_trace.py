@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from conftest import close
 from gradcli.errors import MathError
-from gradcli.graph import graph_of
-from gradcli.trace import evaluate, run_forward, run_graph, run_reverse
+from gradcli.core.graph import graph_of
+from gradcli.engine.trace import evaluate, run_forward, run_graph, run_reverse
 
 EXPRESSIONS = [
     ("exp(x1)*(x1**2+x2**2)**3", {"x1": 0.3, "x2": -1.2}),
@@ -30,7 +30,7 @@ EXPRESSIONS = [
 
 
 def sympy_gradient(graph, point: dict) -> dict:
-    from gradcli.exact import gradient
+    from gradcli.exact.exact import gradient
 
     return gradient(graph, point)
 

@@ -67,7 +67,7 @@ def _json(writer: str) -> Callable[[object, TextIO, View], None]:
 
 
 def _dot(result, out: TextIO, view: View) -> None:
-    from ..printer import TextStyle
+    from ..core.printer import TextStyle
     from . import dot
 
     dot.write(result.record, out, TextStyle(unicode=view.unicode, digits=view.digits), view.edge_labels)

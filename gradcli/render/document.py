@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple, Union
 
-from ..expr import (APPROX, EQ, INDEXED, ONE, SUMOVER, Expr, GRAD, MORE, PARTIAL, PARTIAL2, VECTOR, call, mark, name,
+from ..core.expr import (APPROX, EQ, INDEXED, ONE, SUMOVER, Expr, GRAD, MORE, PARTIAL, PARTIAL2, VECTOR, call, mark, name,
                    num, same, value_of)
-from ..graph import Graph
-from ..trace import Sweep, Trace
+from ..core.graph import Graph
+from ..engine.trace import Sweep, Trace
 
 MAX_TERMS = 12  # terms of a long chain-rule sum shown when rows are clipped
 
@@ -156,8 +156,8 @@ def exactly(exact, value: float) -> Expr:
     number alone where the exact form is that number, or too long to read."""
     if exact is None:
         return num(value)
-    from ..printer import PLAIN
-    from ..symbolic import from_sympy, number
+    from ..core.printer import PLAIN
+    from ..exact.symbolic import from_sympy, number
 
     form = from_sympy(exact)
     text = PLAIN.text(form)
@@ -313,8 +313,8 @@ def source_expr(graph: Graph) -> Expr | None:
     """A bare expression's own tree, for a renderer that typesets it; None for a program or a long source."""
     if graph.is_program or graph.params or len(graph.source) > 300:
         return None
-    from ..expr import from_items
-    from ..parse import parse_expression
+    from ..core.expr import from_items
+    from ..core.parse import parse_expression
 
     try:
         return from_items(parse_expression(graph.source), graph.source)
@@ -641,7 +641,7 @@ COMMANDS = {"forward": forward, "reverse": reverse, "graph": graph}
 
 def check(checked, max_rows: int = 0, cost: bool = False) -> list[Block]:
     """Each claim, the true derivative, and the verdict."""
-    from ..trace import Trace
+    from ..engine.trace import Trace
 
     graph = checked.graph
     out: list[Block] = header(Trace("check", graph, None), max_rows)
@@ -728,8 +728,8 @@ def jacobian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
 
 def _second_row(trace: Trace, s, j: int, max_terms: int) -> Row:
     """``c̄̇j = Σ c̄̇i·∂ci/∂cj + c̄i·(∂ci/∂cj)˙``: the tangent of an adjoint along one direction."""
-    from ..expr import simplify, substitute
-    from ..ops import second_rules
+    from ..core.expr import simplify, substitute
+    from ..core.rules import second_rules
 
     graph, partials, adj = trace.graph, trace.partials, trace.adjoints
     out = graph.output
@@ -769,7 +769,7 @@ def _second_row(trace: Trace, s, j: int, max_terms: int) -> Row:
 def _curvature(f: Expr, names: list[str], matrix: list, c, total: Expr | None = None) -> list[Block]:
     """The Hessian of ``f`` as a matrix, its symmetry, its eigenvalues, and what they say about the point;
     ``total`` is how it was summed from the samples' Hessians (Σᵢ Hᵢ)."""
-    from ..second import MEANING
+    from ..engine.second import MEANING
 
     head = eq(name("H_ij"), Expr(PARTIAL2, (f, name("x_i"), name("x_j"))))
     out: list[Block] = [Line(("The Hessian, ", head, *((" = ", total) if total is not None else ()), ":"), "text"),
@@ -797,7 +797,7 @@ def _curvature(f: Expr, names: list[str], matrix: list, c, total: Expr | None = 
 
 
 def _fold_value(op: str, xs: tuple) -> float:
-    from ..ops import OPS
+    from ..core.ops import OPS
 
     return OPS[op].value(*xs)
 
@@ -913,7 +913,7 @@ def _samples(which: tuple[int, ...]) -> str:
 
 
 def _setting(x: float) -> str:
-    from ..ops import fmt
+    from ..core.ops import fmt
 
     return fmt(x)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..printer import PLAIN, TextStyle
-from ..trace import Trace
+from ..core.printer import PLAIN, TextStyle
+from ..engine.trace import Trace
 
 Notation = TextStyle
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..expr import Expr
-from ..printer import Style
+from ..core.expr import Expr
+from ..core.printer import Style
 from .document import Code, Gap, Grid, Line, Row, Steps
 
 

@@ -7,8 +7,8 @@ import math
 from json.encoder import encode_basestring as _string  # the C encoder json.dumps uses for strings
 from typing import TextIO
 
-from ..graph import OP_NAMES, Notes, template, texts
-from ..trace import Trace
+from ..core.graph import OP_NAMES, Notes, template, texts
+from ..engine.trace import Trace
 
 _float = float.__repr__  # what json.dumps writes for a float
 
@@ -227,14 +227,14 @@ def _second(trace: Trace, tail: dict) -> None:
 
 
 def _text(e) -> str:
-    from ..printer import PLAIN
+    from ..core.printer import PLAIN
 
     return PLAIN.text(e)
 
 
 def _exact(trace: Trace) -> dict:
     """--exact: every exact number as text in gradcli's own language (e**2, -log(2)/2, 3/4)."""
-    from ..symbolic import from_sympy
+    from ..exact.symbolic import from_sympy
 
     e, ids = trace.exact, [n.id for n in trace.graph.nodes]
     out: dict = {"value": _text(from_sympy(e.values[trace.graph.output])),

@@ -11,9 +11,9 @@ import functools
 import re
 import unicodedata
 
-from ..expr import Expr, from_items
-from ..ops import OPS
-from ..printer import ATOM, CALL, NEG, POW, PROD, Part, Style
+from ..core.expr import Expr, from_items
+from ..core.ops import OPS
+from ..core.printer import ATOM, CALL, NEG, POW, PROD, Part, Style
 from .document import Code
 from .flat import FlatGrid, FlatRow, FlatSteps, Writer
 
@@ -344,7 +344,7 @@ def _tree(text: str) -> Expr | None:
     """The tree of one expression a user typed, or None where it is not one (a cut-off step, sheet notation
     only a program reads)."""
     from ..errors import GradcliError
-    from ..parse import parse_expression
+    from ..core.parse import parse_expression
 
     if len(text) > 300:
         return None
@@ -356,7 +356,7 @@ def _tree(text: str) -> Expr | None:
 
 def tex(text: str) -> str:
     """An expression in gradcli's language typeset: parsed as a user's expression, printed in LaTeX."""
-    from ..parse import parse_expression
+    from ..core.parse import parse_expression
 
     return LatexStyle().text(from_items(parse_expression(text, lenient=True), text))
 

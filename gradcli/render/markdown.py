@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..printer import TextStyle
+from ..core.printer import TextStyle
 from .document import Code
 from .flat import FlatGrid, FlatSteps, Writer
 

@@ -9,7 +9,7 @@ failing that each node is a paragraph. No column is ever dropped; no line ends i
 
 from __future__ import annotations
 
-from ..printer import TextStyle
+from ..core.printer import TextStyle
 from .document import Code
 from .flat import FlatGrid as Grid
 from .flat import FlatRow as Row

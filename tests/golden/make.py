@@ -48,7 +48,7 @@ def run(steps: int, seed: int, args: list[str]) -> bytes:
     path = HERE / f".program-{steps}-{seed}.txt"
     path.write_text(src)
     try:
-        from gradcli.graph import graph_of
+        from gradcli.core.graph import graph_of
 
         used = graph_of(src).names
         at = ",".join(f"{k}={POINT.get(k, 0.7)!r}" for k in used)

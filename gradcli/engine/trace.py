@@ -12,9 +12,10 @@ import math
 from array import array
 from typing import NamedTuple
 
-from .errors import GradcliError, MathError
-from .graph import OP_CODES, OP_NAMES, Graph, describe_operands, paused_gc
-from .ops import OPS, DomainError, fmt, partial_functions
+from ..errors import GradcliError, MathError
+from ..core.graph import OP_CODES, OP_NAMES, Graph, describe_operands, paused_gc
+from ..core.ops import OPS, DomainError, fmt
+from ..core.rules import partial_functions
 
 # A term with an exact zero factor (a zero tangent or adjoint, or a zero partial) is 0 even
 # when the other factor is inf or nan: that node does not depend on the seeded input, as a

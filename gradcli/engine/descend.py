@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from .errors import GradcliError
-from .graph import Graph
-from .ops import fmt
+from ..errors import GradcliError
+from ..core.graph import Graph
+from ..core.ops import fmt
 
 MAX_STEPS = 1_000_000
 
@@ -68,7 +68,7 @@ def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, moment
     ``until`` or a number stops being finite. With ``batch``, each step's loss is over the next ``batch`` samples
     of the table, in order (stochastic gradient descent with a fixed order: the same steps on every run)."""
     from .data import losses, total
-    from .errors import MathError
+    from ..errors import MathError
     from .stable import plan
     from .trace import evaluate, reverse
 

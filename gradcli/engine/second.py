@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from .errors import GradcliError
-from .graph import OP_NAMES, Graph, paused_gc
-from .ops import fmt, second_partial
+from ..errors import GradcliError
+from ..core.graph import OP_NAMES, Graph, paused_gc
+from ..core.ops import fmt
+from ..core.rules import second_partial
 from .trace import (Cost, Evaluation, Sweep, Trace, _adjoint_sweep, _all_edges, _dedupe, _edges, _notes,
                     _seeded_sweeps, check_forward_work, evaluate, forward)
 

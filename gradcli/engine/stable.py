@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-from .expr import Expr, call
-from .ops import _expm1, _log1p, _sigmoid, _softplus
+from ..core.expr import Expr, call
+from ..core.ops import _expm1, _log1p, _sigmoid, _softplus
 
 _ONE = 1.0
 
@@ -36,7 +36,7 @@ class Stable(NamedTuple):
 
 def plan(graph) -> dict[int, Stable]:
     """The nodes of a graph whose value has a stable form, and that form."""
-    from .graph import OP_CODES
+    from ..core.graph import OP_CODES
 
     nodes = graph.nodes
     out: dict[int, Stable] = {}

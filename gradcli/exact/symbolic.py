@@ -11,8 +11,8 @@ from fractions import Fraction
 
 import sympy as sp
 
-from .expr import EXACT, GROUP, MARK, NAME, NUM, Expr, call, name, num, transform
-from .ops import OPS
+from ..core.expr import EXACT, GROUP, MARK, NAME, NUM, Expr, call, name, num, transform
+from ..core.ops import OPS
 from .sym import functions, namespace
 
 MAX_NODES = 200  # --symbolic, --exact and check are for the graphs of homework sheets
@@ -256,7 +256,7 @@ class Symbolic:
 
 def symbolic(trace) -> Symbolic:
     """The symbolic forms of a forward or reverse trace: sympy, simplified, turned back into Exprs."""
-    from .errors import GradcliError
+    from ..errors import GradcliError
 
     graph = trace.graph
     if len(graph.nodes) > MAX_NODES:
@@ -335,7 +335,7 @@ def sweeps(trace, rule, tidy) -> tuple[list | None, dict[str, list]]:
 
 
 def _same_text(a: Expr, b: Expr) -> bool:
-    from .printer import PLAIN
+    from ..core.printer import PLAIN
 
     return PLAIN.text(a) == PLAIN.text(b)
 
@@ -362,7 +362,7 @@ def exact_point(graph, typed: dict, values: dict[str, float]) -> dict:
 
 
 def hessian_forms(trace, symbolic_: bool, exact: bool, typed: dict) -> HessianForms:
-    from .errors import GradcliError
+    from ..errors import GradcliError
 
     graph = trace.graph
     if len(graph.nodes) > MAX_NODES:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
-from .graph import Graph
-from .ops import OPS
+from ..core.graph import Graph
+from ..core.ops import OPS
 
 
 def expression(graph: Graph):
@@ -79,7 +79,7 @@ class Exact:
 def exact_trace(trace, typed: dict):
     """The exact numbers of a forward or reverse trace at its point, each value as typed (``typed``: name ->
     Expr, from --at and --let)."""
-    from .errors import GradcliError
+    from ..errors import GradcliError
     from .symbolic import MAX_NODES, exact_point, node_expressions, sweeps, to_sympy
 
     graph = trace.graph

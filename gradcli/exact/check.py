@@ -17,11 +17,11 @@ from typing import NamedTuple
 
 import sympy as sp
 
-from .errors import GradcliError, GradcliSyntaxError
-from .expr import NAME, Expr, from_items, walk
-from .graph import Graph
-from .ops import CONSTANTS, OPS
-from .parse import normal_name, parse_expression
+from ..errors import GradcliError, GradcliSyntaxError
+from ..core.expr import NAME, Expr, from_items, walk
+from ..core.graph import Graph
+from ..core.ops import CONSTANTS, OPS
+from ..core.parse import normal_name, parse_expression
 from .symbolic import MAX_NODES, from_sympy, node_expressions, simplest, symbol, to_sympy
 from .sym import functions
 

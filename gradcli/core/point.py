@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from .errors import GradcliError, GradcliSyntaxError, MathError
+from ..errors import GradcliError, GradcliSyntaxError, MathError
 from .graph import constant_value
 from .parse import lookalike_letters, normal_name, parse_expression, skeleton
 

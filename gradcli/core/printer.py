@@ -110,12 +110,9 @@ class Style:
         return f"{self.ellipsis} {n} more" if mode == "list" else self.ellipsis
 
     def exact(self, value) -> Part:
-        from .symbolic import from_sympy
-
-        tree = from_sympy(value)
-        if tree.op == EXACT:  # a form gradcli has no op for: sympy's own text of it
-            return Part(str(value), SUM)
-        return Part(self.text(tree), SUM)
+        """An exact value sympy gave in a form gradcli has no op for (gradcli/symbolic.py makes every other form
+        an Expr): sympy's own text of it."""
+        return Part(str(value), SUM)
 
     def wrap(self, p: Part, below: int) -> str:
         """An operand in parentheses where its precedence is below ``below`` or it starts with a minus."""

@@ -17,7 +17,7 @@ import unicodedata
 from itertools import accumulate
 from typing import NamedTuple
 
-from .errors import GradcliSyntaxError, visible
+from ..errors import GradcliSyntaxError, visible
 from .ops import BINARY, CONSTANTS, FUNCTION_NAMES, OPS, VARIADIC, arities, op_for_call
 
 # names that are also functions: a call when "(" or "[" follows, else a plain name (σ is a standard deviation)

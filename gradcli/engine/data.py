@@ -12,8 +12,8 @@ import math
 import re
 from typing import NamedTuple
 
-from .errors import GradcliError, GradcliSyntaxError, MathError
-from .graph import Graph
+from ..errors import GradcliError, GradcliSyntaxError, MathError
+from ..core.graph import Graph
 
 REDUCTIONS = ("sum", "mean")
 WARNED_SAMPLES = 5  # samples whose warnings are told one by one; the rest are counted
@@ -45,7 +45,7 @@ def read_table(text: str, source: str) -> Table:
     """Read CSV with a header (commas; or tabs, semicolons or blanks where the header has no comma). Blank
     lines and lines that start with # are skipped; every value is a finite number or a constant expression
     such as 1/3 or pi/4."""
-    from .parse import normal_name
+    from ..core.parse import normal_name
 
     numbered = [(k + 1, line) for k, line in enumerate(text.removeprefix("\ufeff").splitlines())
                 if line.strip() and not line.lstrip().startswith("#")]
@@ -128,8 +128,8 @@ def _constant(text: str) -> float | None:
     """A value written as a constant expression (1/3, pi/4, exp(-1)); None where it is not one (v=3, [2])."""
     if not text.strip() or any(c in text for c in "=[]_,;"):
         return None
-    from .graph import constant_value
-    from .parse import parse_expression
+    from ..core.graph import constant_value
+    from ..core.parse import parse_expression
 
     try:
         return constant_value(parse_expression(text), text)
@@ -168,7 +168,7 @@ def at_sample(e: MathError, table: Table, r: int) -> MathError:
 
 def column_notes(table: Table, graph: Graph) -> list[str]:
     """A column the expression cannot read because its name is a constant's (e, pi)."""
-    from .ops import CONSTANTS
+    from ..core.ops import CONSTANTS
 
     return [f"the column {c} of {table.source} is not read: in an expression {c} is the constant {c}; rename the "
             "column to use it" for c in table.columns if c in CONSTANTS]

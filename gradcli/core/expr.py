@@ -21,10 +21,10 @@ class Expr(NamedTuple):
     args: tuple = ()
     leaf: object = None
 
-    def __repr__(self) -> str:  # short, whatever the depth
-        from .printer import PLAIN
-
-        return f"Expr({PLAIN.text(self)!r})"
+    def __repr__(self) -> str:  # short, whatever the depth: the printer shows the whole tree
+        if self.op in LEAVES:
+            return f"Expr({self.op!r}, leaf={self.leaf!r})"
+        return f"Expr({self.op!r}, {len(self.args)} operands)"
 
 
 # leaves
@@ -164,16 +164,6 @@ def from_items(items, source: str, slots: bool = False) -> Expr:
                 del stack[-it.arity:]
             stack.append(Expr(it.arg, args))
     return stack[0]
-
-
-def parse_rule(text: str) -> Expr:
-    """A rule of the op table, in gradcli's own language with ``{0}``, ``{1}`` and ``{out}``."""
-    from .parse import parse_expression
-
-    import re
-
-    source = re.sub(r"\{(\d+)\}", r"_\1", text.replace("{out}", "out"))
-    return from_items(parse_expression(source), source, slots=True)
 
 
 # --- light algebra for showing rules --------------------------------------------------------------------

@@ -12,7 +12,7 @@ from itertools import accumulate, chain, repeat
 from operator import sub
 from typing import NamedTuple
 
-from .errors import GradcliError, GradcliSyntaxError, MathError
+from ..errors import GradcliError, GradcliSyntaxError, MathError
 from .ops import CONSTANTS, FUNCTION_NAMES, OPS, DomainError, fmt
 from .parse import MAX_OPERATIONS, NOT_NUMBERS, Item, Program, Statement, _Parser, lookalike_letters, parse, skeleton
 
@@ -258,7 +258,7 @@ class Graph:
         """The local partial ∂(node i)/∂(its operand k) as an Expr in operand ids and node i's own id,
         from the op table, simplified as by hand (c1**2 gives 2*c1)."""
         from .expr import name, simplify, substitute
-        from .ops import rules
+        from .rules import rules
 
         node = self.nodes[i]
         operands = tuple(self.operand(a) for a in node.args)

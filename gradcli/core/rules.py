@@ -1,0 +1,155 @@
+"""The op table's rules as trees and as float functions: each partial derivative is text in gradcli's own
+language (gradcli/ops.py), parsed once on first use and compiled to closures over the op table; the second
+partials are the first ones differentiated again by the same rules. No Python text is made or run."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from .expr import NAME, NUM, OUT, SLOT, Expr, diff_slot, from_items, simplify, transform
+from .ops import CONSTANTS, OPS, arity_of, ieee
+from .parse import parse_expression
+
+
+def parse_rule(text: str) -> Expr:
+    """A rule of the op table, in gradcli's own language with ``{0}``, ``{1}`` and ``{out}``."""
+    source = re.sub(r"\{(\d+)\}", r"_\1", text.replace("{out}", "out"))
+    return from_items(parse_expression(source), source, slots=True)
+
+
+# --- the rules, parsed once and compiled to float functions ---------------------------------------------
+
+_RULES: dict[str, tuple] = {}
+_PARTIALS: dict[str, tuple] = {}
+
+
+def rules(name: str, n: int = 0) -> tuple:
+    """The op's partials as Exprs, parsed from the table on first use; ``n`` operands for a variadic op."""
+    op = OPS[name]
+    key = (name, n if op.arity < 0 else op.arity)
+    got = _RULES.get(key)
+    if got is None:
+        texts = op.partials if op.arity >= 0 else tuple(op.rule(k, n) for k in range(n))
+        got = _RULES[key] = tuple(parse_rule(r) for r in texts)
+    return got
+
+
+def partial_functions(name: str, n: int = 0) -> tuple[Callable[..., float] | float, ...]:
+    """For each operand, the float partial as f(xs, z), or the number itself where the rule is a number."""
+    op = OPS[name]
+    key = (name, n if op.arity < 0 else op.arity)
+    got = _PARTIALS.get(key)
+    if got is None:
+        out = []
+        for k, rule in enumerate(rules(name, n)):
+            if op.arity < 0:
+                override = op.numeric_rule(k, n) if op.numeric_rule is not None else None
+            else:
+                override = op.numeric[k] if k < len(op.numeric) else None
+            if override is not None:
+                out.append(lambda xs, z, f=override: f(*xs, z))
+            else:
+                out.append(compile_rule(rule))
+        got = _PARTIALS[key] = tuple(out)
+    return got
+
+
+
+
+def compile_rule(rule) -> Callable[..., float] | float:
+    """A rule as a float function f(xs, z) of the operands and the result, built from closures over the op
+    table (no Python text is made or run), or a plain number when the rule is one. An operand that is an
+    operand slot, the result or a number is read in place, without a call of its own."""
+    def leaf(e):
+        if e.op == NUM:
+            return ("number", e.leaf[0])
+        if e.op == SLOT:
+            return ("slot", e.leaf)
+        if e.op == OUT:
+            return ("out", None)
+        if e.op == NAME and e.leaf in CONSTANTS:
+            return ("number", CONSTANTS[e.leaf])
+        raise ValueError(f"a rule can only use its operands, {{out}}, numbers, pi and e, not {e.leaf!r}")
+
+    def call(a):
+        """A compiled operand as a function of (xs, z)."""
+        kind, x = a
+        if kind == "number":
+            return lambda xs, z: x
+        if kind == "slot":
+            return lambda xs, z: xs[x]
+        if kind == "out":
+            return lambda xs, z: z
+        return x
+
+    def node(e, args):
+        f = ieee(e.op)
+        if len(args) == 1:
+            kind, x = args[0]
+            if kind == "slot":
+                return ("call", lambda xs, z: f(xs[x]))
+            if kind == "out":
+                return ("call", lambda xs, z: f(z))
+            a = call(args[0])
+            return ("call", lambda xs, z: f(a(xs, z)))
+        if len(args) == 2:
+            (ka, xa), (kb, xb) = args
+            if ka == "slot" and kb == "number":
+                return ("call", lambda xs, z: f(xs[xa], xb))
+            if ka == "number" and kb == "slot":
+                return ("call", lambda xs, z: f(xa, xs[xb]))
+            if ka == "slot" and kb == "slot":
+                return ("call", lambda xs, z: f(xs[xa], xs[xb]))
+            if ka == "number" and kb == "out":
+                return ("call", lambda xs, z: f(xa, z))
+            if ka == "out" and kb == "number":
+                return ("call", lambda xs, z: f(z, xb))
+            if ka == "out" and kb == "out":
+                return ("call", lambda xs, z: f(z, z))
+            a, b = call(args[0]), call(args[1])
+            return ("call", lambda xs, z: f(a(xs, z), b(xs, z)))
+        fs = [call(a) for a in args]
+        return ("call", lambda xs, z: f(*(a(xs, z) for a in fs)))
+
+    if rule.op == NUM:
+        return rule.leaf[0]
+    return call(transform(rule, leaf, node))
+
+
+def partial(name: str, k: int, xs, z: float) -> float:
+    """The float value of op ``name``'s k-th partial at operands ``xs`` with result ``z``."""
+    fn = partial_functions(name, len(xs))[k]
+    return fn if type(fn) is float else fn(tuple(xs), z)
+
+
+_SECOND: dict[tuple, tuple] = {}
+
+
+def second_rules(name: str, n: int = 0) -> tuple[tuple, ...]:
+    """∂²out/∂arg_k∂arg_m as Exprs: each first rule differentiated again by the op table's rules, simplified."""
+    key = (name, arity_of(name, n))
+    got = _SECOND.get(key)
+    if got is None:
+        first = rules(name, n)
+        fold = lambda op, xs: OPS[op].value(*xs)  # noqa: E731
+        got = _SECOND[key] = tuple(tuple(simplify(diff_slot(first[k], m, first, rules), fold)
+                                         for m in range(len(first))) for k in range(len(first)))
+    return got
+
+
+_SECOND_FUNCTIONS: dict[tuple, tuple] = {}
+
+
+def second_functions(name: str, n: int = 0) -> tuple[tuple, ...]:
+    """The second partials as float functions f(xs, z), or numbers where they are numbers."""
+    key = (name, arity_of(name, n))
+    got = _SECOND_FUNCTIONS.get(key)
+    if got is None:
+        got = _SECOND_FUNCTIONS[key] = tuple(tuple(compile_rule(q) for q in row) for row in second_rules(name, n))
+    return got
+
+
+def second_partial(name: str, k: int, m: int, xs, z: float) -> float:
+    fn = second_functions(name, len(xs))[k][m]
+    return fn if type(fn) is float else fn(tuple(xs), z)
