@@ -223,6 +223,18 @@ class Graph:
             return name(self.leaf_name(i))  # the inputs are the first nodes, then the held constants
         return Expr(node.op, tuple(self.operand(a) for a in node.args))
 
+    def replay(self, op, constant, values: list) -> list:
+        """Every node's value in one interpretation, in graph order: ``values`` holds the leaves' values (and
+        any node's already known, which is kept; None where it is to be computed), ``constant(c)`` a constant
+        operand's, and ``op(name, operands)`` an operation's from its operands'. The one loop the sympy
+        interpretations share (a node in the inputs' symbols, its exact value at the point, the nodes past a
+        step made free); the float sweeps in gradcli/engine/trace.py are this loop over the graph's columns,
+        written out for speed."""
+        for i, node in enumerate(self.nodes):
+            if values[i] is None and node.op != "input":
+                values[i] = op(node.op, [values[a] if type(a) is int else constant(a) for a in node.args])
+        return values
+
     def expr(self, i: int) -> str:
         """Node i's definition as plain text, as JSON and DOT show it: ``exp(c1)``, ``c1**2``."""
         code = self.codes[i]
@@ -526,28 +538,27 @@ class _Builder:
             return _new(Const, (c, name, None))
         return self.leaf(name)
 
-    def node(self, code: int, args: tuple) -> int:
+    def node(self, code: int, args: tuple, label: str | None = None, share: bool = True) -> int:
         """The operation ``code`` on ``args`` (refs or Consts, not all Consts): an existing node where it is
-        one (hash-consing), else a new one."""
-        if len(args) == 2:
-            a, b = args
-            if type(a) is int and type(b) is int:
-                key = -(((a + _OFF) << 22 | (b + _OFF)) * _UNARY + code) - 1
+        one (hash-consing), else a new one; ``share`` False makes a new one always (a copy step, --no-share).
+        The one place that makes and shares nodes: the parser's statements and the steps built from their
+        shapes both come here. A key of two refs or one is a single int, packed."""
+        key = None
+        if share and self.share:
+            if len(args) == 2:
+                a, b = args
+                if type(a) is int and type(b) is int:
+                    key = -(((a + _OFF) << 22 | (b + _OFF)) * _UNARY + code) - 1
+                else:
+                    key = (code, ("k", a.value) if type(a) is Const else a,
+                           ("k", b.value) if type(b) is Const else b)
+            elif len(args) == 1:
+                key = (args[0] + _OFF) * _UNARY + code
             else:
-                key = (code, ("k", a.value) if type(a) is Const else a, ("k", b.value) if type(b) is Const else b)
-        elif len(args) == 1:
-            a = args[0]
-            key = (a + _OFF) * _UNARY + code
-        else:
-            key = (code, *(("k", a.value) if type(a) is Const else a for a in args))
-        memo = self.memo
-        i = memo.get(key) if self.share else None
-        if i is None:
-            i = memo[key] = self.add(code, args)
-        return i
-
-    def add(self, code: int, args: tuple, label: str | None = None) -> int:
-        """A new operation node, not shared."""
+                key = (code, *(("k", a.value) if type(a) is Const else a for a in args))
+            i = self.memo.get(key)
+            if i is not None:
+                return i
         flat, consts = self.flat, self.consts
         for a in args:
             if type(a) is int:
@@ -555,10 +566,13 @@ class _Builder:
             else:
                 flat.append(-2 - 2 * len(consts))
                 consts.append(a)
+        i = len(self.codes)
         self.codes.append(code)
         self.starts.append(len(flat))
         self.labels.append(label)
-        return len(self.codes) - 1
+        if key is not None:
+            self.memo[key] = i
+        return i
 
     # --- statements ---------------------------------------------------------------------------------------
 
@@ -605,11 +619,11 @@ class _Builder:
             if self.labels[value] is None:
                 self.labels[value] = target
             else:  # the node already has a name: this step is a copy of it, a row of its own
-                value = self.add(_COPY, (value,), target)
+                value = self.node(_COPY, (value,), target, share=False)
         elif self.leaf_labels[~value >> 1] is None:
             self.leaf_labels[~value >> 1] = target
         else:
-            value = self.add(_COPY, (value,), target)
+            value = self.node(_COPY, (value,), target, share=False)
         self.env[target] = value
         return value
 
@@ -618,8 +632,6 @@ class _Builder:
         stack: list[int | Const] = []
         source = self.source
         read, node = self.read, self.node
-        memo, codes, flat, starts, labels, share = self.memo, self.codes, self.flat, self.starts, self.labels, \
-            self.share
         for it in items:
             kind = it[0]
             if kind == "num":
@@ -630,36 +642,16 @@ class _Builder:
                 stack.append(read(it[1]))
                 continue
             op, arity = it[1], it[2]
-            code = OP_CODES[op]
             if op == "softmax":
                 self.check_softmax(stack[-arity:], it)
-            if arity <= 2:  # one or two nodes, inline: node() without its calls
-                a = stack[-arity]
-                b = stack[-1] if arity == 2 else 0
-                if type(a) is int and type(b) is int:
-                    key = -(((a + _OFF) << 22 | (b + _OFF)) * _UNARY + code) - 1 if arity == 2 else \
-                        (a + _OFF) * _UNARY + code
-                    i = memo.get(key) if share else None
-                    if i is None:
-                        i = len(codes)
-                        if share:
-                            memo[key] = i
-                        codes.append(code)
-                        flat.append(a)
-                        if arity == 2:
-                            flat.append(b)
-                        starts.append(len(flat))
-                        labels.append(None)
-                    if arity == 2:
-                        del stack[-1]
-                    stack[-1] = i
-                    continue
             args = tuple(stack[-arity:])
             del stack[len(stack) - arity + 1:]
-            if all(type(a) is Const for a in args):
-                stack[-1] = self.fold(op, list(args), it)
+            for a in args:
+                if type(a) is not Const:
+                    stack[-1] = node(OP_CODES[op], args)
+                    break
             else:
-                stack[-1] = node(code, args)
+                stack[-1] = self.fold(op, list(args), it)
         return stack[0]
 
     def check_softmax(self, args: tuple, it: Item) -> None:
@@ -733,9 +725,8 @@ class _Builder:
             shapes.clear()
             simple_shapes.clear()
         find, split, step = source.find, _ATOM.split, self.step
-        env, memo, codes, flat, starts, labels = self.env, self.memo, self.codes, self.flat, self.starts, \
-            self.labels
-        env_get, memo_get = env.get, memo.get
+        env, labels, node = self.env, self.labels, self.node
+        env_get = env.get
         clean = True  # no constant read yet and no inputs listed: a step of a simple shape may be built inline
         ops = 0
         inline = 0  # steps built inline
@@ -764,21 +755,10 @@ class _Builder:
                     b = env_get(atoms[k + ib]) if ib >= 0 else 0
                     if type(a) is int and type(b) is int and t not in env and t not in FUNCTION_NAMES \
                             and not (len(t) in (3, 8) and _reserved(t)):
-                        if ib >= 0:
-                            key = -(((a + _OFF) << 22 | (b + _OFF)) * _UNARY + code) - 1
-                        else:
-                            key = (a + _OFF) * _UNARY + code
-                        i = memo_get(key)
-                        if i is None:
-                            i = memo[key] = len(codes)
-                            codes.append(code)
-                            flat.append(a)
-                            if ib >= 0:
-                                flat.append(b)
-                            starts.append(len(flat))
-                            labels.append(t)
-                            env[t] = i
-                            value = i
+                        i = node(code, (a, b) if ib >= 0 else (a,))
+                        if labels[i] is None:  # a new node (or an unnamed one): it takes the step's name
+                            labels[i] = t
+                            env[t] = value = i
                         else:
                             value = self.assign(t, i)
                         k += slots
