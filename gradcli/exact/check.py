@@ -20,10 +20,9 @@ import sympy as sp
 from ..errors import GradcliError, GradcliSyntaxError
 from ..core.expr import NAME, Expr, from_items, walk
 from ..core.graph import Graph
-from ..core.ops import CONSTANTS, OPS
+from ..core.ops import CONSTANTS
 from ..core.parse import normal_name, parse_expression
-from .symbolic import MAX_NODES, from_sympy, node_expressions, simplest, symbol, to_sympy
-from .sym import functions
+from .symbolic import MAX_NODES, apply, from_sympy, node_expressions, simplest, symbol, to_sympy
 
 POINTS = 24  # random points tried where sympy cannot decide
 TOLERANCE = 1e-9  # relative difference, at 30 digits, that counts as different
@@ -118,13 +117,9 @@ def derivative(graph: Graph, wrt: str):
         return sp.diff(exprs[graph.output], symbol(wrt))
     j = next(i for i, n in enumerate(graph.nodes) if n.id == wrt)
     free = sp.Symbol(f"{wrt}__step", real=True)
-    down: list = list(exprs)
+    down: list = [e if i < j or graph.nodes[i].op == "input" else None for i, e in enumerate(exprs)]
     down[j] = free
-    for i, node in enumerate(graph.nodes):
-        if i <= j or node.op == "input":
-            continue
-        args = [down[a] if type(a) is int else to_sympy(a.as_expr()) for a in node.args]
-        down[i] = OPS[node.op].sym(functions, *args) if node.op != "copy" else args[0]
+    down = graph.replay(apply, lambda c: to_sympy(c.as_expr()), down)
     return sp.diff(down[graph.output], free).xreplace({free: exprs[j]})
 
 

@@ -23,11 +23,7 @@ def expression(graph: Graph):
     exprs: list = [None] * len(graph.nodes)
     for i, name in [*zip(graph.inputs, graph.names), *zip(graph.data, graph.data_names)]:
         exprs[i] = symbols[name]
-    for i, node in enumerate(graph.nodes):
-        if node.op == "input":
-            continue
-        args = [exprs[a] if isinstance(a, int) else _number(sp, a.value) for a in node.args]
-        exprs[i] = OPS[node.op].sym(functions, *args)
+    exprs = graph.replay(lambda op, args: OPS[op].sym(functions, *args), lambda c: _number(sp, c.value), exprs)
     return exprs[graph.output], symbols
 
 

@@ -226,16 +226,17 @@ def simplest(value, effort: int = 40):
 
 
 def node_expressions(graph, names: dict | None = None) -> list:
-    """Each node's value as a sympy expression in the inputs, in topological order."""
+    """Each node's value as a sympy expression in the inputs (or the values ``names`` gives them), in graph
+    order."""
     exprs: list = [None] * len(graph.nodes)
     for i, n in [*zip(graph.inputs, graph.names), *zip(graph.data, graph.data_names)]:
         exprs[i] = (names or {}).get(n, symbol(n))
-    for i, node in enumerate(graph.nodes):
-        if node.op == "input":
-            continue
-        args = [exprs[a] if type(a) is int else to_sympy(a.as_expr()) for a in node.args]
-        exprs[i] = OPS[node.op].sym(functions, *args) if node.op != "copy" else args[0]
-    return exprs
+    return graph.replay(apply, lambda c: to_sympy(c.as_expr()), exprs)
+
+
+def apply(op: str, args: list):
+    """An op on sympy operands, by the op table's own rule; a copy step is its operand."""
+    return OPS[op].sym(functions, *args) if op != "copy" else args[0]
 
 
 def rule_in_names(graph, i: int, k: int):
