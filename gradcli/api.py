@@ -70,16 +70,32 @@ def _names_text(value: Names) -> str | None:
 
 def _choice(value: str, choices: tuple[str, ...], option: str) -> None:
     if value not in choices:
-        raise UsageError(f"'{value}' is not one of {', '.join(choices)}", option)
+        raise UsageError(f"{value!r} is not one of {', '.join(map(repr, choices))}.", option)
 
 
-def _at_least(value: int | None, low: int, option: str, high: int | None = None) -> None:
+def _in_range(value, option: str, low=None, high=None, low_open: bool = False, high_open: bool = False,
+              whole: bool = True) -> None:
+    """A value within its option's range, told in click's words where it is not: "-1 is not in the range x>=0."."""
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise UsageError(f"{value!r} is not a whole number", option)
-    if value < low or (high is not None and value > high):
-        raise UsageError(f"{value} is not in the range {low}<=x" + (f"<={high}" if high is not None else ""), option)
+    if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+        raise UsageError(f"{value!r} is not a {'whole number' if whole else 'number'}", option)
+    if not whole:
+        value = float(value)
+        if not math.isfinite(value):
+            raise UsageError("must be a number", option)
+    below = low is not None and (value <= low if low_open else value < low)
+    above = high is not None and (value >= high if high_open else value > high)
+    if below or above:
+        lo = "" if low is None else f"{low}{'<' if low_open else '<='}"
+        hi = "" if high is None else f"{'<' if high_open else '<='}{high}"
+        if low is not None and high is None:
+            described = f"x{'>' if low_open else '>='}{low}"
+        elif high is not None and low is None:
+            described = f"x{hi}"
+        else:
+            described = f"{lo}x{hi}"
+        raise UsageError(f"{value} is not in the range {described}.", option)
 
 
 def read_data(path: str | os.PathLike, text: str | None = None):
@@ -282,11 +298,11 @@ def _view(**shown) -> View:
         if key not in _SHOWN and key not in ("cost", "edge_labels"):
             raise TypeError(f"unexpected keyword argument {key!r}; the display options are {', '.join(_SHOWN)}")
     max_rows = shown.pop("max_rows", 200)
-    _at_least(max_rows, 0, "--max-rows")
+    _in_range(max_rows, "--max-rows", 0)
     digits = shown.pop("digits", None)
-    _at_least(digits, 1, "--digits", 17)
+    _in_range(digits, "--digits", 1, 17)
     width = shown.pop("width", 80)
-    _at_least(width, 20, "--width", 10000)
+    _in_range(width, "--width", 20, 10000)
     return View(width=width, unicode=not shown.pop("ascii", False), max_rows=max_rows, digits=digits or 0, **shown)
 
 
@@ -304,7 +320,7 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
 
     view = _view(cost=cost, **shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
-    _at_least(row, 1, "--row")
+    _in_range(row, "--row", 1)
     problem = Problem(source, prefix, share, output, let, data)
     graph = problem.graph
     point = problem.point(at)
@@ -336,7 +352,7 @@ def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, out
 
     view = _view(cost=cost, **shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
-    _at_least(row, 1, "--row")
+    _in_range(row, "--row", 1)
     problem = Problem(source, prefix, share, output, let, data, wrt=wrt)
     graph = problem.graph
     point = problem.point(at)
@@ -398,7 +414,7 @@ def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = Non
 
     view = _view(**shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
-    _at_least(row, 1, "--row")
+    _in_range(row, "--row", 1)
     direction = _point_text(direction)
     if wrt is not None and direction is not None:
         raise UsageError("--wrt and --direction do not go together: a direction seeds every input")
@@ -456,22 +472,15 @@ def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, momentu
 
     view = _view(**shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
-    _at_least(steps, 0, "--steps", MAX_STEPS)
-    _at_least(batch, 1, "--batch")
-    for value, option in ((lr, "--lr"), (momentum, "--momentum"), (weight_decay, "--weight-decay"),
-                          (until_grad, "--until-grad")):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise UsageError(f"{value!r} is not a number", option)
+    _in_range(steps, "--steps", 0, MAX_STEPS)
+    _in_range(batch, "--batch", 1)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
+        raise UsageError(f"{lr!r} is not a number", "--lr")
     if not math.isfinite(lr) or lr <= 0:
         raise UsageError("the learning rate must be a positive number", "--lr")
-    for value, option in ((momentum, "--momentum"), (weight_decay, "--weight-decay")):
-        if not math.isfinite(value):
-            raise UsageError("must be a number", option)
-        if not 0 <= value < 1:
-            raise UsageError(f"{value} is not in the range 0<=x<1", option)
-    if until_grad is not None and (not math.isfinite(until_grad) or until_grad <= 0):
-        raise UsageError("must be a positive number" if math.isfinite(until_grad) else "must be a number",
-                         "--until-grad")
+    _in_range(momentum, "--momentum", 0, 1, high_open=True, whole=False)
+    _in_range(weight_decay, "--weight-decay", 0, 1, high_open=True, whole=False)
+    _in_range(until_grad, "--until-grad", 0, low_open=True, whole=False)
     problem = Problem(source, prefix, share, output, let, data, wrt=wrt)
     if problem.table is None:
         problem.no_data(reduce, None)

@@ -20,6 +20,18 @@ from .core.graph import Graph
 from .render import View, render
 
 
+def _short(values: dict | None, order=None, open_: str = "{", close: str = "}", most: int = 6) -> str:
+    """``{x1: 64.0, x2: 192.0}``, with the entries past the first ``most`` left out."""
+    if values is None:
+        return ""
+    keys = [k for k in (order if order is not None else values) if k in values]
+    sep = "=" if open_ == "(" else ": "
+    parts = [f"{k}{sep}{values[k]!r}" for k in keys[:most]]
+    if len(keys) > most:
+        parts.append(f"… {len(keys) - most} more")
+    return open_ + ", ".join(parts) + close
+
+
 @dataclass(frozen=True, repr=False, eq=False)
 class Result:
     """What a command computed: the shared header, the engine's record, and the display options asked for."""
@@ -59,14 +71,14 @@ class Result:
         p.text(str(self))
 
     def __repr__(self) -> str:
-        at = "" if self.point is None else "(" + ", ".join(f"{n}={self.point[n]!r}" for n in self.graph.names) + ")"
-        shown = [f"{self.graph.function}{at}"]
+        """One short line: the function at the point, its value and gradient, long ones cut."""
+        shown = [f"{self.graph.function}{_short(self.point, self.graph.names, '(', ')')}"]
         value = getattr(self, "value", None)
         if value is not None:
-            shown.append(f"value={value!r}")
+            shown.append(f"value={_short(value) if isinstance(value, dict) else repr(value)}")
         gradient = getattr(self, "gradient", None)
         if gradient is not None:
-            shown.append(f"gradient={gradient!r}")
+            shown.append(f"gradient={_short(gradient)}")
         return f"<gradcli {self.command}: {' '.join(shown)}>"
 
     # --- what every command has -----------------------------------------------------------------------------
@@ -174,13 +186,24 @@ class GraphResult(_Traced):
         done = subprocess.run([dot, "-Tsvg"], input=self.dot().encode("utf-8"), capture_output=True, check=False)
         return done.stdout.decode("utf-8") if done.returncode == 0 else None
 
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        """In a notebook, the picture where Graphviz can draw it (a front end shows Markdown before SVG, so the
-        bundle holds one or the other); else the nodes and edges as a Markdown table."""
-        svg = self.svg()
-        if svg is not None:
-            return {"image/svg+xml": svg, "text/plain": str(self)}
-        return {"text/markdown": self._repr_markdown_(), "text/latex": self._repr_latex_(), "text/plain": str(self)}
+    # In a notebook, the picture where Graphviz can draw it; else the nodes and edges as a Markdown table. A
+    # front end shows Markdown and LaTeX before SVG, so where there is a picture they are left out of the
+    # display (render("markdown") still gives them).
+
+    def _repr_svg_(self) -> str | None:
+        return self.svg()
+
+    def _repr_markdown_(self) -> str | None:
+        return None if _has_dot() else self.render("markdown")
+
+    def _repr_latex_(self) -> str | None:
+        return None if _has_dot() else self.render("latex")
+
+
+def _has_dot() -> bool:
+    import shutil
+
+    return shutil.which("dot") is not None
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -298,6 +321,12 @@ class Descend(Result):
     def stopped(self) -> str:
         """"steps", "gradient", "diverged" or "undefined"."""
         return self.record.stopped
+
+    def __repr__(self) -> str:
+        start = _short(self.point, self.record.names, "(", ")")
+        end = _short(self.params, self.record.names, "(", ")")
+        return (f"<gradcli descend: {self.graph.function} from {start} to {end} after {len(self.steps) - 1} steps "
+                f"({self.stopped}) loss={self.value!r} gradient={_short(self.gradient)}>")
 
 
 RESULTS = {cls.command: cls for cls in (Forward, Reverse, GraphResult, Jacobian, Hessian, Check, Descend)}
