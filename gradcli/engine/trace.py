@@ -243,9 +243,6 @@ def _lost_digits(xs: list[float], z: float) -> int:
     return max(0, int(math.log10(big / abs(z))))
 
 
-_EXACT_AT_ZERO = {"sin": 0.0, "tan": 0.0, "asin": 0.0, "atan": 0.0, "sinh": 0.0, "tanh": 0.0, "asinh": 0.0,
-                  "atanh": 0.0, "cos": 1.0, "cosh": 1.0, "exp": 1.0, "sigmoid": 0.5, "expm1": 0.0, "log1p": 0.0}
-_ALWAYS_EXACT = frozenset({"neg", "copy", "abs", "relu", "sign", "step"})
 EXACT_BUDGET = 2000  # nodes looked at to show that a cancelling sum's operands carry no rounding
 
 
@@ -290,7 +287,7 @@ def _exact(graph: Graph, i: int, values: list[float]) -> bool:
         z, op = values[j], OP_NAMES[codes[j]]
         if not all(map(math.isfinite, [*xs, z])):
             ok = False
-        elif op in _ALWAYS_EXACT:
+        elif OPS[op].always_exact:
             ok = True
         elif op in ("add", "sub", "mul", "div"):
             a, b = Fraction(xs[0]), Fraction(xs[1])
@@ -306,7 +303,8 @@ def _exact(graph: Graph, i: int, values: list[float]) -> bool:
         elif op == "log":
             ok = xs[0] == 1.0
         else:
-            ok = op in _EXACT_AT_ZERO and xs[0] == 0.0 and z == _EXACT_AT_ZERO[op]
+            at = OPS[op].exact_at
+            ok = at is not None and xs[0] == at[0] and z == at[1]
         memo[j] = ok
     return memo[i]
 

@@ -69,11 +69,8 @@ def to_sympy(e: Expr, names: dict | None = None, constants: bool = True):
     return transform(e, leaf, node)
 
 
-_FUNCTIONS = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan", "asin": "asin", "acos": "acos",
-              "atan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "asinh": "asinh", "acosh": "acosh",
-              "atanh": "atanh", "sigmoid": "sigmoid", "softplus": "softplus", "relu": "relu", "step": "step",
-              "sign": "sign", "Abs": "abs", "log1p": "log1p", "expm1": "expm1", "Max": "max", "Min": "min",
-              "erf": "erf", "eq": "eq"}
+# a sympy function's name -> the op it is: the op's own name, or the one its entry names (Abs for abs)
+_FUNCTIONS = {op.sympy or op.name: op.name for op in OPS.values()}
 
 
 def from_sympy(value) -> Expr:
