@@ -325,8 +325,9 @@ def source_expr(graph: Graph) -> Expr | None:
 # --- blocks --------------------------------------------------------------------------------------------
 
 
-def header(trace: Trace, max_rows: int = 0) -> list[Block]:
-    graph = trace.graph
+def header(graph: Graph, point: dict | None, max_rows: int = 0, trace: Trace | None = None) -> list[Block]:
+    """The source, the graph in a line, its constants, and the point; with a trace over --data, where the
+    samples come from. Every command's document starts with it."""
     out = graph.nodes[graph.output].id
     text = source_text(graph)
     if graph.is_program:
@@ -345,14 +346,14 @@ def header(trace: Trace, max_rows: int = 0) -> list[Block]:
                        name(out) if named else eq(name("f"), name(out))), "text"))
     if graph.constants:
         lines.append(Line(("constants: ", *_join([eq(name(c), num(v)) for c, v in graph.constants])), "text"))
-    if trace.point is not None:
-        point = _listing([eq(name(n), num(trace.point[n])) for n in graph.names], max_rows)
-        lines.append(Line(("at ", *_join(point)), "text"))
-        summed = trace.summed
+    if point is not None:
+        shown = _listing([eq(name(n), num(point[n])) for n in graph.names], max_rows)
+        lines.append(Line(("at ", *_join(shown)), "text"))
+        summed = trace.summed if trace is not None else None
         columns = summed.used if summed is not None else ()
-        let = [n for n in graph.data_names if n not in columns and n in trace.point]  # a column: one per sample
+        let = [n for n in graph.data_names if n not in columns and n in point]  # a column: one per sample
         if let:
-            held = _listing([eq(name(n), num(trace.point[n])) for n in let], max_rows)
+            held = _listing([eq(name(n), num(point[n])) for n in let], max_rows)
             lines.append(Line(("held constant (no derivatives): ", *_join(held)), "text"))
         if summed is not None:
             lines += _data_header(trace, max_rows)
@@ -546,7 +547,7 @@ def _sample_gradient(trace: Trace, max_rows: int) -> list[Block]:
 def forward(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
     graph = trace.graph
     n = len(trace.sweeps)
-    out: list[Block] = header(trace, max_rows)
+    out: list[Block] = header(trace.graph, trace.point, max_rows, trace)
     out.append(_steps(EVALUATION, range(len(graph.nodes)), lambda i: evaluation_row(trace, i), "node", max_rows))
     first, last, left = shown(n, max_rows)
     out += [_sweep(trace, s, max_rows) for s in first]
@@ -573,7 +574,7 @@ def forward(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
 
 def reverse(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
     graph = trace.graph
-    out: list[Block] = header(trace, max_rows)
+    out: list[Block] = header(trace.graph, trace.point, max_rows, trace)
     n = len(graph.nodes)
     out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i), "node", max_rows))
     ratio = eq(generic("bar"), Expr(PARTIAL, (name(graph.function), name("ci"))))
@@ -626,7 +627,7 @@ def graph(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
         rows.append(Gap(left))
     rows += [row(i) for i in last]
     edges = sum(len(c) for c in g.consumers)
-    return [*header(trace, max_rows),
+    return [*header(trace.graph, trace.point, max_rows, trace),
             Grid(headers, rows, [False] * 5 + [True] * (len(headers) - 5)),
             Line((f"{_plural(len(g.nodes), 'node')}, {_plural(edges, 'edge')}; to draw it, add --dot and pipe to: ",
                   Code("dot -Tsvg > graph.svg", command=True)), "text"),
@@ -641,10 +642,8 @@ COMMANDS = {"forward": forward, "reverse": reverse, "graph": graph}
 
 def check(checked, max_rows: int = 0, cost: bool = False) -> list[Block]:
     """Each claim, the true derivative, and the verdict."""
-    from ..engine.trace import Trace
-
     graph = checked.graph
-    out: list[Block] = header(Trace("check", graph, None), max_rows)
+    out: list[Block] = header(graph, None, max_rows)
     f = name(graph.function)
     for v in checked.verdicts:
         d = Expr(PARTIAL, (f, name(v.wrt)))
@@ -686,7 +685,7 @@ def jacobian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
     output), each with its table; the matrix; and what each mode costs."""
     graph = trace.graph
     outs = [graph.nodes[o].id for o in graph.outputs]
-    out: list[Block] = header(trace, max_rows)
+    out: list[Block] = header(trace.graph, trace.point, max_rows, trace)
     n = len(graph.nodes)
     out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i), "node", max_rows))
     if trace.sweeps:  # forward: one column per sweep
@@ -806,7 +805,7 @@ def hessian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
     """Forward over reverse: the adjoints, then along each input the tangents and the tangent of every adjoint;
     the Hessian, its symmetry, its eigenvalues and what they say."""
     graph = trace.graph
-    out: list[Block] = header(trace, max_rows)
+    out: list[Block] = header(trace.graph, trace.point, max_rows, trace)
     n = len(graph.nodes)
     out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i), "node", max_rows))
     ratio = eq(generic("bar"), Expr(PARTIAL, (name(graph.function), name("ci"))))
@@ -921,8 +920,7 @@ def _setting(x: float) -> str:
 def descend(d, max_rows: int, cost: bool = False) -> list[Block]:
     """A row per step: t, the parameters, the loss, its gradient, the momentum, the update; then where it ended."""
     graph = d.graph
-    trace = Trace("descend", graph, d.point)
-    out: list[Block] = header(trace, max_rows)
+    out: list[Block] = header(graph, d.point, max_rows)
     if d.table is not None:
         t = d.table
         used = [c for c in graph.data_names if c in t.columns]
