@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import os
-from fractions import Fraction
 from typing import Callable, Iterable, Mapping, Union
 
 from .errors import GradcliError, GradcliSyntaxError, UsageError
@@ -42,7 +41,7 @@ def _number(x: object) -> str:
         raise UsageError(f"{x!r} is not a number")
     if isinstance(x, int):
         return str(x)
-    if isinstance(x, Fraction):
+    if hasattr(x, "numerator") and hasattr(x, "denominator"):  # a Fraction (fractions is not imported for it)
         return f"{x.numerator}/{x.denominator}" if x.denominator != 1 else str(x.numerator)
     try:
         return repr(float(x))  # float, numpy's scalars, Decimal

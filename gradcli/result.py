@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Sequence
 
 from .core.graph import Graph
 from .render import View, render
@@ -32,17 +31,26 @@ def _short(values: dict | None, order=None, open_: str = "{", close: str = "}", 
     return open_ + ", ".join(parts) + close
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Result:
-    """What a command computed: the shared header, the engine's record, and the display options asked for."""
+    """What a command computed: the shared header, the engine's record, and the display options asked for.
+    Read-only, as every record of the engine is."""
 
     command: ClassVar[str] = ""
+    __slots__ = ("graph", "point", "warnings", "record", "view")
 
     graph: Graph
     point: dict | None  # every input's value (and the constants --let held), by name; None for a bare graph
-    warnings: tuple[str, ...]  # kinks, overflow, cancellation, columns of --data: one line each
+    warnings: Sequence[str]  # kinks, overflow, cancellation, columns of --data: one line each
     record: object  # what the renderers read
-    view: View = View()  # how str() and the notebook show it: --cost, --digits, --max-rows, ...
+    view: View  # how str() and the notebook show it: --cost, --digits, --max-rows, ...
+
+    def __init__(self, graph: Graph, point: dict | None, warnings: Sequence[str], record: object,
+                 view: View = View()) -> None:
+        for field, value in zip(Result.__slots__, (graph, point, warnings, record, view)):
+            object.__setattr__(self, field, value)
+
+    def __setattr__(self, field: str, value) -> None:
+        raise AttributeError(f"a result is read-only: {field}")
 
     # --- showing it ---------------------------------------------------------------------------------------
 
@@ -96,6 +104,8 @@ class Result:
 class _Traced(Result):
     """A result whose record is a Trace: values at the point, and the sweeps made there."""
 
+    __slots__ = ()
+
     @property
     def value(self) -> float | None:
         """f at the point (None for a graph without a point)."""
@@ -128,9 +138,10 @@ class _Traced(Result):
         return None if adj is None else dict(zip(self.graph.ids, adj))
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Forward(_Traced):
     """``gradcli forward``: one tangent sweep per input (or one along a direction)."""
+
+    __slots__ = ()
 
     command: ClassVar[str] = "forward"
 
@@ -145,9 +156,10 @@ class Forward(_Traced):
         return self.record.directional
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Reverse(_Traced):
     """``gradcli reverse``: one adjoint sweep from the output back."""
+
+    __slots__ = ()
 
     command: ClassVar[str] = "reverse"
 
@@ -157,9 +169,10 @@ class Reverse(_Traced):
         return self._adjoints()
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class GraphResult(_Traced):
     """``gradcli graph``: the nodes and edges; at a point, values, and adjoints or tangents where asked."""
+
+    __slots__ = ()
 
     command: ClassVar[str] = "graph"
 
@@ -206,9 +219,10 @@ def _has_dot() -> bool:
     return shutil.which("dot") is not None
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Jacobian(_Traced):
     """``gradcli jacobian``: the matrix of several outputs' partials, by columns (forward) or rows (reverse)."""
+
+    __slots__ = ()
 
     command: ClassVar[str] = "jacobian"
 
@@ -232,9 +246,10 @@ class Jacobian(_Traced):
         return "forward" if self.record.sweeps else "reverse"
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Hessian(_Traced):
     """``gradcli hessian``: forward over reverse, the matrix and what its eigenvalues say."""
+
+    __slots__ = ()
 
     command: ClassVar[str] = "hessian"
 
@@ -263,9 +278,10 @@ class Hessian(_Traced):
         return None if c is None else c.kind
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Check(Result):
     """``gradcli check``: a verdict per claimed derivative."""
+
+    __slots__ = ()
 
     command: ClassVar[str] = "check"
 
@@ -287,9 +303,10 @@ class Check(Result):
         return self.record.exit_code == 0
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Descend(Result):
     """``gradcli descend``: a row per step of gradient descent, and why it stopped."""
+
+    __slots__ = ()
 
     command: ClassVar[str] = "descend"
 
@@ -337,4 +354,5 @@ def result_of(record, view: View = View()) -> Result:
     cls = RESULTS[record.command]
     graph = record.graph
     point = record.point if hasattr(record, "point") else record.at
-    return cls(graph, None if point is None else dict(point), tuple(getattr(record, "warnings", ())), record, view)
+    # the warnings as the record has them: a long program's notes of unused steps are made only when read
+    return cls(graph, None if point is None else dict(point), getattr(record, "warnings", ()), record, view)
