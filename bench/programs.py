@@ -1,4 +1,5 @@
-"""Generated straight-line programs for the benchmarks, and the plain-Python tape they are measured against.
+"""Generated straight-line programs for the benchmarks (the plain-Python tape they are measured against is
+gradcli/engine/tape.py).
 
 A program has N steps over 10 inputs, each step one operation drawn from the whole op table,
 its operands drawn with heavy reuse of recent and earlier steps. Every step is evaluated at the
@@ -65,43 +66,3 @@ def program(steps: int, seed: int = 0) -> str:
         values.append(v)
     return "\n".join(lines)
 
-
-class Tape:
-    """The floor: a minimal plain-Python tape (micrograd without objects): one list of steps,
-    one forward loop for the values, one reverse loop for the adjoints."""
-
-    def __init__(self, graph) -> None:
-        self.inputs = list(graph.inputs)
-        self.steps = []  # (value function, partial functions, operand indices, constant values)
-        for node in graph.nodes:
-            if node.op == "input":
-                self.steps.append(None)
-                continue
-            op = OPS[node.op]
-            self.steps.append((op.value, [lambda *a, n=node.op, k=k: partial(n, k, a[:-1], a[-1])
-                                          for k in range(op.arity)], node.args))
-        self.output = graph.output
-
-    def gradient(self, point: list[float]) -> list[float]:
-        n = len(self.steps)
-        values = [0.0] * n
-        local = [None] * n
-        for i, x in zip(self.inputs, point):
-            values[i] = x
-        for i, step in enumerate(self.steps):
-            if step is None:
-                continue
-            value, partials, args = step
-            xs = [values[a] if type(a) is int else a.value for a in args]
-            z = value(*xs)
-            values[i] = z
-            local[i] = [(a, partials[k](*xs, z)) for k, a in enumerate(args) if type(a) is int]
-        grad = [0.0] * n
-        grad[self.output] = 1.0
-        for i in range(n - 1, -1, -1):
-            edges = local[i]
-            g = grad[i]
-            if edges and g:  # a step that does not reach the output adds nothing (not 0·nan)
-                for a, p in edges:
-                    grad[a] += g * p
-        return [grad[i] for i in self.inputs]

@@ -27,9 +27,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
-from programs import POINT, Tape, program  # noqa: E402
+from programs import POINT, program  # noqa: E402
 
 from gradcli.core.graph import graph_of, paused_gc  # noqa: E402
+from gradcli.engine.tape import Tape  # noqa: E402
 from gradcli.engine.trace import evaluate, forward, forward_many, reverse, run_reverse  # noqa: E402
 
 SEED = "exp(x1)*(x1**2+x2**2)**3"
@@ -104,10 +105,9 @@ def in_process(n: int, repeats: int) -> dict:
         seeds = [tuple(1.0 if k == j else 0.0 for k in range(len(g.names))) for j in range(len(g.names))]
         r["forward10"] = median_time(lambda: forward_many(g, ev, seeds, list(g.names), []), repeats)
         tape = Tape(g)
-        xs = [POINT[name] for name in g.names]
-        r["tape"] = median_time(lambda: tape.gradient(xs), repeats)
+        r["tape"] = median_time(lambda: tape.gradient(POINT), repeats)
         r["tape_ok"] = all(abs(a - b) <= 1e-9 * max(1.0, abs(b))
-                           for a, b in zip(tape.gradient(xs), [reverse(g, ev, [])[i] for i in g.inputs]))
+                           for a, b in zip(tape.gradient(POINT), [reverse(g, ev, [])[i] for i in g.inputs]))
     r["memory"], r["peak"] = memory_per_node(src)
     r["whole_json"], r["torch_whole"] = whole_process_json(src, g, repeats)
     r["torch"] = torch_time(g, repeats)

@@ -1,4 +1,4 @@
-"""The benchmark's generated programs build, evaluate and agree with its plain tape (bench/programs.py)."""
+"""The benchmark's generated programs build, evaluate and agree with the plain tape (gradcli/engine/tape.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
 
-from programs import POINT, Tape, program  # noqa: E402
+from programs import POINT, program  # noqa: E402
 
 from gradcli.core.graph import graph_of  # noqa: E402
+from gradcli.engine.tape import Tape  # noqa: E402
 from gradcli.engine.trace import run_reverse  # noqa: E402
 
 
@@ -22,7 +23,7 @@ def test_generated_programs_are_the_same_each_time_and_agree_with_the_tape() -> 
     graph = graph_of(src)
     point = {n: POINT[n] for n in graph.names}
     gradient = run_reverse(graph, point).gradient
-    tape = Tape(graph).gradient([point[n] for n in graph.names])
+    tape = Tape(graph).gradient(point)
     assert all(abs(a - b) <= 1e-9 * max(1.0, abs(b)) for a, b in zip(tape, gradient.values()))
 
 
