@@ -13,7 +13,7 @@ from array import array
 from typing import NamedTuple
 
 from ..errors import GradcliError, MathError
-from ..core.graph import OP_CODES, OP_NAMES, Graph, describe_operands, paused_gc
+from ..core.graph import OP_NAMES, Graph, describe_operands, paused_gc
 from ..core.ops import OPS, DomainError, fmt
 from ..core.rules import partial_functions
 
@@ -82,9 +82,6 @@ class Trace(NamedTuple):
         return None if self.values is None else self.values[self.graph.output]
 
 
-HALF_THE_DIGITS = 8  # a sum that loses more than this many of a double's 16 digits to cancellation is told
-
-
 class Partials:
     """Each node's local partials ∂ci/∂(operand k), one per operand slot (0 for a constant), kept flat in one
     array beside the graph's operand slots: node i's are ``flat[starts[i]:starts[i + 1]]``."""
@@ -110,7 +107,6 @@ class Partials:
 
 
 _OPS_BY_CODE = [None] + [OPS[name] for name in OP_NAMES[1:]]
-_ADD, _SUB = OP_CODES["add"], OP_CODES["sub"]
 _FUNCTIONS: dict[int, tuple] = {}  # op code * 1024 + operands -> the partial functions
 
 
@@ -124,196 +120,65 @@ def _functions(code: int, arity: int) -> tuple:
 def evaluate(graph: Graph, point: dict[str, float], stable: dict | None = None) -> Evaluation:
     """The value of every node and its local partials; raises MathError at an undefined node.
 
-    Nodes written in a cancelling form that has a stable one (``1 - sigmoid(z)``) get their value from the
-    stable form (gradcli/stable.py); a sum of computed values that still loses more than half its digits to
-    cancellation is a warning naming the node. ``stable`` is the graph's plan of stable forms, where the caller
-    evaluates the graph many times (a data file's rows)."""
+    One loop in graph order: zi = op(operands), then ∂zi/∂(operand k) from the op's compiled rules. Nodes
+    written in a cancelling form that has a stable one (``1 - sigmoid(z)``) get their value from the stable
+    form (gradcli/engine/stable.py); ``stable`` is the graph's plan of them, where the caller evaluates the
+    graph many times (a data file's rows). What the numbers should tell a student (kinks, overflow,
+    cancellation) is a pass over the result afterwards (gradcli/engine/checks.py)."""
+    from .checks import warnings_of
     from .stable import plan
 
-    codes, starts, flat, ids = graph.codes, graph.starts, graph.flat, graph.ids
+    codes, starts, flat = graph.codes, graph.starts, graph.flat
     n = len(codes)
     values = [0.0] * n
     values += [c.value for c in graph.consts]  # constant k is slot n + k
     partials = array("d", bytes(8 * len(flat)))
-    warnings: list[str] = []
     stable = plan(graph) if stable is None else stable
     used: dict[int, object] = {}
     for i, name in zip(graph.inputs, graph.names):
         values[i] = float(point[name])
     for i, name in zip(graph.data, graph.data_names):
         values[i] = float(point[name])
-    origin_reported = False
     isfinite = math.isfinite
     ops = _OPS_BY_CODE
     functions, partial_table = _functions, _FUNCTIONS
-    leaves = graph.leaves
-    s = starts[leaves]
-    for i in range(leaves, n):
+    s = starts[graph.leaves]
+    for i in range(graph.leaves, n):
         code = codes[i]
         e = starts[i + 1]
         if e - s == 2:
-            a, b = flat[s], flat[s + 1]
-            args = (a, b)
-            xs = [values[a], values[b]]
+            xs = [values[flat[s]], values[flat[s + 1]]]
         elif e - s == 1:
-            a = flat[s]
-            args = (a,)
-            xs = [values[a]]
+            xs = [values[flat[s]]]
         else:
-            args = flat[s:e]
-            xs = [values[a] for a in args]
-        op = ops[code]
-        finite = None  # whether every operand is finite: found out only where it matters
+            xs = [values[a] for a in flat[s:e]]
         try:
-            z = op.value(*xs)
+            z = ops[code].value(*xs)
         except (ValueError, ZeroDivisionError) as ex:
             if all(map(isfinite, xs)):
+                op = ops[code]
                 reason = str(ex) if isinstance(ex, DomainError) else op.domain or "the value is undefined"
-                raise MathError(ids[i], graph.expr(i), describe_operands(graph, graph.nodes[i], values),
+                raise MathError(graph.ids[i], graph.expr(i), describe_operands(graph, graph.nodes[i], values),
                                 reason) from None
-            finite = False
             z = math.nan  # a non-finite operand was already reported where it arose
-        form = stable.get(i) if stable else None
-        if form is not None:
-            w = form.operand
-            better = form.fn(values[w] if type(w) is int else w.value)
-            if isfinite(better) or not isfinite(z):
-                if better != z:
-                    used[i] = form.form
-                z = better
-        elif (code == _ADD or code == _SUB) and isfinite(z) and (leaves <= a < n or leaves <= b < n):
-            # a sum of a computed value (not only inputs and constants); z finite, so both operands are
-            lost = _lost_digits(xs, z)
-            if lost > HALF_THE_DIGITS and not all(_exact(graph, a, values) for a in args if a < n):
-                warnings.append(f"{ids[i]} = {graph.expr(i)} lost {min(lost, 16)} of its 16 digits to cancellation "
-                                f"({_spelled(op.name, xs)} = {fmt(z)}): it and what depends on it may be off in "
-                                "every digit; --exact gives the true numbers")
+        if stable:
+            form = stable.get(i)
+            if form is not None:
+                w = form.operand
+                better = form.fn(values[w] if type(w) is int else w.value)
+                if isfinite(better) or not isfinite(z):
+                    if better != z:
+                        used[i] = form.form
+                    z = better
         values[i] = z
-        if not isfinite(z) and not origin_reported:
-            if finite is None:
-                finite = all(map(isfinite, xs))
-            if finite:
-                origin_reported = True
-                # inf from nonzero finite operands is an overflow (exp(1000)); log(0) = -inf is not
-                kind = "overflowed to" if math.isinf(z) and all(xs) else "is"
-                warnings.append(f"{ids[i]} = {graph.expr(i)} {kind} {fmt(z)} at "
-                                f"{describe_operands(graph, graph.nodes[i], values)}; "
-                                "the values and derivatives that depend on it are not finite")
-        fns = partial_table.get(code << 10 | e - s) or functions(code, e - s)
-        kink = op.kink
-        if kink is None and e - s == 2 and a < n and b < n:  # the common case: two nodes, no kink
-            f0, f1 = fns
-            p0 = f0 if type(f0) is float else f0(xs, z)
-            p1 = f1 if type(f1) is float else f1(xs, z)
-            partials[s] = p0
-            partials[s + 1] = p1
-            if p0 - p0 == 0 and p1 - p1 == 0:  # both finite: nothing to tell
-                s = e
-                continue
-        k = 0
-        for a in args:
-            if a < n:  # a constant's partial stays 0
-                fn = fns[k]
-                p = fn if type(fn) is float else fn(xs, z)
-                partials[s + k] = p
-                if kink is not None or not isfinite(p):
-                    if finite is None:
-                        finite = all(map(isfinite, xs))
-                    note = kink(k, *xs) if kink is not None and finite else None
-                    if note is not None:
-                        warnings.append(f"{ids[i]} = {graph.expr(i)} at "
-                                        f"{describe_operands(graph, graph.nodes[i], values)}: {note}")
-                    elif finite and isfinite(z) and not isfinite(p):
-                        warnings.append(f"∂{ids[i]}/∂{ids[a]} = {fmt(p)} at "
-                                        f"{describe_operands(graph, graph.nodes[i], values)}")
+        k = s
+        for fn in partial_table.get(code << 10 | e - s) or functions(code, e - s):
+            if flat[k] < n:  # a constant's partial stays 0
+                partials[k] = fn if type(fn) is float else fn(xs, z)
             k += 1
         s = e
     del values[n:]
-    return Evaluation(values, Partials(partials, starts), warnings, used)
-
-
-def _lost_digits(xs: list[float], z: float) -> int:
-    """How many decimal digits a sum lost to cancellation (the caller asks only where an operand is computed:
-    the difference of two exact doubles, inputs or constants, is exact, nothing is lost)."""
-    big = max(abs(x) for x in xs)
-    if big == 0:
-        return 0
-    if z == 0:
-        return 16
-    return max(0, int(math.log10(big / abs(z))))
-
-
-EXACT_BUDGET = 2000  # nodes looked at to show that a cancelling sum's operands carry no rounding
-
-
-def _exact(graph: Graph, i: int, values: list[float]) -> bool:
-    """Whether node i's float value is its exact value: every node it depends on computed without rounding
-    (0.5*1 and -0.25*2 are, so 0.5 + (-0.5) = 0 lost nothing). Looked at only where a sum cancels; a graph
-    too large to look through within EXACT_BUDGET nodes counts as rounded."""
-    from fractions import Fraction
-
-    codes, starts, flat, consts = graph.codes, graph.starts, graph.flat, graph.consts
-    n = len(codes)
-    memo: dict[int, bool] = {}
-    stack = [(i, False)]
-    pop, push = stack.pop, stack.append
-    seen = 0
-    while stack:
-        j, visited = pop()
-        if j in memo:
-            continue
-        if codes[j] == 0:
-            memo[j] = True
-            continue
-        args = flat[starts[j]:starts[j + 1]]
-        if not visited:
-            seen += 1
-            if seen > EXACT_BUDGET:
-                return False
-            push((j, True))
-            for a in args:
-                if a < n and a not in memo:
-                    push((a, False))
-            continue
-        for a in args:
-            if a < n and not memo[a]:
-                break
-        else:
-            a = None
-        if a is not None:
-            memo[j] = False
-            continue
-        xs = [values[a] if a < n else consts[a - n].value for a in args]
-        z, op = values[j], OP_NAMES[codes[j]]
-        if not all(map(math.isfinite, [*xs, z])):
-            ok = False
-        elif OPS[op].always_exact:
-            ok = True
-        elif op in ("add", "sub", "mul", "div"):
-            a, b = Fraction(xs[0]), Fraction(xs[1])
-            if op == "div" and b == 0:
-                ok = False
-            else:
-                ok = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b if b else None}[op] == Fraction(z)
-        elif op == "pow":
-            ok = xs[1] == int(xs[1]) and abs(xs[1]) <= 64 and (xs[0] != 0 or xs[1] >= 0) and \
-                Fraction(xs[0]) ** int(xs[1]) == Fraction(z)
-        elif op == "sqrt":
-            ok = Fraction(z) ** 2 == Fraction(xs[0])
-        elif op == "log":
-            ok = xs[0] == 1.0
-        else:
-            at = OPS[op].exact_at
-            ok = at is not None and xs[0] == at[0] and z == at[1]
-        memo[j] = ok
-    return memo[i]
-
-
-def _spelled(op: str, xs: list[float]) -> str:
-    a, b = xs
-    if op == "add":
-        return f"{fmt(a)} + {fmt(b)}" if b >= 0 else f"{fmt(a)} + ({fmt(b)})"
-    return f"{fmt(a)} - {fmt(b)}" if b >= 0 else f"{fmt(a)} - ({fmt(b)})"
+    return Evaluation(values, Partials(partials, starts), warnings_of(graph, values, partials, stable), used)
 
 
 def _product(a: float, b: float, notes: list[str], where: str) -> float:
