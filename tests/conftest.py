@@ -1,15 +1,20 @@
-"""Shared test helpers: run the CLI in-process, load the public cases, build sympy references."""
+"""Shared test helpers: run the CLI in-process, load the public cases, build sympy references, an expression
+and a point for each op, Graphviz's dot."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from gradcli.cli import cli
+from gradcli.core.ops import BINARY, Op
+from gradcli.core.rules import partial
 
 ROOT = Path(__file__).resolve().parent.parent
 # the shared worked examples when the project's shared folder sits beside the repo; else the copy in tests/
@@ -63,3 +68,53 @@ def close(a: float, b: float, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
     if math.isinf(a) or math.isinf(b):
         return a == b
     return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+# --- every op of the op table: an expression and a point (tests/core/test_every_op.py, tests/render/test_latex.py)
+
+OPERATORS = {op: sym for sym, op in reversed(list(BINARY.items()))}  # add: +, pow: ** (not ^)
+CANDIDATES = [(0.5, 1.5), (1.5, 2.5), (0.3, 0.7), (2.0, 3.0), (-0.5, 2.0)]
+
+
+def op_case(op: Op) -> tuple[str, str]:
+    """An expression using the op, and a point inside its domain where its value and partials are finite."""
+    if op.name == "softmax":
+        expr = "softmax(2, x, y, x*y)"
+    elif op.names and op.arity < 0:
+        expr = f"{op.names[0]}(x, y, x*y)"
+    elif op.names:
+        expr = f"{op.names[0]}({', '.join('xy'[:op.arity])})"
+    elif op.name in OPERATORS:
+        expr = f"x {OPERATORS[op.name]} y"
+    elif op.name == "neg":
+        expr = "-x"
+    elif op.name == "copy":
+        expr = "v = sin(x); w = v"
+    else:
+        pytest.fail(f"op {op.name!r} has no call name and no written form this test knows: add one here")
+    for point in CANDIDATES:
+        if op.arity < 0:  # x, y: the inputs of the three-operand expression above
+            x, y = point
+            args = (2.0, x, y, x * y) if op.name == "softmax" else (x, y, x * y)
+            z = op.value(*args)
+            if math.isfinite(z) and len({x, y, x * y}) == 3:
+                return expr, f"{x},{y}"
+            continue
+        args = point[:op.arity]
+        try:
+            z = op.value(*args)
+            partials = [partial(op.name, k, args, z) for k in range(op.arity)]
+        except (ValueError, ZeroDivisionError):
+            continue
+        if all(math.isfinite(v) for v in [z, *partials]):
+            return expr, ",".join(map(str, args if op.name != "copy" else args[:1]))
+    pytest.fail(f"no candidate point lies in the domain of {op.name}")
+
+
+# --- Graphviz's dot (tests/render/test_dot.py, tests/test_notebook.py)
+
+def _dot() -> str | None:
+    path = shutil.which("dot")
+    if path is None and os.environ.get("GRADCLI_REQUIRE_DOT"):
+        pytest.fail("Graphviz 'dot' is required here (GRADCLI_REQUIRE_DOT is set) but is not installed")
+    return path

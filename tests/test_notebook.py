@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 import gradcli
-from conftest import ROOT, run
-from test_dot import _dot
+from conftest import ROOT, _dot, run
 
 if os.environ.get("GRADCLI_REQUIRE_NOTEBOOK"):
     import nbclient

@@ -1,6 +1,6 @@
 """Every op of the op table in every command and every format: a malformed entry fails here, not a user.
 
-LaTeX is also compiled for every op (tests/test_latex.py); here each format is checked for what it
+LaTeX is also compiled for every op (tests/render/test_latex.py); here each format is checked for what it
 must hold: the op's node, its rule, its numbers, with no traceback and nothing left unprinted.
 """
 
@@ -11,12 +11,11 @@ import math
 
 import pytest
 
-from conftest import run
+from conftest import op_case, run
 from gradcli.core.graph import graph_of
 from gradcli.core.ops import OPS
 from gradcli.core.rules import rules
 from gradcli.core.printer import PLAIN
-from test_latex import op_case
 
 FORMATS = {"forward": ("table", "json", "markdown", "latex"), "reverse": ("table", "json", "markdown", "latex"),
            "graph": ("table", "json", "markdown", "latex", "dot")}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from gradcli.errors import GradcliSyntaxError
 from gradcli.core.graph import graph_of
 from gradcli.core.parse import parse
@@ -163,7 +163,7 @@ def test_no_user_text_is_ever_executed() -> None:
     """The modules that read user text call none of eval, exec, compile, sympify, parse_expr."""
     # (sympy's Function API has its subclasses define a method named eval: a definition, not a call)
     forbidden = re.compile(r"(?<!def )\b(eval|exec|compile|sympify|parse_expr|S)\(")
-    pkg = Path(__file__).resolve().parent.parent / "gradcli"
+    pkg = ROOT / "gradcli"
     for path in pkg.rglob("*.py"):
         text = re.sub(r"re\.compile\(", "", path.read_text())
         assert not forbidden.search(text), path

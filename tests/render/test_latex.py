@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 
@@ -10,10 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import run, run_json
+from conftest import op_case, run, run_json
 from gradcli.core.graph import graph_of
-from gradcli.core.ops import BINARY, OPS, Op, fmt
-from gradcli.core.rules import partial
+from gradcli.core.ops import OPS, Op, fmt
 from gradcli.core.point import bind
 from gradcli.render import document
 from gradcli.render.document import Code, Gap, Grid, Line, Steps
@@ -357,45 +355,6 @@ def test_adjoints_and_tangents_of_long_names_span_the_name() -> None:
 
 
 # --- every op of the op table, in every command ------------------------------------------------------
-
-OPERATORS = {op: sym for sym, op in reversed(list(BINARY.items()))}  # add: +, pow: ** (not ^)
-CANDIDATES = [(0.5, 1.5), (1.5, 2.5), (0.3, 0.7), (2.0, 3.0), (-0.5, 2.0)]
-
-
-def op_case(op: Op) -> tuple[str, str]:
-    """An expression using the op, and a point inside its domain where its value and partials are finite."""
-    if op.name == "softmax":
-        expr = "softmax(2, x, y, x*y)"
-    elif op.names and op.arity < 0:
-        expr = f"{op.names[0]}(x, y, x*y)"
-    elif op.names:
-        expr = f"{op.names[0]}({', '.join('xy'[:op.arity])})"
-    elif op.name in OPERATORS:
-        expr = f"x {OPERATORS[op.name]} y"
-    elif op.name == "neg":
-        expr = "-x"
-    elif op.name == "copy":
-        expr = "v = sin(x); w = v"
-    else:
-        pytest.fail(f"op {op.name!r} has no call name and no written form this test knows: add one here")
-    for point in CANDIDATES:
-        if op.arity < 0:  # x, y: the inputs of the three-operand expression above
-            x, y = point
-            args = (2.0, x, y, x * y) if op.name == "softmax" else (x, y, x * y)
-            z = op.value(*args)
-            if math.isfinite(z) and len({x, y, x * y}) == 3:
-                return expr, f"{x},{y}"
-            continue
-        args = point[:op.arity]
-        try:
-            z = op.value(*args)
-            partials = [partial(op.name, k, args, z) for k in range(op.arity)]
-        except (ValueError, ZeroDivisionError):
-            continue
-        if all(math.isfinite(v) for v in [z, *partials]):
-            return expr, ",".join(map(str, args if op.name != "copy" else args[:1]))
-    pytest.fail(f"no candidate point lies in the domain of {op.name}")
-
 
 def op_fragments(ops: list[Op]) -> list[tuple[str, str]]:
     fragments = []

@@ -5,15 +5,13 @@ chain rule, and a tangent at the output that equals reverse mode's gradient."""
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import ROOT, close, run, run_json
+from conftest import ROOT, _dot, close, run, run_json
 from gradcli.errors import MathError
 from gradcli.core.graph import constant_value, graph_of
 from gradcli.core.ops import BINARY, CONSTANTS, OPS
@@ -40,13 +38,6 @@ _NODE = re.compile(rf"  {_STRING} \[label={_STRING}, ")
 _EDGE = re.compile(rf"  {_STRING} -> {_STRING}(?: \[label={_STRING}\])?;")
 _EDGE_LABEL = re.compile(r"(?:arg (\d+): )?∂(\S+)/∂(\S+) = (.+)")
 _SVG = "{http://www.w3.org/2000/svg}"
-
-
-def _dot() -> str | None:
-    path = shutil.which("dot")
-    if path is None and os.environ.get("GRADCLI_REQUIRE_DOT"):
-        pytest.fail("Graphviz 'dot' is required here (GRADCLI_REQUIRE_DOT is set) but is not installed")
-    return path
 
 
 def unquote(s: str) -> str:

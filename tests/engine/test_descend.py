@@ -199,7 +199,7 @@ def test_write_ups(fmt: str) -> None:
 
 
 def test_latex_of_descend_compiles(tmp_path) -> None:
-    from test_latex import compile_fragments
+    from texcheck import compile_fragments
 
     fragments = [(label, run("descend", *args, "--format", "latex").stdout) for label, args in (
         ("plain", ["(w*x - y)**2", "--at", "0", "--let", "x=2,y=3", "--steps", "3"]),

@@ -355,7 +355,7 @@ def test_write_ups_carry_the_samples_and_the_total(tmp_path, fmt: str) -> None:
 
 
 def test_latex_of_data_compiles(tmp_path) -> None:
-    from test_latex import compile_fragments
+    from texcheck import compile_fragments
 
     path = write(tmp_path, "x,y\n1,2\n2,3\n3,5\n")
     docs = [(" ".join(extra) or "sum", run("reverse", "(p0 + p1*x - y)**2", "--at", "0,1", "--data", path,

@@ -240,7 +240,7 @@ def test_every_format(command: str, args: list[str], fmt: str) -> None:
 
 
 def test_latex_of_jacobian_and_hessian_compiles(tmp_path) -> None:
-    from test_latex import compile_fragments
+    from texcheck import compile_fragments
 
     fragments = [(c, run(c, SOFTMAX, "--at", "1,2,0.5", *extra, "--format", "latex").stdout)
                  for c, extra in (("jacobian", []), ("jacobian", ["--mode", "forward"]),
