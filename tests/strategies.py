@@ -120,7 +120,7 @@ def sane(trace) -> bool:
 
 
 def perturbed_gradient(graph, point: dict, rng: random.Random,
-                       ulps: float = 4.0) -> tuple[dict[str, float], dict[str, float]] | None:
+                       ulps: int = 4) -> tuple[dict[str, float], dict[str, float]] | None:
     """The gradient, and Σ|paths|, with every node's value nudged by up to ``ulps`` units in the last place.
 
     A reimplementation of the value sweep and the reverse sweep, straight from the op table: how
@@ -138,7 +138,11 @@ def perturbed_gradient(graph, point: dict, rng: random.Random,
         op = OPS[node.op]
         xs = [values[a] if isinstance(a, int) else a.value for a in node.args]
         try:
-            z = op.value(*xs) * (1 + rng.uniform(-ulps, ulps) * 2.0**-53)
+            z = op.value(*xs)
+            if math.isfinite(z):
+                # at least one ulp, either way: a nudge that rounds back to the value (1.0 from
+                # exp(1e-155)) would hide the very sensitivity it is there to show
+                z += rng.choice((-1, 1)) * rng.randint(1, ulps) * math.ulp(z)
             partials[i] = [partial(node.op, k, xs, z) if isinstance(a, int) else 0.0 for k, a in enumerate(node.args)]
         except (ValueError, ZeroDivisionError, OverflowError):
             return None

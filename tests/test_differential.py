@@ -19,6 +19,7 @@ The default run draws a few hundred examples; `pytest -m slow` draws 5,000.
 from __future__ import annotations
 
 import math
+import random
 import sys
 
 import pytest
@@ -28,8 +29,8 @@ from hypothesis import strategies as st
 from gradcli.errors import MathError
 from gradcli.core.graph import graph_of
 from gradcli.engine.trace import run_forward, run_reverse
-from strategies import (absolute_gradient, cases, exact_gradient, path_bound, points, rounding_insensitive,
-                        sane, well_conditioned)
+from strategies import (absolute_gradient, cases, exact_gradient, path_bound, perturbed_gradient, points,
+                        rounding_insensitive, sane, well_conditioned)
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
@@ -97,6 +98,18 @@ def test_a_value_that_cancels_to_zero_is_not_taken_as_well_conditioned() -> None
     bound = path_bound(rev, point)
     assert not well_conditioned(rev, exact, "y", bound)
     assert abs(rev.gradient["y"] - exact["y"]) <= 1e-12 * bound["y"]
+
+
+def test_a_value_that_rounds_to_one_is_taken_as_rounding_sensitive() -> None:
+    # exp(1.3e-155) is 1.0 in floating point, so log(exp(x)) in the partial in w1 is 0 where the exact one
+    # is 1.3e-155: every nudged replay must move exp(x) off 1.0 to show it, whatever its random draws
+    point = {"x": 1.3e-155, "w1": 0.0}
+    rev = run_reverse(graph_of("(exp(x))**w1"), point)
+    assert rev.gradient["w1"] == 0 and exact_gradient(rev.graph, point)["w1"] != 0
+    assert not rounding_insensitive(rev, point)
+    for seed in range(300):
+        nudged, _ = perturbed_gradient(rev.graph, point, random.Random(seed))
+        assert nudged["w1"] != 0, seed
 
 
 @pytest.mark.parametrize("text,point,expected", [
