@@ -41,6 +41,10 @@ def _number(x: object) -> str:
         raise UsageError(f"{x!r} is not a number")
     if isinstance(x, int):
         return str(x)
+    if hasattr(x, "tolist") and getattr(x, "ndim", 0):  # a numpy array: its nested lists
+        x = x.tolist()
+    if isinstance(x, (list, tuple)):  # an array's value, [[1, 2], [3, 4]]
+        return "[" + ",".join(_number(v) for v in x) + "]"
     if hasattr(x, "numerator") and hasattr(x, "denominator"):  # a Fraction (fractions is not imported for it)
         return f"{x.numerator}/{x.denominator}" if x.denominator != 1 else str(x.numerator)
     try:
@@ -120,7 +124,8 @@ class Problem:
     held at their values from the point."""
 
     def __init__(self, source: str, prefix: str = "c", share: bool = True, output: Names = None,
-                 let: Point = None, data=None, several: bool = False, wrt: Names = None) -> None:
+                 let: Point = None, data=None, several: bool = False, wrt: Names = None, at: Point = None,
+                 shape: Names = None) -> None:
         if not isinstance(source, str):
             raise UsageError(f"the source is text, an expression or a program, not {type(source).__name__}")
         self.source = source
@@ -129,15 +134,19 @@ class Problem:
         self.columns: tuple[str, ...] = tuple(self.table.columns) if self.table is not None else ()
         self.at_names: tuple[str, ...] | None = None  # with wrt: every input of the expression, which --at gives
         self.chosen: list[str] | None = None
+        self.shapes = self.array_shapes(_point_text(at), _names_text(shape))
         held = self.held_names()
         outputs = _names_text(output)
-        graph = graph_of(source, prefix, share=share, outputs=outputs, held=held, columns=self.columns)
+        shapes = self.shapes
+        graph = graph_of(source, prefix, share=share, outputs=outputs, held=held, columns=self.columns, shapes=shapes)
         wrt = _names_text(wrt)
         if wrt is not None:
-            self.chosen = inputs(wrt, graph.names)
+            self.chosen = inputs(wrt, graph.names, graph.arrays)
             self.at_names = graph.names
+            self.at_arrays = graph.arrays
             others = tuple(n for n in graph.names if n not in self.chosen)
-            graph = graph_of(source, prefix, share=share, outputs=outputs, held=held + others, columns=self.columns)
+            graph = graph_of(source, prefix, share=share, outputs=outputs, held=held + others, columns=self.columns,
+                             shapes=shapes)
         self.graph = graph
         if not graph.names:
             columns = [n for n in graph.data_names if n in self.columns]
@@ -153,8 +162,29 @@ class Problem:
             raise GradcliError(f"this program has {len(graph.outputs)} outputs ({names}): gradcli jacobian shows "
                                f"them all; pick one here with --output {graph.nodes[graph.outputs[0]].id}")
 
+    def array_shapes(self, at: str | None, shape: str | None) -> dict:
+        """The inputs that are arrays: those ``at`` or ``let`` gives an array value, and those ``shape`` lists."""
+        from .core.point import array_shapes, parse_shapes
+
+        shapes = {**array_shapes(self.let), **array_shapes(at)}
+        for name, given in parse_shapes(shape).items():
+            if shapes.setdefault(name, given) != given:
+                from .core.arrays import shape_text
+
+                raise GradcliError(f"--shape gives {name} as {shape_text(given)} but its value is "
+                                   f"{shape_text(shapes[name])}")
+        return shapes
+
+    def arrays(self, names) -> dict:
+        """The arrays among ``names`` (entry names, W[1,2]), by shape: what ``bind`` needs to read their values."""
+        from .core.arrays import entry_names
+
+        known = {**getattr(self, "at_arrays", {}), **self.graph.arrays}
+        names = set(names)
+        return {n: s for n, s in known.items() if entry_names(n, s)[0] in names}
+
     def held_names(self) -> tuple[str, ...]:
-        """The names ``let`` holds constant."""
+        """The names ``let`` holds constant (an array's: each of its entries)."""
         from .core.parse import normal_name
         from .core.point import split_top
 
@@ -167,7 +197,9 @@ class Problem:
                     raise GradcliSyntaxError("--let takes name=value pairs, e.g. --let x=2,y=3", text, start,
                                              max(1, len(part)), "--let ")
                 names.append(normal_name(name.strip()))
-        return tuple(names)
+        from .core.arrays import entry_names
+
+        return tuple(e for n in names for e in (entry_names(n, self.shapes[n]) if n in self.shapes else (n,)))
 
     def point(self, at: Point, option: str = "--at") -> dict[str, float]:
         """The point: ``at`` for the inputs, ``let`` for the constants held."""
@@ -178,7 +210,7 @@ class Problem:
         names = self.at_names or graph.names  # under wrt, the point still gives every input of the expression
         self._not_held(at, option)
         try:
-            point = bind(at, names, option)
+            point = bind(at, names, option, arrays=self.arrays(names))
         except GradcliSyntaxError as e:
             if self.columns and any(n not in self.columns for n in names):
                 unread = [c for c in self.columns if c not in graph.data_names]
@@ -215,7 +247,7 @@ class Problem:
         if self.let is None:
             return {}
         self._not_held(self.let, "--let")
-        return bind(self.let, self.let_names(), "--let")
+        return bind(self.let, self.let_names(), "--let", arrays=self.arrays(self.let_names()))
 
     def let_names(self) -> tuple[str, ...]:
         """The names ``let`` holds: held names that are neither the data's columns nor inputs ``wrt`` left out."""
@@ -227,9 +259,10 @@ class Problem:
         from .core.point import bind
 
         at = _point_text(at)
-        typed = bind(at, self.at_names or self.graph.names, "--at", trees=True) if at is not None else {}
+        names = self.at_names or self.graph.names
+        typed = bind(at, names, "--at", trees=True, arrays=self.arrays(names)) if at is not None else {}
         if self.let is not None:
-            typed.update(bind(self.let, self.let_names(), "--let", trees=True))
+            typed.update(bind(self.let, self.let_names(), "--let", trees=True, arrays=self.arrays(self.let_names())))
         return typed
 
     def sample(self, run: Callable, k: int):
@@ -258,20 +291,23 @@ class Problem:
             raise UsageError("--reduce says how to total the samples of --data: add --data FILE")
 
 
-def inputs(text: str, names: tuple[str, ...]) -> list[str]:
-    """The inputs ``wrt`` names, each an input, in the graph's order."""
+def inputs(text: str, names: tuple[str, ...], arrays: dict | None = None) -> list[str]:
+    """The inputs ``wrt`` names, each an input, in the graph's order; an array stands for all its entries."""
+    from .core.arrays import entry_names
     from .core.parse import normal_name
+    from .core.point import split_top
 
     chosen = []
-    offset = 0
-    for part in text.split(","):
+    for offset, part in split_top(text):
         name = normal_name(part.strip())
+        if arrays and name in arrays:
+            chosen += [e for e in entry_names(name, arrays[name]) if e not in chosen]
+            continue
         if name not in names:
             raise GradcliSyntaxError(f"'{name}' is not an input; the inputs are {', '.join(names)}",
                                      text, offset + (len(part) - len(part.lstrip())), max(1, len(name)), "--wrt ")
         if name not in chosen:
             chosen.append(name)
-        offset += len(part) + 1
     return sorted(chosen, key=names.index)
 
 
@@ -308,7 +344,7 @@ def _view(**shown) -> View:
 # --- the commands -------------------------------------------------------------------------------------------
 
 
-def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = None, let: Point = None,
+def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = None, let: Point = None, shape: Names = None,
             output: Names = None, prefix: str = "c", share: bool = True, symbolic: bool = False, exact: bool = False,
             data=None, reduce: str = "sum", row: int | None = None, cost: bool = False, **shown) -> Forward:
     """Forward mode: the evaluation trace, then one tangent table per input (or in ``wrt``), or one along
@@ -320,14 +356,15 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
     view = _view(cost=cost, **shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
     _in_range(row, "--row", 1)
-    problem = Problem(source, prefix, share, output, let, data)
+    at = _point_text(at)  # once: an iterator of values is read here
+    problem = Problem(source, prefix, share, output, let, data, at=at, shape=shape)
     graph = problem.graph
     point = problem.point(at)
     wrt, direction = _names_text(wrt), _point_text(direction)
     if wrt is not None and direction is not None:
         raise UsageError("--wrt and --direction do not go together: a direction seeds every input")
-    chosen = inputs(wrt, graph.names) if wrt is not None else None
-    d = bind(direction, graph.names, "--direction") if direction is not None else None
+    chosen = inputs(wrt, graph.names, graph.arrays) if wrt is not None else None
+    d = bind(direction, graph.names, "--direction", arrays=problem.arrays(graph.names)) if direction is not None else None
     if problem.table is None:
         problem.no_data(reduce, row)
         trace = _worked(problem, run_forward(graph, point, chosen, d), symbolic, exact, at)
@@ -342,7 +379,7 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
     return result_of(problem.over_data(trace, reduce, k, "forward", point, chosen), view)
 
 
-def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, output: Names = None,
+def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, shape: Names = None, output: Names = None,
             prefix: str = "c", share: bool = True, symbolic: bool = False, exact: bool = False, data=None,
             reduce: str = "sum", row: int | None = None, cost: bool = False, **shown) -> Reverse:
     """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs; with
@@ -352,7 +389,8 @@ def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, out
     view = _view(cost=cost, **shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
     _in_range(row, "--row", 1)
-    problem = Problem(source, prefix, share, output, let, data, wrt=wrt)
+    at = _point_text(at)  # once: an iterator of values is read here
+    problem = Problem(source, prefix, share, output, let, data, wrt=wrt, at=at, shape=shape)
     graph = problem.graph
     point = problem.point(at)
     if problem.table is None:
@@ -367,7 +405,7 @@ def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, out
 
 
 def graph(source: str, at: Point = None, *, adjoints: bool | None = None, wrt: Names = None,
-          tangents: bool = False, let: Point = None, output: Names = None, prefix: str = "c", share: bool = True,
+          tangents: bool = False, let: Point = None, shape: Names = None, output: Names = None, prefix: str = "c", share: bool = True,
           edge_labels: bool = True, **shown) -> GraphResult:
     """The computational graph: nodes and edges; at a point, each node's value and adjoint (``adjoints``: on
     by default where the program has one output), and tangents for ``wrt`` or, with ``tangents``, every input."""
@@ -378,7 +416,8 @@ def graph(source: str, at: Point = None, *, adjoints: bool | None = None, wrt: N
     for given, option in ((wrt is not None, "--wrt"), (tangents, "--tangents")):
         if given and at is None:
             raise GradcliError(f"{option} needs a point to take tangents at: add --at, e.g. --at 0,2")
-    problem = Problem(source, prefix, share, output, let, several=True)
+    at = _point_text(at)  # once: an iterator of values is read here
+    problem = Problem(source, prefix, share, output, let, several=True, at=at, shape=shape)
     g = problem.graph
     point = problem.point(at) if at is not None else None
     if len(g.outputs) > 1:
@@ -386,11 +425,11 @@ def graph(source: str, at: Point = None, *, adjoints: bool | None = None, wrt: N
             raise GradcliError(f"adjoints are of one output; this program has {len(g.outputs)}: pick one with "
                                f"--output {g.nodes[g.outputs[0]].id}")
         adjoints = False
-    chosen = inputs(wrt, g.names) if wrt is not None else list(g.names) if tangents else None
+    chosen = inputs(wrt, g.names, g.arrays) if wrt is not None else list(g.names) if tangents else None
     return result_of(run_graph(g, point, True if adjoints is None else adjoints, chosen), view)
 
 
-def jacobian(source: str, at: Point, *, mode: str = "reverse", let: Point = None, output: Names = None,
+def jacobian(source: str, at: Point, *, mode: str = "reverse", let: Point = None, shape: Names = None, output: Names = None,
              prefix: str = "c", share: bool = True, cost: bool = False, **shown) -> Jacobian:
     """The Jacobian of a program's outputs (a last step ``s1, s2, s3``, or ``output``): forward mode column by
     column, one sweep per input; reverse mode row by row, one sweep per output."""
@@ -398,11 +437,12 @@ def jacobian(source: str, at: Point, *, mode: str = "reverse", let: Point = None
 
     view = _view(cost=cost, **shown)
     _choice(mode, ("forward", "reverse"), "--mode")
-    problem = Problem(source, prefix, share, output, let, several=True)
+    at = _point_text(at)  # once: an iterator of values is read here
+    problem = Problem(source, prefix, share, output, let, several=True, at=at, shape=shape)
     return result_of(run_jacobian(problem.graph, problem.point(at), mode), view)
 
 
-def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = None, let: Point = None,
+def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = None, let: Point = None, shape: Names = None,
             output: Names = None, prefix: str = "c", share: bool = True, symbolic: bool = False, exact: bool = False,
             data=None, reduce: str = "sum", row: int | None = None, **shown) -> Hessian:
     """The Hessian by forward over reverse, its symmetry and eigenvalues, and whether the point is a minimum,
@@ -417,9 +457,10 @@ def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = Non
     direction = _point_text(direction)
     if wrt is not None and direction is not None:
         raise UsageError("--wrt and --direction do not go together: a direction seeds every input")
-    problem = Problem(source, prefix, share, output, let, data, wrt=wrt)
+    at = _point_text(at)  # once: an iterator of values is read here
+    problem = Problem(source, prefix, share, output, let, data, wrt=wrt, at=at, shape=shape)
     graph = problem.graph
-    d = bind(direction, graph.names, "--direction") if direction is not None else None
+    d = bind(direction, graph.names, "--direction", arrays=problem.arrays(graph.names)) if direction is not None else None
     point = problem.point(at)
     if problem.table is None:
         problem.no_data(reduce, row)
@@ -441,7 +482,7 @@ def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = Non
     return result_of(trace, view)
 
 
-def check(source: str, claims: str | Iterable[str], *, wrt: Names = None, at: Point = None, let: Point = None,
+def check(source: str, claims: str | Iterable[str], *, wrt: Names = None, at: Point = None, let: Point = None, shape: Names = None,
           output: Names = None, prefix: str = "c", share: bool = True, **shown) -> Check:
     """Check derived formulas for the derivatives (one per input in order, or per name in ``wrt``): each is
     proved equal by sympy, shown different at a point, or undecided. The result is true when all are proved;
@@ -453,9 +494,10 @@ def check(source: str, claims: str | Iterable[str], *, wrt: Names = None, at: Po
     claims = [claims] if isinstance(claims, str) else list(claims)
     if not claims:
         raise UsageError("give the derived derivative to check, e.g. --claim '[2*x, 3]'", "--claim")
-    problem = Problem(source, prefix, share, output, let)
+    at = _point_text(at)  # once: an iterator of values is read here
+    problem = Problem(source, prefix, share, output, let, at=at, shape=shape)
     g = problem.graph
-    point = bind(_point_text(at), g.names) if at is not None else None
+    point = bind(_point_text(at), g.names, arrays=problem.arrays(g.names)) if at is not None else None
     verdicts = run_check(g, parse_claims(claims, g), wrt_names(_names_text(wrt), g), point, problem.let_values(),
                          problem.typed(None))
     return result_of(Checked(g, verdicts, point), view)
@@ -463,7 +505,7 @@ def check(source: str, claims: str | Iterable[str], *, wrt: Names = None, at: Po
 
 def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, momentum: float = 0.0,
             weight_decay: float = 0.0, until_grad: float | None = None, wrt: Names = None, batch: int | None = None,
-            data=None, reduce: str = "sum", let: Point = None, output: Names = None, prefix: str = "c",
+            data=None, reduce: str = "sum", let: Point = None, shape: Names = None, output: Names = None, prefix: str = "c",
             share: bool = True, **shown) -> Descend:
     """Gradient descent from ``at``: a row per step with the parameters, the loss, its gradient, the momentum
     and the update; the loss is the expression, or its sum (``reduce="mean"``: its mean) over ``data``."""
@@ -480,7 +522,8 @@ def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, momentu
     _in_range(momentum, "--momentum", 0, 1, high_open=True, whole=False)
     _in_range(weight_decay, "--weight-decay", 0, 1, high_open=True, whole=False)
     _in_range(until_grad, "--until-grad", 0, low_open=True, whole=False)
-    problem = Problem(source, prefix, share, output, let, data, wrt=wrt)
+    at = _point_text(at)  # once: an iterator of values is read here
+    problem = Problem(source, prefix, share, output, let, data, wrt=wrt, at=at, shape=shape)
     if problem.table is None:
         problem.no_data(reduce, None)
     g = problem.graph

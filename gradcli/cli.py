@@ -92,13 +92,15 @@ class Given(NamedTuple):
     share: bool
     let: str | None
     output: str | None
+    shape: str | None = None
 
     def source(self) -> str:
         return _read_source(self.expr, self.file)
 
     def problem(self) -> dict:
         """The keyword arguments of the Python API that say how to read the source."""
-        return {"prefix": self.prefix, "share": self.share, "let": self.let, "output": self.output}
+        return {"prefix": self.prefix, "share": self.share, "let": self.let, "output": self.output,
+                "shape": self.shape}
 
 
 def _options(formats: tuple[str, ...]) -> Callable:
@@ -106,8 +108,9 @@ def _options(formats: tuple[str, ...]) -> Callable:
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
-        def command(expr, file, prefix, no_share, fmt, width, ascii_, max_rows, digits, outputs, let, **kwargs):
-            given = Given(expr, file, prefix, not no_share, let, outputs)
+        def command(expr, file, prefix, no_share, fmt, width, ascii_, max_rows, digits, outputs, let, shape,
+                    **kwargs):
+            given = Given(expr, file, prefix, not no_share, let, outputs, shape)
             return fn(given=given, shown=Shown(fmt, width, ascii_, max_rows, digits or 0), **kwargs)
 
         decorators = [
@@ -129,6 +132,9 @@ def _options(formats: tuple[str, ...]) -> Callable:
             click.option("--let", "let", metavar="VALUES",
                          help="Hold these names constant at these values, e.g. --let x=2,y=3: shown by name, never "
                               "differentiated."),
+            click.option("--shape", "shape", metavar="SHAPES",
+                         help="Inputs that are arrays, without values (for --symbolic, check), e.g. --shape "
+                              "W=2x3,x=3; a value in brackets, --at x=[1,2], gives its shape itself."),
             click.option("--output", "outputs", metavar="NAMES",
                          help="The output, a named step, where the program has several (jacobian: the outputs, "
                               "e.g. s1,s2)."),

@@ -13,7 +13,8 @@ from operator import sub
 from typing import NamedTuple
 
 from ..errors import GradcliError, GradcliSyntaxError, MathError
-from .ops import CONSTANTS, FUNCTION_NAMES, OPS, DomainError, fmt
+from .arrays import Arr, Arrays, ShapeError, entry_names, make
+from .ops import ARRAY_OPS, CONSTANTS, FUNCTION_NAMES, OPS, DomainError, fmt
 from .parse import MAX_OPERATIONS, NOT_NUMBERS, Item, Program, Statement, _Parser, lookalike_letters, parse, skeleton
 
 
@@ -143,7 +144,7 @@ class Graph:
 
     __slots__ = ("source", "codes", "starts", "flat", "consts", "ids", "inputs", "names", "output", "constants",
                  "notes", "is_program", "function", "params", "outputs", "functions", "data", "data_names",
-                 "_consumers")
+                 "_consumers", "arrays")
 
     def __init__(self, source: str, codes: array, starts: array, flat: array, consts: list, ids: list[str],
                  inputs: tuple[int, ...], names: tuple[str, ...], output: int,
@@ -166,6 +167,7 @@ class Graph:
         self.data = data  # leaves held constant (--let, --data): given a value, never differentiated
         self.data_names = data_names
         self._consumers = None
+        self.arrays: dict[str, tuple[int, int]] = {}  # the inputs (and held names) that are arrays: their shapes
 
     def _replace(self, **fields) -> "Graph":
         new = object.__new__(Graph)
@@ -449,8 +451,8 @@ def _shape(shape: str) -> "_Shape | None":
             items.append((_NAME, int(it.arg[1:]), 0))
         elif it.kind == "num":
             items.append((_NUMBER, _new(Const, (it.arg, text[it.start:it.end], None)), 0))
-        elif it.arg == "softmax":
-            return None  # its index is checked with the step's own text
+        elif it.arg == "softmax" or it.arg in ARRAY_OPS:
+            return None  # softmax's index is checked with the step's own text; arrays are the parser's
         else:
             items.append((_OP, OP_CODES[it.arg], it.arity))
     target = -1 if st.target is None else int(st.target[1:])
@@ -507,6 +509,8 @@ class _Builder:
         self.spans: list | None = None
         # names that may not be all ASCII (\\theta is θ): where each is first written, for look-alike names
         self.spelled: dict[str, int] | None = None if source.isascii() and "\\" not in source else {}
+        self.shaped: dict[str, tuple[int, int]] = {}  # inputs that are arrays, by the shape --at or --shape gives
+        self.arrays = Arrays(self.scalar, lambda v: _new(Const, (float(v), fmt(float(v)), None)))
 
     def error(self, message: str, start: int, end: int) -> GradcliSyntaxError:
         return GradcliSyntaxError(message, self.source, start, end - start)
@@ -528,10 +532,16 @@ class _Builder:
             self.unusual = True
         return ref
 
-    def read(self, name: str) -> int | Const:
+    def read(self, name: str) -> int | Const | Arr:
         v = self.env.get(name)
         if v is not None:
             return v
+        shape = self.shaped.get(name)
+        if shape is not None:  # an array input: one leaf per entry, W[1,1], W[1,2], …
+            arr = make(shape, (self.leaf(n) for n in entry_names(name, shape)))
+            self.env[name] = arr
+            self.inputs_read.add(name)
+            return arr
         c = CONSTANTS.get(name)
         if c is not None:
             self.read_constants.add(name)
@@ -611,7 +621,19 @@ class _Builder:
         if not t.isascii():
             self.unusual = True
 
-    def assign(self, target: str, value: int | Const) -> int | Const:
+    def assign(self, target: str, value: int | Const | Arr) -> int | Const | Arr:
+        if type(value) is Arr:  # each entry that has no name yet is named by its place, h[1], W[1,2]
+            items = []
+            for name, x in zip(entry_names(target, value.shape), value.items):
+                if type(x) is Const:
+                    self.constants.append((name, x.value))
+                    x = Const(x.value, name)
+                elif x >= 0 and self.labels[x] is None:
+                    self.labels[x] = name
+                items.append(x)
+            value = Arr(value.shape, tuple(items))
+            self.env[target] = value
+            return value
         if type(value) is Const:
             self.constants.append((target, value.value))
             value = Const(value.value, target)  # shown by its name
@@ -642,9 +664,13 @@ class _Builder:
                 stack.append(read(it[1]))
                 continue
             op, arity = it[1], it[2]
-            if op == "softmax":
-                self.check_softmax(stack[-arity:], it)
             args = tuple(stack[-arity:])
+            if op in ARRAY_OPS or Arr in map(type, args):
+                del stack[len(stack) - arity + 1:]
+                stack[-1] = self.array_op(op, list(args), items, it)
+                continue
+            if op == "softmax":
+                self.check_softmax(args, it)
             del stack[len(stack) - arity + 1:]
             for a in args:
                 if type(a) is not Const:
@@ -653,6 +679,27 @@ class _Builder:
             else:
                 stack[-1] = self.fold(op, list(args), it)
         return stack[0]
+
+    def scalar(self, op: str, args) -> int | Const:
+        """One scalar op of an array's entry: a node, or a constant where every operand is one."""
+        args = tuple(args)
+        if all(type(a) is Const for a in args):
+            return fold(op, list(args), None)
+        return self.node(OP_CODES[op], args)
+
+    def array_op(self, op: str, args: list, items, it: Item):
+        """An operation on arrays, written as scalar nodes (gradcli/core/arrays.py); a shape that does not fit
+        is a caret under the operation (or the operand at fault) with both shapes."""
+        try:
+            return self.arrays.apply(op, args)
+        except ShapeError as e:
+            spans = _operand_spans(items, it)
+            texts = [" ".join(self.source[a:b].split()) for a, b in spans]
+            message = e.message
+            for k, t in enumerate(texts[:2]):
+                message = message.replace("{%d}" % k, t if t.isidentifier() else f"({t})")
+            start, end = spans[e.operand] if 0 <= e.operand < len(spans) else (it.start, it.end)
+            raise self.error(message, start, end) from None
 
     def check_softmax(self, args: tuple, it: Item) -> None:
         """softmax(k, o1, …, on): k is which output, a whole number from 1 to n, written as a number."""
@@ -689,12 +736,17 @@ class _Builder:
         if self.pending is not None:
             raise self.pending
         if st.outputs:  # a last step that lists the outputs: s1, s2, s3
-            self.outputs = [self.evaluate(items) for items, _, _ in st.outputs]
-            self.spans = [(start, end) for _, start, end in st.outputs]
+            self.outputs, self.spans = [], []
+            for items, start, end in st.outputs:
+                value = self.evaluate(items)
+                entries = value.items if type(value) is Arr else (value,)
+                self.outputs += entries
+                self.spans += [(start, end)] * len(entries)
             self.pending = self.error("only the last step may list outputs", st.start, st.end)
         else:
-            self.outputs = [self.statement(st)]
-            self.spans = [(st.start, st.end)]
+            value = self.statement(st)
+            self.outputs = list(value.items) if type(value) is Arr else [value]  # a vector: one output per entry
+            self.spans = [(st.start, st.end)] * len(self.outputs)
             if st.target is None:
                 self.pending = self.error("only the last step may be a bare expression; name this one "
                                           "(name = expr)", st.start, st.end)
@@ -716,7 +768,7 @@ class _Builder:
         where the source has other characters. From a line that is not a whole step (a bracket that closes on a
         later line), or that would pass the operation limit, the parser reads the rest of the source."""
         source = self.source
-        if not self.share or not source.isascii() or source.encode("ascii").translate(None, _PLAIN):
+        if not self.share or self.shaped or not source.isascii() or source.encode("ascii").translate(None, _PLAIN):
             return False
         n = len(source)
         last_end = len(source.rstrip())
@@ -1011,6 +1063,7 @@ class _Builder:
                       functions, tuple(range(len(names), leaves)), tuple(self.held))
         graph.notes = tuple(self.notes)
         graph.notes = unused_notes(graph, labels)
+        graph.arrays = {n: shape for n, shape in self.shaped.items() if n in self.inputs_read}
         return graph
 
 
@@ -1112,16 +1165,32 @@ class Notes(Sequence):
 _COPY = OP_CODES["copy"]
 
 
-def _builder(source: str, prefix: str, share: bool, outputs: str | None) -> _Builder:
+def _builder(source: str, prefix: str, share: bool, outputs: str | None, shapes: dict | None = None) -> _Builder:
     if not prefix.isidentifier():
         raise GradcliSyntaxError("the id prefix must be a name such as c or v", prefix, 0, len(prefix), "--prefix ")
     builder = _Builder(source, prefix, share)
     builder.chosen = outputs
+    builder.shaped = dict(shapes or {})
     return builder
 
 
+def _operand_spans(items, it) -> list[tuple[int, int]]:
+    """The source spans of the operands of the op item ``it``, first to last: each operand is the subtree that
+    ends just before the next one (postfix)."""
+    k = next(k for k, x in enumerate(items) if x is it)
+    spans = []
+    j = k - 1
+    for _ in range(it.arity):
+        spans.append((items[j].start, items[j].end))
+        need = 1
+        while need:
+            need += items[j].arity - 1
+            j -= 1
+    return spans[::-1]
+
+
 def build(program: Program, prefix: str = "c", share: bool = True, outputs: str | None = None,
-          held: tuple[str, ...] = (), columns: tuple[str, ...] = ()) -> Graph:
+          held: tuple[str, ...] = (), columns: tuple[str, ...] = (), shapes: dict | None = None) -> Graph:
     """Turn a parsed program into its graph; ``prefix`` is the letter of generated ids.
 
     With ``share`` False identical subexpressions are not merged: the expression's tree, with
@@ -1129,18 +1198,19 @@ def build(program: Program, prefix: str = "c", share: bool = True, outputs: str 
     that are the outputs, in place of the last step.
     """
     with paused_gc():
-        builder = _builder(program.source, prefix, share, outputs)
+        builder = _builder(program.source, prefix, share, outputs, shapes)
         for st in program.statements:
             builder.take(st)
         return builder.build(outputs, tuple(held), tuple(columns))
 
 
 def graph_of(source: str, prefix: str = "c", share: bool = True, outputs: str | None = None,
-             held: tuple[str, ...] = (), columns: tuple[str, ...] = ()) -> Graph:
+             held: tuple[str, ...] = (), columns: tuple[str, ...] = (), shapes: dict | None = None) -> Graph:
     """Parse and build in one pass; ``held`` names are constants given at evaluation (--let), and so are
-    the ``columns`` of a data file (--data) that the expression reads."""
+    the ``columns`` of a data file (--data) that the expression reads. ``shapes`` gives the inputs that are
+    arrays, by name: ``{"W": (2, 3), "x": (3, 1)}``; each entry is an input of its own, ``W[1,2]``."""
     with paused_gc():
-        builder = _builder(source, prefix, share, outputs)
+        builder = _builder(source, prefix, share, outputs, shapes)
         if not builder.shapes():
             builder.parse()
         return builder.build(outputs, tuple(held), tuple(columns))

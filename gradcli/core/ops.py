@@ -367,11 +367,21 @@ VARIADIC: dict[str, str] = {n: op.name for op in OPS.values() if op.arity < 0 fo
 # (call name, number of arguments) -> op name
 CALLS: dict[tuple[str, int], str] = {(n, op.arity): op.name for op in OPS.values() for n in op.names}
 FUNCTION_NAMES: frozenset[str] = frozenset(n for n, _ in CALLS)
-BINARY: dict[str, str] = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "^": "pow"}
+BINARY: dict[str, str] = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "^": "pow", "@": "matmul",
+                          "·": "cdot", "⋅": "cdot"}
 CONSTANTS: dict[str, float] = {"pi": math.pi, "π": math.pi, "e": math.e}
 
 
 FUNCTION_NAMES = FUNCTION_NAMES | frozenset(VARIADIC)
+
+# functions of arrays, and the operators on them: gradcli/core/arrays.py writes each as the scalar ops above, one
+# node per entry. sum, mean, max, min and logsumexp of one array, and softmax(v), are the variadic ops' own names.
+ARRAY_FUNCTIONS: dict[str, tuple[int, ...]] = {"dot": (2,), "norm": (1,), "outer": (2,), "diag": (1,),
+                                               "onehot": (2,), "transpose": (1,)}
+ARRAY_OPS = frozenset({"matmul", "cdot", "transpose", "index", "array", *ARRAY_FUNCTIONS})
+CALLS.update({(n, k): n for n, ks in ARRAY_FUNCTIONS.items() for k in ks})
+CALLS[("softmax", 1)] = "softmax"  # softmax(v), a vector; softmax(k, o1, …, on) is its k-th entry
+FUNCTION_NAMES = FUNCTION_NAMES | frozenset(ARRAY_FUNCTIONS)
 
 
 def arities(name: str) -> list[int]:

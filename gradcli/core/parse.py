@@ -54,13 +54,16 @@ class Program(NamedTuple):
 
 _SUPER = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUPER_VALUE = {c: str(n) for n, c in enumerate(_SUPER)}
+_UNNAMED = _SUPER + "ᵀ"  # characters a name cannot hold though they are letters or digits: xᵀ is x transposed
+TRANSPOSE = ("ᵀ", ".T")
 # one token per match, classified afterwards by its first character: findall runs in C
-_TOKEN = re.compile(r"\*\*|[-+*/^(),=;\n\[\]]|(?![" + _SUPER + r"])[^\W\d](?:(?![" + _SUPER + r"])\w)*"
+_TOKEN = re.compile(r"\*\*|[-+*/^(),=;\n\[\]@·⋅ᵀ]|\.T(?!\w)|(?![" + _UNNAMED + r"])[^\W\d](?:(?![" + _UNNAMED
+                    + r"])\w)*"
                     r"|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
                     r"|[⁺⁻]?[" + _SUPER + r"]+|\\[A-Za-z]+"
                     r"|[ \t\r\f\v]+|\\\r?\n|\#[^\n]*|.")
 NUM, NAME, PUNCT, BAD, EOF, SUPER, COMMAND = 2, 3, 4, 5, 6, 7, 8
-_PUNCT = frozenset("-+*/^(),=;\n[]")
+_PUNCT = frozenset("-+*/^(),=;\n[]@·⋅ᵀ")
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _DIGITS = frozenset("0123456789")
 _BLANK = frozenset(" \t\r\f\v#")
@@ -89,7 +92,7 @@ LATEX: dict[str, str] = {
 
 # what a user probably meant by a character the language does not have
 _HINTS = {
-    "×": "write * for a product", "·": "write * for a product", "⋅": "write * for a product",
+    "×": "write * for a product (or @ for a matrix product)",
     "÷": "write / for a division", "−": "write - (ASCII minus)", "–": "write - (ASCII minus)",
     "√": "write sqrt(x)", "{": "use ( ) for grouping", "}": "use ( ) for grouping",
     "'": "there are no strings in expressions", '"': "there are no strings in expressions",
@@ -111,7 +114,7 @@ NOT_FUNCTIONS = {
 
 MAX_OPERATIONS = 250_000  # bounds the time and memory any input can take
 
-_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "cdot": 2, "neg": 3, "pow": 4}
 _SEP = (";", "\n")
 _INF = float("inf")
 
@@ -162,7 +165,7 @@ def normal_name(text: str) -> str:
 
 def _classify(text: str) -> int:
     c = text[:1]
-    if c in _PUNCT:
+    if c in _PUNCT or text == ".T":
         return PUNCT
     if c in _DIGITS or (c == "." and len(text) > 1):
         return NUM
@@ -299,9 +302,13 @@ class _Parser:
                             last = tok
                             continue
                     if text == "[" and name.text not in FUNCTION_NAMES:
-                        raise self.error(f"'{name.text}' is not a function, and gradcli has no indexing: write "
-                                         f"{name.text}1 or {name.text}_1 for an indexed name, or "
-                                         f"{name.text}*[...] for a product", name.start, end)
+                        # v[k], W[i, j]: an entry of an array (the builder says when the name is not one)
+                        out.append(_new(Item, ("name", name.text, 0, name.start, name.end)))
+                        spans.append((name.start, name.end))
+                        push([_CALL, "index", name.start, 2, "["], end)
+                        depth += 1
+                        last = tok
+                        continue
                     self.check_function(name, text)
                     push([_CALL, name.text, name.start, 1, text], end)
                     depth += 1
@@ -361,7 +368,13 @@ class _Parser:
                     raise self.missing_operand(tok, last, stack)
             else:
                 op = BINARY.get(text)
-                if op is not None:
+                if text == "[":  # softmax(o)[3], (W @ x)[1]: an entry of what comes before
+                    push([_CALL, "index", spans[-1][0], 2, "["], end)
+                    depth += 1
+                    expect_operand = True
+                elif text in TRANSPOSE:  # xᵀ, x.T: binds to the operand before it, tighter than any operator
+                    emit("transpose", 1, spans[-1][0], end)
+                elif op is not None:
                     reduce(_PREC[op], op == "pow")
                     push([_BIN, op, start, 0, ""], end)
                     expect_operand = True
@@ -378,6 +391,9 @@ class _Parser:
                     reduce(0, False)
                     if stack and stack[-1][0] == _CALL:
                         stack[-1][3] += 1
+                        expect_operand = True
+                    elif stack and stack[-1][4] == "[":  # [a, b, c]: brackets with commas are an array
+                        stack[-1][0:4] = [_CALL, "array", stack[-1][2], 2]
                         expect_operand = True
                     elif stack:
                         raise self.error("',' inside brackets that are not a function call's", start)
@@ -531,7 +547,7 @@ class _Parser:
             # a group's span takes in its brackets, so a constant's label reads "(1+2)"
             spans[-1] = (start, tok.end)
             return
-        op = op_for_call(name, argc)
+        op = name if name in ("array", "index") else op_for_call(name, argc)
         if op is None:
             if name in VARIADIC:
                 n = arities(name)[0]

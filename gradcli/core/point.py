@@ -13,12 +13,13 @@ _NAMED = re.compile(r"\s*([^\W\d]\w*)\s*=(?!=)")
 
 
 def split_top(text: str) -> list[tuple[int, str]]:
-    """Split at commas outside parentheses: ``log(8, 2),1`` -> two parts, with their offsets."""
+    """Split at commas outside parentheses and brackets: ``log(8, 2),1`` and ``x=[1, 2],y=3`` are two parts each,
+    with their offsets."""
     parts, depth, start = [], 0, 0
     for i, c in enumerate(text):
-        if c == "(":
+        if c == "(" or c == "[":
             depth += 1
-        elif c == ")":
+        elif c == ")" or c == "]":
             depth -= 1
         elif c == "," and depth == 0:
             parts.append((start, text[start:i]))
@@ -27,9 +28,14 @@ def split_top(text: str) -> list[tuple[int, str]]:
     return parts
 
 
-def bind(text: str | None, names: tuple[str, ...], option: str = "--at", trees: bool = False) -> dict:
+def bind(text: str | None, names: tuple[str, ...], option: str = "--at", trees: bool = False,
+         arrays: dict | None = None) -> dict:
     """Values for every input, in the inputs' order; errors list the inputs and point at the culprit. With
-    ``trees``, each value's Expr as typed (0.1 stays the decimal 0.1, pi stays pi), for exact work."""
+    ``trees``, each value's Expr as typed (0.1 stays the decimal 0.1, pi stays pi), for exact work. ``arrays``
+    gives the inputs that are arrays, by shape: their entries (``W[1,2]``) are among ``names``, and each array is
+    given as one value, ``W=[[1, 2], [3, 4]]``, bound entry by entry."""
+    if arrays:
+        return _bind_arrays(text, names, option, trees, arrays)
     value = _tree if trees else _value
     listing = ", ".join(names)
     prefix = f"{option} "
@@ -114,3 +120,132 @@ def _value(text: str, start: int, part: str, prefix: str) -> float:
     except MathError as e:
         raise GradcliSyntaxError(f"the value {part.strip()} is undefined: {e.reason}", text, start,
                                  max(1, len(part)), prefix) from None
+
+
+# --- arrays: W=[[1, 2], [3, 4]] ---------------------------------------------------------------------------------
+
+
+def array_shapes(text: str | None) -> dict[str, tuple[int, int]]:
+    """The shape of each value written as an array in a point, ``x=[16, -6],W=[[0.18, 0.04], [0.1, 0.22]]``: what
+    makes x and W arrays in the program. Badly formed values are told when the point is bound."""
+    shapes: dict[str, tuple[int, int]] = {}
+    if text is None:
+        return shapes
+    for start, part in split_top(text):
+        m = _NAMED.match(part)
+        if m and part[m.end():].strip().startswith("["):
+            try:
+                shapes[normal_name(m.group(1))] = _nested(text, start + m.end(), part[m.end():], "")[0]
+            except GradcliSyntaxError:
+                continue
+    return shapes
+
+
+def parse_shapes(text: str | None, option: str = "--shape") -> dict[str, tuple[int, int]]:
+    """``--shape W=2x3,x=3``: shapes without values (for --symbolic and check); a vector is its length."""
+    shapes: dict[str, tuple[int, int]] = {}
+    if text is None:
+        return shapes
+    for start, part in split_top(text):
+        m = re.fullmatch(r"\s*([^\W\d]\w*)\s*=\s*([0-9]+)\s*(?:[x×*]\s*([0-9]+)\s*)?", part)
+        if not m or int(m.group(2)) < 1 or (m.group(3) is not None and int(m.group(3)) < 1):
+            raise GradcliSyntaxError("give each shape as name=rows x columns, or name=length for a vector: "
+                                     "--shape W=2x3,x=3", text, start, max(1, len(part)), option + " ")
+        rows, cols = int(m.group(2)), int(m.group(3) or 1)
+        shapes[normal_name(m.group(1))] = (rows, cols)
+    return shapes
+
+
+def _nested(text: str, start: int, part: str, prefix: str) -> tuple[tuple[int, int], list[tuple[int, str]]]:
+    """An array value, ``[1, 2]`` (a column) or ``[[1, 2], [3, 4]]`` (row by row): its shape, and each entry's
+    offset in ``text`` and text."""
+    lead = len(part) - len(part.lstrip())
+    body = part.strip()
+
+    def inner(offset: int, s: str) -> list[tuple[int, str]]:
+        if not (s.startswith("[") and s.endswith("]")):
+            raise GradcliSyntaxError("an array is written in brackets, [1, 2] or [[1, 2], [3, 4]]", text, offset,
+                                     max(1, len(s)), prefix)
+        return [(offset + 1 + k, p) for k, p in split_top(s[1:-1])]
+
+    rows = inner(start + lead, body)
+    nested = [p.strip().startswith("[") for _, p in rows]
+    if not any(nested):
+        return (len(rows), 1), rows
+    entries: list[tuple[int, str]] = []
+    width = None
+    for (offset, p), is_row in zip(rows, nested):
+        pad = len(p) - len(p.lstrip())
+        if not is_row:
+            raise GradcliSyntaxError("a matrix is written row by row, [[1, 2], [3, 4]]; this entry is not a row",
+                                     text, offset + pad, max(1, len(p.strip())), prefix)
+        row = inner(offset + pad, p.strip())
+        if width is not None and len(row) != width:
+            raise GradcliSyntaxError(f"this row has {len(row)} entries where the first has {width}", text,
+                                     offset + pad, len(p.strip()), prefix)
+        width = len(row)
+        entries += row
+    return (len(rows), width or 0), entries
+
+
+def _bind_arrays(text: str | None, names: tuple[str, ...], option: str, trees: bool, arrays: dict) -> dict:
+    """``bind`` where some inputs are arrays: each is given as one value, by name or in its place."""
+    from .arrays import entry_names, shape_text
+
+    value = _tree if trees else _value
+    prefix = f"{option} "
+    entries = {n: entry_names(n, shape) for n, shape in arrays.items()}
+    owner = {e: n for n, es in entries.items() for e in es}
+    inputs: list[str] = []  # the names a point gives: each array once, where its first entry is
+    for n in names:
+        n = owner.get(n, n)
+        if n not in inputs:
+            inputs.append(n)
+    listing = ", ".join(f"{n} ({shape_text(arrays[n])})" if n in arrays else n for n in inputs)
+    if text is None or not text.strip():
+        example = ",".join(f"{n}=[…]" if n in arrays else f"{n}=0" for n in inputs)
+        raise GradcliError(f"{option} needs a value for each input ({listing}): e.g. {option} {example}")
+    parts = split_top(_unwrap(text) if len(inputs) > 1 else text)
+    named = [_NAMED.match(p) for _, p in parts]
+    given: dict[str, tuple[int, str]] = {}
+    if any(named):
+        for (start, part), m in zip(parts, named):
+            if not m:
+                raise GradcliSyntaxError(f"give every value a name (name=value) or none; the inputs are {listing}",
+                                         text, start, max(1, len(part)), prefix)
+            name = normal_name(m.group(1))
+            if name not in inputs:
+                raise GradcliSyntaxError(f"'{m.group(1)}' is not an input; the inputs are {listing}", text,
+                                         start + m.start(1), len(m.group(1)), prefix)
+            if name in given:
+                raise GradcliSyntaxError(f"'{name}' is given twice", text, start + m.start(1), len(name), prefix)
+            given[name] = (start + m.end(), part[m.end():])
+        missing = [n for n in inputs if n not in given]
+        if missing:
+            raise GradcliSyntaxError(f"no value for {', '.join(missing)}; the inputs are {listing}", text, len(text),
+                                     1, prefix)
+    else:
+        if len(parts) != len(inputs):
+            raise GradcliSyntaxError(f"{len(parts)} value{'s' if len(parts) != 1 else ''} for {len(inputs)} "
+                                     f"input{'s' if len(inputs) != 1 else ''}: the inputs are {listing}, in this "
+                                     "order; or name them: " + ",".join(f"{n}=…" for n in inputs), text,
+                                     len(text), 1, prefix)
+        given = {n: p for n, p in zip(inputs, parts)}
+    out: dict = {}
+    for n in inputs:
+        start, part = given[n]
+        if n not in arrays:
+            if part.strip().startswith("["):
+                raise GradcliSyntaxError(f"'{n}' is a number in the expression, not an array", text, start,
+                                         max(1, len(part)), prefix)
+            out[n] = value(text, start, part, prefix)
+            continue
+        shape, items = _nested(text, start, part, prefix)
+        if shape != arrays[n]:
+            raise GradcliSyntaxError(f"'{n}' is {shape_text(arrays[n])} but this value is {shape_text(shape)}", text,
+                                     start, max(1, len(part)), prefix)
+        for e, (offset, item) in zip(entries[n], items):
+            if not item.strip():
+                raise GradcliSyntaxError("an entry is missing here", text, offset, 1, prefix)
+            out[e] = value(text, offset, item, prefix)
+    return {n: out[n] for n in names}

@@ -236,7 +236,7 @@ def test_the_output_step_may_list_the_inputs_in_their_order() -> None:
     ("prod(a, b)", 1, "write the factors out"),
     ("softmax(z1, z2)", 1, "the index k, a whole number"),
     ("softmax(3, z1, z2)", 1, "from 1 to 2"),
-    ("x[1]", 1, "no indexing"),
+    ("x[1]", 1, "x is a number, not an array"),
     ("exp[x)", 6, "closes the '['"),
     ("exp(x]", 6, "closes the '('"),
     ("x]", 2, "no matching '['"),
