@@ -206,7 +206,30 @@ class Style:
             return self.sum_over(x.leaf, self.wrap(p[0], PROD))
         if op == INDEXED:
             return self.indexed(self.wrap(p[0], ATOM), x.leaf)
+        if op == "matmul":
+            return Part(f"{self.wrap(p[0], PROD)}{self.matmul_sign}{self.wrap(p[1], PROD + 1)}", PROD)
+        if op == "cdot":
+            return Part(f"{self.wrap(p[0], PROD)}{self.times}{self.wrap(p[1], PROD + 1)}", PROD)
+        if op == "transpose":
+            return Part(self.transposed(self.wrap(p[0], CALL)), CALL)
+        if op == "index":
+            return Part(self.entry(self.wrap(p[0], CALL), [a.text for a in p[1:]]), CALL)
+        if op == "array":
+            rows = [[self.text(a) for a in r.args] if r.op == "array" else None for r in x.args]
+            return Part(self.array(rows, [a.text for a in p]), ATOM)
         return self.call(op, p)
+
+    matmul_sign = " @ "
+
+    def transposed(self, body: str) -> str:
+        return body + ".T"
+
+    def entry(self, body: str, indices: list[str]) -> str:
+        return f"{body}[{', '.join(indices)}]"
+
+    def array(self, rows: list, texts: list[str]) -> str:
+        """``[a, b]``, or a matrix row by row; ``rows`` holds each row's entries where the rows are arrays."""
+        return f"[{', '.join(texts)}]"
 
     def sum_over(self, index: str, body: str) -> Part:
         return Part(f"sum_{index} {body}", PROD)
@@ -229,6 +252,9 @@ class TextStyle(Style):
         if not self.unicode:
             return f"{n}_bar_dot" if accent == "bardot" else f"{n}_{accent}"
         return mark_letter(n, _ACCENTS[accent])
+
+    def transposed(self, body: str) -> str:
+        return body + ("ᵀ" if self.unicode else ".T")
 
     def sum_over(self, index: str, body: str) -> Part:
         if not self.unicode:

@@ -177,9 +177,17 @@ def prose(text: str) -> str:
     return "".join(out)
 
 
+_ENTRY = re.compile(r"(.+?)(\[[0-9]+(?:,[0-9]+)?\])")
+
+
 @functools.lru_cache(maxsize=4096)
 def _name(name: str) -> tuple[str, str, bool]:
-    """A name as a base, a subscript, and whether the base is one letter."""
+    """A name as a base, a subscript, and whether the base is one letter; an array's entry, W1[1,2], is its
+    array's name followed by the index as written."""
+    entry = _ENTRY.fullmatch(name)
+    if entry is not None:
+        base, sub, one = _name(entry.group(1))
+        return base, sub + entry.group(2), one
     name = unicodedata.normalize("NFC", name)
     stem = name.rstrip("0123456789")
     digits = name[len(stem):]
@@ -266,6 +274,22 @@ class LatexStyle(Style):
 
     def div(self, a: Part, b: Part) -> Part:
         return Part(rf"\frac{{{a.text}}}{{{b.text}}}", ATOM)
+
+    matmul_sign = r" \, "
+
+    def transposed(self, body: str) -> str:
+        return body + r"^{\top}"
+
+    def entry(self, body: str, indices: list[str]) -> str:
+        return f"{body}_{{{','.join(indices)}}}"
+
+    def array(self, rows: list, texts: list[str]) -> str:
+        """A vector as a column, a matrix row by row: bmatrix (amsmath)."""
+        if all(r is not None for r in rows):
+            body = r" \\ ".join(" & ".join(r) for r in rows)
+        else:
+            body = r" \\ ".join(texts)
+        return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
 
     def pow(self, a: Part, b: Part) -> Part:
         return Part(f"{self.wrap(a, POW + 1)}^{{{b.text}}}", POW)

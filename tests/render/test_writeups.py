@@ -50,6 +50,16 @@ def test_markdown_reverse_table() -> None:
     assert cells == [cells[0]] * len(cells)
 
 
+def test_arrays_print_as_typed_in_every_format() -> None:
+    expr = "L = relu(W @ x)ᵀ @ v + sum([[1, 2], [3, 4]] @ x)"
+    at = "W=[[1,2],[3,4]],x=[1,-1],v=[2,3]"
+    assert run("reverse", expr, "--at", at, "--format", "latex").stdout.split("\n")[1] == (
+        r"\par\noindent program: $L = \operatorname{relu}\left(W \, x\right)^{\top} \, v + \operatorname{sum}\left("
+        r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix} \, x\right)$\par")
+    md = run("reverse", expr, "--at", at, "--format", "markdown").stdout
+    assert "| `W̄[1,2]` | `c̄2·x[2]` | `0·(-1)` | `0` |" in md
+
+
 def test_markdown_keeps_stars_and_bars_literal() -> None:
     out = run("graph", "a_b = x*y; z = abs(a_b)**2", "--at", "1,2", "--format", "markdown").output
     for line in out.splitlines():
@@ -73,6 +83,10 @@ WRITEUPS = [
     ("reverse", SEED, "0,2", "--cost"),
     ("forward", SEED, "0,2", "--cost", "--max-rows", "3"),
     ("graph", "log(x) + sqrt(x)", "0", "--max-rows", "2"),
+    # arrays: the program's matrices as bmatrix, the entries W[1,2] by name, their adjoints barred
+    ("reverse", "h = relu(Wᵀ @ x + [[1, 2], [3, 4]] @ b); L = -log(softmax(h)[2]) + x.T @ x", "W=[[1, 2], [3, 4]],"
+     "x=[1, -1],b=[0.5, 0]"),
+    ("forward", "L = outer(u, v)[1, 2]*dot(u, v) + norm(u)", "u=[1, 2],v=[3, 4]"),
 ]
 
 
