@@ -133,7 +133,7 @@ def _options(formats: tuple[str, ...]) -> Callable:
                          help="Hold these names constant at these values, e.g. --let x=2,y=3: shown by name, never "
                               "differentiated."),
             click.option("--shape", "shape", metavar="SHAPES",
-                         help="Inputs that are arrays, without values (for --symbolic, check), e.g. --shape "
+                         help="Inputs that are arrays, without values (graph without --at), e.g. --shape "
                               "W=2x3,x=3; a value in brackets, --at x=[1,2], gives its shape itself."),
             click.option("--output", "outputs", metavar="NAMES",
                          help="The output, a named step, where the program has several (jacobian: the outputs, "

@@ -129,3 +129,13 @@ def test_array_mistakes_are_one_line_with_exit_2(args: tuple, line: str) -> None
     result = run(*args)
     assert result.exit_code == 2, result.output
     assert line in result.output and "Traceback" not in result.output
+
+
+def test_json_gives_each_array_input_nested_with_its_shape() -> None:
+    out = run_json("reverse", "L = sum(W @ x) + r @ x", "--at", "W=[[1, 2], [3, 4]],r=[[5, 6]]", "--let", "x=[3, 4]")
+    arrays = out["arrays"]
+    assert arrays["W"] == {"shape": [2, 2], "entries": ["W[1,1]", "W[1,2]", "W[2,1]", "W[2,2]"],
+                           "value": [[1, 2], [3, 4]], "gradient": [[3, 4], [3, 4]]}
+    assert arrays["r"]["shape"] == [1, 2] and arrays["r"]["gradient"] == [[3, 4]]
+    assert arrays["x"] == {"shape": [2], "entries": ["x[1]", "x[2]"], "value": [3, 4]}  # held: no gradient
+    assert out["gradient"] == {"W[1,1]": 3, "W[1,2]": 4, "W[2,1]": 3, "W[2,2]": 4, "r[1,1]": 3, "r[1,2]": 4}

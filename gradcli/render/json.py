@@ -122,6 +122,8 @@ def write(trace: Trace, out: TextIO) -> None:
         tail["value"] = number(values[graph.output])
     if trace.command != "graph" or trace.gradient is not None:
         tail["gradient"] = None if trace.gradient is None else {n: number(v) for n, v in trace.gradient.items()}
+    if graph.arrays:
+        tail["arrays"] = _arrays(trace)
     if trace.cost is not None:
         c = trace.cost
         tail["cost"] = {"sweeps": c.sweeps, "products": c.products, "edges": c.edges}
@@ -173,6 +175,28 @@ def write(trace: Trace, out: TextIO) -> None:
             sep = ", "
     out.write("]\n")
     out.write("}\n")
+
+
+def _arrays(trace: Trace) -> dict:
+    """The inputs that are arrays: each one's shape (a vector's is its length), its entries' names, and its
+    value and gradient as nested lists (a vector's a flat list), row by row."""
+    from ..core.arrays import entry_names
+
+    out: dict = {}
+    for name, (m, n) in trace.graph.arrays.items():
+        entries = entry_names(name, (m, n))
+
+        def nested(get) -> list:
+            flat = [number(get(e)) for e in entries]
+            return flat if n == 1 else [flat[i * n:(i + 1) * n] for i in range(m)]
+
+        item: dict = {"shape": [m] if n == 1 else [m, n], "entries": entries}
+        if trace.point is not None:
+            item["value"] = nested(trace.point.__getitem__)
+        if trace.gradient is not None and entries[0] in trace.gradient:
+            item["gradient"] = nested(trace.gradient.__getitem__)
+        out[name] = item
+    return out
 
 
 def _samples(trace: Trace, out: TextIO) -> None:
