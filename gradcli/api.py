@@ -133,6 +133,7 @@ class Problem:
         self.table = read_data(data) if isinstance(data, (str, os.PathLike)) else data
         self.columns: tuple[str, ...] = tuple(self.table.columns) if self.table is not None else ()
         self.at_names: tuple[str, ...] | None = None  # with wrt: every input of the expression, which --at gives
+        self.at_arrays: dict = {}  # and the arrays among them
         self.chosen: list[str] | None = None
         self.shapes = self.array_shapes(_point_text(at), _names_text(shape))
         held = self.held_names()
@@ -179,7 +180,7 @@ class Problem:
         """The arrays among ``names`` (entry names, W[1,2]), by shape: what ``bind`` needs to read their values."""
         from .core.arrays import entry_names
 
-        known = {**getattr(self, "at_arrays", {}), **self.graph.arrays}
+        known = {**self.at_arrays, **self.graph.arrays}
         names = set(names)
         return {n: s for n, s in known.items() if entry_names(n, s)[0] in names}
 

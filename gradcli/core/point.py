@@ -34,50 +34,76 @@ def bind(text: str | None, names: tuple[str, ...], option: str = "--at", trees: 
     ``trees``, each value's Expr as typed (0.1 stays the decimal 0.1, pi stays pi), for exact work. ``arrays``
     gives the inputs that are arrays, by shape: their entries (``W[1,2]``) are among ``names``, and each array is
     given as one value, ``W=[[1, 2], [3, 4]]``, bound entry by entry."""
-    if arrays:
-        return _bind_arrays(text, names, option, trees, arrays)
+    from .arrays import entry_names, shape_text
+
     value = _tree if trees else _value
-    listing = ", ".join(names)
+    arrays = arrays or {}
+    entries = {n: entry_names(n, shape) for n, shape in arrays.items()}
+    owner = {e: n for n, es in entries.items() for e in es}
+    inputs: list[str] = []  # the names a point gives: each array once, where its first entry is
+    for n in names:
+        n = owner.get(n, n)
+        if n not in inputs:
+            inputs.append(n)
+    listing = ", ".join(f"{n} ({shape_text(arrays[n])})" if n in arrays else n for n in inputs)
     prefix = f"{option} "
     if text is None or not text.strip():
-        example = ",".join("0" for _ in names)
-        named = ",".join(f"{n}=0" for n in names)
+        example = ",".join("[…]" if n in arrays else "0" for n in inputs)
+        named = ",".join(f"{n}=[…]" if n in arrays else f"{n}=0" for n in inputs)
         raise GradcliError(f"{option} needs a value for each input ({listing}): e.g. {option} {example} "
                            f"or {option} {named}")
-    parts = split_top(_unwrap(text))
+    parts = split_top(text if len(inputs) == 1 and inputs[0] in arrays else _unwrap(text))
     for start, part in parts:
         if not part.strip():
             raise GradcliSyntaxError(f"a value is missing here; give one value per input ({listing})",
                                      text, start, 1, prefix)
     named = [_NAMED.match(p) for _, p in parts]
-    values: dict = {}
+    given: dict[str, tuple[int, str]] = {}  # each input's value: its offset in text, and its text
     if any(named):
         for (start, part), m in zip(parts, named):
             if not m:
                 raise GradcliSyntaxError(f"give every value a name (name=value) or none; the inputs are {listing}",
                                          text, start, max(1, len(part)), prefix)
             name = normal_name(m.group(1))
-            if name not in names:
-                alike = [n for n in names if skeleton(n) == skeleton(name)]
+            if name not in inputs:
+                alike = [n for n in inputs if skeleton(n) == skeleton(name)]
                 why = (f"; it looks like the input '{alike[0]}' but is typed with other letters, "
                        f"{lookalike_letters(name) or lookalike_letters(alike[0])}") if alike else ""
                 raise GradcliSyntaxError(f"'{m.group(1)}' is not an input{why}; the inputs are {listing}",
                                          text, start + m.start(1), len(m.group(1)), prefix)
-            if name in values:
+            if name in given:
                 raise GradcliSyntaxError(f"'{name}' is given twice", text, start + m.start(1), len(name), prefix)
-            values[name] = value(text, start + m.end(), part[m.end():], prefix)
-        missing = [n for n in names if n not in values]
+            given[name] = (start + m.end(), part[m.end():])
+        missing = [n for n in inputs if n not in given]
         if missing:
             raise GradcliSyntaxError(f"no value for {', '.join(missing)}; the inputs are {listing}",
                                      text, len(text), 1, prefix)
-        return {n: values[n] for n in names}
-    if len(parts) != len(names):
-        few = len(parts) < len(names)
+    elif len(parts) != len(inputs):
+        few = len(parts) < len(inputs)
         raise GradcliSyntaxError(f"{'only ' if few else ''}{len(parts)} value{'s' if len(parts) != 1 else ''} for "
-                                 f"{len(names)} input{'s' if len(names) != 1 else ''}: the inputs are {listing}, in "
-                                 "this order; or name them: " + ",".join(f"{n}=…" for n in names),
-                                 text, len(text) if few else parts[len(names)][0], 1, prefix)
-    return {n: value(text, start, part, prefix) for n, (start, part) in zip(names, parts)}
+                                 f"{len(inputs)} input{'s' if len(inputs) != 1 else ''}: the inputs are {listing}, in "
+                                 "this order; or name them: " + ",".join(f"{n}=…" for n in inputs),
+                                 text, len(text) if few else parts[len(inputs)][0], 1, prefix)
+    else:
+        given = dict(zip(inputs, parts))
+    out: dict = {}
+    for n in inputs:
+        start, part = given[n]
+        if n not in arrays:
+            if arrays and part.strip().startswith("["):
+                raise GradcliSyntaxError(f"'{n}' is a number in the expression, not an array", text, start,
+                                         max(1, len(part)), prefix)
+            out[n] = value(text, start, part, prefix)
+            continue
+        shape, items = _nested(text, start, part, prefix)
+        if shape != arrays[n]:
+            raise GradcliSyntaxError(f"'{n}' is {shape_text(arrays[n])} but this value is {shape_text(shape)}", text,
+                                     start, max(1, len(part)), prefix)
+        for e, (offset, item) in zip(entries[n], items):
+            if not item.strip():
+                raise GradcliSyntaxError("an entry is missing here", text, offset, 1, prefix)
+            out[e] = value(text, offset, item, prefix)
+    return {n: out[n] for n in names}
 
 
 def _unwrap(text: str) -> str:
@@ -186,66 +212,3 @@ def _nested(text: str, start: int, part: str, prefix: str) -> tuple[tuple[int, i
         width = len(row)
         entries += row
     return (len(rows), width or 0), entries
-
-
-def _bind_arrays(text: str | None, names: tuple[str, ...], option: str, trees: bool, arrays: dict) -> dict:
-    """``bind`` where some inputs are arrays: each is given as one value, by name or in its place."""
-    from .arrays import entry_names, shape_text
-
-    value = _tree if trees else _value
-    prefix = f"{option} "
-    entries = {n: entry_names(n, shape) for n, shape in arrays.items()}
-    owner = {e: n for n, es in entries.items() for e in es}
-    inputs: list[str] = []  # the names a point gives: each array once, where its first entry is
-    for n in names:
-        n = owner.get(n, n)
-        if n not in inputs:
-            inputs.append(n)
-    listing = ", ".join(f"{n} ({shape_text(arrays[n])})" if n in arrays else n for n in inputs)
-    if text is None or not text.strip():
-        example = ",".join(f"{n}=[…]" if n in arrays else f"{n}=0" for n in inputs)
-        raise GradcliError(f"{option} needs a value for each input ({listing}): e.g. {option} {example}")
-    parts = split_top(_unwrap(text) if len(inputs) > 1 else text)
-    named = [_NAMED.match(p) for _, p in parts]
-    given: dict[str, tuple[int, str]] = {}
-    if any(named):
-        for (start, part), m in zip(parts, named):
-            if not m:
-                raise GradcliSyntaxError(f"give every value a name (name=value) or none; the inputs are {listing}",
-                                         text, start, max(1, len(part)), prefix)
-            name = normal_name(m.group(1))
-            if name not in inputs:
-                raise GradcliSyntaxError(f"'{m.group(1)}' is not an input; the inputs are {listing}", text,
-                                         start + m.start(1), len(m.group(1)), prefix)
-            if name in given:
-                raise GradcliSyntaxError(f"'{name}' is given twice", text, start + m.start(1), len(name), prefix)
-            given[name] = (start + m.end(), part[m.end():])
-        missing = [n for n in inputs if n not in given]
-        if missing:
-            raise GradcliSyntaxError(f"no value for {', '.join(missing)}; the inputs are {listing}", text, len(text),
-                                     1, prefix)
-    else:
-        if len(parts) != len(inputs):
-            raise GradcliSyntaxError(f"{len(parts)} value{'s' if len(parts) != 1 else ''} for {len(inputs)} "
-                                     f"input{'s' if len(inputs) != 1 else ''}: the inputs are {listing}, in this "
-                                     "order; or name them: " + ",".join(f"{n}=…" for n in inputs), text,
-                                     len(text), 1, prefix)
-        given = {n: p for n, p in zip(inputs, parts)}
-    out: dict = {}
-    for n in inputs:
-        start, part = given[n]
-        if n not in arrays:
-            if part.strip().startswith("["):
-                raise GradcliSyntaxError(f"'{n}' is a number in the expression, not an array", text, start,
-                                         max(1, len(part)), prefix)
-            out[n] = value(text, start, part, prefix)
-            continue
-        shape, items = _nested(text, start, part, prefix)
-        if shape != arrays[n]:
-            raise GradcliSyntaxError(f"'{n}' is {shape_text(arrays[n])} but this value is {shape_text(shape)}", text,
-                                     start, max(1, len(part)), prefix)
-        for e, (offset, item) in zip(entries[n], items):
-            if not item.strip():
-                raise GradcliSyntaxError("an entry is missing here", text, offset, 1, prefix)
-            out[e] = value(text, offset, item, prefix)
-    return {n: out[n] for n in names}
