@@ -139,3 +139,9 @@ def test_json_gives_each_array_input_nested_with_its_shape() -> None:
     assert arrays["r"]["shape"] == [1, 2] and arrays["r"]["gradient"] == [[3, 4]]
     assert arrays["x"] == {"shape": [2], "entries": ["x[1]", "x[2]"], "value": [3, 4]}  # held: no gradient
     assert out["gradient"] == {"W[1,1]": 3, "W[1,2]": 4, "W[2,1]": 3, "W[2,2]": 4, "r[1,1]": 3, "r[1,2]": 4}
+
+
+def test_the_python_api_takes_nested_lists_and_shapes() -> None:
+    assert gradcli.reverse("L = xᵀ @ W @ x", {"x": [1, 2], "W": [[1, 0], [0, 3]]}).gradient["W[1,2]"] == 2.0
+    nodes = gradcli.graph("relu(W @ x)", shape="W=2x3,x=3").to_dict()["nodes"]
+    assert [n["op"] for n in nodes].count("mul") == 6 and [n["op"] for n in nodes].count("relu") == 2
