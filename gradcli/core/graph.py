@@ -36,6 +36,32 @@ class Const(NamedTuple):
         return name(self.label) if self.label else num(self.value)
 
 
+class Of(NamedTuple):
+    """An operand of an array step that is itself an array step: the k-th of ``graph.steps``."""
+
+    step: int
+
+
+class Step(NamedTuple):
+    """One array operation as the program writes it, over the scalar nodes it was written out as: ``W1ᵀ @ x``,
+    ``relu(z)``, ``softmax(o)``, or an array input (``op`` "input"). The tables at the level of the sheet
+    (gradcli/engine/arrayview.py) read these; every number still comes from the scalar graph.
+
+    ``operands`` are ``Of`` (another step), node indices or Consts; ``entries`` the result's entries, row by row
+    (node indices or Consts), one where the result is a number (``shape`` None); the step made the nodes
+    ``first`` to ``last - 1`` (its inner products and sums among them), none where it only rearranges entries
+    (ᵀ, [a, b], v[k], diag)."""
+
+    op: str
+    operands: tuple
+    shape: "tuple[int, int] | None"
+    entries: tuple
+    name: str | None
+    first: int
+    last: int
+    span: tuple[int, int]
+
+
 class Node(NamedTuple):
     """One vertex as the rest of gradcli reads it: an input (``op == "input"``) or an op applied to earlier
     nodes. Made on access from the graph's columns; the graph does not keep them."""
@@ -144,7 +170,7 @@ class Graph:
 
     __slots__ = ("source", "codes", "starts", "flat", "consts", "ids", "inputs", "names", "output", "constants",
                  "notes", "is_program", "function", "params", "outputs", "functions", "data", "data_names",
-                 "_consumers", "arrays")
+                 "_consumers", "arrays", "steps", "generated")
 
     def __init__(self, source: str, codes: array, starts: array, flat: array, consts: list, ids: list[str],
                  inputs: tuple[int, ...], names: tuple[str, ...], output: int,
@@ -168,6 +194,8 @@ class Graph:
         self.data_names = data_names
         self._consumers = None
         self.arrays: dict[str, tuple[int, int]] = {}  # the inputs (and held names) that are arrays: their shapes
+        self.steps: tuple[Step, ...] = ()  # the array operations, as written (empty: no arrays)
+        self.generated: frozenset[int] = frozenset()  # with steps: the nodes whose ids gradcli made up (c1, c2)
 
     def _replace(self, **fields) -> "Graph":
         new = object.__new__(Graph)
@@ -511,6 +539,9 @@ class _Builder:
         self.spelled: dict[str, int] | None = None if source.isascii() and "\\" not in source else {}
         self.shaped: dict[str, tuple[int, int]] = {}  # inputs that are arrays, by the shape --at or --shape gives
         self.arrays = Arrays(self.scalar, lambda v: _new(Const, (float(v), fmt(float(v)), None)))
+        self.steps: list[Step] = []  # the array operations as written, for the tables at the sheet's level
+        self.step_of: dict[int, int] = {}  # id() of an Arr -> its step
+        self.kept: list = []  # the Arrs step_of knows, kept alive so that their ids stay theirs
 
     def error(self, message: str, start: int, end: int) -> GradcliSyntaxError:
         return GradcliSyntaxError(message, self.source, start, end - start)
@@ -541,6 +572,8 @@ class _Builder:
             arr = make(shape, (self.leaf(n) for n in entry_names(name, shape)))
             self.env[name] = arr
             self.inputs_read.add(name)
+            if type(arr) is Arr:
+                self.record(Step("input", (), shape, arr.items, name, len(self.codes), len(self.codes), (0, 0)), arr)
             return arr
         c = CONSTANTS.get(name)
         if c is not None:
@@ -631,7 +664,10 @@ class _Builder:
                 elif x >= 0 and self.labels[x] is None:
                     self.labels[x] = name
                 items.append(x)
+            k = self.step_of.get(id(value))
             value = Arr(value.shape, tuple(items))
+            if k is not None:  # the step's array under its name: W̄2, not c7
+                self.record(self.steps[k]._replace(name=self.steps[k].name or target, entries=value.items), value, k)
             self.env[target] = value
             return value
         if type(value) is Const:
@@ -681,17 +717,31 @@ class _Builder:
         return stack[0]
 
     def scalar(self, op: str, args) -> int | Const:
-        """One scalar op of an array's entry: a node, or a constant where every operand is one."""
+        """One scalar op of an array's entry: a node, or a constant where every operand is one. The node is
+        new, never shared, so that each array step owns its nodes: the adjoints gathered over a step's entries
+        are the array's adjoint."""
         args = tuple(args)
         if all(type(a) is Const for a in args):
             return fold(op, list(args), None)
-        return self.node(OP_CODES[op], args)
+        return self.node(OP_CODES[op], args, share=False)
+
+    def record(self, step: Step, value, k: int | None = None) -> None:
+        """An array step, and the Arr that is its value (also under its name, when assigned)."""
+        if k is None:
+            k = len(self.steps)
+            self.steps.append(step)
+        else:
+            self.steps[k] = step
+        if type(value) is Arr:
+            self.step_of[id(value)] = k
+            self.kept.append(value)
 
     def array_op(self, op: str, args: list, items, it: Item):
         """An operation on arrays, written as scalar nodes (gradcli/core/arrays.py); a shape that does not fit
         is a caret under the operation (or the operand at fault) with both shapes."""
+        first = len(self.codes)
         try:
-            return self.arrays.apply(op, args)
+            value = self.arrays.apply(op, args)
         except ShapeError as e:
             spans = _operand_spans(items, it)
             texts = [" ".join(self.source[a:b].split()) for a, b in spans]
@@ -700,6 +750,18 @@ class _Builder:
                 message = message.replace("{%d}" % k, t if t.isidentifier() else f"({t})")
             start, end = spans[e.operand] if 0 <= e.operand < len(spans) else (it.start, it.end)
             raise self.error(message, start, end) from None
+        if any(type(a) is Arr for a in args) or type(value) is Arr:
+            operands = []
+            for a in args:
+                k = self.step_of.get(id(a)) if type(a) is Arr else None
+                if type(a) is Arr and k is None:  # an array no step made: a view's own, recorded as a literal
+                    k = len(self.steps)
+                    self.record(Step("array", tuple(a.items), a.shape, a.items, None, first, first, (0, 0)), a)
+                operands.append(Of(k) if type(a) is Arr else a)
+            shape, entries = (value.shape, value.items) if type(value) is Arr else (None, (value,))
+            self.record(Step(op, tuple(operands), shape, entries, None, first, len(self.codes), (it.start, it.end)),
+                        value)
+        return value
 
     def check_softmax(self, args: tuple, it: Item) -> None:
         """softmax(k, o1, …, on): k is which output, a whole number from 1 to n, written as a number."""
@@ -1018,7 +1080,19 @@ class _Builder:
             labels[leafpos[k]] = label
         labels += self.labels
         self.labels = None
-        return self.name(labels, names, codes, starts, flat, outputs)
+        if self.steps:
+            def node(a):
+                return a if type(a) is not int else a + leaves if a >= 0 else leafpos[~a >> 1]
+
+            self.steps = [st._replace(operands=tuple(node(a) for a in st.operands),
+                                      entries=tuple(node(a) for a in st.entries),
+                                      first=st.first + leaves, last=st.last + leaves) for st in self.steps]
+            self.step_of = self.kept = None
+        graph = self.name(labels, names, codes, starts, flat, outputs)
+        if self.steps:
+            graph.steps = tuple(self.steps)
+            graph.generated = frozenset(i for i, label in enumerate(labels) if label is None)
+        return graph
 
     def name(self, labels: list, names: list[str], codes: array, starts: array, flat: array,
              outputs: list[int]) -> Graph:
