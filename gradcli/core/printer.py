@@ -88,7 +88,9 @@ class Style:
     def call(self, op: str, args: list[Part]) -> Part:
         if op == "logb":
             return Part(f"log({args[0].text}, {args[1].text})", CALL)
-        return Part(f"{OPS[op].names[0] if OPS[op].names else op}({', '.join(a.text for a in args)})", CALL)
+        spec = OPS.get(op)
+        return Part(f"{spec.names[0] if spec is not None and spec.names else op}({', '.join(a.text for a in args)})",
+                    CALL)
 
     def partial(self, a: str, b: str) -> Part:
         d = self.partial_sign
@@ -159,6 +161,8 @@ class Style:
             return Part("{%d}" % x.leaf, ATOM)
         if op == OUT:
             return Part("{out}", ATOM)
+        if op == "ones":  # the vector of ones, as long as the context needs
+            return Part(self.ones, ATOM)
         if op in (LIST, VECTOR):  # empty
             return Part("[]" if op == VECTOR else "", ATOM)
         raise ValueError(f"no way to print a leaf {op!r}")
@@ -217,7 +221,17 @@ class Style:
         if op == "array":
             rows = [[self.text(a) for a in r.args] if r.op == "array" else None for r in x.args]
             return Part(self.array(rows, [a.text for a in p]), ATOM)
+        if op == "hadamard":  # the entrywise product: ⊙
+            return Part(f"{self.wrap(p[0], PROD)}{self.hadamard_sign}{self.wrap(p[1], PROD + 1)}", PROD)
+        if op == "shaped":  # a row's left side with its shape: W̄2 (2×3)
+            return Part(self.shaped(p[0].text, x.leaf), 0)
         return self.call(op, p)
+
+    hadamard_sign = " * "
+    ones = "ones"
+
+    def shaped(self, body: str, shape) -> str:
+        return f"{body} ({shape[0]}x{shape[1]})"
 
     matmul_sign = " @ "
 
@@ -247,6 +261,7 @@ class TextStyle(Style):
         self.unicode = unicode
         if unicode:
             self.times, self.partial_sign, self.nabla, self.ellipsis, self.approx = "·", "∂", "∇", "…", "≈"
+            self.hadamard_sign, self.ones = " ⊙ ", "𝟙"
 
     def mark(self, accent: str, n: str) -> str:
         if not self.unicode:
@@ -255,6 +270,9 @@ class TextStyle(Style):
 
     def transposed(self, body: str) -> str:
         return body + ("ᵀ" if self.unicode else ".T")
+
+    def shaped(self, body: str, shape) -> str:
+        return f"{body} ({shape[0]}×{shape[1]})" if self.unicode else super().shaped(body, shape)
 
     def sum_over(self, index: str, body: str) -> Part:
         if not self.unicode:

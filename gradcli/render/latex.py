@@ -281,7 +281,15 @@ class LatexStyle(Style):
         return body + r"^{\top}"
 
     def entry(self, body: str, indices: list[str]) -> str:
+        if "_" in body or "^" in body:  # c_{4} indexed: {c_{4}}_{2}, never a double subscript
+            body = f"{{{body}}}"
         return f"{body}_{{{','.join(indices)}}}"
+
+    hadamard_sign = r" \odot "
+    ones = r"\mathbf{1}"
+
+    def shaped(self, body: str, shape) -> str:
+        return rf"{body} \;\, ({shape[0]} \times {shape[1]})"
 
     def array(self, rows: list, texts: list[str]) -> str:
         """A vector as a column, a matrix row by row: bmatrix (amsmath)."""
