@@ -331,7 +331,7 @@ _SHOWN = ("width", "ascii", "max_rows", "digits")
 def _view(**shown) -> View:
     """The display options a result keeps for str() and the notebook: width, ascii, max_rows, digits."""
     for key in shown:
-        if key not in _SHOWN and key not in ("cost", "edge_labels"):
+        if key not in _SHOWN and key not in ("cost", "edge_labels", "scalar"):
             raise TypeError(f"unexpected keyword argument {key!r}; the display options are {', '.join(_SHOWN)}")
     max_rows = shown.pop("max_rows", 200)
     _in_range(max_rows, "--max-rows", 0)
@@ -382,12 +382,14 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
 
 def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, shape: Names = None, output: Names = None,
             prefix: str = "c", share: bool = True, symbolic: bool = False, exact: bool = False, data=None,
-            reduce: str = "sum", row: int | None = None, cost: bool = False, **shown) -> Reverse:
+            reduce: str = "sum", row: int | None = None, cost: bool = False, scalar: bool = False,
+            **shown) -> Reverse:
     """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs; with
-    ``wrt``, only those inputs are variables, the others held at their values from ``at``."""
+    ``wrt``, only those inputs are variables, the others held at their values from ``at``. A program with
+    arrays has one row per array (``W̄2 (2×3) = h @ ōᵀ``); ``scalar`` shows one row per entry instead."""
     from .engine.trace import run_reverse
 
-    view = _view(cost=cost, **shown)
+    view = _view(cost=cost, scalar=scalar, **shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
     _in_range(row, "--row", 1)
     at = _point_text(at)  # once: an iterator of values is read here

@@ -459,16 +459,19 @@ def forward(given, shown, at, wrt, cost, direction, symbolic_, exact, data, redu
 @click.option("--cost", is_flag=True, help="Also count the sweep and the products of local partials it made.")
 @click.option("--wrt", metavar="NAMES",
               help="Only these inputs are variables, the others held at their values from --at, e.g. --wrt w,b.")
+@click.option("--scalar", is_flag=True,
+              help="With arrays, one row per entry (W1[1,2]) instead of one per array (W̄1 (2×2) = …).")
 @_SYMBOLIC
 @_EXACT
 @_data_options
 @_reports_errors
-def reverse(given, shown, at, cost, wrt, symbolic_, exact, data, reduce, row) -> None:
+def reverse(given, shown, at, cost, wrt, scalar, symbolic_, exact, data, reduce, row) -> None:
     """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs. With
-    --data, the tables of one sample, then every sample's loss and gradient, and their sum."""
+    arrays, one row per array in matrix notation (--scalar: one per entry). With --data, the tables of one
+    sample, then every sample's loss and gradient, and their sum."""
     data = _data(data, given)
     _show(api.reverse(given.source(), at, wrt=wrt, symbolic=symbolic_, exact=exact, data=data, reduce=reduce,
-                      row=row, cost=cost, **given.problem()), shown)
+                      row=row, cost=cost, scalar=scalar, **given.problem()), shown)
 
 
 @cli.command(cls=ExprCommand, short_help="The computational graph: nodes and edges, or Graphviz DOT.")

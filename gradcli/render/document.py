@@ -572,8 +572,14 @@ def forward(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
     return out + _warnings(trace)
 
 
-def reverse(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
+def reverse(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = False) -> list[Block]:
     graph = trace.graph
+    if graph.steps and not scalar and trace.summed is None and trace.symbolic is None and trace.exact is None:
+        from ..engine.arrayview import array_view
+
+        view = array_view(trace)
+        if view is not None:
+            return _reverse_arrays(trace, view, max_rows, cost)
     out: list[Block] = header(trace.graph, trace.point, max_rows, trace)
     n = len(graph.nodes)
     out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i), "node", max_rows))
@@ -591,6 +597,119 @@ def reverse(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
     else:
         out.append(Line((f"Cost: 1 forward sweep (values) + 1 reverse sweep give {what}, whatever the number of "
                          "inputs. A node used by k nodes sums k terms, one per edge.",), "cost"))
+    if cost:
+        out += cost_lines(trace)
+    return out + _warnings(trace)
+
+
+# --- the tables at the level of the arrays (gradcli/engine/arrayview.py) --------------------------------------
+
+
+def _array_value(row, values) -> Expr:
+    from ..engine.arrayview import array_expr
+
+    return num(values[0]) if row.shape is None else array_expr(values, row.shape)
+
+
+def _array_header(trace: Trace, view, max_rows: int) -> list[Block]:
+    """The source, then the inputs as arrays: ``graph: input W2 (2×3); held constant W1 (2×2), x (2×1); …``."""
+    from ..engine.arrayview import shaped
+
+    graph = trace.graph
+    lines = header(graph, None, max_rows)[:1]
+    inputs = [shaped(name(r.name), r.shape) for r in view.rows if r.kind == "input"]
+    held = [shaped(name(r.name), r.shape) for r in view.rows if r.kind == "constant" and r.definition is None]
+    text: list = [f"graph: {'input' if len(inputs) == 1 else 'inputs'} ", *_join(_listing(inputs, max_rows))]
+    if held:
+        text += ["; held constant ", *_join(_listing(held, max_rows))]
+    text += [f"; {_plural(graph.op_count, 'operation node')}, output ", name(graph.function)]
+    lines.append(Line(tuple(text), "text"))
+    if graph.constants:
+        lines.append(Line(("constants: ", *_join([eq(name(c), num(v)) for c, v in graph.constants])), "text"))
+    return lines
+
+
+def _array_evaluation(trace: Trace, view) -> Steps:
+    from ..engine.arrayview import shaped
+
+    values = trace.values
+    rows: list = []
+    for r in view.rows:
+        lhs = shaped(name(r.name), r.shape)
+        value = _array_value(r, r.value)
+        if r.definition is None:
+            rows.append(Row(lhs, None, None, value, note="input" if r.kind == "input" else "constant"))
+        elif r.kind == "node":
+            node = trace.graph.nodes[r.node]
+            numbers = Expr(node.op, tuple(num(values[a]) if type(a) is int else trace.graph.operand(a)
+                                          for a in node.args))
+            rows.append(_row(lhs, r.definition, numbers, r.value[0]))
+        else:
+            rows.append(Row(lhs, r.definition, None, value))
+    return Steps(("Evaluation trace: the values, one row per array and per number",), rows, "node")
+
+
+def _array_adjoints(trace: Trace, view) -> Steps:
+    from ..engine.arrayview import shaped
+
+    rows: list = []
+    for r in reversed(view.rows):
+        if r.adjoint is None:
+            continue
+        lhs = shaped(mark("bar", r.name), r.shape)
+        value = _array_value(r, r.adjoint)
+        if r.seed:
+            rows.append(Row(lhs, None, None, value, note="seed"))
+            continue
+        if not r.terms:
+            rows.append(Row(lhs, None, None, value, note="no path to the output"))
+            continue
+        rule = numbers = None
+        for term, nums, _ in r.terms:
+            rule = term if rule is None else Expr("add", (rule, term))
+            if r.shape is None:
+                numbers = nums if numbers is None else Expr("add", (numbers, nums))
+        if r.shape is None:
+            row = _row(lhs, rule, numbers, r.adjoint[0])
+        else:
+            row = Row(lhs, rule, None, value)
+        if r.shortcut is not None:
+            row = row._replace(symbolic=(r.shortcut,))
+        rows.append(row)
+    f = name(trace.graph.function)
+    title = ("Reverse mode: adjoints ", eq(mark("bar", "X"), Expr(PARTIAL, (f, name("X")))), ", one row per array and "
+             "per number, from the output ", f, " back to the inputs")
+    return Steps(title, rows, "adjoint")
+
+
+def _array_gradient(trace: Trace, view) -> list[Block]:
+    """``∂L/∂W2 = [[…], […]]``: the gradient, grouped by the inputs as they are written."""
+    from ..engine.arrayview import array_expr
+
+    assert trace.gradient is not None
+    f = name(trace.graph.function)
+    lines: list[Block] = []
+    for n, shape, ids in view.inputs:
+        got = [trace.gradient.get(i) for i in ids]
+        if any(v is None for v in got):
+            continue
+        value = num(got[0]) if shape is None else array_expr(got, shape)
+        lines.append(Line((eq(Expr(PARTIAL, (f, name(n))), value),), "result"))
+    return lines
+
+
+def _reverse_arrays(trace: Trace, view, max_rows: int, cost: bool) -> list[Block]:
+    from ..engine.arrayview import MAX_SIDE
+
+    out: list[Block] = _array_header(trace, view, max_rows)
+    out.append(_array_evaluation(trace, view))
+    out.append(_array_adjoints(trace, view))
+    out += _array_gradient(trace, view)
+    if view.cut:
+        out.append(Line((f"An array with more than {MAX_SIDE} rows or columns shows its first 3 and last 2; "
+                         "--format json has every entry, and --scalar shows one row per entry.",), "text"))
+    out.append(Line(("Cost: 1 forward sweep (values) + 1 reverse sweep give the whole gradient, whatever the number "
+                     "of inputs. An array read by k steps sums k terms, one per step.",), "cost"))
     if cost:
         out += cost_lines(trace)
     return out + _warnings(trace)

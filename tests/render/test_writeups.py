@@ -57,7 +57,13 @@ def test_arrays_print_as_typed_in_every_format() -> None:
         r"\par\noindent program: $L = \operatorname{relu}\left(W \, x\right)^{\top} \, v + \operatorname{sum}\left("
         r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix} \, x\right)$\par")
     md = run("reverse", expr, "--at", at, "--format", "markdown").stdout
+    assert "| `c̄1 (2×1)` | `c̄2 ⊙ step(c1)` |  | `[0, 0]` |" in md
+    assert "| `x̄ (2×1)` | `Wᵀ @ c̄1 + [[1, 2], [3, 4]]ᵀ @ c̄4` |  | `[4, 6]` |" in md
+    md = run("reverse", expr, "--at", at, "--format", "markdown", "--scalar").stdout
     assert "| `W̄[1,2]` | `c̄2·x[2]` | `0·(-1)` | `0` |" in md
+    tex = run("reverse", expr, "--at", at, "--format", "latex").stdout
+    assert r"\bar{c}_{1} \;\, (2 \times 1) &= \bar{c}_{2} \odot \operatorname{step}\left(c_{1}\right)" in tex
+    assert r"\bar{c}_{4} \;\, (2 \times 1) &= \bar{c}_{5} \cdot \mathbf{1}" in tex
 
 
 def test_markdown_keeps_stars_and_bars_literal() -> None:
