@@ -318,3 +318,20 @@ def test_a_sum_of_a_matrix_is_its_adjoint_times_ones() -> None:
     row = next(r for r in view.rows if r.name == "W")
     assert [TextStyle().text(rule) for rule, _, _ in row.terms] == ["c̄1·𝟙"]
     assert row.adjoint == (3.0,) * 4
+
+
+def test_json_array_steps_carry_the_rows() -> None:
+    at = "W1=[[1,2],[3,4]],x=[1,-1],W2=[[1,0,2],[0,1,1]]"
+    out = run_json("reverse", MLP, "--at", at)
+    steps = {s["name"]: s for s in out["array_steps"]}
+    assert [s["name"] for s in out["array_steps"]][:3] == ["W1", "W2", "x"]
+    w2 = steps["W2"]
+    assert w2["shape"] == [2, 3] and w2["kind"] == "input" and w2["entries"][1] == "W2[1,2]"
+    assert w2["terms"] == [{"rule": "h @ o_bar.T", "contribution": w2["adjoint"]}]
+    assert w2["adjoint"] == [[out["gradient"][f"W2[{i},{j}]"] for j in (1, 2, 3)] for i in (1, 2)]
+    assert steps["o"]["shortcut"] == "c2 - onehot(3, 3)" and steps["o"]["shape"] == [3]
+    assert steps["h"]["definition"] == "relu(c1)"
+    nodes = {n["id"]: n["value"] for n in out["nodes"]}
+    assert steps["h"]["value"] == [nodes[e] for e in steps["h"]["entries"]]
+    assert steps["L"]["seed"] and steps["L"]["shape"] is None
+    assert "array_steps" not in run_json("reverse", "x*y", "--at", "1,2")

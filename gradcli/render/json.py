@@ -124,6 +124,10 @@ def write(trace: Trace, out: TextIO) -> None:
         tail["gradient"] = None if trace.gradient is None else {n: number(v) for n, v in trace.gradient.items()}
     if graph.arrays:
         tail["arrays"] = _arrays(trace)
+    if graph.steps and values is not None:
+        steps = _array_steps(trace)
+        if steps is not None:
+            tail["array_steps"] = steps
     if trace.cost is not None:
         c = trace.cost
         tail["cost"] = {"sweeps": c.sweeps, "products": c.products, "edges": c.edges}
@@ -197,6 +201,47 @@ def _arrays(trace: Trace) -> dict:
             item["gradient"] = nested(trace.gradient.__getitem__)
         out[name] = item
     return out
+
+
+def _array_steps(trace: Trace) -> list | None:
+    """The rows of the tables at the sheet's level, in evaluation order: each array (and each number not an
+    array's entry) with its name, shape, kind, definition, entries' node ids, value, and in reverse mode its
+    adjoint and one rule per term, as the ASCII tables print them (``h_bar * step(c1)``, ``ones`` for 𝟙)."""
+    from ..engine.arrayview import array_view
+
+    view = array_view(trace)
+    if view is None:
+        return None
+    nodes = trace.graph.nodes
+
+    def nested(flat, shape) -> list | float | str:
+        flat = [number(v) for v in flat]
+        if shape is None:
+            return flat[0]
+        m, n = shape
+        return flat if n == 1 else [flat[i * n:(i + 1) * n] for i in range(m)]
+
+    rows = []
+    for r in view.rows:
+        item: dict = {"name": r.name, "shape": None if r.shape is None else [r.shape[0]] if r.shape[1] == 1
+                      else list(r.shape), "kind": r.kind,
+                      "definition": None if r.definition is None else _ascii(r.definition),
+                      "entries": [nodes[e].id if type(e) is int else number(e.value) for e in r.entries],
+                      "value": nested(r.value, r.shape)}
+        if r.adjoint is not None:
+            item["adjoint"] = nested(r.adjoint, r.shape)
+            item["seed"] = r.seed
+            item["terms"] = [{"rule": _ascii(rule), "contribution": nested(c, r.shape)} for rule, _, c in r.terms]
+            if r.shortcut is not None:
+                item["shortcut"] = _ascii(r.shortcut)
+        rows.append(item)
+    return rows
+
+
+def _ascii(e) -> str:
+    from ..core.printer import TextStyle
+
+    return TextStyle(unicode=False).text(e)
 
 
 def _samples(trace: Trace, out: TextIO) -> None:
