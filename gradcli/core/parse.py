@@ -559,9 +559,14 @@ class _Parser:
     def missing_operand(self, tok: _Tok, last: _Tok | None, stack: list[list]) -> GradcliSyntaxError:
         after = f" after '{last.text}'" if last is not None and last.text not in _SEP else ""
         if tok.text in (")", "]") and last is not None and last.text in _CLOSER:
+            if stack and stack[-1][0] == _CALL and stack[-1][1] == "index":
+                return self.error("empty brackets: an entry's index is a whole number from 1, as in v[1] or "
+                                  "W[1, 2]", last.start, tok.end)
             if stack and stack[-1][0] == _CALL:
                 n = arities(stack[-1][1])[0]
                 return self.error(f"{stack[-1][1]}() needs {n} argument{'s' if n > 1 else ''}", tok.start)
+            if last.text == "[":
+                return self.error("empty brackets; an array needs entries, as in [1, 2]", last.start, tok.end)
             return self.error("empty parentheses; put an expression inside", last.start, tok.end)
         if tok.kind == EOF or tok.text in _SEP:
             return self.error(f"the expression is incomplete{after}: expected a number, a name or '('", tok.start)

@@ -72,6 +72,8 @@ def error(text: str) -> GradcliSyntaxError:
     ("   # only a comment", 1, "empty"),
     ("log(x, base=2)", 12, "'='"),
     ("()", 1, "empty parentheses"),
+    ("x[]", 2, "an entry's index is a whole number from 1"),
+    ("sum([])", 5, "an array needs entries"),
     ("1ex", 1, "exponent needs digits"),
 ])
 def test_errors_point_at_the_column_and_say_what_is_right(text: str, column: int, says: str) -> None:
