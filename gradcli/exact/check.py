@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import math
 import random
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import sympy as sp
 
 from ..errors import GradcliError, GradcliSyntaxError
-from ..core.expr import NAME, Expr, from_items, walk
+from ..core.arrays import ShapeError
+from ..core.expr import GROUP, NAME, NUM, Expr, from_items, walk
 from ..core.graph import Graph
-from ..core.ops import CONSTANTS
+from ..core.ops import CONSTANTS, fmt
+from ..core.printer import PLAIN
 from ..core.parse import normal_name, parse_expression
-from .symbolic import MAX_NODES, apply, from_sympy, node_expressions, simplest, symbol, to_sympy
+from .symbolic import MAX_NODES, apply, from_sympy, node_expressions, number, simplest, symbol, to_sympy
 
 POINTS = 24  # random points tried where sympy cannot decide
 TOLERANCE = 1e-9  # relative difference, at 30 digits, that counts as different
@@ -39,6 +41,10 @@ class Verdict(NamedTuple):
     claim_value: float | None = None
     truth_value: float | None = None
     agreed: int = 0  # points where they agreed
+    entry: str | None = None  # an array's: the entry where they differ (``W2[1,2]``)
+    shapes: tuple | None = None  # an array's: the claim's shape and the derivative's, where they do not match
+    shape: tuple | None = None  # an array's shape (None: a number)
+    truth_at: tuple | None = None  # an array's: the derivative's entries at the point given (--at), row by row
 
 
 def split_claims(text: str) -> list[tuple[int, str]]:
@@ -72,8 +78,10 @@ def _closes_at_end(text: str) -> bool:
 
 
 def parse_claims(texts: list[str], graph: Graph) -> list[Expr]:
-    """Each claim as a tree; a name must be an input, a named step of the program, pi or e."""
+    """Each claim as a tree; a name must be an input (an array by its name), a named step of the program, pi
+    or e."""
     known = set(graph.names) | set(graph.data_names) | {n.id for n in graph.nodes if graph.is_program} | set(CONSTANTS)
+    known |= set(graph.arrays) | {st.name for st in graph.steps if st.name} | {c for c, _ in graph.constants}
     claims = []
     for text in texts:
         for offset, part in split_claims(text):
@@ -85,28 +93,68 @@ def parse_claims(texts: list[str], graph: Graph) -> list[Expr]:
                 if node.op == NAME and node.leaf not in known:
                     where = text.find(node.leaf, offset)
                     raise GradcliSyntaxError(f"'{node.leaf}' is not an input or a step of the function; the inputs "
-                                             f"are {', '.join(graph.names)}", text, max(0, where), len(node.leaf),
-                                             "--claim ")
+                                             f"are {', '.join(_inputs(graph))}", text, max(0, where),
+                                             len(node.leaf), "--claim ")
+            if graph.arrays or graph.steps:
+                try:
+                    claim_shape(tree, graph)
+                except ShapeError as e:
+                    start = offset + len(part) - len(part.lstrip())
+                    raise GradcliSyntaxError(e.message, text, start, len(part.strip()), "--claim ") from None
             claims.append(tree)
     return claims
 
 
+def _inputs(graph: Graph) -> list[str]:
+    """The inputs as the claims name them: an array once, by its name, where its first entry is."""
+    out, seen = [], set()
+    for n in graph.names:
+        base = n.split("[", 1)[0]
+        if base in graph.arrays and n.endswith("]"):
+            if base not in seen:
+                seen.add(base)
+                out.append(base)
+        else:
+            out.append(n)
+    return out
+
+
+def _array_steps(graph: Graph) -> dict:
+    """The arrays a claim may name or be a derivative in, by name: (shape, entries), the entries node indices
+    (or Consts)."""
+    return {st.name: (st.shape, st.entries) for st in graph.steps if st.name and st.shape is not None}
+
+
 def wrt_names(text: str | None, graph: Graph) -> list[str]:
-    """The inputs, or the named steps, the claims are derivatives in: --wrt, else every input in order."""
+    """The inputs, or the named steps, the claims are derivatives in: --wrt, else every input in order (an
+    array as one, by its name)."""
     if text is None:
-        return list(graph.names)
+        return _inputs(graph)
     steps = [n.id for n in graph.nodes if graph.is_program and n.op != "input"]
+    arrays = _array_steps(graph)
     out = []
     offset = 0
-    for part in text.split(","):
+    for part in _split_names(text):
         name = normal_name(part.strip())
-        if name not in graph.names and name not in steps:
+        if name not in graph.names and name not in steps and name not in arrays:
             raise GradcliSyntaxError(f"'{name}' is not an input or a named step; the inputs are "
-                                     f"{', '.join(graph.names)}", text, offset + len(part) - len(part.lstrip()),
+                                     f"{', '.join(_inputs(graph))}", text, offset + len(part) - len(part.lstrip()),
                                      max(1, len(name)), "--wrt ")
         out.append(name)
         offset += len(part) + 1
     return out
+
+
+def _split_names(text: str) -> list[str]:
+    """``W2, x[1], W[1,2]``: commas inside brackets belong to a name."""
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        depth += 1 if c == "[" else -1 if c == "]" else 0
+        if c == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
 
 
 def derivative(graph: Graph, wrt: str):
@@ -121,6 +169,127 @@ def derivative(graph: Graph, wrt: str):
     down[j] = free
     down = graph.replay(apply, lambda c: to_sympy(c.as_expr()), down)
     return sp.diff(down[graph.output], free).xreplace({free: exprs[j]})
+
+
+def _claim_arrays(tree: Expr, graph: Graph, value: Callable, scalar: Callable):
+    """A claim evaluated with the program's own array operations (gradcli/core/arrays.py): names are looked up
+    with ``value`` (a number's entry, or an Arr of entries), each scalar op is ``scalar(op, operands)``. The
+    result is an Arr, or one entry."""
+    from ..core.arrays import Arrays, Arr
+    from ..core.graph import Const
+    from ..core.ops import ARRAY_OPS
+
+    arrays = Arrays(scalar, lambda v: Const(float(v), fmt(float(v))))
+    done: list = []
+    stack: list[tuple[Expr, bool]] = [(tree, False)]
+    while stack:
+        x, ready = stack.pop()
+        if not ready and x.args:
+            stack.append((x, True))
+            stack.extend((a, False) for a in reversed(x.args))
+            continue
+        n = len(x.args)
+        args = done[len(done) - n:] if n else []
+        if n:
+            del done[-n:]
+        op = x.op
+        if op == NUM:
+            done.append(Const(float(x.leaf[0]), x.leaf[1] or fmt(float(x.leaf[0]))))
+        elif op == NAME:
+            done.append(value(x.leaf))
+        elif op in (GROUP, "copy"):
+            done.append(args[0])
+        elif op in ARRAY_OPS or any(type(a) is Arr for a in args):
+            try:
+                done.append(arrays.apply(op, args))
+            except ShapeError as e:
+                texts = [PLAIN.text(a) for a in x.args]
+                message = e.message
+                for k, t in enumerate(texts):
+                    message = message.replace("{%d}" % k, t if t.isidentifier() else f"({t})")
+                raise ShapeError(message, e.operand) from None
+        else:
+            done.append(scalar(op, args))
+    return done[0]
+
+
+def claim_shape(tree: Expr, graph: Graph):
+    """The shape of a claim (None: a number), its array operations checked; a ShapeError where they do not
+    fit."""
+    from ..core.arrays import Arr
+
+    steps = _array_steps(graph)
+
+    def value(n: str):
+        if n in graph.arrays:
+            shape = graph.arrays[n]
+        elif n in steps:
+            shape = steps[n][0]
+        else:
+            return 0
+        return Arr(shape, (0,) * (shape[0] * shape[1]))
+
+    out = _claim_arrays(tree, graph, value, lambda op, args: 0)
+    return out.shape if type(out) is Arr else None
+
+
+def _claim_entries(tree: Expr, graph: Graph, exprs: list, steps: dict, values: dict):
+    """A claim in sympy: its shape (None: a number) and its entries, row by row."""
+    from ..core.arrays import Arr, entry_names
+    from ..core.graph import Const
+
+    pool: list = []
+    arrays = _array_steps(graph)
+
+    def ref(v) -> int:
+        pool.append(v)
+        return len(pool) - 1
+
+    def entry(e):
+        return ref(exprs[e]) if type(e) is int else ref(number(e.value))
+
+    def value(n: str):
+        if n in graph.arrays:
+            shape = graph.arrays[n]
+            return Arr(shape, tuple(ref(symbol(e).xreplace(values)) for e in entry_names(n, shape)))
+        if n in arrays:
+            shape, entries = arrays[n]
+            return Arr(shape, tuple(entry(e) for e in entries))
+        if n in steps:
+            return ref(steps[n])
+        return ref(to_sympy(Expr(NAME, (), n), {m: symbol(m) for m in graph.names + graph.data_names}))
+
+    def sym(a):
+        return pool[a] if type(a) is int else number(a.value, a.label if a.label[:1].isdigit() else None)
+
+    def scalar(op: str, args):
+        return ref(apply(op, [sym(a) for a in args]))
+
+    out = _claim_arrays(tree, graph, value, scalar)
+    if type(out) is Arr:
+        return out.shape, [sym(a).xreplace(values) for a in out.items]
+    return None, [sym(out).xreplace(values)]
+
+
+def _array_of(entries: list[Expr], shape: tuple[int, int]) -> Expr:
+    """Entries, row by row, as an array Expr: a vector as a column, every entry kept."""
+    m, n = shape
+    if n == 1:
+        return Expr("array", tuple(entries))
+    return Expr("array", tuple(Expr("array", tuple(entries[i * n:(i + 1) * n])) for i in range(m)))
+
+
+def _wrt_entries(graph: Graph, wrt: str):
+    """What a derivative is in: (shape, the entries' names), or (None, [wrt]) for a number."""
+    from ..core.arrays import entry_names
+
+    if wrt in graph.arrays:
+        return graph.arrays[wrt], entry_names(wrt, graph.arrays[wrt])
+    arrays = _array_steps(graph)
+    if wrt in arrays and wrt not in graph.names:
+        shape, entries = arrays[wrt]
+        return shape, [graph.nodes[e].id for e in entries]
+    return None, [wrt]
 
 
 def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float] | None = None,
@@ -138,12 +307,53 @@ def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float]
     exprs = node_expressions(graph)
     steps = {n.id: exprs[i] for i, n in enumerate(graph.nodes) if graph.is_program and n.op != "input"}
     verdicts = []
-    values = {symbol(n): to_sympy(t) for n, t in (typed or {}).items()}
+    # the constants the program names (a = 2, t = [0, 0, 1]) by their values, exactly as written; then --let's
+    values = {symbol(n): number(v, fmt(v)) for n, v in graph.constants}
+    values.update({symbol(n): to_sympy(t) for n, t in (typed or {}).items()})
     for claim, name in zip(claims, wrt):
+        if graph.arrays or graph.steps:
+            verdicts.append(_decide_array(graph, name, claim, _claim_entries(claim, graph, exprs, steps, values),
+                                          values, at, held or {}))
+            continue
         truth = derivative(graph, name).xreplace(values)
         mine = to_sympy(claim, {**{n: symbol(n) for n in graph.names + graph.data_names}, **steps}).xreplace(values)
         verdicts.append(_decide(graph, name, claim, mine, truth, at, held or {}))
     return verdicts
+
+
+def _decide_array(graph: Graph, wrt: str, claim: Expr, mine, values: dict, at, held: dict[str, float]) -> Verdict:
+    """An array's derivative, entry by entry: proved where every entry's difference simplifies to 0; a number
+    claimed for an array stands for each entry (``0``)."""
+    shape, entries = _wrt_entries(graph, wrt)
+    truths = [derivative(graph, e).xreplace(values) for e in entries]
+    shown = from_sympy(simplest(truths[0])) if shape is None else _array_of(
+        [from_sympy(simplest(t)) for t in truths], shape)
+    names = graph.names + graph.data_names
+    symbols = [symbol(n) for n in names]
+    base = Verdict(wrt, claim, shown, "proved", shape=shape,
+                   truth_at=tuple(_at(t, symbols, {**at, **held}) for t in truths) if at else None)
+    claim_shape_, claimed = mine
+    if claim_shape_ is None and shape is not None:
+        claimed = claimed * len(entries)
+    elif claim_shape_ != shape:
+        return base._replace(status="different", shapes=(claim_shape_, shape))
+    if all(_proved(t - c) for t, c in zip(truths, claimed)):
+        return base
+    rng = random.Random(0)
+    points = ([dict(at)] if at else []) + [None] * POINTS
+    agreed, last = 0, None
+    for given in points:
+        point = {**(given or _random_point(names, rng)), **held}
+        pairs = [(_at(c, symbols, point), _at(t, symbols, point)) for c, t in zip(claimed, truths)]
+        if any(a is None or b is None for a, b in pairs):
+            continue
+        last = point
+        for e, (a, b) in zip(entries, pairs):
+            if abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b)):
+                return base._replace(status="different", point=point, claim_value=a, truth_value=b, agreed=agreed,
+                                     entry=e if shape is not None else None)
+        agreed += 1
+    return base._replace(status="undecided", point=last, agreed=agreed)
 
 
 def _decide(graph: Graph, wrt: str, claim: Expr, mine, truth, at, held: dict[str, float]) -> Verdict:

@@ -767,9 +767,20 @@ def check(checked, max_rows: int = 0, cost: bool = False) -> list[Block]:
     for v in checked.verdicts:
         d = Expr(PARTIAL, (f, name(v.wrt)))
         out.append(Line(("claim:  ", eq(d, v.claim)), "source"))
-        out.append(Line(("true:   ", eq(d, v.truth)), "text"))
+        out.append(Line(("true:   ", *_truth(d, v)), "text"))
         if v.status == "proved":
-            out.append(Line(("proved equal: the claim minus the derivative simplifies to 0",), "result"))
+            out.append(Line(("proved equal: the claim minus the derivative simplifies to 0"
+                             + (", entry by entry" if v.shape else ""),), "result"))
+        elif v.status == "different" and v.shapes is not None:
+            mine, truth = v.shapes
+            hint = " (the transpose?)" if mine is not None and mine[::-1] == truth else ""
+            out.append(Line((f"different: the claim is {_shape_words(mine)} and ", d, f" is "
+                             f"{_shape_words(truth)}{hint}",), "verdict"))
+        elif v.status == "different" and v.entry is not None:
+            where = _join([eq(name(n), num(x)) for n, x in v.point.items()])
+            entry = Expr(PARTIAL, (name(graph.function), name(v.entry)))
+            out.append(Line(("different: at ", *where, " the claim's entry ", v.entry[len(v.wrt):], " is ",
+                             num(v.claim_value), " and ", entry, " is ", num(v.truth_value)), "verdict"))
         elif v.status == "different":
             where = _join([eq(name(n), num(x)) for n, x in v.point.items()])
             out.append(Line(("different: at ", *where, " the claim is ", num(v.claim_value), " and ", d, " is ",
@@ -781,6 +792,28 @@ def check(checked, max_rows: int = 0, cost: bool = False) -> list[Block]:
 
 
 COMMANDS["check"] = check
+
+_LONG_TRUTH = 240  # characters: an array's derivative longer than this is shown by its numbers at the point
+
+
+def _truth(d: Expr, v) -> tuple:
+    """The true derivative: its formula; an array's, when the formulas are long, its numbers at the point."""
+    from ..core.printer import PLAIN
+    from ..engine.arrayview import array_expr
+
+    if v.shape is None or len(PLAIN.text(v.truth)) <= _LONG_TRUTH:
+        return (eq(d, v.truth),)
+    words = f" ({_shape_words(v.shape)}; each entry's formula in the inputs is in --format json)"
+    if v.truth_at is None or None in v.truth_at:
+        return (d, words)
+    return (d, " at the point", words, " = ", array_expr(v.truth_at, v.shape))
+
+
+def _shape_words(shape) -> str:
+    if shape is None:
+        return "a number"
+    m, n = shape
+    return f"a vector of {m}" if n == 1 else f"a row of {n}" if m == 1 else f"a {m}×{n} matrix"
 
 
 # --- several outputs: the Jacobian ---------------------------------------------------------------------

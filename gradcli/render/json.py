@@ -368,9 +368,21 @@ def write_check(checked, out: TextIO) -> None:
     for v in checked.verdicts:
         item = {"wrt": v.wrt, "claim": _text(v.claim), "derivative": _text(v.truth), "verdict": v.status,
                 "points_agreed": v.agreed}
-        if v.status == "different":
+        if v.shape is not None:  # an array: its shape, the derivative's entries as nested lists
+            m, n = v.shape
+            item["shape"] = [m] if n == 1 else [m, n]
+            rows = [_text(e) for e in v.truth.args] if n == 1 else [[_text(e) for e in r.args] for r in v.truth.args]
+            item["derivative"] = rows
+            if v.truth_at is not None:
+                flat = [None if x is None else number(x) for x in v.truth_at]
+                item["derivative_at_point"] = flat if n == 1 else [flat[i * n:(i + 1) * n] for i in range(m)]
+        if v.status == "different" and v.shapes is not None:
+            item["claim_shape"] = None if v.shapes[0] is None else list(v.shapes[0])
+        elif v.status == "different":
             item.update({"point": v.point, "claim_value": number(v.claim_value),
                          "derivative_value": number(v.truth_value)})
+            if v.entry is not None:
+                item["entry"] = v.entry
         claims.append(item)
     doc = {"command": "check", "source": graph.source, "inputs": list(graph.names), "output": graph.function,
            "claims": claims, "verdict": {0: "proved", 1: "different", 3: "undecided"}[checked.exit_code]}
