@@ -45,3 +45,16 @@ def test_the_pytorch_program_of_the_benchmark_computes_the_same_gradient(tmp_pat
     ours = run_reverse(graph, point).gradient
     assert len(theirs) == len(ours)
     assert all(abs(a - b) <= 1e-9 * max(1.0, abs(b)) for a, b in zip(theirs, ours.values()))
+
+
+def test_the_mlp_benchmark_computes_the_same_loss_in_gradcli_and_pytorch(monkeypatch, capsys) -> None:
+    """bench/mlp.py, at a small size: both sides build the same network from the same weights."""
+    import mlp
+
+    pytest.importorskip("torch")
+    monkeypatch.setattr(mlp, "N", 5)
+    monkeypatch.setattr(mlp, "H", 4)
+    mlp.with_gradcli("json")
+    mlp.with_torch()
+    ours, theirs = (float(line.split(";")[0].split("=")[1]) for line in capsys.readouterr().out.splitlines())
+    assert ours == pytest.approx(theirs, rel=1e-13)

@@ -15,17 +15,31 @@ _NAMED = re.compile(r"\s*([^\W\d]\w*)\s*=(?!=)")
 def split_top(text: str) -> list[tuple[int, str]]:
     """Split at commas outside parentheses and brackets: ``log(8, 2),1`` and ``x=[1, 2],y=3`` are two parts each,
     with their offsets."""
+    if "(" not in text and "[" not in text and ")" not in text and "]" not in text:  # a row of numbers
+        parts, start = [], 0
+        for piece in text.split(","):
+            parts.append((start, piece))
+            start += len(piece) + 1
+        return parts
     parts, depth, start = [], 0, 0
-    for i, c in enumerate(text):
+    for m in _SPLIT.finditer(text):  # only the brackets and commas, not every character
+        c = m.group()
         if c == "(" or c == "[":
             depth += 1
         elif c == ")" or c == "]":
             depth -= 1
-        elif c == "," and depth == 0:
+        elif depth == 0:
+            i = m.start()
             parts.append((start, text[start:i]))
             start = i + 1
     parts.append((start, text[start:]))
     return parts
+
+
+_SPLIT = re.compile(r"[()\[\],]")
+# a plain decimal number, as typed in a point of many entries: read as Python reads it, which is what the parser
+# makes of it (-0.05 is neg(0.05), the same double)
+_DECIMAL = re.compile(r"\s*-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*")
 
 
 def bind(text: str | None, names: tuple[str, ...], option: str = "--at", trees: bool = False,
@@ -133,6 +147,10 @@ def _tree(text: str, start: int, part: str, prefix: str):
 
 def _value(text: str, start: int, part: str, prefix: str) -> float:
     """One value: a number or a constant expression (``-2``, ``pi/4``, ``1e-3``), finite."""
+    if _DECIMAL.fullmatch(part):
+        value = float(part)
+        if math.isfinite(value):
+            return value
     try:
         items = parse_expression(part)
         value = constant_value(items, part)

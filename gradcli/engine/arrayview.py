@@ -269,6 +269,7 @@ class _Builder:
         if any(type(e) is int and g.is_held(e) for e in entries):
             return row
         adjoint = tuple(adj[e] if type(e) is int else 0.0 for e in entries)
+        self.mine = frozenset(e for e in entries if type(e) is int)  # the row's nodes (a 784×128 matrix: 100,352)
         if out in entries:
             return row._replace(adjoint=adjoint, seed=True)
         groups: dict[tuple, list] = {}
@@ -356,7 +357,8 @@ class _Builder:
             if v.op == "transpose" and v.operands and v.operands[0] == Of(key[1]) and key[0] == "step":
                 local = self.local(c, p)
                 return self.T(local) if local is not None else fallback
-            held = [q for q, e in enumerate(v.entries) if type(e) is int and e in row.entries]
+            mine = self.mine
+            held = [q for q, e in enumerate(v.entries) if type(e) is int and e in mine]
             if not held:
                 return None
             local = self.local(c, p)
@@ -364,7 +366,7 @@ class _Builder:
                 (q,) = held
                 return index_expr(local, v.shape, q)
             return fallback
-        if type(a) is int and a in row.entries:
+        if type(a) is int and a in self.mine:
             local = self.local(c, p)
             if local is None:
                 return fallback
