@@ -335,3 +335,10 @@ def test_json_array_steps_carry_the_rows() -> None:
     assert steps["h"]["value"] == [nodes[e] for e in steps["h"]["entries"]]
     assert steps["L"]["seed"] and steps["L"]["shape"] is None
     assert "array_steps" not in run_json("reverse", "x*y", "--at", "1,2")
+
+
+def test_an_array_read_in_part_is_used_and_an_unused_one_is_told() -> None:
+    out = run("reverse", "s = softmax(o); L = -log(s[2])", "--at", "o=[1,2,0.5]").output
+    assert "does not affect" not in out
+    out = run("reverse", "s = softmax(o); t = 2*s; L = -log(s[2])", "--at", "o=[1,2,0.5]").output
+    assert "warning: step t[1] = 2*s[1] does not affect the output L" in out

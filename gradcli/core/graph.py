@@ -1136,6 +1136,8 @@ class _Builder:
                       output, tuple(self.constants), (), program_mode, functions[-1], params, tuple(outputs),
                       functions, tuple(range(len(names), leaves)), tuple(self.held))
         graph.notes = tuple(self.notes)
+        if self.steps:
+            graph.steps = tuple(self.steps)
         graph.notes = unused_notes(graph, labels)
         graph.arrays = {n: shape for n, shape in self.shaped.items() if n in self.inputs_read}
         return graph
@@ -1156,10 +1158,17 @@ def unused_notes(graph: Graph, labels: list) -> "Notes":
     out = ", ".join(graph.ids[o] for o in graph.outputs)
     inputs = tuple(f"input {graph.names[i]} does not affect the output {out}: its derivative is 0"
                    for i in range(len(graph.names)) if not live[i])
+    # an array some of whose entries reach the output is used: softmax(o)[3] reads s, though not s[1]
+    used = set()
+    for st in graph.steps:
+        if st.shape is not None and st.op != "input":
+            nodes = [e for e in st.entries if type(e) is int and e >= graph.leaves]
+            if any(live[e] for e in nodes):
+                used.update(nodes)
     steps = array("l")
     i = live.find(0, graph.leaves)
     while i >= 0:
-        if labels[i] is not None:
+        if labels[i] is not None and i not in used:
             steps.append(i)
         i = live.find(0, i + 1)
     return Notes(graph.notes + inputs, graph, steps)
