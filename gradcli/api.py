@@ -347,14 +347,16 @@ def _view(**shown) -> View:
 
 def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = None, let: Point = None, shape: Names = None,
             output: Names = None, prefix: str = "c", share: bool = True, symbolic: bool = False, exact: bool = False,
-            data=None, reduce: str = "sum", row: int | None = None, cost: bool = False, **shown) -> Forward:
+            data=None, reduce: str = "sum", row: int | None = None, cost: bool = False, scalar: bool = False,
+            **shown) -> Forward:
     """Forward mode: the evaluation trace, then one tangent table per input (or in ``wrt``), or one along
     ``direction``. With ``data`` (a CSV file's path, or ``read_data``'s table), the tables of sample ``row``
-    (from 1), and every sample's loss and gradient, summed (``reduce="mean"``: averaged)."""
+    (from 1), and every sample's loss and gradient, summed (``reduce="mean"``: averaged). A program with arrays
+    has one row per array (``ċ1 (2×1) = Ẇ @ x + W @ ẋ``); ``scalar`` shows one row per entry instead."""
     from .core.point import bind
     from .engine.trace import run_forward
 
-    view = _view(cost=cost, **shown)
+    view = _view(cost=cost, scalar=scalar, **shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
     _in_range(row, "--row", 1)
     at = _point_text(at)  # once: an iterator of values is read here

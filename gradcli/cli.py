@@ -441,16 +441,19 @@ _EXACT = click.option("--exact", is_flag=True,
 @click.option("--cost", is_flag=True, help="Also count the sweeps and the products of local partials they made.")
 @click.option("--direction", metavar="VECTOR",
               help="One sweep along this direction instead, e.g. --direction 1,0: gives ∇f·d.")
+@click.option("--scalar", is_flag=True,
+              help="With arrays, one row per entry (W1[1,2]) instead of one per array (ċ1 (2×1) = …).")
 @_SYMBOLIC
 @_EXACT
 @_data_options
 @_reports_errors
-def forward(given, shown, at, wrt, cost, direction, symbolic_, exact, data, reduce, row) -> None:
+def forward(given, shown, at, wrt, cost, direction, scalar, symbolic_, exact, data, reduce, row) -> None:
     """Forward mode: the evaluation trace, then one tangent table per input (or one along --direction). With
-    --data, the tables of one sample, then every sample's loss and gradient, and their sum."""
+    arrays, one row per array in matrix notation (--scalar: one per entry). With --data, the tables of one
+    sample, then every sample's loss and gradient, and their sum."""
     data = _data(data, given)
     _show(api.forward(given.source(), at, wrt=wrt, direction=direction, symbolic=symbolic_, exact=exact, data=data,
-                      reduce=reduce, row=row, cost=cost, **given.problem()), shown)
+                      reduce=reduce, row=row, cost=cost, scalar=scalar, **given.problem()), shown)
 
 
 @cli.command(cls=ExprCommand, short_help="Reverse mode: the adjoint table, then ∇f from one sweep.")

@@ -18,8 +18,8 @@ from gradcli.core.expr import MARK, MORE, NAME, NUM, PARTIAL, Expr, walk
 from gradcli.core.graph import graph_of
 from gradcli.core.ops import OPS
 from gradcli.core.printer import TextStyle
-from gradcli.engine.arrayview import array_view
-from gradcli.engine.trace import run_reverse
+from gradcli.engine.arrayview import array_view, tangent_rows
+from gradcli.engine.trace import run_forward, run_reverse
 from test_arrays import CS231N, CS231N_AT, PROGRAMS
 
 MLP = "h = relu(W1ᵀ @ x); o = W2ᵀ @ h; L = -log(softmax(o)[3])"
@@ -112,9 +112,8 @@ def _apply(x: Expr, a: list, env: dict, bars: dict):
         return float(x.leaf[0])
     if op == NAME:
         return env[x.leaf]
-    if op == MARK:
-        assert x.leaf[0] == "bar"
-        return bars[x.leaf[1]]
+    if op == MARK:  # c̄3 or ċ3: marks holds ("bar", "c3") or ("dot", "c3")
+        return bars[x.leaf]
     if op == "ones":
         return _Ones()
     assert op != MORE
@@ -200,7 +199,7 @@ def check_rules(view) -> int:
     """Every definition, term and shortcut evaluated from the printed rule; the number of terms checked.
     A rule in general terms is left out (test_the_sheets_programs_need_no_rule_in_general_terms)."""
     env = {r.name: _arrays(r) for r in view.rows}
-    bars = {r.name: _arrays(r._replace(value=r.adjoint)) for r in view.rows if r.adjoint is not None}
+    bars = {("bar", r.name): _arrays(r._replace(value=r.adjoint)) for r in view.rows if r.adjoint is not None}
     checked = 0
     for r in view.rows:
         if r.definition is not None and r.kind in ("step", "node", "view"):
@@ -342,3 +341,43 @@ def test_an_array_read_in_part_is_used_and_an_unused_one_is_told() -> None:
     assert "does not affect" not in out
     out = run("reverse", "s = softmax(o); t = 2*s; L = -log(s[2])", "--at", "o=[1,2,0.5]").output
     assert "warning: step t[1] = 2*s[1] does not affect the output L" in out
+
+
+def _forward(text: str, shapes: dict, seed: int = 0, wrt=None):
+    rng = random.Random(f"{text}{seed}")
+    graph = graph_of(text, shapes=shapes)
+    point = {n: rng.uniform(-1.5, 1.5) for n in graph.names}
+    direction = None if wrt else {n: rng.uniform(-1, 1) for n in graph.names}
+    trace = run_forward(graph, point, wrt, direction)
+    return trace, array_view(trace)
+
+
+@pytest.mark.parametrize("text,shapes", NAMED + PROGRAMS)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_every_tangent_rule_evaluates_to_the_sweeps_numbers(text: str, shapes: dict, seed: int) -> None:
+    trace, view = _forward(text, shapes, seed)
+    env = {r.name: _arrays(r) for r in view.rows}
+    rows = tangent_rows(trace, view, trace.sweeps[0])
+    dots = {("dot", t.row.name): _arrays(t.row._replace(value=t.tangent)) for t in rows}
+    assert rows[-1].row.node == trace.graph.output and rows[-1].tangent == (trace.directional,)
+    for t in rows:
+        if t.rule is None or _general(t.rule):
+            continue
+        got = _shaped(evaluate(t.rule, env, dots), t.row.shape)
+        assert got.reshape(-1) == pytest.approx(list(t.tangent), rel=1e-11, abs=1e-13), (t.row.name,
+                                                                                         TextStyle().text(t.rule))
+
+
+def test_a_sweep_along_one_entry_leaves_the_other_inputs_out() -> None:
+    trace, view = _forward(MLP, MLP_SHAPES, wrt=["x[1]"])
+    rows = tangent_rows(trace, view, trace.sweeps[0])
+    assert [TextStyle().text(t.rule) if t.rule else t.row.name for t in rows][:4] == [
+        "x", "W1ᵀ @ ẋ", "step(c1) ⊙ ċ1", "W2ᵀ @ ḣ"]
+    out = run("forward", MLP, "--at", "W1=[[1,2],[3,4]],x=[1,1],W2=[[1,0,2],[0,1,1]]", "--wrt", "x").stdout
+    assert "ċ1 (2×1) = W1ᵀ @ ẋ" in " ".join(out.split()) and "ȯ (3×1) = W2ᵀ @ ḣ" in " ".join(out.split())
+    scalar = run("forward", MLP, "--at", "W1=[[1,2],[3,4]],x=[1,1],W2=[[1,0,2],[0,1,1]]", "--wrt", "x",
+                 "--scalar").stdout
+    assert "ẋ[1]" in scalar and "(2×1)" not in scalar
+    a = run_json("forward", MLP, "--at", "W1=[[1,2],[3,4]],x=[1,1],W2=[[1,0,2],[0,1,1]]", "--wrt", "x")
+    b = run_json("forward", MLP, "--at", "W1=[[1,2],[3,4]],x=[1,1],W2=[[1,0,2],[0,1,1]]", "--wrt", "x", "--scalar")
+    assert a["gradient"] == b["gradient"]

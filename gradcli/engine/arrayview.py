@@ -178,8 +178,12 @@ class _Builder:
         count = 1
         for key in self.order:
             kind, k = key
-            given = steps[k].name if kind == "step" else (g.leaf_name(k) if g.codes[k] == 0 else
-                                                          None if k in g.generated else g.ids[k])
+            if kind == "step":
+                st = steps[k]
+                e = st.entries[0] if st.shape is None else None  # a number (sum(W)): its node's name, if given
+                given = st.name or (g.ids[e] if type(e) is int and e not in g.generated else None)
+            else:
+                given = g.leaf_name(k) if g.codes[k] == 0 else None if k in g.generated else g.ids[k]
             if given is None:
                 while f"{prefix}{count}" in taken:
                     count += 1
@@ -465,6 +469,145 @@ class _Builder:
         if self.trace.adjoints[j] == -1:
             return diff
         return Expr("mul", (Expr("neg", (self.bar(("node", j)),)), diff))
+
+
+class TangentRow(NamedTuple):
+    """One row of a forward sweep at the sheet's level: a row of the view, its tangent's rule (None for an
+    input, whose tangent is the seed) and its entries' tangents."""
+
+    row: ArrayRow
+    rule: Expr | None
+    tangent: tuple
+
+
+def tangent_rows(trace, view: ArrayView, sweep) -> list[TangentRow]:
+    """A forward sweep's rows: each array's tangent by its JVP rule in matrix notation (``ċ1 = Ẇ @ x + W @ ẋ``,
+    ``ḣ = ċ1 ⊙ step(c1)``), the numbers gathered from the sweep. Held and constant rows have no tangent."""
+    return _Tangents(trace, view).rows(sweep)
+
+
+class _Tangents:
+    def __init__(self, trace, view: ArrayView) -> None:
+        b = _Builder(trace)
+        b.classify()
+        b.name_rows()
+        b.exprs()
+        self.b, self.view, self.graph = b, view, trace.graph
+        self.moving: set[str] = set()
+
+    def rows(self, sweep) -> list[TangentRow]:
+        """The rows that move in this sweep, found in evaluation order: the inputs it seeds (an input seeded
+        with 0 is left out, as a sheet leaves it out of the rule), then each row a moving one feeds."""
+        b, g, out, tangents = self.b, self.graph, [], sweep.tangents
+        self.moving = set()
+        for r, key in zip(self.view.rows, b.order):
+            if r.kind == "constant" or any(type(e) is int and g.is_held(e) for e in r.entries):
+                continue
+            tangent = tuple(tangents[e] if type(e) is int else 0.0 for e in r.entries)
+            if r.kind == "input":
+                if any(tangent):
+                    self.moving.add(r.name)
+                    out.append(TangentRow(r, None, tangent))
+                continue
+            rule = self.rule(key, r)
+            if rule is not None:
+                self.moving.add(r.name)
+                out.append(TangentRow(r, rule, tangent))
+        return out
+
+    def dot(self, e: Expr) -> Expr | None:
+        """The tangent of an operand as written: each moving name dotted, the rest 0 (a transpose, an entry, a
+        literal of names rearrange, and so do their tangents); None where nothing in it moves."""
+        moves = [False]
+
+        def leaf(x: Expr) -> Expr:
+            if x.op == NAME and x.leaf in self.moving:
+                moves[0] = True
+                return mark("dot", x.leaf)
+            return num(0.0) if x.op in (NAME, "num") else x
+
+        def node(x: Expr, args: tuple) -> Expr:  # an entry's indices are the same: v[2] has the tangent v̇[2]
+            return Expr(x.op, (args[0], *x.args[1:]) if x.op == "index" else args, x.leaf)
+
+        got = transform(e, leaf, node)
+        return got if moves[0] else None
+
+    def rule(self, key: tuple, r: ArrayRow) -> Expr | None:
+        b = self.b
+        kind, k = key
+        if kind == "node":
+            node = self.graph.nodes[k]
+            ids = {self.graph.ids[a]: b.operand(a) for a in node.args if type(a) is int}
+            ids[self.graph.ids[k]] = name(r.name)
+            terms = []
+            for kk, a in enumerate(node.args):
+                d = self.dot(b.operand(a)) if type(a) is int else None
+                if d is None:
+                    continue
+                rho = transform(self.graph.rule(k, kk), lambda x: ids.get(x.leaf, x) if x.op == NAME else x)
+                terms.append(_times(d, rho) if not _is_one(rho) else d)
+            return _sum(terms)
+        st = b.steps[k]
+        if r.kind == "view":
+            return self.dot(r.definition)
+        ops = [b.operand(a) for a in st.operands]
+        dots = [self.dot(o) if type(a) is not Const else None for a, o in zip(st.operands, ops)]
+        C = name(r.name)
+        shapes = [b.shape_of(a) for a in st.operands]
+        op = st.op
+        if op == "cdot":
+            op = "matmul" if all(x is not None for x in shapes) else "mul"
+        terms = []
+        for p, d in enumerate(dots):
+            if d is None:
+                continue
+            X = ops[p]
+            if op == "matmul":
+                t = Expr("matmul", (d, ops[1]) if p == 0 else (ops[0], d))
+            elif op in ("sum", "mean"):
+                t = call(op, d)
+            elif op == "logsumexp":
+                t = call("sum", Expr(HADAMARD, (call("exp", Expr("sub", (X, C))), d)))
+            elif op in ("max", "min") and shapes[0] is not None:
+                t = call("sum", Expr(HADAMARD, (call("eq", X, C), d)))
+            elif op == "softmax":
+                column = st.shape[1] == 1
+                inner = Expr("matmul", (b.T(C), d) if column else (d, b.T(C)))
+                t = Expr(HADAMARD, (C, Expr("sub", (d, inner))))
+            elif op == "dot":
+                t = call("dot", d, ops[1]) if p == 0 else call("dot", ops[0], d)
+            elif op == "norm":
+                t = Expr("div", (call("sum", Expr(HADAMARD, (X, d))), C))
+            elif op == "outer":
+                t = call("outer", d, ops[1]) if p == 0 else call("outer", ops[0], d)
+            elif op in OPS and OPS[op].arity >= 0:
+                from ..core.rules import rules
+
+                rho = simplify(substitute(rules(op, len(ops))[p], tuple(ops), C), _fold)
+                v = rho.leaf[0] if rho.op == "num" else None
+                if v == 1:
+                    t = d
+                elif v == -1:
+                    t = Expr("neg", (d,))
+                elif b.is_array(rho) and (shapes[p] is not None or st.shape is None):
+                    t = Expr(HADAMARD, (rho, d)) if shapes[p] is not None else _times(d, rho)
+                else:
+                    t = _times(d, rho) if shapes[p] is None else Expr("mul", (rho, d))
+            else:
+                return None
+            terms.append(t)
+        return _sum(terms)
+
+
+def _is_one(e: Expr) -> bool:
+    return e.op == "num" and e.leaf[0] == 1
+
+
+def _sum(terms: list) -> Expr | None:
+    out = None
+    for t in terms:
+        out = t if out is None else Expr("add", (out, t))
+    return out
 
 
 def _times(a: Expr, b: Expr) -> Expr:

@@ -24,15 +24,15 @@ class View(NamedTuple):
     digits: int = 0
     cost: bool = False  # forward, reverse, jacobian: the sweeps and products counted
     edge_labels: bool = True  # DOT: the local partial on each edge
-    scalar: bool = False  # reverse: one row per scalar node, arrays written out entry by entry
+    scalar: bool = False  # forward, reverse: one row per scalar node, arrays written out entry by entry
 
 
 def blocks(result, view: View) -> list:
     """The document of a result: its prose, tables of equations and grids."""
     from . import document
 
-    if result.command == "reverse":
-        return document.reverse(result.record, view.max_rows, cost=view.cost, scalar=view.scalar)
+    if result.command in ("forward", "reverse"):
+        return document.COMMANDS[result.command](result.record, view.max_rows, cost=view.cost, scalar=view.scalar)
     return document.COMMANDS[result.command](result.record, view.max_rows, cost=view.cost)
 
 

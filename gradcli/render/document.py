@@ -544,8 +544,14 @@ def _sample_gradient(trace: Trace, max_rows: int) -> list[Block]:
     return [Line((f"Sample {trace.summed.row + 1} alone:",), "result"), *_gradient(trace, max_rows)]
 
 
-def forward(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
+def forward(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = False) -> list[Block]:
     graph = trace.graph
+    if graph.steps and not scalar and trace.summed is None and trace.symbolic is None and trace.exact is None:
+        from ..engine.arrayview import array_view
+
+        view = array_view(trace)
+        if view is not None:
+            return _forward_arrays(trace, view, max_rows, cost)
     n = len(trace.sweeps)
     out: list[Block] = header(trace.graph, trace.point, max_rows, trace)
     out.append(_steps(EVALUATION, range(len(graph.nodes)), lambda i: evaluation_row(trace, i), "node", max_rows))
@@ -710,6 +716,58 @@ def _reverse_arrays(trace: Trace, view, max_rows: int, cost: bool) -> list[Block
                          "--format json has every entry, and --scalar shows one row per entry.",), "text"))
     out.append(Line(("Cost: 1 forward sweep (values) + 1 reverse sweep give the whole gradient, whatever the number "
                      "of inputs. An array read by k steps sums k terms, one per step.",), "cost"))
+    if cost:
+        out += cost_lines(trace)
+    return out + _warnings(trace)
+
+
+def _array_sweep(trace: Trace, view, s: int, max_rows: int) -> Steps:
+    """Forward sweep s at the sheet's level: each array's tangent by its JVP rule, then its numbers."""
+    from ..engine.arrayview import shaped, tangent_rows
+
+    sweep = trace.sweeps[s]
+    rows: list = []
+    for t in tangent_rows(trace, view, sweep):
+        r = t.row
+        lhs = shaped(mark("dot", r.name), r.shape)
+        value = _array_value(r, t.tangent)
+        if t.rule is None:
+            rows.append(Row(lhs, None, None, value, note="seed"))
+        else:
+            rows.append(Row(lhs, t.rule, None, value))
+    if sweep.label == "direction":
+        what: tuple = ("tangents ", mark("dot", "X"), " = derivatives along the direction d")
+    else:
+        what = ("tangents ", eq(mark("dot", "X"), Expr(PARTIAL, (name("X"), name(sweep.label)))), "   (seed ",
+                eq(mark("dot", sweep.label), ONE), ", every other entry's tangent ", num(0.0), ")")
+    title = (f"Forward mode, sweep {s + 1} of {len(trace.sweeps)}: ", *what, ", one row per array and per number")
+    return Steps(title, rows, "tangent")
+
+
+def _forward_arrays(trace: Trace, view, max_rows: int, cost: bool) -> list[Block]:
+    from ..engine.arrayview import MAX_SIDE
+
+    graph = trace.graph
+    n = len(trace.sweeps)
+    out: list[Block] = _array_header(trace, view, max_rows)
+    out.append(_array_evaluation(trace, view))
+    first, last, left = shown(n, max_rows)
+    out += [_array_sweep(trace, view, s, max_rows) for s in first]
+    if left:
+        out.append(Line((f"… {_plural(left, 'sweep')} left out (--max-rows 0 shows all; --wrt picks the inputs)",),
+                        "text"))
+    out += [_array_sweep(trace, view, s, max_rows) for s in last]
+    if trace.directional is not None:
+        f = name(graph.function)
+        out.append(Line((eq(call("mul", Expr(GRAD, (f,)), name("d")), num(trace.directional)),), "result"))
+        out.append(Line(("Cost: 1 forward sweep gives one directional derivative, whatever the number of inputs.",),
+                        "cost"))
+    else:
+        out += _gradient(trace, max_rows)
+        out.append(Line((_forward_cost(n, len(graph.inputs)),), "cost"))
+    if view.cut:
+        out.append(Line((f"An array with more than {MAX_SIDE} rows or columns shows its first 3 and last 2; "
+                         "--format json has every entry, and --scalar shows one row per entry.",), "text"))
     if cost:
         out += cost_lines(trace)
     return out + _warnings(trace)

@@ -281,8 +281,8 @@ class LatexStyle(Style):
         return body + r"^{\top}"
 
     def entry(self, body: str, indices: list[str]) -> str:
-        if "_" in body or "^" in body:  # c_{4} indexed: {c_{4}}_{2}, never a double subscript
-            body = f"{{{body}}}"
+        if "_" in body or "^" in body:  # c_{4} indexed: (c_{4})_{2}, not c_{4}_{2} (a double subscript) or c₄₂
+            body = f"({body})"
         return f"{body}_{{{','.join(indices)}}}"
 
     hadamard_sign = r" \odot "
