@@ -381,3 +381,12 @@ def test_a_sweep_along_one_entry_leaves_the_other_inputs_out() -> None:
     a = run_json("forward", MLP, "--at", "W1=[[1,2],[3,4]],x=[1,1],W2=[[1,0,2],[0,1,1]]", "--wrt", "x")
     b = run_json("forward", MLP, "--at", "W1=[[1,2],[3,4]],x=[1,1],W2=[[1,0,2],[0,1,1]]", "--wrt", "x", "--scalar")
     assert a["gradient"] == b["gradient"]
+
+
+def test_json_array_steps_carry_each_sweeps_tangents() -> None:
+    out = run_json("forward", "L = sum(relu(W @ x))", "--at", "W=[[1,2],[3,4]],x=[1,-1]", "--wrt", "x")
+    steps = {s["name"]: s for s in out["array_steps"]}
+    assert "tangents" not in steps["W"]  # seeded with 0 in every sweep
+    assert steps["x"]["tangents"]["x[2]"] == {"rule": None, "tangent": [0.0, 1.0]}
+    assert steps["c1"]["tangents"]["x[1]"] == {"rule": "W @ x_dot", "tangent": [1.0, 3.0]}
+    assert steps["L"]["tangents"]["x[2]"]["tangent"] == out["gradient"]["x[2]"]

@@ -221,6 +221,13 @@ def _array_steps(trace: Trace) -> list | None:
         m, n = shape
         return flat if n == 1 else [flat[i * n:(i + 1) * n] for i in range(m)]
 
+    moving: dict[str, dict] = {}  # row name -> sweep label -> (rule, tangent)
+    if trace.sweeps:
+        from ..engine.arrayview import tangent_rows
+
+        for sweep in trace.sweeps:
+            for t in tangent_rows(trace, view, sweep):
+                moving.setdefault(t.row.name, {})[sweep.label] = t
     rows = []
     for r in view.rows:
         item: dict = {"name": r.name, "shape": None if r.shape is None else [r.shape[0]] if r.shape[1] == 1
@@ -234,6 +241,9 @@ def _array_steps(trace: Trace) -> list | None:
             item["terms"] = [{"rule": _ascii(rule), "contribution": nested(c, r.shape)} for rule, _, c in r.terms]
             if r.shortcut is not None:
                 item["shortcut"] = _ascii(r.shortcut)
+        if r.name in moving:  # forward mode: per sweep, the tangent's rule (None: a seed) and its entries
+            item["tangents"] = {label: {"rule": None if t.rule is None else _ascii(t.rule),
+                                        "tangent": nested(t.tangent, r.shape)} for label, t in moving[r.name].items()}
         rows.append(item)
     return rows
 
