@@ -411,12 +411,13 @@ def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, sha
 
 def graph(source: str, at: Point = None, *, adjoints: bool | None = None, wrt: Names = None,
           tangents: bool = False, let: Point = None, shape: Names = None, output: Names = None, prefix: str = "c", share: bool = True,
-          edge_labels: bool = True, **shown) -> GraphResult:
+          edge_labels: bool = True, scalar: bool = False, **shown) -> GraphResult:
     """The computational graph: nodes and edges; at a point, each node's value and adjoint (``adjoints``: on
-    by default where the program has one output), and tangents for ``wrt`` or, with ``tangents``, every input."""
+    by default where the program has one output), and tangents for ``wrt`` or, with ``tangents``, every input.
+    With arrays, DOT has a node per array (``h (2×1) = relu(c1)``); ``scalar``, a node per entry."""
     from .engine.trace import run_graph
 
-    view = _view(edge_labels=edge_labels, **shown)
+    view = _view(edge_labels=edge_labels, scalar=scalar, **shown)
     wrt = _names_text(wrt)
     for given, option in ((wrt is not None, "--wrt"), (tangents, "--tangents")):
         if given and at is None:

@@ -490,8 +490,10 @@ def reverse(given, shown, at, cost, wrt, scalar, symbolic_, exact, data, reduce,
                                                 "(or for those of --wrt).")
 @click.option("--no-edge-labels", "no_edge_labels", is_flag=True,
               help="DOT without the local partial on each edge (shown by default).")
+@click.option("--scalar", is_flag=True,
+              help="With arrays, DOT with a node per entry (W1[1,2]) instead of one per array (h (2×1) = …).")
 @_reports_errors
-def graph(given, shown, at, as_dot, adjoints, wrt, tangents, no_edge_labels) -> None:
+def graph(given, shown, at, as_dot, adjoints, wrt, tangents, no_edge_labels, scalar) -> None:
     """The computational graph: nodes and edges, or Graphviz DOT with --dot; with --at, values and adjoints,
     and tangents with --wrt or --tangents. Each DOT edge carries its local partial."""
     if as_dot:
@@ -504,7 +506,7 @@ def graph(given, shown, at, as_dot, adjoints, wrt, tangents, no_edge_labels) -> 
     if adjoints is None:
         adjoints = None if shown.fmt != "json" else False
     _show(api.graph(given.source(), at, adjoints=adjoints, wrt=wrt, tangents=tangents,
-                    edge_labels=not no_edge_labels, **given.problem()), shown)
+                    edge_labels=not no_edge_labels, scalar=scalar, **given.problem()), shown)
 
 
 @cli.command(cls=ExprCommand, short_help="The Jacobian of several outputs: forward by columns or reverse by rows.")

@@ -37,7 +37,7 @@ class ArrayRow(NamedTuple):
     definition: Expr | None  # in the rows' names; None for an input
     node: int | None  # a number's node in the graph
     entries: tuple  # node indices (or Consts), row by row
-    value: tuple  # the entries' values, row by row
+    value: tuple | None  # the entries' values, row by row; None without a point
     adjoint: tuple | None = None  # the entries' adjoints; None: no adjoint row (held, constant, a view)
     terms: tuple = ()  # per consumer: (rule, numbers or None, the contribution's entries)
     seed: bool = False
@@ -91,7 +91,7 @@ def shaped(e: Expr, shape: tuple[int, int] | None) -> Expr:
 
 def array_view(trace) -> ArrayView | None:
     """The rows, or None where the graph has no arrays or its output is an array's entry (a Jacobian's
-    business, shown entry by entry)."""
+    business, shown entry by entry). Without a point (``graph`` of a program), the rows have no values."""
     return _Builder(trace).build()
 
 
@@ -103,7 +103,7 @@ class _Builder:
 
     def build(self) -> ArrayView | None:
         g, steps = self.graph, self.steps
-        if not steps or self.trace.values is None:
+        if not steps:
             return None
         self.classify()
         if g.output in self.entry_of:
@@ -250,14 +250,14 @@ class _Builder:
         kind, k = key
         rowname = self.names[key]
         if kind == "node":
+            value = None if values is None else (values[k],)
             if g.codes[k] == 0:
-                return ArrayRow(rowname, None, "constant" if g.is_held(k) else "input", None, k, (k,),
-                                (values[k],))
+                return ArrayRow(rowname, None, "constant" if g.is_held(k) else "input", None, k, (k,), value)
             node = g.nodes[k]
             definition = Expr(node.op, tuple(self.operand(a) for a in node.args))
-            return ArrayRow(rowname, None, "node", definition, k, (k,), (values[k],))
+            return ArrayRow(rowname, None, "node", definition, k, (k,), value)
         st = self.steps[k]
-        vals = tuple(values[e] if type(e) is int else e.value for e in st.entries)
+        vals = None if values is None else tuple(values[e] if type(e) is int else e.value for e in st.entries)
         definition = None if st.op == "input" else self.written(st)
         return ArrayRow(rowname, st.shape, self.kind[k], definition, None if st.shape else st.entries[0],
                         st.entries, vals)

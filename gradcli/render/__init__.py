@@ -24,7 +24,7 @@ class View(NamedTuple):
     digits: int = 0
     cost: bool = False  # forward, reverse, jacobian: the sweeps and products counted
     edge_labels: bool = True  # DOT: the local partial on each edge
-    scalar: bool = False  # forward, reverse: one row per scalar node, arrays written out entry by entry
+    scalar: bool = False  # forward, reverse, DOT: one row per scalar node, arrays written out entry by entry
 
 
 def blocks(result, view: View) -> list:
@@ -73,7 +73,8 @@ def _dot(result, out: TextIO, view: View) -> None:
     from ..core.printer import TextStyle
     from . import dot
 
-    dot.write(result.record, out, TextStyle(unicode=view.unicode, digits=view.digits), view.edge_labels)
+    dot.write(result.record, out, TextStyle(unicode=view.unicode, digits=view.digits), view.edge_labels,
+              view.scalar)
 
 
 RENDERERS: dict[tuple[str, str], Callable[[object, TextIO, View], None]] = {}

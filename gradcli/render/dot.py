@@ -94,9 +94,16 @@ def _prose(text: str, nt: TextStyle) -> str:
 _TO_ASCII = str.maketrans({"·": "*", "∂": "d", "∇": "grad ", "…": "...", "±": "+/-", "−": "-", "×": "x"})
 
 
-def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bool = True) -> None:
+def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bool = True,
+          scalar: bool = False) -> None:
     nt = nt or TextStyle()
     graph = trace.graph
+    if graph.steps and not scalar:
+        from ..engine.arrayview import array_view
+
+        view = array_view(trace)
+        if view is not None:
+            return _write_arrays(trace, view, out, nt, edge_labels)
     nodes = graph.nodes
     # the nodes whose edges need "arg k": they use an operand twice (c1*c1)
     repeated = [len(set(node.args)) < len(node.args) for node in nodes]
@@ -116,6 +123,64 @@ def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bo
             parts = ([f"arg {k + 1}"] if twice else []) + ([_edge_label(trace, i, k, nt)] if edge_labels else [])
             out.write(f"  {quote(nodes[a].id)} -> {quote(node.id)}")
             out.write(f" [label={quote(': '.join(parts))}];\n" if parts else ";\n")
+    for w in trace.warnings:
+        out.write(f"  // warning: {_prose(w, nt).replace(chr(10), ' ')}\n")
+    out.write("}\n")
+
+
+def _write_arrays(trace: Trace, view, out: TextIO, nt: Notation, edge_labels: bool) -> None:
+    """The graph at the sheet's level: a node per array (with its shape) and per number, an edge from each row
+    a step reads; with adjoints, each edge carries the term it sends back (``x̄ += W1 @ c̄1``)."""
+    from ..core.expr import EQ, MARK, NAME, Expr, mark, name, walk
+    from ..engine.arrayview import array_expr, shaped
+
+    graph = trace.graph
+    rows = {r.name: r for r in view.rows}
+
+    def text(e) -> str:
+        return nt.text(e)
+
+    def numbers(values, shape) -> str:
+        return nt.fmt(values[0]) if shape is None else text(array_expr(values, shape))
+
+    out.write("digraph gradcli {\n")
+    outs = ", ".join(graph.nodes[o].id for o in graph.outputs)
+    legend = [f"gradcli: a node per array (with its shape) and per number, as the program writes them; inputs are "
+              f"boxes, steps ellipses, the output {outs} a double octagon; --scalar shows a node per entry"]
+    if trace.point is not None:
+        legend.append("each node at the point: value, and adjoint (" + text(mark("bar", "X")) + " = "
+                      + nt.partial_sign + graph.function + "/" + nt.partial_sign + "X)" if trace.adjoints is not None
+                      else "each node at the point: its value")
+        if trace.adjoints is not None and edge_labels:
+            legend.append(f"each edge X -> C: the term C sends back to X's adjoint, its rule in matrix notation "
+                          f"({text(mark('bar', 'X'))} += …); an array read by k steps sums k terms")
+    out.writelines("  // " + _prose(line, nt) + "\n" for line in legend)
+    out.write('  rankdir=LR;\n  node [fontname="Helvetica", fontsize=11];\n'
+              '  edge [color="#64748b", fontname="Helvetica", fontsize=9, fontcolor="#334155"];\n')
+    for r in view.rows:
+        head = shaped(name(r.name), r.shape)
+        lines = [text(head) if r.definition is None else text(Expr(EQ, (head, r.definition)))]
+        if r.value is not None:
+            lines.append(("constant " if r.kind == "constant" else "value ") + numbers(r.value, r.shape))
+        if r.adjoint is not None:
+            lines.append("adjoint " + numbers(r.adjoint, r.shape))
+        output = r.node is not None and r.node in graph.outputs
+        style = (OUTPUT if output else CONSTANT if r.kind == "constant" else INPUT if r.kind == "input"
+                 else OPERATION)
+        out.write(f"  {quote(r.name)} [label={quote(_prose(chr(10).join(lines), nt))}, {style}];\n")
+    for r in view.rows:
+        if r.definition is None:
+            continue
+        read = list(dict.fromkeys(x.leaf for x in walk(r.definition) if x.op == NAME and x.leaf in rows))
+        for src in read:
+            label = ""
+            if edge_labels:
+                bar = ("bar", r.name)
+                for rule, _, _ in rows[src].terms:
+                    if any(x.op == MARK and x.leaf == bar for x in walk(rule)):
+                        label = _prose(f"{text(mark('bar', src))} += {text(rule)}", nt)
+                        break
+            out.write(f"  {quote(src)} -> {quote(r.name)}" + (f" [label={quote(label)}];\n" if label else ";\n"))
     for w in trace.warnings:
         out.write(f"  // warning: {_prose(w, nt).replace(chr(10), ' ')}\n")
     out.write("}\n")

@@ -291,3 +291,35 @@ def test_ascii_dot_is_ascii() -> None:
     nodes, edges = parse_dot(out)
     assert "tangent d/dx2: 192" in nodes["c8"] and ("c3", "c8", "dc8/dc3 = c7 = 64") in edges
     graphviz_draws_every_label(out)
+
+
+ARRAY_MLP = "h = relu(W1ᵀ @ x); o = W2ᵀ @ h; L = -log(softmax(o)[3])"
+ARRAY_AT = "W1=[[1,2],[3,4]],x=[1,1],W2=[[1,0,2],[0,1,1]]"
+
+
+def test_dot_with_arrays_has_a_node_per_array_and_the_terms_on_its_edges() -> None:
+    text = run("graph", ARRAY_MLP, "--at", ARRAY_AT, "--dot").stdout
+    nodes, edges = parse_dot(text)
+    assert list(nodes) == ["W1", "W2", "x", "c1", "h", "o", "c2", "c3", "L"]
+    assert nodes["h"][0] == "h (2×1) = relu(c1)" and nodes["W2"][0] == "W2 (2×3)"
+    grad = run_json("reverse", ARRAY_MLP, "--at", ARRAY_AT)["gradient"]
+    assert nodes["x"][2] == f"adjoint [{grad['x[1]']!r}, {grad['x[2]']!r}]"
+    labels = {(a, b): label for a, b, label in edges}
+    assert labels[("W2", "o")] == "W̄2 += h @ ōᵀ" and labels[("h", "o")] == "h̄ += W2 @ ō"
+    assert labels[("c1", "h")] == "c̄1 += h̄ ⊙ step(c1)"
+    assert set(labels) == {("W1", "c1"), ("x", "c1"), ("c1", "h"), ("W2", "o"), ("h", "o"), ("o", "c2"),
+                           ("c2", "c3"), ("c3", "L")}
+    graphviz_draws_every_label(text)
+
+
+def test_dot_with_arrays_without_a_point_and_with_scalar() -> None:
+    text = run("graph", ARRAY_MLP, "--shape", "W1=2x2,x=2,W2=2x3", "--dot").stdout
+    nodes, edges = parse_dot(text)
+    assert nodes["o"] == ["o (3×1) = W2ᵀ @ h"] and all(label is None for _, _, label in edges)
+    graphviz_draws_every_label(text)
+    scalar = run("graph", ARRAY_MLP, "--at", ARRAY_AT, "--dot", "--scalar").stdout
+    nodes, _ = parse_dot(scalar)
+    assert "W1[1,2]" in nodes and "W1" not in nodes
+    ascii_ = run("graph", ARRAY_MLP, "--at", ARRAY_AT, "--dot", "--ascii").stdout
+    assert "W2_bar += h @ o_bar.T" in ascii_ and not any(ord(c) > 127 for line in ascii_.splitlines()[1:]
+                                                          for c in line if "program" not in line)
