@@ -123,6 +123,19 @@ def partial(name: str, k: int, xs, z: float) -> float:
     return fn if type(fn) is float else fn(tuple(xs), z)
 
 
+_LINEAR: dict[tuple, bool] = {}
+
+
+def is_linear(name: str, n: int = 0) -> bool:
+    """Whether every partial of the op is a number (sum, mean, add, neg): then every second partial is 0, and
+    the second rules of sum(x1, …, x200), 40,000 of them, need not be derived."""
+    key = (name, arity_of(name, n))
+    got = _LINEAR.get(key)
+    if got is None:
+        got = _LINEAR[key] = all(r.op == NUM for r in rules(name, n))
+    return got
+
+
 _SECOND: dict[tuple, tuple] = {}
 
 
@@ -151,5 +164,29 @@ def second_functions(name: str, n: int = 0) -> tuple[tuple, ...]:
 
 
 def second_partial(name: str, k: int, m: int, xs, z: float) -> float:
-    fn = second_functions(name, len(xs))[k][m]
+    n = len(xs)
+    if n > 2 and _symmetric(name, n):  # logsumexp(x1, …, x200): the rules of two operands, for operands k and m
+        fn = second_functions(name, 2)[0][0 if k == m else 1]
+        return fn if type(fn) is float else fn((xs[k], xs[m]), z)
+    fn = second_functions(name, n)[k][m]
     return fn if type(fn) is float else fn(tuple(xs), z)
+
+
+_SYMMETRIC: dict[tuple, bool] = {}
+
+
+def _symmetric(name: str, n: int) -> bool:
+    """Whether a variadic op's partial in operand k is one rule with k in place of 0, whatever n (logsumexp:
+    exp({k} - {out}); max: eq({k}, {out})): then ∂²out/∂xk∂xm is the rule of two operands, (0, 0) where k = m
+    and (0, 1) where not, at xk and xm, and the n² second rules of n operands need not be derived."""
+    key = (name, n)
+    got = _SYMMETRIC.get(key)
+    if got is None:
+        op = OPS[name]
+        got = False
+        if op.arity < 0 and op.rule is not None:
+            first = op.rule(0, n)
+            got = op.rule(0, 2) == first and all(op.rule(k, n) == first.replace("{0}", "{%d}" % k)
+                                                 for k in range(1, n))
+        _SYMMETRIC[key] = got
+    return got

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from ..errors import GradcliError
 from ..core.graph import OP_NAMES, Graph, paused_gc
 from ..core.ops import fmt
-from ..core.rules import second_partial
+from ..core.rules import is_linear, second_partial
 from .trace import (Cost, Evaluation, Sweep, Trace, _adjoint_sweep, _all_edges, _dedupe, _edges, _notes,
                     _seeded_sweeps, check_forward_work, evaluate, forward)
 
@@ -86,6 +86,10 @@ def _slopes(graph: Graph, ev: Evaluation, tangents: list[float]) -> list:
     for i in range(graph.leaves, n):
         args = flat[starts[i]:starts[i + 1]]
         op = OP_NAMES[codes[i]]
+        moving = [(m, b) for m, b in enumerate(args) if b < n and tangents[b] != 0]  # most are 0 in a sweep
+        if not moving or is_linear(op, len(args)):  # sum(x1, …, x200): every second partial is 0
+            out[i] = tuple(None if a >= n else 0.0 for a in args)
+            continue
         xs = [values[a] if a < n else consts[a - n].value for a in args]
         z = values[i]
         row = []
@@ -94,11 +98,10 @@ def _slopes(graph: Graph, ev: Evaluation, tangents: list[float]) -> list:
                 row.append(None)  # a constant
                 continue
             total = 0.0
-            for m, b in enumerate(args):
-                if b < n and tangents[b] != 0:
-                    q = second_partial(op, k, m, xs, z)
-                    if q != 0:
-                        total += q * tangents[b]
+            for m, b in moving:
+                q = second_partial(op, k, m, xs, z)
+                if q != 0:
+                    total += q * tangents[b]
             row.append(total)
         out[i] = tuple(row)
     return out
@@ -186,30 +189,98 @@ def run_hessian(graph: Graph, point: dict[str, float], direction: dict[str, floa
 # --- what a symmetric matrix's eigenvalues say -----------------------------------------------------------
 
 
-def eigenvalues(matrix: list[list[float]], sweeps: int = 100) -> list[float]:
-    """The eigenvalues of a symmetric matrix, by Jacobi rotations (pure Python, for the small Hessians of a
-    homework sheet), in increasing order."""
+def eigenvalues(matrix: list[list[float]]) -> list[float]:
+    """The eigenvalues of a symmetric matrix (its mean with its transpose), in increasing order: Householder
+    reflections to a tridiagonal matrix, then the QL method with implicit shifts (Wilkinson and Reinsch's tred2
+    and tql1, eigenvalues only). Pure Python, O(n³) with a small constant: 200 inputs take seconds, where
+    Jacobi rotations took tens."""
     n = len(matrix)
+    if n == 0:
+        return []
     a = [[(matrix[i][j] + matrix[j][i]) / 2 for j in range(n)] for i in range(n)]
-    for _ in range(sweeps):
-        off = sum(a[i][j] ** 2 for i in range(n) for j in range(n) if i != j)
-        if off <= 1e-30 * max(1.0, sum(a[i][i] ** 2 for i in range(n))):
-            break
-        for p in range(n - 1):
-            for q in range(p + 1, n):
-                if a[p][q] == 0:
-                    continue
-                theta = (a[q][q] - a[p][p]) / (2 * a[p][q])
-                t = math.copysign(1.0, theta) / (abs(theta) + math.sqrt(theta * theta + 1))
-                c = 1 / math.sqrt(t * t + 1)
-                s = t * c
-                for k in range(n):  # columns p and q
-                    akp, akq = a[k][p], a[k][q]
-                    a[k][p], a[k][q] = c * akp - s * akq, s * akp + c * akq
-                for k in range(n):  # rows p and q
-                    apk, aqk = a[p][k], a[q][k]
-                    a[p][k], a[q][k] = c * apk - s * aqk, s * apk + c * aqk
-    return sorted(a[i][i] for i in range(n))
+    d, e = _tridiagonal(a)
+    return sorted(_ql(d, e))
+
+
+def _tridiagonal(a: list[list[float]]) -> tuple[list[float], list[float]]:
+    """Householder: the diagonal d and the subdiagonal e (e[i] between rows i and i + 1, e[n-1] = 0) of a
+    tridiagonal matrix similar to the symmetric ``a``, which is overwritten (its lower triangle is read)."""
+    n = len(a)
+    e = [0.0] * n
+    for i in range(n - 1, 0, -1):
+        l = i - 1
+        ai = a[i]
+        if l == 0:
+            e[i] = ai[0]
+            continue
+        scale = math.fsum(abs(ai[k]) for k in range(l + 1))
+        if scale == 0.0:
+            e[i] = ai[l]
+            continue
+        h = 0.0
+        for k in range(l + 1):
+            ai[k] /= scale
+            h += ai[k] * ai[k]
+        f = ai[l]
+        g = -math.sqrt(h) if f >= 0 else math.sqrt(h)
+        e[i] = scale * g
+        h -= f * g
+        ai[l] = f - g
+        f = 0.0
+        for j in range(l + 1):
+            aj = a[j]
+            g = sum(aj[k] * ai[k] for k in range(j + 1)) + sum(a[k][j] * ai[k] for k in range(j + 1, l + 1))
+            e[j] = g / h
+            f += e[j] * ai[j]
+        hh = f / (h + h)
+        for j in range(l + 1):
+            f = ai[j]
+            e[j] = g = e[j] - hh * f
+            aj = a[j]
+            for k in range(j + 1):
+                aj[k] -= f * e[k] + g * ai[k]
+    return [a[i][i] for i in range(n)], e[1:] + [0.0]
+
+
+def _ql(d: list[float], e: list[float]) -> list[float]:
+    """The eigenvalues of the tridiagonal matrix (d on the diagonal, e beside it) by QL with implicit shifts."""
+    n = len(d)
+    for l in range(n):
+        for _ in range(100):
+            m = l
+            while m < n - 1:
+                dd = abs(d[m]) + abs(d[m + 1])
+                if abs(e[m]) + dd == dd:  # negligible against its neighbours: the matrix splits here
+                    break
+                m += 1
+            if m == l:
+                break
+            g = (d[l + 1] - d[l]) / (2.0 * e[l])
+            r = math.hypot(g, 1.0)
+            g = d[m] - d[l] + e[l] / (g + math.copysign(r, g))
+            s = c = 1.0
+            p = 0.0
+            i = m - 1
+            while i >= l:
+                f, b = s * e[i], c * e[i]
+                r = math.hypot(f, g)
+                e[i + 1] = r
+                if r == 0.0:  # underflow: deflate and start over
+                    d[i + 1] -= p
+                    e[m] = 0.0
+                    break
+                s, c = f / r, g / r
+                g = d[i + 1] - p
+                r = (d[i] - g) * s + 2.0 * c * b
+                p = s * r
+                d[i + 1] = g + p
+                g = c * r - b
+                i -= 1
+            else:
+                d[l] -= p
+                e[l] = g
+                e[m] = 0.0
+    return d
 
 
 def curvature_of(matrix: list[list[float]], gradient: list[float]) -> Curvature:

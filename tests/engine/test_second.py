@@ -227,6 +227,56 @@ def test_eigenvalues_of_known_matrices() -> None:
     assert math.isclose(vals[0] * vals[1] * vals[2], det, rel_tol=1e-12)
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 13, 40])
+@pytest.mark.parametrize("kind", ["random", "diagonal with repeats", "zero", "rank one", "tridiagonal", "huge"])
+def test_eigenvalues_agree_with_lapack(n: int, kind: str) -> None:
+    import random
+
+    np = pytest.importorskip("numpy")
+    r = random.Random(f"{n}{kind}")
+    if kind == "random":
+        a = [[r.uniform(-3, 3) for _ in range(n)] for _ in range(n)]
+    elif kind == "diagonal with repeats":
+        a = [[float(i == j) * r.choice([1.0, 2.0, -1.0]) for j in range(n)] for i in range(n)]
+    elif kind == "zero":
+        a = [[0.0] * n for _ in range(n)]
+    elif kind == "rank one":
+        v = [r.uniform(-1, 1) for _ in range(n)]
+        a = [[v[i] * v[j] for j in range(n)] for i in range(n)]
+    elif kind == "tridiagonal":
+        a = [[2.0 if i == j else -1.0 if abs(i - j) == 1 else 0.0 for j in range(n)] for i in range(n)]
+    else:
+        a = [[r.uniform(-1, 1) * 1e150 for _ in range(n)] for _ in range(n)]
+    ours = eigenvalues(a)
+    theirs = np.linalg.eigvalsh((np.array(a) + np.array(a).T) / 2)
+    scale = max(1e-300, float(np.abs(theirs).max()))
+    assert len(ours) == n and ours == sorted(ours)
+    assert max(abs(x - y) for x, y in zip(ours, theirs)) <= 1e-13 * scale * max(1, n)
+
+
+@pytest.mark.parametrize("name", ["logsumexp", "sum", "max", "min", "mean", "softmax"])
+@pytest.mark.parametrize("n", [3, 6])
+def test_second_partials_of_many_operands_are_those_derived_for_all_of_them(name: str, n: int) -> None:
+    """logsumexp of 200 operands takes its second partials from the rules of two; they must be the n² rules
+    derived in full."""
+    import random
+
+    from gradcli.core.ops import OPS
+    from gradcli.core.rules import second_functions
+
+    r = random.Random(name)
+    xs = [r.uniform(-2, 2) for _ in range(n)]
+    if name == "softmax":
+        xs[0] = 2.0  # the class, a whole number
+    z = OPS[name].value(*xs)
+    full = second_functions(name, n)
+    for k in range(n):
+        for m in range(n):
+            f = full[k][m]
+            want = f if type(f) is float else f(tuple(xs), z)
+            assert math.isclose(second_partial(name, k, m, xs, z), want, rel_tol=1e-13, abs_tol=1e-15), (k, m)
+
+
 @pytest.mark.parametrize("command,args", [
     ("jacobian", ["--at", "1,2,0.5"]), ("hessian", ["--at", "1,2,0.5", "--output", "s1"]),
 ])
