@@ -58,3 +58,15 @@ def test_the_mlp_benchmark_computes_the_same_loss_in_gradcli_and_pytorch(monkeyp
     mlp.with_torch()
     ours, theirs = (float(line.split(";")[0].split("=")[1]) for line in capsys.readouterr().out.splitlines())
     assert ours == pytest.approx(theirs, rel=1e-13)
+
+
+def test_the_hessian_benchmark_gives_the_eigenvalues_pytorch_gives(monkeypatch, capsys) -> None:
+    """bench/hessian200.py, at 12 inputs: gradcli's eigenvalues are PyTorch's."""
+    import hessian200
+
+    pytest.importorskip("torch")
+    monkeypatch.setattr(hessian200, "N", 12)
+    hessian200.with_gradcli()
+    hessian200.with_torch()
+    ours, theirs = ([float(w) for w in line.split()[2::2]] for line in capsys.readouterr().out.splitlines())
+    assert ours == pytest.approx(theirs, rel=1e-13)

@@ -483,7 +483,12 @@ class TangentRow(NamedTuple):
 def tangent_rows(trace, view: ArrayView, sweep) -> list[TangentRow]:
     """A forward sweep's rows: each array's tangent by its JVP rule in matrix notation (``ċ1 = Ẇ @ x + W @ ẋ``,
     ``ḣ = ċ1 ⊙ step(c1)``), the numbers gathered from the sweep. Held and constant rows have no tangent."""
-    return _Tangents(trace, view).rows(sweep)
+    return tangents_of(trace, view)(sweep)
+
+
+def tangents_of(trace, view: ArrayView):
+    """``tangent_rows`` for many sweeps of one trace: the view's names and definitions made once."""
+    return _Tangents(trace, view).rows
 
 
 class _Tangents:

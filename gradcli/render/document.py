@@ -727,7 +727,7 @@ def _array_sweep(trace: Trace, view, s: int, max_rows: int) -> Steps:
 
     sweep = trace.sweeps[s]
     rows: list = []
-    for t in tangent_rows(trace, view, sweep):
+    for t in tangent_rows(trace, view, sweep):  # a few sweeps: those shown (--max-rows)
         r = t.row
         lhs = shaped(mark("dot", r.name), r.shape)
         value = _array_value(r, t.tangent)

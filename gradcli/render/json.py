@@ -222,11 +222,12 @@ def _array_steps(trace: Trace) -> list | None:
         return flat if n == 1 else [flat[i * n:(i + 1) * n] for i in range(m)]
 
     moving: dict[str, dict] = {}  # row name -> sweep label -> (rule, tangent)
-    if trace.sweeps:
-        from ..engine.arrayview import tangent_rows
+    if trace.sweeps and trace.command in ("forward", "graph"):  # not the Hessian's sweeps, one per input
+        from ..engine.arrayview import tangents_of
 
+        rows_of = tangents_of(trace, view)
         for sweep in trace.sweeps:
-            for t in tangent_rows(trace, view, sweep):
+            for t in rows_of(sweep):
                 moving.setdefault(t.row.name, {})[sweep.label] = t
     rows = []
     for r in view.rows:
@@ -294,7 +295,8 @@ def _second(trace: Trace, tail: dict) -> None:
         s = trace.second[0]
         tail["direction"] = {n: number(v) for n, v in zip(graph.names, s.seed)}
         tail["hessian_vector"] = {n: number(s.adjoint_tangents[i]) for i, n in zip(graph.inputs, graph.names)}
-    tail["adjoint_tangents"] = {s.label: {n.id: number(v) for n, v in zip(graph.nodes, s.adjoint_tangents)}
+    ids = [n.id for n in graph.nodes]  # once, not once per sweep: 200 inputs are 200 sweeps
+    tail["adjoint_tangents"] = {s.label: {i: number(v) for i, v in zip(ids, s.adjoint_tangents)}
                                 for s in trace.second}
     forms = trace.forms
     if forms is not None and forms.matrix is not None:
