@@ -581,8 +581,15 @@ class _Parser:
                 return self.error(f"'{prev}{tok.text}' is not a number: an exponent needs digits, as in {prev}e-3; "
                                   f"for a product write {prev}*{tok.text}", last.start, tok.end)
             return self.error(f"missing operator: write {prev}*{tok.text} for a product", last.start, tok.end)
+        if prev == "ᵀ":  # wᵀx, as a sheet writes it: the matrix product
+            m = re.search(r"([^\W\d]\w*|\))\s*$", self.source[:last.start])
+            left = ("(…)" if m and m.group(1) == ")" else m.group(1) if m else "") + "ᵀ"
+            return self.error(f"missing operator between '{left}' and '{tok.text}'; for the matrix product write "
+                              f"{left} @ {tok.text}", tok.start, tok.end)
+        also = f" ({prev} @ {tok.text} if they are arrays)" if tok.kind == NAME and last is not None \
+            and last.kind == NAME else ""
         return self.error(f"missing operator between '{prev}' and '{tok.text}'; for a product write "
-                          f"{prev}*{tok.text}", tok.start, tok.end)
+                          f"{prev}*{tok.text}{also}", tok.start, tok.end)
 
 
 def _edits(a: str, b: str) -> int:

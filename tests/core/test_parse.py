@@ -63,6 +63,8 @@ def error(text: str) -> GradcliSyntaxError:
     ("exp()", 5, "needs 1 argument"),
     ("exp + x", 1, "is a function"),
     ("x y", 3, "missing operator"),
+    ("W x", 3, "for a product write W*x (W @ x if they are arrays)"),
+    ("wᵀx", 3, "for the matrix product write wᵀ @ x"),
     ("(x)(y)", 4, "missing operator"),
     ("(x,y)", 3, "brackets that are not a function call's"),
     ("x = ", 5, "incomplete"),
