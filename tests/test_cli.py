@@ -339,15 +339,18 @@ def test_importing_the_cli_does_not_import_sympy_or_rich() -> None:
     assert proc.stdout.strip() == "[]", proc.stderr
 
 
-def test_the_common_path_does_not_import_sympy() -> None:
+def test_the_common_path_does_not_import_sympy_or_numpy(tmp_path) -> None:
+    small = tmp_path / "d.csv"
+    small.write_text("x,y\n1,2\n3,4\n")
     code = ("import sys, gradcli.cli; from gradcli.cli import cli; "
             "from click.testing import CliRunner; "
             f"CliRunner().invoke(cli, ['reverse', {SEED!r}, '--at', '0,2']); "
             f"CliRunner().invoke(cli, ['forward', {SEED!r}, '--at', '0,2', '--format', 'json']); "
             f"CliRunner().invoke(cli, ['graph', {SEED!r}, '--dot']); "
-            "print('sympy' in sys.modules)")
+            f"CliRunner().invoke(cli, ['reverse', '(w*x - y)**2', '--at', 'w=2', '--data', {str(small)!r}]); "
+            "print([m for m in ('sympy', 'numpy') if m in sys.modules])")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=clean_env())
-    assert proc.stdout.strip() == "False", proc.stderr
+    assert proc.stdout.strip() == "[]", proc.stderr
 
 
 def test_json_output_does_not_import_rich_tables() -> None:

@@ -41,19 +41,24 @@ def partial_functions(name: str, n: int = 0) -> tuple[Callable[..., float] | flo
     key = (name, n if op.arity < 0 else op.arity)
     got = _PARTIALS.get(key)
     if got is None:
-        out = []
-        for k, rule in enumerate(rules(name, n)):
-            if op.arity < 0:
-                override = op.numeric_rule(k, n) if op.numeric_rule is not None else None
-            else:
-                override = op.numeric[k] if k < len(op.numeric) else None
-            if override is not None:
-                out.append(lambda xs, z, f=override: f(*xs, z))
-            else:
-                out.append(compile_rule(rule))
-        got = _PARTIALS[key] = tuple(out)
+        got = _PARTIALS[key] = tuple(compile_rule(rule) if override is None else
+                                     (lambda xs, z, f=override: f(*xs, z))
+                                     for rule, override in partial_sources(name, n))
     return got
 
+
+def partial_sources(name: str, n: int = 0) -> tuple[tuple[Expr, Callable[..., float] | None], ...]:
+    """For each operand, its rule and the float override f(*xs, z) that stands in for it (or None): what both
+    the float functions here and the columns of a data file (gradcli/engine/columns.py) compute from."""
+    op = OPS[name]
+    out = []
+    for k, rule in enumerate(rules(name, n)):
+        if op.arity < 0:
+            override = op.numeric_rule(k, n) if op.numeric_rule is not None else None
+        else:
+            override = op.numeric[k] if k < len(op.numeric) else None
+        out.append((rule, override))
+    return tuple(out)
 
 
 

@@ -32,13 +32,51 @@ class DataError(GradcliSyntaxError):
         return "\n".join(lines)
 
 
+COLUMN_ROWS = 2000  # from this many rows, a file is read and its losses evaluated as columns (gradcli/engine/columns.py)
+# what only the row-by-row reader reads: comments, quotes, digit separators, and the line breaks of splitlines
+_NOT_PLAIN = ("#", '"', "_", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
+
+
+class Rows:
+    """The rows of a table kept as one N×k array of floats: each row read as a tuple of Python floats, and a
+    column as a list; no Python object per row is kept."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array) -> None:
+        self.array = array
+
+    def __len__(self) -> int:
+        return self.array.shape[0]
+
+    def __getitem__(self, r: int) -> tuple[float, ...]:
+        return tuple(self.array[r].tolist())
+
+    def __iter__(self):
+        for start in range(0, len(self), 4096):
+            yield from map(tuple, self.array[start:start + 4096].tolist())
+
+    def column(self, k: int) -> list[float]:
+        return self.array[:, k].tolist()
+
+
+def chunk(rows, start: int, end: int) -> list:
+    """Rows ``start`` to ``end`` of a list of tuples or of ``Rows``, each a sequence of floats."""
+    return rows.array[start:end].tolist() if isinstance(rows, Rows) else rows[start:end]
+
+
+def column(rows, k: int) -> list[float]:
+    """The k-th number of every row, of a list of tuples or of ``Rows``."""
+    return rows.column(k) if isinstance(rows, Rows) else [g[k] for g in rows]
+
+
 class Table(NamedTuple):
     """A data file read: its columns' names, and its rows as numbers with the line each came from."""
 
     source: str  # the file's name as given, or "standard input"
     columns: tuple[str, ...]
-    rows: list[tuple[float, ...]]
-    lines: list[int]  # the line of the file each row is on, from 1
+    rows: list[tuple[float, ...]] | Rows
+    lines: list[int] | range  # the line of the file each row is on, from 1
 
 
 def read_table(text: str, source: str) -> Table:
@@ -47,7 +85,12 @@ def read_table(text: str, source: str) -> Table:
     such as 1/3 or pi/4."""
     from ..core.parse import normal_name
 
-    numbered = [(k + 1, line) for k, line in enumerate(text.removeprefix("\ufeff").splitlines())
+    text = text.removeprefix("\ufeff")
+    if len(text) >= 32 * COLUMN_ROWS:
+        fast = _read_plain(text, source)
+        if fast is not None:
+            return fast
+    numbered = [(k + 1, line) for k, line in enumerate(text.splitlines())
                 if line.strip() and not line.lstrip().startswith("#")]
     if not numbered:
         raise GradcliError(f"{source} has no data: it needs a header that names the columns (e.g. x,y) and a row "
@@ -96,6 +139,46 @@ def read_table(text: str, source: str) -> Table:
     if not rows:
         raise GradcliError(f"{source} names its columns ({', '.join(columns)}) on line {head_line} but has no rows")
     return Table(source, tuple(columns), rows, lines)
+
+
+def _read_plain(text: str, source: str) -> Table | None:
+    """A large file of plain numbers under a header of commas, read by numpy's parser (which converts decimals
+    as Python's float does, correctly rounded); None for anything else (a comment, a blank line, a quote, a
+    constant such as 1/3, a field that is not a finite number), which the row-by-row reader reads and tells."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+    start, line = 0, 0
+    while True:  # the header: the first line that is not blank or a comment
+        end = text.find("\n", start)
+        head = text[start:] if end < 0 else text[start:end]
+        line += 1
+        if end < 0 or (head.strip() and not head.lstrip().startswith("#")):
+            break
+        start = end + 1
+    if re.search(r"[^\x20-\x7e\n\r]", text[:start]):
+        return None  # the lines above the header are counted as splitlines counts them
+    body = text[end + 1:] if end >= 0 else ""
+    if "\r" in body:
+        body = body.replace("\r\n", "\n")
+    if "," not in head or "\r" in head.rstrip("\r") or not body.strip() or not body.isascii() or any(c in body for c in _NOT_PLAIN):
+        return None
+    head = head.rstrip("\r")
+    try:  # the header read as the row-by-row reader reads it, with its errors
+        names = read_table(head + "\n" + body[:body.find("\n") + 1], source).columns
+    except GradcliError:
+        return None
+    import io
+
+    try:
+        matrix = np.loadtxt(io.StringIO(body), delimiter=",", comments=None, dtype=float, ndmin=2)
+    except ValueError:
+        return None
+    count = body.count("\n") + (not body.endswith("\n"))
+    if matrix.shape != (count, len(names)) or not np.isfinite(matrix).all():
+        return None
+    return Table(source, names, Rows(matrix), range(line + 1, line + 1 + count))
 
 
 def _splitter(head: str):
@@ -149,7 +232,7 @@ class Summed(NamedTuple):
     used: tuple[str, ...]  # the columns the expression reads, in the graph's order of held names
     names: tuple[str, ...]  # the variables the gradient is in
     values: list[float]  # ℓᵢ
-    gradients: list[tuple[float, ...]]  # ∇ℓᵢ, in the order of ``names``
+    gradients: list[tuple[float, ...]] | Rows  # ∇ℓᵢ, in the order of ``names``
     total: float  # L
     gradient: dict[str, float]  # ∇L
     hessian: list | None = None  # hessian --data: Σᵢ Hᵢ (or the mean), in the order of ``names``
@@ -198,11 +281,11 @@ def losses(graph: Graph, point: dict[str, float], table: Table, mode: str, wrt: 
     slots = [(table.columns.index(n), i) for n, i in zip(graph.data_names, graph.data) if n in table.columns]
     out = graph.output
     seeds = [tuple(1.0 if k == j else 0.0 for k in range(len(graph.names))) for j in index]
-    values: list[float] = []
-    gradients: list[tuple[float, ...]] = []
     base = dict(point)
     warned = 0
-    for r, row in enumerate(table.rows):
+
+    def sweep(r: int, row: tuple[float, ...]) -> tuple[float, tuple[float, ...]]:
+        nonlocal warned
         for c, _ in slots:
             base[table.columns[c]] = row[c]
         try:
@@ -220,18 +303,46 @@ def losses(graph: Graph, point: dict[str, float], table: Table, mode: str, wrt: 
             warned += 1
             if warned <= WARNED_SAMPLES:
                 notes.extend(f"sample {r + 1} (line {table.lines[r]}): {w}" for w in dict.fromkeys(mine))
-        values.append(ev.values[out])
-        gradients.append(gradient)
+        return ev.values[out], gradient
+
+    got = None
+    if len(table.rows) >= COLUMN_ROWS:
+        got = _by_columns(graph, point, table, mode, index, stable)
+    if got is None:
+        values: list[float] = []
+        gradients: list[tuple[float, ...]] | Rows = []
+        for r, row in enumerate(table.rows):
+            value, gradient = sweep(r, row)
+            values.append(value)
+            gradients.append(gradient)
+    else:  # every row at once; the rows that may have something to say are swept again, one by one, in order
+        column_values, matrix, marked = got
+        for r in marked.nonzero()[0].tolist():
+            column_values[r], matrix[r] = sweep(r, table.rows[r])
+        values, gradients = column_values.tolist(), Rows(matrix)
     if warned > WARNED_SAMPLES:
         notes.append(f"… and warnings at {warned - WARNED_SAMPLES} more samples (--row K shows sample K's)")
     return values, gradients
+
+
+def _by_columns(graph: Graph, point: dict[str, float], table: Table, mode: str, index: list[int], stable: dict):
+    """The losses and gradients of every row as columns (gradcli/engine/columns.py), or None where numpy is not
+    installed or the columns cannot stand for the rows."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+    from .columns import losses_by_columns
+
+    matrix = table.rows.array if isinstance(table.rows, Rows) else np.array(table.rows, dtype=float)
+    return losses_by_columns(graph, point, matrix, table.columns, mode, index, stable)
 
 
 def summed(graph: Graph, point: dict[str, float], table: Table, reduce: str, row: int, mode: str,
            wrt: list[str] | None = None, notes: list[str] | None = None) -> Summed:
     values, gradients = losses(graph, point, table, mode, wrt, notes, row)
     names = tuple(wrt or graph.names)
-    gradient = {name: total([g[k] for g in gradients], reduce) for k, name in enumerate(names)}
+    gradient = {name: total(column(gradients, k), reduce) for k, name in enumerate(names)}
     used = tuple(n for n in graph.data_names if n in table.columns)
     return Summed(table, reduce, row, used, names, values, gradients, total(values, reduce), gradient)
 

@@ -67,7 +67,7 @@ def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, moment
     """Take ``steps`` steps of gradient descent from ``point``, or fewer where the gradient's norm falls to
     ``until`` or a number stops being finite. With ``batch``, each step's loss is over the next ``batch`` samples
     of the table, in order (stochastic gradient descent with a fixed order: the same steps on every run)."""
-    from .data import losses, total
+    from .data import column, losses, total
     from ..errors import MathError
     from .stable import plan
     from .trace import evaluate, reverse
@@ -94,7 +94,7 @@ def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, moment
                 picked = _batch(t, batch, len(table.rows))
                 part = table._replace(rows=[table.rows[r] for r in picked], lines=[table.lines[r] for r in picked])
             values, gradients = losses(graph, here, part, "reverse", list(names), mine)
-            return total(values, reduce), tuple(total([g[k] for g in gradients], reduce)
+            return total(values, reduce), tuple(total(column(gradients, k), reduce)
                                                 for k in range(len(names))), mine
         ev = evaluate(graph, here, stable)
         mine = list(ev.warnings)
