@@ -266,12 +266,20 @@ def _samples(trace: Trace, out: TextIO) -> None:
     out.write('  "samples": [')
     names = [_string(n) for n in s.names]
     index = [t.columns.index(c) for c in s.used]
-    for r, (value, gradient) in enumerate(zip(s.values, s.gradients)):
-        row = t.rows[r]
-        data = ", ".join(f"{_string(t.columns[c])}: {_num(row[c])}" for c in index)
-        grad = ", ".join(f"{n}: {_num(g)}" for n, g in zip(names, gradient))
-        out.write(("\n    " if r == 0 else ",\n    ") + f'{{"row": {r + 1}, "line": {t.lines[r]}, "data": {{{data}}}, '
-                  f'"value": {_num(value)}, "gradient": {{{grad}}}}}')
+    from ..engine.data import chunk
+
+    columns = [_string(t.columns[c]) for c in index]
+    size = 4096  # the samples are written a chunk at a time, each number of a column by one call
+    for start in range(0, len(s.values), size):
+        end = min(start + size, len(s.values))
+        data = list(zip(*chunk(t.rows, start, end)))
+        data = [[f"{c}: {v}" for v in _nums(data[k])] for c, k in zip(columns, index)]
+        grads = list(zip(*chunk(s.gradients, start, end)))
+        grads = [[f"{n}: {v}" for v in _nums(grads[k])] for k, n in enumerate(names)]
+        lines = [f'{{"row": {r + 1}, "line": {t.lines[r]}, "data": {{{", ".join(d)}}}, "value": {v}, '
+                 f'"gradient": {{{", ".join(g)}}}}}'
+                 for r, d, v, g in zip(range(start, end), zip(*data), _nums(s.values[start:end]), zip(*grads))]
+        out.write(("\n    " if start == 0 else ",\n    ") + ",\n    ".join(lines))
     out.write("\n  ],\n")
     total = {"value": number(s.total), "gradient": {n: number(v) for n, v in s.gradient.items()}}
     if s.hessian is not None:
