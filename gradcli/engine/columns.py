@@ -254,32 +254,43 @@ def forward_columns(cols: _Columns, graph: Graph, partials: list, seed: tuple[fl
     return tangents
 
 
+BLOCK = 1 << 16  # rows evaluated together: each node's column and each edge's partial hold this many at most
+
+
 def losses_by_columns(graph: Graph, point: dict[str, float], matrix, columns: tuple[str, ...], mode: str,
                       index: list[int], stable: dict):
     """ℓᵢ and ∇ℓᵢ of every row (a column of N, and an N×k array in the order of ``index``), and the rows
-    to sweep again one by one; None where the columns cannot stand for the rows (``Unsuited``)."""
+    to sweep again one by one; None where the columns cannot stand for the rows (``Unsuited``). The rows go
+    in blocks of ``BLOCK``, so the memory of the columns is bounded by the block, not by the file."""
     import numpy as np
 
     size = matrix.shape[0]
-    cols = _Columns(np, size)
-    data = {name: np.ascontiguousarray(matrix[:, columns.index(name)]) for name in graph.data_names
-            if name in columns}
-    try:
-        with np.errstate(all="ignore"):
-            values, partials = evaluate_columns(cols, graph, point, data, stable)
-            out = graph.output
-            if mode == "reverse":
-                adjoints = reverse_columns(cols, graph, partials)
-                gradient = [adjoints[graph.inputs[j]] for j in index]
-            else:
-                gradient = []
-                for j in index:
-                    seed = tuple(1.0 if k == j else 0.0 for k in range(len(graph.names)))
-                    gradient.append(forward_columns(cols, graph, partials, seed)[out])
-    except Unsuited:
-        return None
-    losses = np.broadcast_to(np.asarray(values[out], dtype=float), (size,)).copy()
+    losses = np.empty(size)
     grads = np.empty((size, len(index)))
-    for k, g in enumerate(gradient):
-        grads[:, k] = g
-    return losses, grads, cols.marked
+    marked = np.zeros(size, dtype=bool)
+    where = [columns.index(name) for name in graph.data_names if name in columns]
+    names = [name for name in graph.data_names if name in columns]
+    for start in range(0, size, BLOCK):
+        end = min(start + BLOCK, size)
+        cols = _Columns(np, end - start)
+        data = {name: np.ascontiguousarray(matrix[start:end, k]) for name, k in zip(names, where)}
+        try:
+            with np.errstate(all="ignore"):
+                values, partials = evaluate_columns(cols, graph, point, data, stable)
+                out = graph.output
+                if mode == "reverse":
+                    adjoints = reverse_columns(cols, graph, partials)
+                    gradient = [adjoints[graph.inputs[j]] for j in index]
+                else:
+                    gradient = []
+                    for j in index:
+                        seed = tuple(1.0 if k == j else 0.0 for k in range(len(graph.names)))
+                        gradient.append(forward_columns(cols, graph, partials, seed)[out])
+        except Unsuited:
+            return None
+        losses[start:end] = values[out]
+        for k, g in enumerate(gradient):
+            grads[start:end, k] = g
+        marked[start:end] = cols.marked
+        del values, partials, gradient
+    return losses, grads, marked

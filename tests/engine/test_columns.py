@@ -15,7 +15,7 @@ np = pytest.importorskip("numpy")
 
 from conftest import run, run_json  # noqa: E402
 from gradcli.core.graph import graph_of  # noqa: E402
-from gradcli.engine import data  # noqa: E402
+from gradcli.engine import columns, data  # noqa: E402
 from gradcli.engine.data import Rows, Table, losses, read_table  # noqa: E402
 from gradcli.errors import GradcliError, MathError  # noqa: E402
 from strategies import cases  # noqa: E402
@@ -24,10 +24,12 @@ LOGISTIC = "-(y*log(sigmoid(w1*x1+w2*x2+b)) + (1-y)*log(1-sigmoid(w1*x1+w2*x2+b)
 
 
 def both(graph, point, table, mode="reverse", wrt=None, shown=-1):
-    """(values, gradients, notes) or the error's text, by rows and by columns; and whether the columns ran."""
+    """(values, gradients, notes) or the error's text, by rows and by columns (in one block of rows, and in
+    blocks of 7 rows)."""
     out = []
-    for rows in (10**12, 1):
+    for rows, block in ((10**12, columns.BLOCK), (1, columns.BLOCK), (1, 7)):
         data.COLUMN_ROWS, saved = rows, data.COLUMN_ROWS
+        columns.BLOCK, saved_block = block, columns.BLOCK
         notes: list[str] = []
         try:
             values, gradients = losses(graph, point, table, mode, wrt, notes, shown)
@@ -35,8 +37,9 @@ def both(graph, point, table, mode="reverse", wrt=None, shown=-1):
         except MathError as e:
             out.append(str(e))
         finally:
-            data.COLUMN_ROWS = saved
-    return out
+            data.COLUMN_ROWS, columns.BLOCK = saved, saved_block
+    assert same_bits(out[1], out[2])
+    return out[:2]
 
 
 def same_bits(a, b) -> bool:
