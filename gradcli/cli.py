@@ -491,7 +491,7 @@ def reverse(given, shown, at, cost, wrt, scalar, symbolic_, exact, data, reduce,
 @click.option("--no-edge-labels", "no_edge_labels", is_flag=True,
               help="DOT without the local partial on each edge (shown by default).")
 @click.option("--scalar", is_flag=True,
-              help="With arrays, DOT with a node per entry (W1[1,2]) instead of one per array (h (2×1) = …).")
+              help="With arrays, the table and DOT with a node per entry (W1[1,2]) instead of one per array (h (2×1) = …).")
 @_reports_errors
 def graph(given, shown, at, as_dot, adjoints, wrt, tangents, no_edge_labels, scalar) -> None:
     """The computational graph: nodes and edges, or Graphviz DOT with --dot; with --at, values and adjoints,

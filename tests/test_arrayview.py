@@ -308,8 +308,12 @@ def test_latex_of_the_array_tables_compiles(tmp_path) -> None:
     tex = run("reverse", REGRESSION, "--at", "W=[[1,2],[3,4],[5,6]],x=[0.5,-1],b=[0.1,0.2,0.3],y=[1,0,1],"
               "lam=0.1,w2=[1,2,3]", "--format", "latex").stdout
     assert r"\odot" in tex and r"\mathbf{1}" in tex
-    compiled = compile_fragments([("reverse", tex)], tmp_path)
+    graph = run("graph", REGRESSION, "--at", "W=[[1,2],[3,4],[5,6]],x=[0.5,-1],b=[0.1,0.2,0.3],y=[1,0,1],"
+                "lam=0.1,w2=[1,2,3]", "--wrt", "x", "--format", "latex", "--digits", "4").stdout
+    assert graph.count(r"\halign{") == 3  # the names, then the values and tangents, then a tangent and the adjoints
+    compiled = compile_fragments([("reverse", tex), ("graph", graph)], tmp_path)
     assert compiled.ok, compiled.report()
+    assert "Overfull \\hbox" not in compiled.log.split("gradcli-fragment: graph")[-1]  # set as three, it fits
 
 
 def test_a_sum_of_a_matrix_is_its_adjoint_times_ones() -> None:
@@ -390,3 +394,31 @@ def test_json_array_steps_carry_each_sweeps_tangents() -> None:
     assert steps["x"]["tangents"]["x[2]"] == {"rule": None, "tangent": [0.0, 1.0]}
     assert steps["c1"]["tangents"]["x[1]"] == {"rule": "W @ x_dot", "tangent": [1.0, 3.0]}
     assert steps["L"]["tangents"]["x[2]"]["tangent"] == out["gradient"]["x[2]"]
+
+
+def test_graph_has_a_row_per_array_with_its_shape_operands_and_users() -> None:
+    out = run("graph", MLP, "--shape", "W1=2x2,x=2,W2=2x3", "--width", "200").stdout
+    rows = {line.split()[0]: line for line in _lines(out) if line[:1].isalpha() and "(" in line.split("  ")[0]}
+    assert rows["c1"].split() == ["c1", "(2×1)", "step", "W1ᵀ", "@", "x", "W1,", "x", "h"]
+    assert rows["W2"].split() == ["W2", "(2×3)", "input", "o"]
+    assert rows["o"].split() == ["o", "(3×1)", "step", "W2ᵀ", "@", "h", "W2,", "h", "c2"]
+    assert not any("W1[1," in line for line in _lines(out))
+    assert "the scalar graph has" in out
+    scalar = run("graph", MLP, "--shape", "W1=2x2,x=2,W2=2x3", "--width", "200", "--scalar").stdout
+    assert any(line.startswith("W1[1,2]") for line in _lines(scalar))
+
+
+def test_graph_at_a_point_shows_the_arrays_values_tangents_and_adjoints_of_the_sweeps() -> None:
+    at = "W1=[[1,2],[3,4]],x=[0.5,0.25],W2=[[1,0,2],[0,1,1]]"
+    doc = run_json("graph", MLP, "--at", at, "--wrt", "x", "--adjoints")
+    steps = {s["name"]: s for s in doc["array_steps"]}
+    out = run("graph", MLP, "--at", at, "--wrt", "x", "--width", "400").stdout
+    cells = {line.split()[0]: line for line in _lines(out) if line[:1].isalpha()}
+    fmt = lambda v: str(v).replace(".0,", ",").replace(".0]", "]")  # noqa: E731  (the tables print 1, not 1.0)
+    for key in ("W2", "h", "c1", "o"):
+        line = cells[key]
+        assert fmt(steps[key]["value"]) in line, (key, line)
+        assert fmt(steps[key]["adjoint"]) in line, (key, line)
+        if key != "W2":  # W2 does not move with x: JSON leaves its tangents out, the table has zeros
+            assert fmt(steps[key]["tangents"]["x[2]"]["tangent"]) in line, (key, line)
+    assert cells["W2"].count("[[0, 0, 0], [0, 0, 0]]") == 2  # its tangents along x[1] and x[2]

@@ -31,7 +31,7 @@ def blocks(result, view: View) -> list:
     """The document of a result: its prose, tables of equations and grids."""
     from . import document
 
-    if result.command in ("forward", "reverse"):
+    if result.command in ("forward", "reverse", "graph"):
         return document.COMMANDS[result.command](result.record, view.max_rows, cost=view.cost, scalar=view.scalar)
     return document.COMMANDS[result.command](result.record, view.max_rows, cost=view.cost)
 

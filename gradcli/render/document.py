@@ -93,13 +93,18 @@ def shown(n: int, max_rows: int) -> tuple[range, range, int]:
     return first, last, n - len(first) - len(last)
 
 
-def _steps(title: Text, order, make_row, head: str, max_rows: int) -> Steps:
-    """Rows only for the nodes shown: a graph of 10^5 nodes builds 200 rows, not 10^5."""
+def clipped(order, make_row, max_rows: int) -> list:
+    """The rows of ``order`` that are shown, made only for those (a graph of 10^5 nodes builds 200 rows, not
+    10^5), with a Gap where the others are left out."""
     first, last, left = shown(len(order), max_rows)
     rows: list = [make_row(order[k]) for k in first]
     if left:
         rows.append(Gap(left))
-    rows += [make_row(order[k]) for k in last]
+    return rows + [make_row(order[k]) for k in last]
+
+
+def _steps(title: Text, order, make_row, head: str, max_rows: int) -> Steps:
+    rows = clipped(order, make_row, max_rows)
     return Steps(title, [r for r in rows if r is not None], head)  # None: a held constant has no row
 
 
@@ -508,11 +513,7 @@ def data_blocks(trace: Trace, max_rows: int) -> list[Block]:
         return [(str(r + 1),), *((num(t.rows[r][c]),) for c in index), (num(s.values[r]),),
                 *((num(g),) for g in s.gradients[r])]
 
-    first, last, left = shown(len(s.values), max_rows)
-    rows: list = [row(r) for r in first]
-    if left:
-        rows.append(Gap(left))
-    rows += [row(r) for r in last]
+    rows = clipped(range(len(s.values)), row, max_rows)
     n = len(s.values)
     L = _total_name(trace)
     how = "the sum" if s.reduce == "sum" else "the mean"
@@ -773,9 +774,7 @@ def _forward_arrays(trace: Trace, view, max_rows: int, cost: bool) -> list[Block
     return out + _warnings(trace)
 
 
-def graph(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
-    """Nodes and edges: definition, operands, consumers; with a point, value, tangents and adjoint."""
-    g = trace.graph
+def _graph_headers(trace: Trace) -> list:
     headers: list = [("node",), ("kind",), ("definition",), ("operands",), ("used by",)]
     if trace.values is not None:
         headers.append(("value",))
@@ -783,6 +782,19 @@ def graph(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
     headers += [("tangent ", Expr(PARTIAL, (name(""), name(s.label)))) for s in trace.sweeps]
     if trace.adjoints is not None:
         headers.append(("adjoint",))
+    return headers
+
+
+def graph(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = False) -> list[Block]:
+    """Nodes and edges: definition, operands, consumers; with a point, value, tangents and adjoint."""
+    g = trace.graph
+    if g.steps and not scalar and trace.summed is None and trace.symbolic is None and trace.exact is None:
+        from ..engine.arrayview import array_view
+
+        view = array_view(trace)
+        if view is not None:
+            return _graph_arrays(trace, view, max_rows)
+    headers = _graph_headers(trace)
 
     def row(i: int) -> list:
         node = g.nodes[i]
@@ -798,17 +810,62 @@ def graph(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
             cells.append(("",) if held else (num(trace.adjoints[i]),))
         return cells
 
-    first, last, left = shown(len(g.nodes), max_rows)
-    rows: list = [row(i) for i in first]
-    if left:
-        rows.append(Gap(left))
-    rows += [row(i) for i in last]
+    rows = clipped(range(len(g.nodes)), row, max_rows)
     edges = sum(len(c) for c in g.consumers)
     return [*header(trace.graph, trace.point, max_rows, trace),
             Grid(headers, rows, [False] * 5 + [True] * (len(headers) - 5)),
             Line((f"{_plural(len(g.nodes), 'node')}, {_plural(edges, 'edge')}; to draw it, add --dot and pipe to: ",
                   Code("dot -Tsvg > graph.svg", command=True)), "text"),
             *_warnings(trace)]
+
+
+def _graph_arrays(trace: Trace, view, max_rows: int) -> list[Block]:
+    """The graph at the sheet's level: a row per array (with its shape) and per number, its definition in
+    matrix notation, the rows it reads and the rows that read it; with a point, its value, tangents and adjoint,
+    each gathered from the scalar graph's entries."""
+    from ..core.expr import NAME, walk
+    from ..engine.arrayview import MAX_SIDE, shaped
+
+    g = trace.graph
+    names = {r.name for r in view.rows}
+    reads = {r.name: list(dict.fromkeys(x.leaf for x in walk(r.definition) if x.op == NAME and x.leaf in names
+                                        and x.leaf != r.name)) if r.definition is not None else []
+             for r in view.rows}
+    users: dict[str, list[str]] = {r.name: [] for r in view.rows}
+    for r in view.rows:
+        for src in reads[r.name]:
+            users[src].append(r.name)
+    headers = _graph_headers(trace)
+
+    def entries(r, numbers) -> Expr:
+        got = [numbers[e] if type(e) is int else e.value for e in r.entries]
+        return _array_value(r, got)
+
+    def row(r) -> list:
+        output = r.node is not None and r.node in g.outputs or r.name == g.function
+        kind = {"node": "number", "view": "rearranges"}.get(r.kind, r.kind) + (" (output)" if output else "")
+        cells = [(shaped(name(r.name), r.shape),), (kind,),
+                 ("",) if r.definition is None else (r.definition,),
+                 tuple(_join([name(x) for x in reads[r.name]])), tuple(_join([name(x) for x in users[r.name]]))]
+        if trace.values is not None:
+            cells.append((_array_value(r, r.value),))
+        moving = r.kind not in ("constant", "view")
+        cells += [(entries(r, s.tangents),) if moving else ("",) for s in trace.sweeps]
+        if trace.adjoints is not None:
+            cells.append((_array_value(r, r.adjoint),) if r.adjoint is not None else ("",))
+        return cells
+
+    rows = clipped(view.rows, row, max_rows)
+    edges = sum(len(v) for v in reads.values())
+    out: list[Block] = [*_array_header(trace, view, max_rows)]
+    out.append(Grid(headers, rows, [False] * 5 + [True] * (len(headers) - 5)))
+    out.append(Line((f"{_plural(len(view.rows), 'row')} (an array or a number each), {_plural(edges, 'edge')}; "
+                     f"the scalar graph has {_plural(len(g.nodes), 'node')} (--scalar shows them); to draw it, add "
+                     "--dot and pipe to: ", Code("dot -Tsvg > graph.svg", command=True)), "text"))
+    if view.cut:
+        out.append(Line((f"An array with more than {MAX_SIDE} rows or columns shows its first 3 and last 2; "
+                         "--format json has every entry.",), "text"))
+    return out + _warnings(trace)
 
 
 COMMANDS = {"forward": forward, "reverse": reverse, "graph": graph}
@@ -1161,11 +1218,7 @@ def descend(d, max_rows: int, cost: bool = False) -> list[Block]:
         cells += [(num(x),) for x in s.update] if s.update is not None else [("",) for _ in d.names]
         return cells
 
-    first, last, left = shown(len(d.rows), max_rows)
-    rows: list = [row(d.rows[k]) for k in first]
-    if left:
-        rows.append(Gap(left))
-    rows += [row(d.rows[k]) for k in last]
+    rows = clipped(d.rows, row, max_rows)
     out.append(Grid(headers, rows, [False] + [True] * (len(headers) - 1)))
     end = d.rows[-1]
     params = _join([eq(name(n), num(p)) for n, p in zip(d.names, end.params)])

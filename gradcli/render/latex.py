@@ -424,7 +424,23 @@ def _steps(block: FlatSteps) -> list[str]:
 
 
 def _grid(block: FlatGrid) -> list[str]:
-    """A table as TeX's own \\halign in vertical mode: unlike tabular, a box, its rows may go on over pages."""
+    """A table as TeX's own \\halign in vertical mode: unlike tabular, a box, its rows may go on over pages.
+    A table with matrices in its numeric columns (the graph at the sheet's level) is set as several, the first
+    column repeated and two numeric columns each, so that it fits the page's width."""
+    first = next((k for k, n in enumerate(block.numeric) if n), len(block.numeric))
+    wide = any(r"\begin{bmatrix}" in cell for row in block.rows if row is not None for cell in row[first:])
+    if not wide or len(block.headers) - first <= 2:
+        return _halign(block)
+    out: list[str] = []
+    for cols in [list(range(first))] + [[0, *range(k, min(k + 2, len(block.headers)))]
+                                         for k in range(first, len(block.headers), 2)]:
+        out += _halign(FlatGrid([block.headers[k] for k in cols],
+                                [None if r is None else [r[k] for k in cols] for r in block.rows],
+                                [block.numeric[k] for k in cols], block.gaps))
+    return out
+
+
+def _halign(block: FlatGrid) -> list[str]:
     cols = "&".join(r"\hfil#" if n else r"#\hfil" for n in block.numeric)
     template = r"\strut" + cols.replace("&", r"\tabskip=1em&", 1) + r"\tabskip=0pt\cr"
     head = "&".join(rf"\textbf{{{h}}}" for h in block.headers) + r"\cr\noalign{\hrule}"
