@@ -422,3 +422,19 @@ def test_graph_at_a_point_shows_the_arrays_values_tangents_and_adjoints_of_the_s
         if key != "W2":  # W2 does not move with x: JSON leaves its tangents out, the table has zeros
             assert fmt(steps[key]["tangents"]["x[2]"]["tangent"]) in line, (key, line)
     assert cells["W2"].count("[[0, 0, 0], [0, 0, 0]]") == 2  # its tangents along x[1] and x[2]
+
+
+@pytest.mark.parametrize("command", ["reverse", "forward"])
+def test_data_rows_forming_a_vector_get_the_tables_at_the_sheets_level(command) -> None:
+    program = "x = [x1, x2]; z = wᵀ @ x + b; L = -(y*log(sigmoid(z)) + (1-y)*log(1-sigmoid(z)))"
+    args = (command, program, "--at", "w=[0.1,0.2],b=0", "--data", "examples/logistic20.csv", "--row", "2",
+            "--max-rows", "0")
+    arrays, scalar = run(*args).stdout, run(*args, "--scalar").stdout
+    lines = _lines(arrays)
+    assert any(line.startswith("x (2×1) = [x1, x2]") for line in lines)
+    rule = "w̄ (2×1) = c̄1·x" if command == "reverse" else "ċ1 = ẇᵀ @ x"
+    assert any(" ".join(line.split()).startswith(rule) for line in lines), lines
+    assert "The tables are for sample 2 (line 3)" in arrays and "Sample 2 alone:" in arrays
+    # the line per sample and the totals are the scalar tables' own
+    assert arrays[arrays.index("Every sample"):] == scalar[scalar.index("Every sample"):]
+    assert not any(line.startswith("w̄[1]") or line.startswith("ẇ[1]") for line in lines)

@@ -547,7 +547,7 @@ def _sample_gradient(trace: Trace, max_rows: int) -> list[Block]:
 
 def forward(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = False) -> list[Block]:
     graph = trace.graph
-    if graph.steps and not scalar and trace.summed is None and trace.symbolic is None and trace.exact is None:
+    if graph.steps and not scalar and trace.symbolic is None and trace.exact is None:
         from ..engine.arrayview import array_view
 
         view = array_view(trace)
@@ -581,7 +581,7 @@ def forward(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = Fals
 
 def reverse(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = False) -> list[Block]:
     graph = trace.graph
-    if graph.steps and not scalar and trace.summed is None and trace.symbolic is None and trace.exact is None:
+    if graph.steps and not scalar and trace.symbolic is None and trace.exact is None:
         from ..engine.arrayview import array_view
 
         view = array_view(trace)
@@ -619,7 +619,8 @@ def _array_value(row, values) -> Expr:
 
 
 def _array_header(trace: Trace, view, max_rows: int) -> list[Block]:
-    """The source, then the inputs as arrays: ``graph: input W2 (2×3); held constant W1 (2×2), x (2×1); …``."""
+    """The source, then the inputs as arrays: ``graph: input W2 (2×3); held constant W1 (2×2), x (2×1); …``;
+    with --data, where the samples come from."""
     from ..engine.arrayview import shaped
 
     graph = trace.graph
@@ -633,6 +634,8 @@ def _array_header(trace: Trace, view, max_rows: int) -> list[Block]:
     lines.append(Line(tuple(text), "text"))
     if graph.constants:
         lines.append(Line(("constants: ", *_join([eq(name(c), num(v)) for c, v in graph.constants])), "text"))
+    if trace.summed is not None:
+        lines += _data_header(trace, max_rows)
     return lines
 
 
@@ -711,12 +714,18 @@ def _reverse_arrays(trace: Trace, view, max_rows: int, cost: bool) -> list[Block
     out: list[Block] = _array_header(trace, view, max_rows)
     out.append(_array_evaluation(trace, view))
     out.append(_array_adjoints(trace, view))
+    if trace.summed is not None:
+        out.append(Line((f"Sample {trace.summed.row + 1} alone:",), "result"))
     out += _array_gradient(trace, view)
     if view.cut:
         out.append(Line((f"An array with more than {MAX_SIDE} rows or columns shows its first 3 and last 2; "
                          "--format json has every entry, and --scalar shows one row per entry.",), "text"))
-    out.append(Line(("Cost: 1 forward sweep (values) + 1 reverse sweep give the whole gradient, whatever the number "
-                     "of inputs. An array read by k steps sums k terms, one per step.",), "cost"))
+    if trace.summed is not None:
+        out += data_blocks(trace, max_rows)
+        out.append(_data_cost(trace, "reverse"))
+    else:
+        out.append(Line(("Cost: 1 forward sweep (values) + 1 reverse sweep give the whole gradient, whatever the "
+                         "number of inputs. An array read by k steps sums k terms, one per step.",), "cost"))
     if cost:
         out += cost_lines(trace)
     return out + _warnings(trace)
@@ -763,6 +772,9 @@ def _forward_arrays(trace: Trace, view, max_rows: int, cost: bool) -> list[Block
         out.append(Line((eq(call("mul", Expr(GRAD, (f,)), name("d")), num(trace.directional)),), "result"))
         out.append(Line(("Cost: 1 forward sweep gives one directional derivative, whatever the number of inputs.",),
                         "cost"))
+    elif trace.summed is not None:
+        out += _sample_gradient(trace, max_rows) + data_blocks(trace, max_rows)
+        out.append(_data_cost(trace, "forward"))
     else:
         out += _gradient(trace, max_rows)
         out.append(Line((_forward_cost(n, len(graph.inputs)),), "cost"))
