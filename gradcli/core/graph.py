@@ -436,6 +436,11 @@ LABEL_LIMIT = 40  # longer constant subexpressions are shown by their value
 # v12, v3 and x4 in its slots. The parser reads each shape once; every step of that shape is then built from its
 # names alone, without reading its characters again.
 
+class _OutOfRange(Exception):
+    """x_3 of a vector x of 2 entries; the statement being built gives it its caret."""
+
+
+_SUBSCRIPT = re.compile(r"(?P<base>[^\W\d]\w*?)_(\d+)$")  # x_1, w_12: the base and the subscript
 _ATOM = re.compile(r"\b([A-Za-z_]\w*)\b(?![ \t]*\()")  # a name that is not a function being called
 # a source with any other character is read the general way
 _PLAIN = (b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_ \t\n.+-*/^(),=")
@@ -579,6 +584,10 @@ class _Builder:
         if c is not None:
             self.read_constants.add(name)
             return _new(Const, (c, name, None))
+        if "_" in name and self.shaped:
+            entry = self.subscripted(name)
+            if entry is not None:
+                return entry
         return self.leaf(name)
 
     def node(self, code: int, args: tuple, label: str | None = None, share: bool = True) -> int:
@@ -623,6 +632,7 @@ class _Builder:
         """One parsed step, built: its value (a ref or a Const), assigned to its name."""
         if st.params:
             self.take_params(st)
+            self.subscripted_params(st)
         value = self.evaluate(st.items)
         if st.target is not None:
             self.check_target(st.target, st.target_start, st.start)
@@ -639,6 +649,33 @@ class _Builder:
             self.params[name] = start
             if not name.isascii():
                 self.unusual = True
+
+    def subscripted_params(self, st: Statement) -> None:
+        """``f(x) = exp(x_1)*(x_1^2 + x_2^2)^3``, as a sheet writes it: an input listed as ``x`` whose body reads
+        only ``x_1``, ``x_2``, … is a vector of as many entries as the largest subscript, ``x_k`` its entry k
+        (gradcli/core/arrays.py names them x[1], x[2]). A shape given for x (``--at x=[0,2]``) is taken as is."""
+        for p, _ in st.params:
+            if p in self.shaped or p in self.env:
+                continue
+            ks = [int(m.group(2)) for it in st.items if it[0] == "name"
+                  for m in (_SUBSCRIPT.match(it[1]),) if m is not None and m.group(1) == p]
+            if ks and not any(it[0] == "name" and it[1] == p for it in st.items) and min(ks) >= 1:
+                self.shaped[p] = (max(ks), 1)
+
+    def subscripted(self, name: str):
+        """``x_2`` where x is a vector input: its entry 2; None for any other name."""
+        m = _SUBSCRIPT.match(name)
+        if m is None or "_" not in name:
+            return None
+        base, k = m.group(1), int(m.group(2))
+        shape = self.shaped.get(base)
+        if shape is None or shape[1] != 1 or name in self.env:
+            return None
+        if not 1 <= k <= shape[0]:
+            raise _OutOfRange(f"'{name}' would be entry {k} of {base}, which has {shape[0]} entries ({base}_1 to "
+                              f"{base}_{shape[0]}, counted from 1)")
+        arr = self.read(base)
+        return arr.items[k - 1] if type(arr) is Arr else arr
 
     def check_target(self, t: str, start: int, stmt_start: int) -> None:
         end = start + len(t)
@@ -697,7 +734,10 @@ class _Builder:
                 stack.append(_new(Const, (it[1], text if text.isascii() else fmt(it[1]), None)))  # x² has the power 2
                 continue
             if kind == "name":
-                stack.append(read(it[1]))
+                try:
+                    stack.append(read(it[1]))
+                except _OutOfRange as e:
+                    raise self.error(str(e), it[3], it[4]) from None
                 continue
             op, arity = it[1], it[2]
             args = tuple(stack[-arity:])
@@ -1016,8 +1056,15 @@ class _Builder:
         """The inputs in the order an ``f(x1, x2) = …`` step lists them, the others after them in natural order
         of their names."""
         params = self.params
-        rest = sorted((n for n in self.leaf_names if n not in params), key=natural_key)
-        return [n for n in params if n not in CONSTANTS] + rest
+        listed: list[str] = []
+        for n in params:
+            if n in self.shaped:  # an array listed as an input, f(x) = …: its entries, in order
+                leaves = set(self.leaf_names)
+                listed += [e for e in entry_names(n, self.shaped[n]) if e in leaves]
+            elif n not in CONSTANTS:
+                listed.append(n)
+        first = set(listed)
+        return listed + sorted((n for n in self.leaf_names if n not in first), key=natural_key)
 
     def choose(self, text: str, found: list[str]) -> list[int]:
         """--output s1,s3: the named steps (or inputs) that are the outputs."""

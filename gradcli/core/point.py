@@ -66,7 +66,8 @@ def bind(text: str | None, names: tuple[str, ...], option: str = "--at", trees: 
         named = ",".join(f"{n}=[…]" if n in arrays else f"{n}=0" for n in inputs)
         raise GradcliError(f"{option} needs a value for each input ({listing}): e.g. {option} {example} "
                            f"or {option} {named}")
-    parts = split_top(text if len(inputs) == 1 and inputs[0] in arrays else _unwrap(text))
+    whole = len(inputs) == 1 and inputs[0] in arrays and text.lstrip().startswith("[")  # x = [0, 2], one array
+    parts = split_top(text if whole else _unwrap(text))
     for start, part in parts:
         if not part.strip():
             raise GradcliSyntaxError(f"a value is missing here; give one value per input ({listing})",
@@ -92,6 +93,9 @@ def bind(text: str | None, names: tuple[str, ...], option: str = "--at", trees: 
         if missing:
             raise GradcliSyntaxError(f"no value for {', '.join(missing)}; the inputs are {listing}",
                                      text, len(text), 1, prefix)
+    elif arrays and len(parts) == len(names) != len(inputs) and not any("[" in p for _, p in parts):
+        # every entry in the inputs' order, as a sheet gives f(x) at x = (0, 2): --at 0,2
+        return {n: value(text, start, part, prefix) for n, (start, part) in zip(names, parts)}
     elif len(parts) != len(inputs):
         few = len(parts) < len(inputs)
         raise GradcliSyntaxError(f"{'only ' if few else ''}{len(parts)} value{'s' if len(parts) != 1 else ''} for "

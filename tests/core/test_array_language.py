@@ -157,3 +157,37 @@ def test_bad_array_values_get_a_caret(text: str, column: int, says: str) -> None
         bind(text, names, arrays={"x": (2, 1), "W": (2, 2)})
     e = info.value
     assert says in e.message and e.column == column, (e.column, e.message)
+
+
+SHEET = "f(x) = exp(x_1)*(x_1^2 + x_2^2)^3"
+
+
+@pytest.mark.parametrize("at", ["0,2", "x=[0,2]", "(0, 2)"])
+def test_the_sheets_f_of_x_reads_x_1_and_x_2_as_the_entries_of_a_vector(at) -> None:
+    from conftest import run, run_json
+
+    doc = run_json("reverse", SHEET, "--at", at)
+    assert doc["gradient"] == {"x[1]": 64.0, "x[2]": 192.0}
+    text = run("reverse", SHEET, "--at", at).stdout
+    # the sheet's graph: it starts with c1 = x1, c2 = x2 and ends with f = c7
+    assert "c1 = x[1]" in " ".join(text.split()) and "c2 = x[2]" in " ".join(text.split())
+    assert "f  = c3·c7" in text
+
+
+def test_a_subscript_past_the_vector_is_a_caret_under_it() -> None:
+    with pytest.raises(GradcliSyntaxError) as e:
+        graph_of("f(x) = x_1*x_3", shapes={"x": (2, 1)})
+    assert e.value.offset == len("f(x) = x_1*") and e.value.length == 3 and "entry 3 of x, which has 2 entries" in e.value.message
+
+
+def test_subscripts_are_entries_only_of_an_input_listed_as_a_vector() -> None:
+    assert graph_of("x_1*x_2").names == ("x_1", "x_2")  # no f(x): two numbers, as before
+    assert graph_of("f(x) = x_1*x_2").names == ("x[1]", "x[2]")
+    assert graph_of("f(x) = x*x_1").names == ("x", "x_1")  # x read as itself: a number
+
+
+def test_an_array_listed_as_an_input_keeps_its_entries_first() -> None:
+    graph = graph_of("f(x, a) = sum(x**2)*a", shapes={"x": (2, 1)})
+    assert graph.names == ("x[1]", "x[2]", "a")
+    assert run_reverse(graph, {"x[1]": 1.0, "x[2]": 2.0, "a": 3.0}).gradient == {"x[1]": 6.0, "x[2]": 12.0,
+                                                                                "a": 5.0}
