@@ -189,11 +189,34 @@ def run_hessian(graph: Graph, point: dict[str, float], direction: dict[str, floa
 # --- what a symmetric matrix's eigenvalues say -----------------------------------------------------------
 
 
+LAPACK_FROM = 32  # from this many inputs, numpy's eigvalsh (LAPACK) where numpy is installed
+
+
 def eigenvalues(matrix: list[list[float]]) -> list[float]:
-    """The eigenvalues of a symmetric matrix (its mean with its transpose), in increasing order: Householder
-    reflections to a tridiagonal matrix, then the QL method with implicit shifts (Wilkinson and Reinsch's tred2
-    and tql1, eigenvalues only). Pure Python, O(n³) with a small constant: 200 inputs take seconds, where
-    Jacobi rotations took tens."""
+    """The eigenvalues of a symmetric matrix (its mean with its transpose), in increasing order. A 2×2 matrix
+    by its closed form, (a + d)/2 ± √(((a − d)/2)² + b²), so [[2, 2], [2, 2]] gives 0 and 4 to the last digit;
+    from ``LAPACK_FROM`` rows numpy's ``eigvalsh`` (0.25 s of pure Python at 200 rows, 4 ms in LAPACK); else
+    ``eigenvalues_python``."""
+    n = len(matrix)
+    a = [[(matrix[i][j] + matrix[j][i]) / 2 for j in range(n)] for i in range(n)]
+    if n == 2 and all(map(math.isfinite, (a[0][0], a[0][1], a[1][1]))):
+        m, r = (a[0][0] + a[1][1]) / 2, math.hypot((a[0][0] - a[1][1]) / 2, a[0][1])
+        if math.isfinite(m) and math.isfinite(r):
+            return [m - r, m + r]
+    if n >= LAPACK_FROM:
+        try:
+            import numpy as np
+        except ImportError:
+            pass
+        else:
+            return [float(v) for v in np.linalg.eigvalsh(np.array(a, dtype=float))]
+    return eigenvalues_python(a)
+
+
+def eigenvalues_python(matrix: list[list[float]]) -> list[float]:
+    """The eigenvalues of a symmetric matrix, in increasing order: Householder reflections to a tridiagonal
+    matrix, then the QL method with implicit shifts (Wilkinson and Reinsch's tred2 and tql1, eigenvalues only).
+    Pure Python, O(n³) with a small constant."""
     n = len(matrix)
     if n == 0:
         return []

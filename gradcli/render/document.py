@@ -1069,8 +1069,16 @@ def _curvature(f: Expr, names: list[str], matrix: list, c, total: Expr | None = 
                          "function curves around it.",), "text"))
     if len(names) == 2:
         (a, b), (_, d) = matrix
-        out.append(Line(("For 2 inputs: trace ", num(a + d), ", determinant ", num(a * d - b * b),
-                         ": both positive means positive definite, a negative determinant a saddle."), "text"))
+        trace, det = a + d, a * d - b * b
+        if det > 0:
+            reading = ("positive definite" if trace > 0 else "negative definite") + (
+                f": the determinant is positive and the trace {'positive' if trace > 0 else 'negative'}")
+        elif det < 0:
+            reading = "indefinite: a negative determinant, a saddle"
+        else:
+            reading = "singular: a zero determinant, an eigenvalue 0 (flat along its eigenvector)"
+        out.append(Line(("For 2 inputs: trace ", num(trace), ", determinant ", num(det), f", so {reading}."),
+                        "text"))
     return out
 
 

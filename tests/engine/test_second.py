@@ -16,7 +16,8 @@ from conftest import run, run_json
 from gradcli.errors import MathError
 from gradcli.core.graph import graph_of
 from gradcli.core.rules import partial, second_partial
-from gradcli.engine.second import eigenvalues, run_hessian, run_jacobian
+from gradcli.engine import second
+from gradcli.engine.second import eigenvalues, eigenvalues_python, run_hessian, run_jacobian
 from gradcli.engine.trace import evaluate, run_reverse
 from strategies import cases, points
 
@@ -218,6 +219,28 @@ def test_forward_over_reverse_agrees_with_reverse_over_forward_and_differences(c
             assert math.isclose(t.hessian[r][k], approx, rel_tol=1e-4, abs_tol=1e-5 * scale), (case.text, m, n)
 
 
+def test_a_2x2_matrix_has_its_eigenvalues_to_the_last_digit() -> None:
+    assert eigenvalues([[2.0, 2.0], [2.0, 2.0]]) == [0.0, 4.0]
+    assert eigenvalues([[2.0, 1.0], [1.0, 2.0]]) == [1.0, 3.0]
+    assert eigenvalues([[0.0, 1e200], [1e200, 0.0]]) == [-1e200, 1e200]  # no overflow in the square of b
+    assert eigenvalues([[1e308, 1e308], [1e308, 1e308]]) == sorted(eigenvalues_python([[1e308, 1e308],
+                                                                                       [1e308, 1e308]]))
+
+
+def test_a_large_matrix_goes_to_lapack_and_without_numpy_to_the_python_method(monkeypatch) -> None:
+    import random
+    import sys
+
+    np = pytest.importorskip("numpy")
+    r = random.Random(7)
+    n = second.LAPACK_FROM
+    a = [[r.uniform(-1, 1) for _ in range(n)] for _ in range(n)]
+    sym = (np.array(a) + np.array(a).T) / 2
+    assert eigenvalues(a) == [float(v) for v in np.linalg.eigvalsh(sym)]
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    assert eigenvalues(a) == eigenvalues_python(a)
+
+
 def test_eigenvalues_of_known_matrices() -> None:
     assert [round(v, 12) for v in eigenvalues([[2.0, 0.0], [0.0, 3.0]])] == [2.0, 3.0]
     assert [round(v, 12) for v in eigenvalues([[0.0, 1.0], [1.0, 0.0]])] == [-1.0, 1.0]
@@ -247,7 +270,7 @@ def test_eigenvalues_agree_with_lapack(n: int, kind: str) -> None:
         a = [[2.0 if i == j else -1.0 if abs(i - j) == 1 else 0.0 for j in range(n)] for i in range(n)]
     else:
         a = [[r.uniform(-1, 1) * 1e150 for _ in range(n)] for _ in range(n)]
-    ours = eigenvalues(a)
+    ours = eigenvalues_python(a)  # the pure-Python method at every size (eigenvalues() hands large ones to LAPACK)
     theirs = np.linalg.eigvalsh((np.array(a) + np.array(a).T) / 2)
     scale = max(1e-300, float(np.abs(theirs).max()))
     assert len(ours) == n and ours == sorted(ours)
@@ -313,3 +336,18 @@ def test_torch_hessian_agrees_where_installed() -> None:
     want = hessian(f)(at).tolist()
     got = run_hessian(graph_of(expr), {"x": 0.3, "y": -0.7}).hessian
     assert close_matrices(got, want, rel=1e-12)
+
+
+@pytest.mark.parametrize("expression,reading", [
+    ("x**2 + 2*x*y + y**2", "determinant 0, so singular"),  # [[2, 2], [2, 2]]: not "both positive"
+    ("x**2 + y**2", "determinant 4, so positive definite"),
+    ("-x**2 - y**2", "determinant 4, so negative definite"),
+    ("x*y", "determinant -1, so indefinite"),
+])
+def test_the_two_by_two_reading_follows_the_determinant_and_the_trace(expression: str, reading: str) -> None:
+    from conftest import run
+
+    out = " ".join(run("hessian", expression, "--at", "1,1").stdout.split())
+    assert reading in out, out
+    if "singular" in reading:
+        assert "Eigenvalues: [0, 4]" in out
