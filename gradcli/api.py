@@ -22,12 +22,12 @@ from typing import Callable, Iterable, Mapping, Union
 from .errors import GradcliError, GradcliSyntaxError, UsageError
 from .core.graph import graph_of
 from .render import View
-from .result import Check, Descend, Forward, GraphResult, Hessian, Jacobian, Reverse, result_of
+from .result import Check, Descend, Forward, GradCheck, GraphResult, Hessian, Jacobian, Reverse, result_of
 
 Point = Union[str, Mapping[str, object], Iterable[object], None]
 Names = Union[str, Iterable[str], None]
 
-__all__ = ["forward", "reverse", "graph", "jacobian", "hessian", "check", "descend", "read_data"]
+__all__ = ["forward", "reverse", "graph", "jacobian", "hessian", "check", "gradcheck", "descend", "read_data"]
 
 
 # --- arguments as the command line's text -------------------------------------------------------------------
@@ -507,6 +507,29 @@ def check(source: str, claims: str | Iterable[str], *, wrt: Names = None, at: Po
     verdicts = run_check(g, parse_claims(claims, g), wrt_names(_names_text(wrt), g), point, problem.let_values(),
                          problem.typed(None))
     return result_of(Checked(g, verdicts, point), view)
+
+
+def gradcheck(source: str, at: Point, *, claim: Point = None, wrt: Names = None, step: float | None = None,
+              let: Point = None, shape: Names = None, output: Names = None, prefix: str = "c", share: bool = True,
+              **shown) -> GradCheck:
+    """A finite-difference check: per input (or per name in ``wrt``), the central difference
+    (f(x + h) − f(x − h))/2h with h = ε^(1/3)·max(1, |x|) (or ``step``·max(1, |x|)) beside reverse mode's
+    partial, or beside ``claim`` (numbers in the inputs' order or by name: a gradient derived by hand), their
+    relative error and CS231n's reading of it. The result is false where a partial is probably wrong."""
+    from .core.point import bind
+    from .engine.gradcheck import run_gradcheck
+
+    view = _view(**shown)
+    _in_range(step, "--step", 0, 0.1, low_open=True, whole=False)
+    at = _point_text(at)  # once: an iterator of values is read here
+    problem = Problem(source, prefix, share, output, let, at=at, shape=shape)
+    g = problem.graph
+    point = problem.point(at)
+    chosen = inputs(_names_text(wrt), g.names, g.arrays) if wrt is not None else list(g.names)
+    claimed = None
+    if claim is not None:
+        claimed = bind(_point_text(claim), tuple(chosen), "--claim")
+    return result_of(run_gradcheck(g, point, chosen, claimed, step), view)
 
 
 def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, momentum: float = 0.0,

@@ -558,6 +558,26 @@ def check(given, shown, claims, wrt, at) -> None:
     sys.exit(checked.exit_code)
 
 
+@cli.command(cls=ExprCommand, short_help="A finite-difference check of the gradient, or of one derived by hand.")
+@_at_option(required=True)
+@_options(formats("gradcheck"))
+@click.option("--claim", metavar="NUMBERS",
+              help="A gradient derived by hand, checked instead of reverse mode's: numbers in the inputs' order or "
+                   "by name, e.g. --claim 64,192 or --claim x2=192.")
+@click.option("--wrt", metavar="NAMES", help="Only these inputs (default: every input).")
+@click.option("--step", type=click.FloatRange(0, 0.1, min_open=True), metavar="H",
+              help="The relative step h, as h·max(1, |x|) (default: ε^(1/3) ≈ 6.06e-6, where a central difference "
+                   "is most accurate).")
+@_reports_errors
+def gradcheck(given, shown, at, claim, wrt, step) -> None:
+    """Central differences (f(x + h) − f(x − h))/2h beside reverse mode's partials (or --claim's), their
+    relative error |a − n|/max(|a|, |n|) and CS231n's reading of it; a step that crosses a kink is told. Exit 0,
+    or 1 where a partial is probably wrong (relative error above 1e-2)."""
+    checked = api.gradcheck(given.source(), at, claim=claim, wrt=wrt, step=step, **given.problem())
+    _show(checked, shown)
+    sys.exit(checked.exit_code)
+
+
 @cli.command(cls=ExprCommand, short_help="Gradient descent step by step: SGD, momentum, weight decay.")
 @_at_option(required=True)
 @_options(formats("descend"))

@@ -346,7 +346,49 @@ class Descend(Result):
                 f"({self.stopped}) loss={self.value!r} gradient={_short(self.gradient)}>")
 
 
-RESULTS = {cls.command: cls for cls in (Forward, Reverse, GraphResult, Jacobian, Hessian, Check, Descend)}
+class GradCheck(Result):
+    """``gradcli gradcheck``: per input, the central difference beside the analytic partial (reverse mode's
+    or a claim's), their relative error and its reading."""
+
+    __slots__ = ()
+
+    command: ClassVar[str] = "gradcheck"
+
+    @property
+    def value(self) -> float:
+        return self.record.value
+
+    @property
+    def gradient(self) -> dict[str, float]:
+        """Reverse mode's partials."""
+        return self.record.gradient
+
+    @property
+    def numeric(self) -> dict[str, float | None]:
+        """The central differences, by input (None where f is undefined at x ± h)."""
+        return {r.name: r.numeric for r in self.record.rows}
+
+    @property
+    def errors(self) -> dict[str, float | None]:
+        """The relative errors |a − n| / max(|a|, |n|), by input."""
+        return {r.name: r.error for r in self.record.rows}
+
+    @property
+    def rows(self) -> list:
+        """Per input: name, x, h, analytic, reverse, numeric, error, reading, kinks."""
+        return list(self.record.rows)
+
+    @property
+    def exit_code(self) -> int:
+        """1 where a partial is probably wrong (a relative error above 10^-2, with no kink inside its step)."""
+        return 0 if self.record.ok else 1
+
+    def __bool__(self) -> bool:
+        return self.record.ok
+
+
+RESULTS = {cls.command: cls for cls in (Forward, Reverse, GraphResult, Jacobian, Hessian, Check, Descend,
+                                        GradCheck)}
 
 
 def result_of(record, view: View = View()) -> Result:

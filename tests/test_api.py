@@ -118,6 +118,9 @@ CASES = [
      {"claims": "2*x", "wrt": ["h"], "at": "1,2"}),
     ("check-let", "check", "(w*x - y)**2", ["--claim", "4*(2*w - 3)", "--let", "x=2,y=3"],
      {"claims": "4*(2*w - 3)", "let": {"x": 2, "y": 3}}),
+    ("gradcheck", "gradcheck", CUBIC, ["--at", "1,2"], {"at": "1,2"}),
+    ("gradcheck-claim-wrt-step", "gradcheck", CUBIC, ["--at", "1,2", "--claim", "y=1", "--wrt", "y", "--step", "1e-4"],
+     {"at": [1, 2], "claim": {"y": 1}, "wrt": "y", "step": 1e-4}),
     ("descend-momentum", "descend", "(w*x - y)**2", ["--at", "0", "--let", "x=2,y=3", "--momentum", "0.9",
                                                      "--steps", "5", "--lr", "0.05"],
      {"at": 0, "let": "x=2,y=3", "momentum": 0.9, "steps": 5, "lr": 0.05}),
@@ -134,7 +137,7 @@ CASES = [
 FORMATS = {"forward": ("table", "markdown", "latex"), "reverse": ("table", "markdown", "latex"),
            "graph": ("table", "markdown", "latex", "dot"), "jacobian": ("table", "markdown", "latex"),
            "hessian": ("table", "markdown", "latex"), "check": ("table", "markdown", "latex"),
-           "descend": ("table", "markdown", "latex")}
+           "descend": ("table", "markdown", "latex"), "gradcheck": ("table", "markdown", "latex")}
 
 
 def test_the_cases_cover_every_command_and_format() -> None:

@@ -188,4 +188,4 @@ def test_every_readme_command_runs_as_shown(label: str, words: list[str], code: 
 
 def test_the_readme_has_commands_to_run() -> None:
     commands = [w[0] for _, w, _ in readme_commands()]
-    assert {"forward", "reverse", "graph", "jacobian", "hessian", "check", "descend"} <= set(commands)
+    assert {"forward", "reverse", "graph", "jacobian", "hessian", "check", "gradcheck", "descend"} <= set(commands)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple, TextIO
 
-COMMANDS = ("forward", "reverse", "graph", "jacobian", "hessian", "check", "descend")
+COMMANDS = ("forward", "reverse", "graph", "jacobian", "hessian", "check", "descend", "gradcheck")
 
 
 class View(NamedTuple):
@@ -80,7 +80,8 @@ def _dot(result, out: TextIO, view: View) -> None:
 RENDERERS: dict[tuple[str, str], Callable[[object, TextIO, View], None]] = {}
 for _command in COMMANDS:
     RENDERERS[_command, "table"] = _table
-    RENDERERS[_command, "json"] = _json({"check": "write_check", "descend": "write_descent"}.get(_command, "write"))
+    RENDERERS[_command, "json"] = _json({"check": "write_check", "descend": "write_descent",
+                                         "gradcheck": "write_gradcheck"}.get(_command, "write"))
     if _command == "graph":
         RENDERERS[_command, "dot"] = _dot
     RENDERERS[_command, "markdown"] = _markdown

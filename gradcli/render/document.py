@@ -9,6 +9,7 @@ A row reads ``lhs = rule = numbers = value``: ``c̄1 = c̄3·c3 + c̄4·2·c1 = 
 
 from __future__ import annotations
 
+import math
 import re
 from typing import NamedTuple, Union
 
@@ -1261,3 +1262,64 @@ def _over_samples(graph: Graph, reduce: str, n: int) -> Expr:
 
 
 COMMANDS["descend"] = descend
+
+
+# --- gradcheck -----------------------------------------------------------------------------------------
+
+
+def gradcheck(checked, max_rows: int, cost: bool = False) -> list[Block]:
+    """The point, the method, then a row per input: x, h, the analytic partial, the central difference, their
+    relative error and its reading; then what the readings mean and the verdict."""
+    from ..engine.gradcheck import READINGS, STEP
+
+    graph = checked.graph
+    f = name(graph.function)
+    out: list[Block] = header(graph, checked.point, max_rows)
+    out.append(Line(("value: ", eq(f, num(checked.value))), "text"))
+    out.append(Line((f"Central differences: ∂{graph.function}/∂x ≈ ({graph.function}(x + h) − "
+                     f"{graph.function}(x − h)) / 2h, with h = ε^(1/3)·max(1, |x|) ≈ {STEP:.3g}·max(1, |x|) "
+                     "(ε = 2^-52): the truncation error h²·f‴/6 and the rounding error ε·f/h balance there, "
+                     "leaving about 10 correct digits (a one-sided difference keeps about 8, and reads 1e-4 at "
+                     "h = 1e-4).",), "text"))
+    what = "claimed" if checked.claimed else "reverse mode"
+    headers: list = [("input",), ("reading",), ("relative error",), (what,), ("central difference",), ("h",)]
+
+    def row(r) -> list:
+        return [(name(r.name),), (r.reading,), ("",) if r.error is None else (f"{r.error:.1e}",),
+                (num(r.analytic),), ("undefined",) if r.numeric is None else (num(r.numeric),), (f"{r.h:.3g}",)]
+
+    rows = clipped(checked.rows, row, max_rows)
+    out.append(Grid(headers, rows, [False, False] + [True] * (len(headers) - 2)))
+    (b1, t1), (b2, t2), (b3, t3), (_, t4) = READINGS
+    e1, e2, e3 = (f"1e{round(math.log10(b))}" for b in (b1, b2, b3))
+    bounds = f"above {e1}: {t1}; {e2} to {e1}: {t2}; {e3} to {e2}: {t3}; at most {e3}: {t4}"
+    out.append(Line((f"The relative error |a − n| / max(|a|, |n|), as CS231n reads it: {bounds}.",), "text"))
+    for r in checked.rows:
+        if r.kinks:
+            out.append(Line((f"{r.name} ± h crosses a kink at {', '.join(r.kinks)} (a relu, abs, step or sign "
+                             "changes sides, or a max or min its winner): the difference mixes the slopes of both "
+                             "sides, so its error says nothing about the partial; try a point away from it.",),
+                            "warning"))
+        elif r.numeric is None:
+            out.append(Line((f"{graph.function} is undefined at {r.name} ± h; no difference was taken.",),
+                            "warning"))
+    wrong = [r for r in checked.rows if r.reading == "probably wrong"]
+    if wrong:
+        for r in wrong:
+            out.append(Line((eq(Expr(PARTIAL, (f, name(r.name))), num(r.analytic)),
+                             f" is probably wrong: the central difference is {r.numeric!r} (relative error "
+                             f"{r.error:.1e})" + ("; reverse mode gives " + repr(r.reverse) if checked.claimed else "")
+                             + ".",), "verdict"))
+    else:
+        errors = [r.error for r in checked.rows if r.error is not None and r.reading != "crosses a kink"]
+        if not errors:
+            out.append(Line(("No partial could be checked here: every difference crosses a kink or leaves the "
+                             "domain.",), "verdict"))
+        else:
+            some = " away from kinks" if len(errors) < len(checked.rows) else ""
+            out.append(Line((f"The {what} partials{some} agree with the central differences (the largest relative "
+                             f"error {max(errors):.1e}).",), "result"))
+    return out + _warnings(checked)
+
+
+COMMANDS["gradcheck"] = gradcheck

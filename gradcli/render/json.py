@@ -407,3 +407,19 @@ def write_check(checked, out: TextIO) -> None:
     doc = {"command": "check", "source": graph.source, "inputs": list(graph.names), "output": graph.function,
            "claims": claims, "verdict": {0: "proved", 1: "different", 3: "undecided"}[checked.exit_code]}
     out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+
+
+def write_gradcheck(checked, out: TextIO) -> None:
+    """``gradcheck``: the point, then per input the step, the analytic and numeric partials, their relative
+    error and its reading; ``ok`` false where one is probably wrong."""
+    graph = checked.graph
+    rows = [{"input": r.name, "x": number(r.x), "h": number(r.h), "analytic": number(r.analytic),
+             "reverse": number(r.reverse), "numeric": None if r.numeric is None else number(r.numeric),
+             "relative_error": None if r.error is None else number(r.error), "reading": r.reading,
+             "kinks": list(r.kinks)} for r in checked.rows]
+    doc = {"command": "gradcheck", "source": graph.source, "inputs": list(graph.names),
+           "point": {n: number(v) for n, v in checked.point.items()}, "output": graph.function,
+           "value": number(checked.value), "gradient": {r.name: number(r.reverse) for r in checked.rows},
+           "analytic": "claim" if checked.claimed else "reverse", "method": "central difference",
+           "rows": rows, "ok": checked.ok, "warnings": list(checked.warnings)}
+    out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")

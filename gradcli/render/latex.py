@@ -59,7 +59,7 @@ _TEXT = {"&": r"\&", "%": r"\%", "$": r"$\$$", "#": r"\#", "{": r"\{", "}": r"\}
          "←": r"$\leftarrow$", "∞": r"$\infty$", "√": r"$\surd$", "′": r"$'$", "°": r"$^{\circ}$",
          "–": r"{\rmfamily--}", "—": r"{\rmfamily---}", "‘": r"{\rmfamily`}", "’": r"{\rmfamily'}",
          "“": r"{\rmfamily``}", "”": r"{\rmfamily''}", "¡": r"{\rmfamily!`}", "¿": r"{\rmfamily?`}",
-         "§": r"$\S$", "¶": r"$\P$"}
+         "§": r"$\S$", "¶": r"$\P$", "²": r"$^{2}$", "³": r"$^{3}$", "″": r"$''$", "‴": r"$'''$"}
 # private-use characters that mark LaTeX already made (formulas, escaped text) inside a line of prose
 _READY, _DONE = "\ue000", "\ue001"
 
