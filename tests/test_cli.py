@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -175,6 +176,41 @@ def test_json_non_finite_numbers_are_strings() -> None:
     out = json.loads(result.stdout)
     assert out["value"] == "inf" and out["gradient"] == {"x": "inf"}
     assert out["warnings"] and "c2" in out["warnings"][0]
+
+
+def _negative_zeros(x) -> list:
+    """Every float in a JSON document that is -0.0, found without recursion."""
+    found, stack = [], [x]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+        elif isinstance(x, float) and x == 0 and math.copysign(1.0, x) < 0:
+            found.append(x)
+    return found
+
+
+@pytest.mark.parametrize("args", [
+    ["forward", "-(x*y)", "--at", "1,0"],
+    ["reverse", "-(x*y)", "--at", "1,0"],
+    ["graph", "-(x*y)", "--at", "1,0"],
+    ["hessian", "-(x*y)", "--at", "1,0"],
+    ["jacobian", "-(x*y)", "--at", "1,0"],
+    ["gradcheck", "-(x*y)", "--at", "1,0"],
+    ["descend", "-(x*y)", "--at", "1,0", "--steps", "1"],
+    ["check", "-(x*y)", "--claim", "[-y, -x]", "--at", "1,0"],
+    ["reverse", "-(w.T @ x)", "--shape", "w=2,x=2", "--at", "w=[1,1],x=[0,0]"],
+    ["reverse", "-(x*y)", "--at", "1,0", "--symbolic"],
+])
+def test_json_has_no_negative_zero(args: list[str]) -> None:
+    """-0.0 is a float's sign bit, not an answer: the JSON says 0, as a hand solution does (the tables already do)."""
+    result = run(*args, "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    text = result.stdout
+    assert "-0.0" not in text.replace("e-0", "e-"), text
+    assert _negative_zeros(json.loads(text)) == []
 
 
 @pytest.mark.parametrize("args", [

@@ -16,14 +16,14 @@ _float = float.__repr__  # what json.dumps writes for a float
 def number(x: float) -> float | str:
     """A JSON number, or "inf", "-inf", "nan" for what JSON cannot hold."""
     if math.isfinite(x):
-        return float(x)
+        return float(x) + 0.0  # -0.0 + 0.0 is 0.0: no "-0.0" in the output
     return "nan" if x != x else ("inf" if x > 0 else "-inf")
 
 
 def _num(x: float) -> str:
     """``number(x)`` as JSON text, without a call into json.dumps per number."""
     if x - x == 0:  # finite
-        return _float(float(x))
+        return _float(float(x) + 0.0)
     return '"nan"' if x != x else ('"inf"' if x > 0 else '"-inf"')
 
 
@@ -35,10 +35,14 @@ def _nums(xs) -> list[str]:
     """``_num`` of each value. Where their sum is finite every value is, and floats are written with no test."""
     try:
         if math.isfinite(sum(xs)):
-            return list(map(_float, xs))
+            texts = list(map(_float, xs))
+            if "-0.0" in texts:  # a test at C speed; the rare list with a negative zero is mended
+                texts = ["0.0" if t == "-0.0" else t for t in texts]
+            return texts
     except TypeError:  # a value that is an int
         pass
-    return [_float(x) if type(x) is float and x - x == 0 else _num(x) for x in xs]
+    return ["0.0" if x == 0 and type(x) is float else _float(x) if type(x) is float and x - x == 0 else _num(x)
+            for x in xs]
 
 
 def _map(keys: list[str], xs, out: TextIO) -> None:
