@@ -14,8 +14,9 @@ from typing import NamedTuple
 
 from ..errors import GradcliError, GradcliSyntaxError, MathError
 from .arrays import Arr, Arrays, ShapeError, entry_names, make
-from .ops import ARRAY_OPS, CONSTANTS, FUNCTION_NAMES, OPS, DomainError, fmt
-from .parse import MAX_OPERATIONS, NOT_NUMBERS, Item, Program, Statement, _Parser, lookalike_letters, parse, skeleton
+from .ops import ARRAY_OPS, CONSTANTS, FUNCTION_NAMES, OP_CODES, OP_NAMES, OPS, DomainError, fmt
+from .parse import (MAX_OPERATIONS, NOT_NUMBERS, Item, Program, Statement, _Parser, definitions, lookalike_letters, parse,
+                    skeleton)
 
 
 class Const(NamedTuple):
@@ -72,11 +73,6 @@ class Node(NamedTuple):
 
 
 _new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (a graph has 10^5 of them)
-
-# op codes: the graph's column of ops holds these small ints; 0 is a leaf (an input or a held constant)
-OP_NAMES: tuple[str, ...] = ("input", *OPS)
-OP_CODES: dict[str, int] = {name: k for k, name in enumerate(OP_NAMES)}
-
 
 @contextlib.contextmanager
 def paused_gc():
@@ -170,7 +166,7 @@ class Graph:
 
     __slots__ = ("source", "codes", "starts", "flat", "consts", "ids", "inputs", "names", "output", "constants",
                  "notes", "is_program", "function", "params", "outputs", "functions", "data", "data_names",
-                 "_consumers", "arrays", "steps", "generated")
+                 "_consumers", "arrays", "steps", "generated", "defined")
 
     def __init__(self, source: str, codes: array, starts: array, flat: array, consts: list, ids: list[str],
                  inputs: tuple[int, ...], names: tuple[str, ...], output: int,
@@ -196,6 +192,7 @@ class Graph:
         self.arrays: dict[str, tuple[int, int]] = {}  # the inputs (and held names) that are arrays: their shapes
         self.steps: tuple[Step, ...] = ()  # the array operations, as written (empty: no arrays)
         self.generated: frozenset[int] = frozenset()  # with steps: the nodes whose ids gradcli made up (c1, c2)
+        self.defined: dict[str, str] = {}  # the functions the program defines, s(γ) = …: name -> its op
 
     def _replace(self, **fields) -> "Graph":
         new = object.__new__(Graph)
@@ -354,8 +351,8 @@ _TEXT2: list[str | None] = []  # and with two, {0} and {1}
 def texts(arity: int) -> list[str | None]:
     """Per op code, the op's text with ``arity`` (1 or 2) operands, or None until ``template`` has made it."""
     table = _TEXT1 if arity == 1 else _TEXT2
-    if not table:
-        table.extend([None] * len(OP_NAMES))
+    if len(table) < len(OP_NAMES):
+        table.extend([None] * (len(OP_NAMES) - len(table)))
     return table
 
 
@@ -503,7 +500,7 @@ def _reserved(name: str) -> bool:
 
 
 _OFF = 1 << 21  # operand refs while building lie in (-_OFF, _OFF): a memo key packs two of them in one int
-_UNARY = 128  # op codes are below this
+_UNARY = 256  # op codes are below this: they are bytes
 
 
 class _Builder:
@@ -547,6 +544,8 @@ class _Builder:
         self.steps: list[Step] = []  # the array operations as written, for the tables at the sheet's level
         self.step_of: dict[int, int] = {}  # id() of an Arr -> its step
         self.kept: list = []  # the Arrs step_of knows, kept alive so that their ids stay theirs
+        self.calls: dict[str, str] = {}  # the functions the program has defined so far: name -> op
+        self.user_functions = definitions(source)  # every function it defines (gradcli/core/parse.py)
 
     def error(self, message: str, start: int, end: int) -> GradcliSyntaxError:
         return GradcliSyntaxError(message, self.source, start, end - start)
@@ -638,6 +637,36 @@ class _Builder:
             self.check_target(st.target, st.target_start, st.start)
             value = self.assign(st.target, value)
         return value
+
+    def define(self, st: Statement) -> None:
+        """A function's definition, ``s(γ) = 1/(1 + exp(-γ))``: its op (gradcli/core/functions.py), which the
+        calls after it are."""
+        from .expr import from_items
+        from .functions import DefinitionError, define
+
+        name = st.target
+        params = tuple(p for p, _ in st.params)
+        calls = self.calls
+        items = []
+        for it in st.items:
+            if it.kind == "op" and (it.arg == name or it.arg in self.defined_later(st)):
+                what = "its own definition" if it.arg == name else "a definition before its own"
+                raise self.error(f"{it.arg} is called in {what}: define a function before the steps that call "
+                                 "it, and not in terms of itself", it.start, it.end)
+            items.append(it._replace(arg=calls[it.arg]) if it.kind == "op" and it.arg in calls else it)
+        try:
+            op = define(name, params, from_items(items, self.source))
+        except DefinitionError as e:
+            spans = [(it.start, it.end) for it in st.items if it.kind == "name" and it.arg == e.name]
+            start, end = spans[0] if spans else (st.target_start, st.target_start + len(name))
+            raise self.error(str(e), start, end) from None
+        calls[name] = op.name
+        if not name.isascii():
+            self.unusual = True
+
+    def defined_later(self, st: Statement) -> set[str]:
+        """The functions the program defines that this step cannot call yet."""
+        return {n for n in self.user_functions if n not in self.calls}
 
     def take_params(self, st: Statement) -> None:
         if self.params:
@@ -740,7 +769,14 @@ class _Builder:
                     raise self.error(str(e), it[3], it[4]) from None
                 continue
             op, arity = it[1], it[2]
+            if op in self.calls:
+                op = self.calls[op]
+            elif op in self.user_functions or (op not in OP_CODES and op not in ARRAY_OPS):
+                raise self.error(f"{op} is called before its definition: define a function before the steps that "
+                                 "call it", it[3], it[4])
             args = tuple(stack[-arity:])
+            if op == "cdot" and Arr not in map(type, args):
+                op = "mul"  # a·b of numbers is their product, 0·0 as well as x·y
             if op in ARRAY_OPS or Arr in map(type, args):
                 del stack[len(stack) - arity + 1:]
                 stack[-1] = self.array_op(op, list(args), items, it)
@@ -837,6 +873,9 @@ class _Builder:
         last (a bare expression, a list of outputs) is an error when another follows it, told then."""
         if self.pending is not None:
             raise self.pending
+        if st.define:  # s(γ) = …: no node of its own; each call is one
+            self.define(st)
+            return
         if st.outputs:  # a last step that lists the outputs: s1, s2, s3
             self.outputs, self.spans = [], []
             for items, start, end in st.outputs:
@@ -1187,6 +1226,8 @@ class _Builder:
             graph.steps = tuple(self.steps)
         graph.notes = unused_notes(graph, labels)
         graph.arrays = {n: shape for n, shape in self.shaped.items() if n in self.inputs_read}
+        if self.calls:
+            graph.defined = dict(self.calls)
         return graph
 
 

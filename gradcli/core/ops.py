@@ -47,6 +47,7 @@ class Op(NamedTuple):
     exact_at: tuple[float, float] | None = None
     always_exact: bool = False  # the float value is always the exact value of its operand (-x, |x|, relu)
     sympy: str = ""  # the name of sympy's function for the op where it is not the op's own (Abs for abs)
+    defined: str = ""  # a function a program defines (gradcli/core/functions.py): its definition, s(g) = …
 
 
 def fmt(x: float) -> str:
@@ -446,3 +447,16 @@ def ieee(name: str) -> Callable[..., float]:
 
 
 _IEEE: dict[str, Callable[..., float]] = {}
+
+
+# op codes: a graph's column of ops holds these small ints (gradcli/core/graph.py); 0 is a leaf
+OP_NAMES: list[str] = ["input", *OPS]  # grows by the functions programs define (gradcli/core/functions.py)
+OP_CODES: dict[str, int] = {name: k for k, name in enumerate(OP_NAMES)}
+
+
+def register(op_name: str) -> int:
+    """A new op of the op table (a function a program defines) given the next code: the tables by code that
+    other modules keep grow to it as they are next used."""
+    OP_CODES[op_name] = len(OP_NAMES)
+    OP_NAMES.append(op_name)
+    return OP_CODES[op_name]

@@ -45,6 +45,7 @@ class Statement(NamedTuple):
     end: int
     params: tuple[tuple[str, int], ...] = ()  # (name, offset)
     outputs: tuple = ()  # a last step that lists the outputs, "s1, s2, s3": (items, start, end) for each
+    define: bool = False  # ``s(γ) = …`` where a later step calls s: a function's definition, params its parameters
 
 
 class Program(NamedTuple):
@@ -194,11 +195,61 @@ def _kind(text: str) -> int:
     return kind
 
 
+_HEADER = re.compile(r"\)\s*=")  # what every definition s(γ) = … holds; most sources have none
+_DEFINED: list = [None, {}]  # the last source prescanned and its definitions: a program's lines share it
+
+
+def definitions(source: str) -> dict[str, int]:
+    """The functions a program defines, as name -> number of parameters: a step ``s(γ) = …`` whose name a
+    later step calls, ``s(z1)``. A step ``f(x1, x2) = …`` whose name nothing calls lists the inputs instead.
+    One pass over the tokens, with no parsing: the parser then knows each call for what it is."""
+    if _DEFINED[0] is source or _DEFINED[0] == source:
+        return _DEFINED[1]
+    found: dict[str, int] = {}
+    if _HEADER.search(source):
+        texts = _TOKEN.findall(source.translate(_FULLWIDTH) if not source.isascii() else source)
+        kinds = [_kind(t) for t in texts]
+        words = [k == NAME or k == COMMAND for k in kinds]
+        significant = [i for i, k in enumerate(kinds) if k != -1]
+        headers: dict[str, int] = {}
+        at_header: set[int] = set()
+        called: set[str] = set()
+        depth, start = 0, True
+        n = len(significant)
+        for j, i in enumerate(significant):
+            t = texts[i]
+            if start and words[i] and j + 1 < n and texts[significant[j + 1]] == "(":
+                k, count = j + 2, 0
+                while k < n and words[significant[k]]:
+                    count += 1
+                    k += 1
+                    if k < n and texts[significant[k]] == ",":
+                        k += 1
+                if count and k + 1 < n and texts[significant[k]] == ")" and texts[significant[k + 1]] == "=":
+                    headers.setdefault(normal_name(t), count)
+                    at_header.add(j)
+            start = False
+            if t in ("(", "["):
+                depth += 1
+            elif t in (")", "]"):
+                depth = max(0, depth - 1)
+            elif depth == 0 and t in _SEP:
+                start = True
+            elif words[i] and j not in at_header and j + 1 < n and texts[significant[j + 1]] == "(":
+                called.add(normal_name(t))
+        found = {name: count for name, count in headers.items() if name in called and name not in FUNCTION_NAMES}
+    _DEFINED[0], _DEFINED[1] = source, found
+    return found
+
+
 class _Parser:
-    def __init__(self, source: str, prefix: str = "", lenient: bool = False) -> None:
+    def __init__(self, source: str, prefix: str = "", lenient: bool = False,
+                 functions: dict[str, int] | None = None) -> None:
         self.source = source
         self.prefix = prefix
         self.lenient = lenient  # inf and nan read as names: formulas gradcli itself wrote with such values
+        # the functions the program defines, name -> parameters; ``functions``: a program's, for a formula about it
+        self.defined = definitions(source) if functions is None else functions
         self.operations = 0  # operators and calls read so far, each an operation: counted against MAX_OPERATIONS
 
     def error(self, message: str, start: int, end: int | None = None) -> GradcliSyntaxError:
@@ -219,6 +270,7 @@ class _Parser:
         expect_operand = True
         target: str | None = None
         params: tuple[tuple[str, int], ...] = ()
+        defining = False  # the step is a function's definition
         parts: list = []  # the outputs a statement lists before the current one: (items, start, end)
         target_start = stmt_start = -1
         last: _Tok | None = None  # the previous token of this statement
@@ -297,8 +349,9 @@ class _Parser:
                             and target is None:
                         found = self.parameters(i, texts, kinds, starts, ahead)
                         if found is not None:  # f(x1, x2) = …: the output step, naming its inputs
-                            params, i = found
+                            params, i = found  # (or s(γ) = …, a function's definition, when a step calls s)
                             target, target_start = name.text, name.start
+                            defining = name.text in self.defined
                             last = tok
                             continue
                     if text == "[" and name.text not in FUNCTION_NAMES:
@@ -315,13 +368,17 @@ class _Parser:
                     last = tok
                     continue
                 if text == "=" and last is None and not single and target is None:
+                    if name.text in self.defined:
+                        raise self.error(f"'{name.text}' is a function this program defines; give this step "
+                                         "another name", name.start, name.end)
                     if name.text in FUNCTION_NAMES and name.text not in PLAIN_TOO:
                         raise self.error(f"'{name.text}' is a function; give this step another name",
                                          name.start, name.end)
                     target, target_start = name.text, name.start
                     last = tok
                     continue
-                if name.text in FUNCTION_NAMES and name.text not in CONSTANTS and name.text not in PLAIN_TOO:
+                if (name.text in FUNCTION_NAMES and name.text not in CONSTANTS and name.text not in PLAIN_TOO) \
+                        or name.text in self.defined:
                     raise self.error(f"'{name.text}' is a function; write {name.text}(...) to call it",
                                      name.start, name.end)
                 out.append(_new(Item, ("name", name.text, 0, name.start, name.end)))
@@ -401,11 +458,11 @@ class _Parser:
                         continue  # a trailing comma after a step
                     elif not single and not parts and self.step_follows(i, texts, kinds, ahead):
                         # "f1 = exp(x), f2 = f1**2": a comma between steps
-                        take(Statement(target, target_start, out, stmt_start, start, params))
+                        take(Statement(target, target_start, out, stmt_start, start, params, (), defining))
                         made += 1
                         out, spans = [], []
                         expect_operand, target, target_start, stmt_start, last = True, None, -1, -1, None
-                        params = ()
+                        params, defining = (), False
                         continue
                     elif not single and target is None:
                         # "s1, s2, s3": a step that lists several outputs
@@ -431,13 +488,13 @@ class _Parser:
                     listed = ()
                     if parts:
                         listed = (*parts, (out, parts[-1][2] + 1, start))
-                    take(Statement(target, target_start, out, stmt_start, start, params, listed))
+                    take(Statement(target, target_start, out, stmt_start, start, params, listed, defining))
                     made += 1
                     if kind == EOF:
                         break
                     out, spans = [], []
                     expect_operand, target, target_start, stmt_start, last = True, None, -1, -1, None
-                    params, parts = (), []
+                    params, parts, defining = (), [], False
                     continue
                 elif text == "=":
                     raise self.error("'=' can only follow a step's name at the start of a step (name = expr)",
@@ -514,7 +571,7 @@ class _Parser:
 
     def check_function(self, tok: _Tok, bracket: str = "(") -> None:
         name = tok.text
-        if name in FUNCTION_NAMES:
+        if name in FUNCTION_NAMES or name in self.defined:
             return
         if skeleton(name) in FUNCTION_NAMES:
             raise self.error(f"'{name}' is not '{skeleton(name)}': it is typed with letters of another alphabet, "
@@ -531,7 +588,7 @@ class _Parser:
         if close:
             hint = f"did you mean '{close[0]}'?"
         else:
-            known = ", ".join(sorted({op.names[0] for op in OPS.values() if op.names}))
+            known = ", ".join(sorted({op.names[0] for op in OPS.values() if op.names and op.names[0] in FUNCTION_NAMES}))
             hint = f"for a product write {name}*{bracket}...{_CLOSER[bracket]}; the functions are {known}"
         raise self.error(f"unknown function '{name}'; {hint}", tok.start, tok.end)
 
@@ -546,6 +603,13 @@ class _Parser:
         if kind == _GROUP:
             # a group's span takes in its brackets, so a constant's label reads "(1+2)"
             spans[-1] = (start, tok.end)
+            return
+        if name in self.defined:  # a function the program defines: the builder knows its op
+            if argc != self.defined[name]:
+                n = self.defined[name]
+                raise self.error(f"{name} takes {n} argument{'s' if n != 1 else ''}, as its definition says, not "
+                                 f"{argc}", start, tok.end)
+            emit(name, argc, start, tok.end)
             return
         op = name if name in ("array", "index") else op_for_call(name, argc)
         if op is None:
@@ -614,7 +678,9 @@ def parse(source: str) -> Program:
     return Program(source, _Parser(source).run(single=False))
 
 
-def parse_expression(source: str, prefix: str = "", lenient: bool = False) -> list[Item]:
+def parse_expression(source: str, prefix: str = "", lenient: bool = False,
+                     functions: dict[str, int] | None = None) -> list[Item]:
     """Parse one expression with no steps; ``prefix`` is shown before the source in errors. ``lenient``
-    reads inf and nan as names (for formulas gradcli wrote, not for user text)."""
-    return _Parser(source, prefix, lenient).run(single=True)[0].items
+    reads inf and nan as names (for formulas gradcli wrote, not for user text). ``functions`` are the ones a
+    program defines (name -> number of parameters), which the expression may call (a claim about it)."""
+    return _Parser(source, prefix, lenient, functions).run(single=True)[0].items

@@ -23,11 +23,19 @@ _KINKS = [None] + [OPS[name].kink for name in OP_NAMES[1:]]  # by op code
 _LOOK = [code in (_ADD, _SUB) or kink is not None for code, kink in enumerate(_KINKS)]
 
 
+def _grow() -> None:
+    for name in OP_NAMES[len(_KINKS):]:
+        _KINKS.append(OPS[name].kink)
+        _LOOK.append(OPS[name].kink is not None)
+
+
 def warnings_of(graph: Graph, values: list[float], partials, stable: dict) -> list[str]:
     """The notes of an evaluation, in graph order (``partials`` is the flat array beside the operand slots;
     ``stable`` the graph's plan of stable forms: a node computed from one is not a cancelling sum)."""
     codes, starts, flat, consts, ids = graph.codes, graph.starts, graph.flat, graph.consts, graph.ids
     n, leaves = len(codes), graph.leaves
+    if len(_KINKS) < len(OP_NAMES):  # functions a program defined since
+        _grow()
     isfinite = math.isfinite
     all_finite = (all(map(isfinite, values)) and all(map(isfinite, partials))
                   and all(isfinite(c.value) for c in consts))

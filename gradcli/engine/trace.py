@@ -141,6 +141,8 @@ def evaluate(graph: Graph, point: dict[str, float], stable: dict | None = None) 
         values[i] = float(point[name])
     isfinite = math.isfinite
     ops = _OPS_BY_CODE
+    if len(ops) < len(OP_NAMES):  # functions a program defined since
+        ops.extend(OPS[name] for name in OP_NAMES[len(ops):])
     functions, partial_table = _functions, _FUNCTIONS
     s = starts[graph.leaves]
     for i in range(graph.leaves, n):

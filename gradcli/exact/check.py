@@ -19,9 +19,9 @@ import sympy as sp
 
 from ..errors import GradcliError, GradcliSyntaxError
 from ..core.arrays import ShapeError
-from ..core.expr import GROUP, NAME, NUM, Expr, from_items, walk
+from ..core.expr import GROUP, NAME, NUM, Expr, from_items, transform, walk
 from ..core.graph import Graph
-from ..core.ops import CONSTANTS, fmt
+from ..core.ops import CONSTANTS, OPS, fmt
 from ..core.printer import PLAIN
 from ..core.parse import normal_name, parse_expression
 from .symbolic import MAX_NODES, apply, from_sympy, node_expressions, number, simplest, symbol, to_sympy
@@ -82,13 +82,18 @@ def parse_claims(texts: list[str], graph: Graph) -> list[Expr]:
     or e."""
     known = set(graph.names) | set(graph.data_names) | {n.id for n in graph.nodes if graph.is_program} | set(CONSTANTS)
     known |= set(graph.arrays) | {st.name for st in graph.steps if st.name} | {c for c, _ in graph.constants}
+    known |= {graph.function} if graph.params else set()  # s(γ) = …: s is the output
+    functions = {n: OPS[op].arity for n, op in graph.defined.items()}
     claims = []
     for text in texts:
         for offset, part in split_claims(text):
             try:
-                tree = from_items(parse_expression(part, "--claim "), part)
+                tree = from_items(parse_expression(part, "--claim ", functions=functions), part)
             except GradcliSyntaxError as e:
                 raise GradcliSyntaxError(e.message, text, offset + e.offset, e.length, "--claim ") from None
+            if functions:  # a call of a function the program defines is its op
+                tree = transform(tree, lambda x: x,
+                                 lambda x, args: Expr(graph.defined.get(x.op, x.op), args, x.leaf))
             for node in walk(tree):
                 if node.op == NAME and node.leaf not in known:
                     where = text.find(node.leaf, offset)
@@ -306,6 +311,8 @@ def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float]
                            "in order, or pick the derivatives with --wrt")
     exprs = node_expressions(graph)
     steps = {n.id: exprs[i] for i, n in enumerate(graph.nodes) if graph.is_program and n.op != "input"}
+    if graph.params:  # s(γ) = …: s is the output, as a step s = … would be
+        steps.setdefault(graph.function, exprs[graph.output])
     verdicts = []
     # the constants the program names (a = 2, t = [0, 0, 1]) by their values, exactly as written; then --let's
     values = {symbol(n): number(v, fmt(v)) for n, v in graph.constants}

@@ -304,7 +304,9 @@ class LatexStyle(Style):
 
     def call(self, op: str, args: list[Part]) -> Part:
         template = OPS[op].tex if op in OPS else ""
-        if not template:
+        if op in OPS and OPS[op].defined:  # a function the program defines, s(γ) = …: named as the sheet names it
+            template = tex_name(OPS[op].names[0]).replace("{", "{{").replace("}", "}}")
+        elif not template:
             template = r"\operatorname{{" + (OPS[op].names[0] if op in OPS and OPS[op].names else op) + "}}"
         if "{0}" not in template:  # a command, and its arguments, any number of them
             return Part(template.replace("{{", "{").replace("}}", "}") + r"\left(" + ", ".join(a.text for a in args)
@@ -357,11 +359,18 @@ class LatexWriter(Writer):
             return f"${self.math(c.expr)}$"
         if c.command:
             return escape(c.text)  # prose prints the characters as typed and may break at its spaces
+        from ..core.parse import definitions
+
         steps = []
+        functions = definitions(c.text) if c.steps else None  # s(γ) = …, called by a later step
         for step in (c.text.split("; ") if c.steps else [c.text]):
             target, eq, rhs = step.partition(" = ")
-            tree = _tree(rhs) if eq and target.isidentifier() and c.steps else None
-            if tree is not None:
+            header = _HEADER.fullmatch(target) if eq and c.steps else None
+            tree = _tree(rhs, functions) if eq and (target.isidentifier() or header) and c.steps else None
+            if tree is not None and header is not None:
+                params = ", ".join(tex_name(p.strip()) for p in header.group(2).split(","))
+                steps.append(rf"${tex_name(header.group(1))}\left({params}\right) = {self.math(tree)}$")
+            elif tree is not None:
                 steps.append(f"${tex_name(target)} = {self.math(tree)}$")
             elif (tree := _tree(step)) is not None:
                 steps.append(f"${self.math(tree)}$")
@@ -372,7 +381,10 @@ class LatexWriter(Writer):
         return "; ".join(steps)
 
 
-def _tree(text: str) -> Expr | None:
+_HEADER = re.compile(r"(\w+)\((\s*\w+\s*(?:,\s*\w+\s*)*)\)")  # s(γ), f(x1, x2): a step's name with its parameters
+
+
+def _tree(text: str, functions: dict[str, int] | None = None) -> Expr | None:
     """The tree of one expression a user typed, or None where it is not one (a cut-off step, sheet notation
     only a program reads)."""
     from ..errors import GradcliError
@@ -381,7 +393,7 @@ def _tree(text: str) -> Expr | None:
     if len(text) > 300:
         return None
     try:
-        return from_items(parse_expression(text), text)
+        return from_items(parse_expression(text, functions=functions or None), text)
     except GradcliError:
         return None
 

@@ -278,3 +278,11 @@ def test_names_are_normalised_as_python_normalises_identifiers() -> None:
 def test_a_constant_that_is_not_finite_is_a_warning(text: str) -> None:
     g = graph_of(text)
     assert any("the constant" in n and ("inf" in n or "nan" in n) for n in g.notes), g.notes
+
+
+def test_a_centre_dot_between_numbers_is_their_product() -> None:
+    """``0·0`` and ``2·x``: the centre dot of the sheets is a product of numbers, as * is."""
+    from conftest import run_json
+
+    assert run_json("reverse", "0·0 + 2·x", "--at", "3")["gradient"] == {"x": 2.0}
+    assert run_json("reverse", "2·3·x", "--at", "1")["value"] == 6.0
