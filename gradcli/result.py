@@ -292,8 +292,9 @@ class Check(Result):
 
     @property
     def verdict(self) -> str:
-        """"proved" (every claim), "different" (one is wrong) or "undecided"."""
-        return {0: "proved", 1: "different", 3: "undecided"}[self.record.exit_code]
+        """"proved" (every claim), "agrees" (every claim proved or, a claim of numbers, equal at the point),
+        "different" (one is wrong) or "undecided"."""
+        return self.record.verdict
 
     @property
     def exit_code(self) -> int:

@@ -80,7 +80,7 @@ def _closes_at_end(text: str) -> bool:
 def parse_claims(texts: list[str], graph: Graph) -> list[Expr]:
     """Each claim as a tree; a name must be an input (an array by its name), a named step of the program, pi
     or e."""
-    known = set(graph.names) | set(graph.data_names) | {n.id for n in graph.nodes if graph.is_program} | set(CONSTANTS)
+    known = set(graph.names) | set(graph.data_names) | set(graph.ids) | set(CONSTANTS)  # c6 as the tables print it
     known |= set(graph.arrays) | {st.name for st in graph.steps if st.name} | {c for c, _ in graph.constants}
     known |= {graph.function} if graph.params else set()  # s(γ) = …: s is the output
     functions = {n: OPS[op].arity for n, op in graph.defined.items()}
@@ -135,12 +135,14 @@ def wrt_names(text: str | None, graph: Graph) -> list[str]:
     array as one, by its name)."""
     if text is None:
         return _inputs(graph)
-    steps = [n.id for n in graph.nodes if graph.is_program and n.op != "input"]
+    steps = [n.id for n in graph.nodes if n.op != "input"]  # a bare expression's too: c6, as the tables print it
+    inputs = _input_ids(graph)
     arrays = _array_steps(graph)
     out = []
     offset = 0
     for part in _split_names(text):
         name = normal_name(part.strip())
+        name = inputs.get(name, name)  # c1 = x1: the input x1
         if name not in graph.names and name not in steps and name not in arrays:
             raise GradcliSyntaxError(f"'{name}' is not an input or a named step; the inputs are "
                                      f"{', '.join(_inputs(graph))}", text, offset + len(part) - len(part.lstrip()),
@@ -148,6 +150,11 @@ def wrt_names(text: str | None, graph: Graph) -> list[str]:
         out.append(name)
         offset += len(part) + 1
     return out
+
+
+def _input_ids(graph: Graph) -> dict[str, str]:
+    """The ids the tables give the inputs of a bare expression (c1 = x1), to the inputs' names."""
+    return {graph.ids[i]: n for i, n in zip(graph.inputs, graph.names) if graph.ids[i] != n}
 
 
 def _split_names(text: str) -> list[str]:
@@ -310,7 +317,8 @@ def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float]
                            f"derivative{'s' if len(wrt) != 1 else ''} ({', '.join(wrt)}): give one claim per input, "
                            "in order, or pick the derivatives with --wrt")
     exprs = node_expressions(graph)
-    steps = {n.id: exprs[i] for i, n in enumerate(graph.nodes) if graph.is_program and n.op != "input"}
+    steps = {n.id: exprs[i] for i, n in enumerate(graph.nodes) if n.op != "input"}
+    steps.update({c: symbol(n) for c, n in _input_ids(graph).items()})
     if graph.params:  # s(γ) = …: s is the output, as a step s = … would be
         steps.setdefault(graph.function, exprs[graph.output])
     verdicts = []
@@ -324,8 +332,24 @@ def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float]
             continue
         truth = derivative(graph, name).xreplace(values)
         mine = to_sympy(claim, {**{n: symbol(n) for n in graph.names + graph.data_names}, **steps}).xreplace(values)
+        if at and all(x.op != NAME or x.leaf in CONSTANTS for x in walk(claim)):
+            verdicts.append(_at_point(graph, name, claim, mine, truth, at, held or {}))  # a number, --at: compared
+            continue
         verdicts.append(_decide(graph, name, claim, mine, truth, at, held or {}))
     return verdicts
+
+
+def _at_point(graph: Graph, wrt: str, claim: Expr, mine, truth, at, held: dict[str, float]) -> Verdict:
+    """A claim of a number (``--claim "[64, 192]" --at 0,2``): the derivative's value at the point, compared
+    with it to 1e-9 relative; a number is not a formula, so it agrees or differs there, and nothing is proved."""
+    shown = from_sympy(simplest(truth))
+    point = {**dict(at), **held}
+    symbols = [symbol(n) for n in graph.names + graph.data_names]
+    a, b = _at(mine, symbols, point), _at(truth, symbols, point)
+    if a is None or b is None:
+        return Verdict(wrt, claim, shown, "undecided", point, a, b, 0)
+    status = "agrees" if abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b)) else "different"
+    return Verdict(wrt, claim, shown, status, point, a, b, 1 if status == "agrees" else 0)
 
 
 def _decide_array(graph: Graph, wrt: str, claim: Expr, mine, values: dict, at, held: dict[str, float]) -> Verdict:
@@ -386,14 +410,43 @@ def _decide(graph: Graph, wrt: str, claim: Expr, mine, truth, at, held: dict[str
 
 def _proved(difference) -> bool:
     """Whether sympy shows the difference is 0: simplified as it is, then with gradcli's functions (sigmoid,
-    softplus) written as exponentials."""
+    softplus) written as exponentials, then piece by piece where it has kinks (abs, relu, step, sign, max)."""
     for form in (difference, difference.rewrite(sp.exp)):
         try:
             if form == 0 or simplest(form, effort=400) == 0:
                 return True
         except (TypeError, ValueError, RecursionError, sp.PolynomialError):
             continue
-    return False
+    try:
+        return _zero_by_pieces(difference)
+    except (TypeError, ValueError, RecursionError, NotImplementedError, AttributeError, sp.PolynomialError):
+        return False
+
+
+_PIECEWISE = ("Abs", "sign", "step", "relu", "Max", "Min", "Heaviside")
+
+
+def _zero_by_pieces(difference) -> bool:
+    """A difference of piecewise functions is 0 where each piece is: 0 as a formula, or 0 at each point of a
+    piece that is only points (abs(x) - x·sign(x) is 0 for x ≠ 0 and is x = 0 at x = 0)."""
+    if not any(type(f).__name__ in _PIECEWISE for f in difference.atoms(sp.Function)):
+        return False
+    # sympy's derivative of max and min is a Heaviside step, whose value at the kink is a convention (1/2) where
+    # the derivative does not exist: a claim may take another there
+    kinks = difference.has(sp.Heaviside)
+    form = sp.simplify(sp.piecewise_fold(difference.rewrite(sp.Piecewise)))
+    if form == 0:
+        return True
+    if not isinstance(form, sp.Piecewise) or len(form.free_symbols) != 1:
+        return False
+    (x,) = form.free_symbols
+    for piece, where in form.as_expr_set_pairs(sp.S.Reals):
+        if where is sp.S.EmptySet or sp.simplify(piece) == 0:
+            continue
+        if isinstance(where, sp.FiniteSet) and (kinks or all(sp.simplify(piece.subs(x, p)) == 0 for p in where)):
+            continue
+        return False
+    return True
 
 
 def _random_point(names, rng: random.Random) -> dict[str, float]:
@@ -432,6 +485,16 @@ class Checked(NamedTuple):
 
     @property
     def exit_code(self) -> int:
-        """0: every claim proved; 1: one is different; 3: none different, one undecided."""
+        """0: every claim proved (or, a claim of numbers, agreeing at the point); 1: one is different; 3: none
+        different, one undecided."""
         statuses = {v.status for v in self.verdicts}
         return 1 if "different" in statuses else 3 if "undecided" in statuses else 0
+
+    @property
+    def verdict(self) -> str:
+        """"proved" (every claim), "agrees" (every claim proved or, a claim of numbers, equal at the point, and
+        one is that), "different" (one is wrong) or "undecided"."""
+        code = self.exit_code
+        if code == 0 and any(v.status == "agrees" for v in self.verdicts):
+            return "agrees"
+        return {0: "proved", 1: "different", 3: "undecided"}[code]

@@ -128,6 +128,9 @@ class step(sp.Function):
     def fdiff(self, argindex=1):
         return S.Zero
 
+    def _eval_rewrite_as_Piecewise(self, x, **kwargs):
+        return sp.Piecewise((1, x > 0), (0, True))
+
     _eval_evalf = _at_numbers(lambda x: S.One if x > 0 else S.Zero)
 
 
@@ -166,6 +169,9 @@ class sign(sp.Function):
 
     def fdiff(self, argindex=1):
         return S.Zero
+
+    def _eval_rewrite_as_Piecewise(self, x, **kwargs):
+        return sp.Piecewise((1, x > 0), (-1, x < 0), (0, True))
 
     _eval_evalf = _at_numbers(sp.sign)
 

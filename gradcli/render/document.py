@@ -899,6 +899,10 @@ def check(checked, max_rows: int = 0, cost: bool = False) -> list[Block]:
         if v.status == "proved":
             out.append(Line(("proved equal: the claim minus the derivative simplifies to 0"
                              + (", entry by entry" if v.shape else ""),), "result"))
+        elif v.status == "agrees":
+            where = _join([eq(name(n), num(x)) for n, x in v.point.items()])
+            out.append(Line(("agrees at ", *where, ": the claim is ", num(v.claim_value), " and ", d, " is ",
+                             num(v.truth_value), " (a number is compared at the point, not proved)"), "result"))
         elif v.status == "different" and v.shapes is not None:
             mine, truth = v.shapes
             hint = " (the transpose?)" if mine is not None and mine[::-1] == truth else ""

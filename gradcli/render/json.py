@@ -402,14 +402,14 @@ def write_check(checked, out: TextIO) -> None:
                 item["derivative_at_point"] = flat if n == 1 else [flat[i * n:(i + 1) * n] for i in range(m)]
         if v.status == "different" and v.shapes is not None:
             item["claim_shape"] = None if v.shapes[0] is None else list(v.shapes[0])
-        elif v.status == "different":
+        elif v.status in ("different", "agrees"):
             item.update({"point": v.point, "claim_value": number(v.claim_value),
                          "derivative_value": number(v.truth_value)})
             if v.entry is not None:
                 item["entry"] = v.entry
         claims.append(item)
     doc = {"command": "check", "source": graph.source, "inputs": list(graph.names), "output": graph.function,
-           "claims": claims, "verdict": {0: "proved", 1: "different", 3: "undecided"}[checked.exit_code]}
+           "claims": claims, "verdict": checked.verdict}
     out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
 
 
