@@ -125,7 +125,7 @@ class Problem:
 
     def __init__(self, source: str, prefix: str = "c", share: bool = True, output: Names = None,
                  let: Point = None, data=None, several: bool = False, wrt: Names = None, at: Point = None,
-                 shape: Names = None) -> None:
+                 shape: Names = None, as_written: bool = False) -> None:
         if not isinstance(source, str):
             raise UsageError(f"the source is text, an expression or a program, not {type(source).__name__}")
         self.source = source
@@ -139,7 +139,8 @@ class Problem:
         held = self.held_names()
         outputs = _names_text(output)
         shapes = self.shapes
-        graph = graph_of(source, prefix, share=share, outputs=outputs, held=held, columns=self.columns, shapes=shapes)
+        graph = graph_of(source, prefix, share=share, outputs=outputs, held=held, columns=self.columns, shapes=shapes,
+                         as_written=as_written)
         wrt = _names_text(wrt)
         if wrt is not None:
             self.chosen = inputs(wrt, graph.names, graph.arrays)
@@ -147,7 +148,7 @@ class Problem:
             self.at_arrays = graph.arrays
             others = tuple(n for n in graph.names if n not in self.chosen)
             graph = graph_of(source, prefix, share=share, outputs=outputs, held=held + others, columns=self.columns,
-                             shapes=shapes)
+                             shapes=shapes, as_written=as_written)
         self.graph = graph
         if not graph.names:
             columns = [n for n in graph.data_names if n in self.columns]
@@ -346,7 +347,8 @@ def _view(**shown) -> View:
 
 
 def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = None, let: Point = None, shape: Names = None,
-            output: Names = None, prefix: str = "c", share: bool = True, symbolic: bool = False, exact: bool = False,
+            output: Names = None, prefix: str = "c", share: bool = True,
+            as_written: bool = False, symbolic: bool = False, exact: bool = False,
             data=None, reduce: str = "sum", row: int | None = None, cost: bool = False, scalar: bool = False,
             **shown) -> Forward:
     """Forward mode: the evaluation trace, then one tangent table per input (or in ``wrt``), or one along
@@ -360,7 +362,7 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
     _choice(reduce, ("sum", "mean"), "--reduce")
     _in_range(row, "--row", 1)
     at = _point_text(at)  # once: an iterator of values is read here
-    problem = Problem(source, prefix, share, output, let, data, at=at, shape=shape)
+    problem = Problem(source, prefix, share, output, let, data, at=at, shape=shape, as_written=as_written)
     graph = problem.graph
     point = problem.point(at)
     wrt, direction = _names_text(wrt), _point_text(direction)
@@ -383,7 +385,8 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
 
 
 def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, shape: Names = None, output: Names = None,
-            prefix: str = "c", share: bool = True, symbolic: bool = False, exact: bool = False, data=None,
+            prefix: str = "c", share: bool = True,
+            as_written: bool = False, symbolic: bool = False, exact: bool = False, data=None,
             reduce: str = "sum", row: int | None = None, cost: bool = False, scalar: bool = False,
             **shown) -> Reverse:
     """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs; with
@@ -395,7 +398,7 @@ def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, sha
     _choice(reduce, ("sum", "mean"), "--reduce")
     _in_range(row, "--row", 1)
     at = _point_text(at)  # once: an iterator of values is read here
-    problem = Problem(source, prefix, share, output, let, data, wrt=wrt, at=at, shape=shape)
+    problem = Problem(source, prefix, share, output, let, data, wrt=wrt, at=at, shape=shape, as_written=as_written)
     graph = problem.graph
     point = problem.point(at)
     if problem.table is None:
@@ -411,6 +414,7 @@ def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, sha
 
 def graph(source: str, at: Point = None, *, adjoints: bool | None = None, wrt: Names = None,
           tangents: bool = False, let: Point = None, shape: Names = None, output: Names = None, prefix: str = "c", share: bool = True,
+          as_written: bool = False,
           edge_labels: bool = True, scalar: bool = False, **shown) -> GraphResult:
     """The computational graph: nodes and edges; at a point, each node's value and adjoint (``adjoints``: on
     by default where the program has one output), and tangents for ``wrt`` or, with ``tangents``, every input.
@@ -423,7 +427,7 @@ def graph(source: str, at: Point = None, *, adjoints: bool | None = None, wrt: N
         if given and at is None:
             raise GradcliError(f"{option} needs a point to take tangents at: add --at, e.g. --at 0,2")
     at = _point_text(at)  # once: an iterator of values is read here
-    problem = Problem(source, prefix, share, output, let, several=True, at=at, shape=shape)
+    problem = Problem(source, prefix, share, output, let, several=True, at=at, shape=shape, as_written=as_written)
     g = problem.graph
     point = problem.point(at) if at is not None else None
     if len(g.outputs) > 1:
@@ -436,7 +440,7 @@ def graph(source: str, at: Point = None, *, adjoints: bool | None = None, wrt: N
 
 
 def jacobian(source: str, at: Point, *, mode: str = "reverse", let: Point = None, shape: Names = None, output: Names = None,
-             prefix: str = "c", share: bool = True, cost: bool = False, **shown) -> Jacobian:
+             prefix: str = "c", share: bool = True, as_written: bool = False, cost: bool = False, **shown) -> Jacobian:
     """The Jacobian of a program's outputs (a last step ``s1, s2, s3``, or ``output``): forward mode column by
     column, one sweep per input; reverse mode row by row, one sweep per output."""
     from .engine.second import run_jacobian
@@ -444,12 +448,13 @@ def jacobian(source: str, at: Point, *, mode: str = "reverse", let: Point = None
     view = _view(cost=cost, **shown)
     _choice(mode, ("forward", "reverse"), "--mode")
     at = _point_text(at)  # once: an iterator of values is read here
-    problem = Problem(source, prefix, share, output, let, several=True, at=at, shape=shape)
+    problem = Problem(source, prefix, share, output, let, several=True, at=at, shape=shape, as_written=as_written)
     return result_of(run_jacobian(problem.graph, problem.point(at), mode), view)
 
 
 def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = None, let: Point = None, shape: Names = None,
-            output: Names = None, prefix: str = "c", share: bool = True, symbolic: bool = False, exact: bool = False,
+            output: Names = None, prefix: str = "c", share: bool = True,
+            as_written: bool = False, symbolic: bool = False, exact: bool = False,
             data=None, reduce: str = "sum", row: int | None = None, **shown) -> Hessian:
     """The Hessian by forward over reverse, its symmetry and eigenvalues, and whether the point is a minimum,
     a maximum or a saddle; along ``direction``, the Hessian times d. With ``data``, the Hessian of the loss
@@ -464,7 +469,7 @@ def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = Non
     if wrt is not None and direction is not None:
         raise UsageError("--wrt and --direction do not go together: a direction seeds every input")
     at = _point_text(at)  # once: an iterator of values is read here
-    problem = Problem(source, prefix, share, output, let, data, wrt=wrt, at=at, shape=shape)
+    problem = Problem(source, prefix, share, output, let, data, wrt=wrt, at=at, shape=shape, as_written=as_written)
     graph = problem.graph
     d = bind(direction, graph.names, "--direction", arrays=problem.arrays(graph.names)) if direction is not None else None
     point = problem.point(at)
@@ -489,7 +494,7 @@ def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = Non
 
 
 def check(source: str, claims: str | Iterable[str], *, wrt: Names = None, at: Point = None, let: Point = None, shape: Names = None,
-          output: Names = None, prefix: str = "c", share: bool = True, **shown) -> Check:
+          output: Names = None, prefix: str = "c", share: bool = True, as_written: bool = False, **shown) -> Check:
     """Check derived formulas for the derivatives (one per input in order, or per name in ``wrt``): each is
     proved equal by sympy, shown different at a point, or undecided. The result is true when all are proved;
     ``exit_code`` is the command line's (0, 1 or 3)."""
@@ -501,7 +506,7 @@ def check(source: str, claims: str | Iterable[str], *, wrt: Names = None, at: Po
     if not claims:
         raise UsageError("give the derived derivative to check, e.g. --claim '[2*x, 3]'", "--claim")
     at = _point_text(at)  # once: an iterator of values is read here
-    problem = Problem(source, prefix, share, output, let, at=at, shape=shape)
+    problem = Problem(source, prefix, share, output, let, at=at, shape=shape, as_written=as_written)
     g = problem.graph
     point = bind(_point_text(at), g.names, arrays=problem.arrays(g.names)) if at is not None else None
     verdicts = run_check(g, parse_claims(claims, g), wrt_names(_names_text(wrt), g), point, problem.let_values(),
@@ -511,6 +516,7 @@ def check(source: str, claims: str | Iterable[str], *, wrt: Names = None, at: Po
 
 def gradcheck(source: str, at: Point, *, claim: Point = None, wrt: Names = None, step: float | None = None,
               let: Point = None, shape: Names = None, output: Names = None, prefix: str = "c", share: bool = True,
+              as_written: bool = False,
               **shown) -> GradCheck:
     """A finite-difference check: per input (or per name in ``wrt``), the central difference
     (f(x + h) − f(x − h))/2h with h = ε^(1/3)·max(1, |x|) (or ``step``·max(1, |x|)) beside reverse mode's
@@ -522,7 +528,7 @@ def gradcheck(source: str, at: Point, *, claim: Point = None, wrt: Names = None,
     view = _view(**shown)
     _in_range(step, "--step", 0, 0.1, low_open=True, whole=False)
     at = _point_text(at)  # once: an iterator of values is read here
-    problem = Problem(source, prefix, share, output, let, at=at, shape=shape)
+    problem = Problem(source, prefix, share, output, let, at=at, shape=shape, as_written=as_written)
     g = problem.graph
     point = problem.point(at)
     chosen = inputs(_names_text(wrt), g.names, g.arrays) if wrt is not None else list(g.names)
@@ -535,7 +541,7 @@ def gradcheck(source: str, at: Point, *, claim: Point = None, wrt: Names = None,
 def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, momentum: float = 0.0,
             weight_decay: float = 0.0, until_grad: float | None = None, wrt: Names = None, batch: int | None = None,
             data=None, reduce: str = "sum", let: Point = None, shape: Names = None, output: Names = None, prefix: str = "c",
-            share: bool = True, **shown) -> Descend:
+            share: bool = True, as_written: bool = False, **shown) -> Descend:
     """Gradient descent from ``at``: a row per step with the parameters, the loss, its gradient, the momentum
     and the update; the loss is the expression, or its sum (``reduce="mean"``: its mean) over ``data``."""
     from .engine.descend import MAX_STEPS, descend as run_descend
@@ -552,7 +558,7 @@ def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, momentu
     _in_range(weight_decay, "--weight-decay", 0, 1, high_open=True, whole=False)
     _in_range(until_grad, "--until-grad", 0, low_open=True, whole=False)
     at = _point_text(at)  # once: an iterator of values is read here
-    problem = Problem(source, prefix, share, output, let, data, wrt=wrt, at=at, shape=shape)
+    problem = Problem(source, prefix, share, output, let, data, wrt=wrt, at=at, shape=shape, as_written=as_written)
     if problem.table is None:
         problem.no_data(reduce, None)
     g = problem.graph

@@ -93,6 +93,7 @@ class Given(NamedTuple):
     let: str | None
     output: str | None
     shape: str | None = None
+    as_written: bool = False
 
     def source(self) -> str:
         return _read_source(self.expr, self.file)
@@ -100,7 +101,7 @@ class Given(NamedTuple):
     def problem(self) -> dict:
         """The keyword arguments of the Python API that say how to read the source."""
         return {"prefix": self.prefix, "share": self.share, "let": self.let, "output": self.output,
-                "shape": self.shape}
+                "shape": self.shape, "as_written": self.as_written}
 
 
 def _options(formats: tuple[str, ...]) -> Callable:
@@ -108,9 +109,9 @@ def _options(formats: tuple[str, ...]) -> Callable:
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
-        def command(expr, file, prefix, no_share, fmt, width, ascii_, max_rows, digits, outputs, let, shape,
-                    **kwargs):
-            given = Given(expr, file, prefix, not no_share, let, outputs, shape)
+        def command(expr, file, prefix, no_share, as_written, fmt, width, ascii_, max_rows, digits, outputs, let,
+                    shape, **kwargs):
+            given = Given(expr, file, prefix, not no_share, let, outputs, shape, as_written)
             return fn(given=given, shown=Shown(fmt, width, ascii_, max_rows, digits or 0), **kwargs)
 
         decorators = [
@@ -123,6 +124,9 @@ def _options(formats: tuple[str, ...]) -> Callable:
                          help="Letter of the generated node ids (c1, c2, ...)."),
             click.option("--no-share", "no_share", is_flag=True,
                          help="Do not merge identical subexpressions: the tree form, each occurrence its own node."),
+            click.option("--as-written", "as_written", is_flag=True,
+                         help="Keep each named step of a program as one node, as written (c4 = c1**2 + c2**2), its "
+                              "local partials derived from its body (∂c4/∂c1 = 2·c1)."),
             click.option("--width", type=click.IntRange(20, 10000), metavar="COLUMNS",
                          help="Width of the tables, 20 to 10000 (default: $COLUMNS, else the terminal's)."),
             click.option("--ascii", "ascii_", is_flag=True,

@@ -108,15 +108,31 @@ class _Traced(Result):
 
     @property
     def value(self) -> float | None:
-        """f at the point (None for a graph without a point)."""
+        """f at the point (None for a graph without a point); with data, the loss over the samples, as JSON's."""
+        s = self.record.summed
+        if s is not None:
+            return s.total
         values = self.record.values
         return None if values is None else values[self.graph.output]
 
     @property
     def gradient(self) -> dict[str, float] | None:
-        """∂f/∂x for each input computed, by name (with --data: the sample the tables are of)."""
+        """∂f/∂x for each input computed, by name; with data, the loss's, as JSON's (``sample`` has the one
+        sample's that the tables show)."""
+        s = self.record.summed
+        if s is not None:
+            return dict(s.gradient)
         g = self.record.gradient
         return None if g is None else dict(g)
+
+    @property
+    def sample(self) -> dict | None:
+        """With data: the sample the tables show, its row of the file (from 1), its value and gradient."""
+        s = self.record.summed
+        if s is None:
+            return None
+        return {"row": s.row + 1, "value": self.record.values[self.graph.output],
+                "gradient": dict(self.record.gradient)}
 
     @property
     def values(self) -> dict[str, float] | None:

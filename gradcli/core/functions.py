@@ -103,10 +103,22 @@ def _replayer(body: Expr, number: Callable[[tuple], Any], constant: Callable[[st
 def _kinks(name: str, body: Expr) -> Callable[..., str | None]:
     """A kink of an op inside the body, at these operands: the convention that op uses, told at the call."""
     inner = _postfix(body)
+    varies: list[bool] = []  # per entry of inner: whether it depends on an operand (a constant has no kink)
+    stack: list[bool] = []
+    for x in inner:
+        n = len(x.args)
+        if n:
+            below = stack[len(stack) - n:]
+            del stack[len(stack) - n:]
+            stack.append(any(below))
+        else:
+            stack.append(x.op == SLOT)
+        varies.append(stack[-1])
 
     def kink(k: int, *xs: float) -> str | None:
         values: list[float] = []
-        for x in inner:
+        flags: list[bool] = []
+        for x, v in zip(inner, varies):
             if x.op == SLOT:
                 values.append(xs[x.leaf])
             elif x.op == NUM:
@@ -117,16 +129,19 @@ def _kinks(name: str, body: Expr) -> Callable[..., str | None]:
                 n = len(x.args)
                 operands = values[len(values) - n:]
                 del values[len(values) - n:]
+                depends = flags[len(flags) - n:]
+                del flags[len(flags) - n:]
                 spec = OPS[x.op]
                 if spec.kink is not None:
                     for j in range(n):
-                        note = spec.kink(j, *operands)
+                        note = spec.kink(j, *operands) if depends[j] else None
                         if note is not None:
                             return f"{note}, inside {name}"
                 try:
                     values.append(spec.value(*operands))
                 except (ValueError, ZeroDivisionError, OverflowError):
                     return None
+            flags.append(v)
         return None
 
     return kink
@@ -144,13 +159,14 @@ def _exact(sp, x: float, text: str | None) -> Any:
     return sp.Integer(int(x)) if x == int(x) else sp.Rational(x)
 
 
-def define(name: str, params: tuple[str, ...], body: Expr) -> Op:
+def define(name: str, params: tuple[str, ...], body: Expr, inline: bool = False) -> Op:
     """The op of the definition ``name(params) = body``, made and entered in the op table the first time it is
-    seen. Raises DefinitionError."""
+    seen. ``inline``: a step kept as written (--as-written), printed as its body with its operands put in.
+    Raises DefinitionError."""
     from .rules import _RULES, rules
 
     slots = body_in_slots(name, params, body)
-    key = (name, len(params), tuple((x.op, x.leaf, len(x.args)) for x in _postfix(slots)))
+    key = (name, len(params), inline, tuple((x.op, x.leaf, len(x.args)) for x in _postfix(slots)))
     got = _DEFINED.get(key)
     if got is not None:
         return got
@@ -186,7 +202,7 @@ def define(name: str, params: tuple[str, ...], body: Expr) -> Op:
 
     op = Op(name=op_name, arity=len(params), value=value, partials=(), sym=sym, names=(name,),
             kink=_kinks(name, slots), domain=f"{name}'s body is undefined there",
-            defined=f"{name}({', '.join(params)}) = {PLAIN.text(body)}")
+            defined=f"{name}({', '.join(params)}) = {PLAIN.text(body)}", inline=slots if inline else None)
     OPS[op_name] = op
     _RULES[(op_name, len(params))] = partials
     register(op_name)

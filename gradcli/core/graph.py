@@ -545,6 +545,7 @@ class _Builder:
         self.step_of: dict[int, int] = {}  # id() of an Arr -> its step
         self.kept: list = []  # the Arrs step_of knows, kept alive so that their ids stay theirs
         self.calls: dict[str, str] = {}  # the functions the program has defined so far: name -> op
+        self.as_written = False  # each named step one node, its partials from its body (--as-written)
         self.user_functions = definitions(source)  # every function it defines (gradcli/core/parse.py)
 
     def error(self, message: str, start: int, end: int) -> GradcliSyntaxError:
@@ -632,7 +633,11 @@ class _Builder:
         if st.params:
             self.take_params(st)
             self.subscripted_params(st)
-        value = self.evaluate(st.items)
+        value = None
+        if self.as_written and st.target is not None and sum(1 for it in st.items if it.kind == "op") > 1:
+            value = self.as_step(st)
+        if value is None:
+            value = self.evaluate(st.items)
         if st.target is not None:
             self.check_target(st.target, st.target_start, st.start)
             value = self.assign(st.target, value)
@@ -663,6 +668,37 @@ class _Builder:
         calls[name] = op.name
         if not name.isascii():
             self.unusual = True
+
+    def as_step(self, st: Statement):
+        """A named step of several operations as one node, as the student wrote it (--as-written):
+        ``c4 = c1**2 + c2**2`` is an op of its own whose operands are the names it reads and whose local
+        partials are its body differentiated (∂c4/∂c1 = 2·c1); None where it reads arrays or only constants,
+        which are built as usual."""
+        from .expr import from_items
+        from .functions import DefinitionError, define
+
+        names = list(dict.fromkeys(it.arg for it in st.items if it.kind == "name"
+                                   and (it.arg not in CONSTANTS or it.arg in self.env)))
+        if any(it.kind == "op" and (it.arg in ARRAY_OPS or it.arg == "softmax") for it in st.items):
+            return None
+        values = []
+        for n in names:
+            try:
+                v = self.read(n)
+            except _OutOfRange as e:
+                raise self.error(str(e), st.start, st.end) from None
+            if type(v) is Arr:
+                return None
+            values.append(v)
+        if all(type(v) is Const for v in values):
+            return None
+        calls = self.calls
+        items = [it._replace(arg=calls[it.arg]) if it.kind == "op" and it.arg in calls else it for it in st.items]
+        try:
+            op = define(st.target, tuple(names), from_items(items, self.source), inline=True)
+        except DefinitionError:
+            return None
+        return self.node(OP_CODES[op.name], tuple(values))
 
     def defined_later(self, st: Statement) -> set[str]:
         """The functions the program defines that this step cannot call yet."""
@@ -909,7 +945,7 @@ class _Builder:
         where the source has other characters. From a line that is not a whole step (a bracket that closes on a
         later line), or that would pass the operation limit, the parser reads the rest of the source."""
         source = self.source
-        if not self.share or self.shaped or not source.isascii() or source.encode("ascii").translate(None, _PLAIN):
+        if not self.share or self.as_written or self.shaped or not source.isascii() or source.encode("ascii").translate(None, _PLAIN):
             return False
         n = len(source)
         last_end = len(source.rstrip())
@@ -1336,10 +1372,12 @@ class Notes(Sequence):
 _COPY = OP_CODES["copy"]
 
 
-def _builder(source: str, prefix: str, share: bool, outputs: str | None, shapes: dict | None = None) -> _Builder:
+def _builder(source: str, prefix: str, share: bool, outputs: str | None, shapes: dict | None = None,
+             as_written: bool = False) -> _Builder:
     if not prefix.isidentifier():
         raise GradcliSyntaxError("the id prefix must be a name such as c or v", prefix, 0, len(prefix), "--prefix ")
     builder = _Builder(source, prefix, share)
+    builder.as_written = as_written
     builder.chosen = outputs
     builder.shaped = dict(shapes or {})
     return builder
@@ -1376,12 +1414,14 @@ def build(program: Program, prefix: str = "c", share: bool = True, outputs: str 
 
 
 def graph_of(source: str, prefix: str = "c", share: bool = True, outputs: str | None = None,
-             held: tuple[str, ...] = (), columns: tuple[str, ...] = (), shapes: dict | None = None) -> Graph:
+             held: tuple[str, ...] = (), columns: tuple[str, ...] = (), shapes: dict | None = None,
+             as_written: bool = False) -> Graph:
     """Parse and build in one pass; ``held`` names are constants given at evaluation (--let), and so are
     the ``columns`` of a data file (--data) that the expression reads. ``shapes`` gives the inputs that are
-    arrays, by name: ``{"W": (2, 3), "x": (3, 1)}``; each entry is an input of its own, ``W[1,2]``."""
+    arrays, by name: ``{"W": (2, 3), "x": (3, 1)}``; each entry is an input of its own, ``W[1,2]``. With
+    ``as_written`` each named step of a program is one node, as the student wrote it (--as-written)."""
     with paused_gc():
-        builder = _builder(source, prefix, share, outputs, shapes)
+        builder = _builder(source, prefix, share, outputs, shapes, as_written)
         if not builder.shapes():
             builder.parse()
         return builder.build(outputs, tuple(held), tuple(columns))

@@ -48,6 +48,7 @@ class Op(NamedTuple):
     always_exact: bool = False  # the float value is always the exact value of its operand (-x, |x|, relu)
     sympy: str = ""  # the name of sympy's function for the op where it is not the op's own (Abs for abs)
     defined: str = ""  # a function a program defines (gradcli/core/functions.py): its definition, s(g) = …
+    inline: Any = None  # a step kept as written (--as-written): its body in slots, printed in place of a call
 
 
 def fmt(x: float) -> str:

@@ -126,7 +126,8 @@ class Style:
         return self.paren(p.text) if p.prec < PROD or (p.minus and p.number) else p.text
 
     # the printer itself: one loop over the tree
-    def part(self, e: Expr) -> Part:
+    def part(self, e: Expr, slots: list[Part] | None = None) -> Part:
+        """The tree printed; ``slots``: the parts that slot k of a rule or a body stands for."""
         stack: list[tuple[Expr, bool]] = [(e, False)]
         done: list[Part] = []
         while stack:
@@ -139,7 +140,10 @@ class Style:
             parts = done[-n:] if n else []
             if n:
                 del done[-n:]
-            done.append(self.leaf(x) if not n else self.combine(x, parts))
+            if n:
+                done.append(self.combine(x, parts))
+            else:
+                done.append(slots[x.leaf] if slots is not None and x.op == SLOT else self.leaf(x))
         return done[0]
 
     def text(self, e: Expr) -> str:
@@ -225,6 +229,9 @@ class Style:
             return Part(f"{self.wrap(p[0], PROD)}{self.hadamard_sign}{self.wrap(p[1], PROD + 1)}", PROD)
         if op == "shaped":  # a row's left side with its shape: W̄2 (2×3)
             return Part(self.shaped(p[0].text, x.leaf), 0)
+        spec = OPS.get(op)
+        if spec is not None and spec.inline is not None:  # a step kept as written: its body, operands put in
+            return self.part(spec.inline, p)
         return self.call(op, p)
 
     hadamard_sign = " * "

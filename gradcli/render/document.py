@@ -13,8 +13,8 @@ import math
 import re
 from typing import NamedTuple, Union
 
-from ..core.expr import (APPROX, EQ, INDEXED, ONE, SUMOVER, Expr, GRAD, MORE, PARTIAL, PARTIAL2, VECTOR, call, mark, name,
-                   num, same, value_of)
+from ..core.expr import (APPROX, EQ, INDEXED, NAME, ONE, SUMOVER, Expr, GRAD, MORE, PARTIAL, PARTIAL2, VECTOR, call, mark,
+                   name, num, same, transform, value_of)
 from ..core.graph import Graph
 from ..engine.trace import Sweep, Trace
 
@@ -146,6 +146,8 @@ def _redundant(numbers: Expr, rule: Expr | None, value: float) -> bool:
     """Numbers that say nothing the value or the rule does not: "= 1" before "= 1"."""
     if rule is not None and same(numbers, rule):
         return True
+    if numbers.op == "copy":  # f = c6 = 64: a copy's number is its value
+        numbers = numbers.args[0]
     v = value_of(numbers)
     if v is None and numbers.op == "neg":
         inner = value_of(numbers.args[0])
@@ -237,17 +239,77 @@ def _sum(terms: list[tuple[bool, Expr, Expr]], max_terms: int) -> tuple[Expr, Ex
     return rule, numbers
 
 
-def _term(rule: Expr, sym: Expr, sym_first: bool, factor_value: float, partial: float) -> tuple[bool, Expr, Expr]:
-    """One chain-rule term: partial·tangent (forward, ``sym_first`` False) or adjoint·partial (reverse)."""
+PUT_IN_WIDTH = 40  # characters: a local partial with its operands' values put in, up to this long, is shown so
+
+
+def _values_by_id(trace: Trace) -> dict[str, float]:
+    """Each node's value by its id, and each named constant's by its name: what a rule's names stand for."""
+    got = _BY_ID[1] if _BY_ID[0] is trace.values else None
+    if got is None:
+        graph = trace.graph
+        got = dict(graph.constants)
+        if trace.values is not None:
+            got.update(zip(graph.ids, trace.values))
+        _BY_ID[0], _BY_ID[1] = trace.values, got
+    return got
+
+
+_BY_ID: list = [None, None]  # the values of the trace last shown, and its map
+
+
+def _put_in(rule: Expr, values: dict[str, float] | None, partial: float) -> Expr:
+    """The local partial with its operands' values put in, as a hand solution writes it (3·c6**2 at c6 = 4 is
+    3·4**2), where that is short enough to read; else its value, folded (48)."""
+    if values is None or value_of(rule) is not None:
+        return num(partial)
+    from ..core.printer import PLAIN
+
+    missing = []
+
+    def leaf(x: Expr) -> Expr:
+        if x.op == NAME:
+            v = values.get(x.leaf)
+            if v is None:
+                missing.append(x.leaf)
+                return x
+            return num(v)
+        return x
+
+    shown = transform(rule, leaf)
+    if missing or len(PLAIN.text(shown)) > PUT_IN_WIDTH or not _same_float(_evaluate(shown), partial):
+        return num(partial)  # a float override of the op table (tanh' as 1/cosh²) is its number, not the rule's
+    return shown
+
+
+def _evaluate(e: Expr) -> float:
+    """An Expr of numbers, evaluated as the op table's IEEE arithmetic does (a loop, not recursion)."""
+    from ..core.ops import CONSTANTS, ieee
+
+    def leaf(x: Expr) -> float:
+        if x.op == NAME:
+            return CONSTANTS[x.leaf]
+        return x.leaf[0]
+
+    return transform(e, leaf, lambda x, args: args[0] if x.op in ("group", "copy") else ieee(x.op)(*args))
+
+
+def _same_float(a: float, b: float) -> bool:
+    return a == b or (a != a and b != b)
+
+
+def _term(rule: Expr, sym: Expr, sym_first: bool, factor_value: float, partial: float,
+          values: dict[str, float] | None = None) -> tuple[bool, Expr, Expr]:
+    """One chain-rule term: partial·tangent (forward, ``sym_first`` False) or adjoint·partial (reverse). The
+    partial's number is its rule with the operands' values put in (``values``: by id), where that reads."""
     v = value_of(rule)
     if v in (1.0, -1.0):
         return v == -1.0, sym, num(factor_value)
     if rule.op == "neg":  # -c2/m**2·ṁ is subtracted: a - b·ṁ, with b's number positive
-        _, symbols, numbers = _term(rule.args[0], sym, sym_first, factor_value, -partial)
+        _, symbols, numbers = _term(rule.args[0], sym, sym_first, factor_value, -partial, values)
         return True, symbols, numbers
     if sym_first:
-        return False, call("mul", sym, rule), call("mul", num(factor_value), num(partial))
-    return False, call("mul", rule, sym), call("mul", num(partial), num(factor_value))
+        return False, call("mul", sym, rule), call("mul", num(factor_value), _put_in(rule, values, partial))
+    return False, call("mul", rule, sym), call("mul", _put_in(rule, values, partial), num(factor_value))
 
 
 def tangent_row(trace: Trace, sweep: Sweep, i: int, max_terms: int = 0) -> Row:
@@ -260,7 +322,8 @@ def tangent_row(trace: Trace, sweep: Sweep, i: int, max_terms: int = 0) -> Row:
         if i >= len(graph.names):
             return None  # a held constant has no tangent
         return Row(mark("dot", node.id), None, None, num(t[i]), note="seed")
-    terms = [_term(graph.rule(i, k), mark("dot", graph.nodes[a].id), False, t[a], partials[i][k])
+    values = _values_by_id(trace)
+    terms = [_term(graph.rule(i, k), mark("dot", graph.nodes[a].id), False, t[a], partials[i][k], values)
              for k, a in enumerate(node.args) if type(a) is int and not graph.is_held(a)]
     if not terms:  # 1 - y with y held: a constant
         return Row(mark("dot", node.id), None, None, num(t[i]), note="constant")
@@ -288,7 +351,8 @@ def _adjoint_sum(trace: Trace, adj: list[float], out: int, j: int, max_terms: in
     lhs = mark("bar", graph.nodes[j].id)
     if j == out:
         return Row(lhs, None, None, num(adj[j]), note="seed")
-    terms = [_term(graph.rule(i, k), mark("bar", graph.nodes[i].id), True, adj[i], partials[i][k])
+    values = _values_by_id(trace)
+    terms = [_term(graph.rule(i, k), mark("bar", graph.nodes[i].id), True, adj[i], partials[i][k], values)
              for i, k in graph.consumers[j] if i <= out]
     if not terms:
         return Row(lhs, None, None, num(adj[j]), note=alone)

@@ -8,6 +8,7 @@ from json.encoder import encode_basestring as _string  # the C encoder json.dump
 from typing import TextIO
 
 from ..core.graph import OP_NAMES, Notes, template, texts
+from ..core.ops import OPS
 from ..engine.trace import Trace
 
 _float = float.__repr__  # what json.dumps writes for a float
@@ -18,6 +19,15 @@ def number(x: float) -> float | str:
     if math.isfinite(x):
         return float(x) + 0.0  # -0.0 + 0.0 is 0.0: no "-0.0" in the output
     return "nan" if x != x else ("inf" if x > 0 else "-inf")
+
+
+def op_name(name: str) -> str:
+    """An op as JSON names it: the op table's name; a function the program defines by its own name (s, for the
+    op s#2 of a second definition of s); a step kept as written (--as-written) as "step"."""
+    spec = OPS.get(name)
+    if spec is None or not spec.defined:
+        return name
+    return "step" if spec.inline is not None else spec.names[0]
 
 
 def _num(x: float) -> str:
@@ -61,7 +71,7 @@ def _nodes(trace: Trace, ids: list[str], out: TextIO) -> list[str]:
     codes, starts, flat, raw = graph.codes, graph.starts, graph.flat, graph.ids
     n = len(codes)
     values = None if trace.values is None else _nums(trace.values)
-    ops = [f'"op": "{name}"' for name in OP_NAMES]
+    ops = [f'"op": {_string(op_name(name))}' for name in OP_NAMES]
     lo, hi = len(graph.names), graph.leaves
     one, two = texts(1), texts(2)  # per op code, its text with one or two operands
     expr = graph.expr
@@ -122,10 +132,19 @@ def write(trace: Trace, out: TextIO) -> None:
     made = _nodes(trace, ids, out)
     out.write("\n  ],\n")
     tail: dict = {"output": nodes[graph.output].id}
-    if values is not None:
-        tail["value"] = number(values[graph.output])
-    if trace.command != "graph" or trace.gradient is not None:
-        tail["gradient"] = None if trace.gradient is None else {n: number(v) for n, v in trace.gradient.items()}
+    if trace.summed is not None:  # --data: the answer is the loss's, the total the tables end with
+        s = trace.summed
+        tail["value"] = number(s.total)
+        tail["gradient"] = {n: number(v) for n, v in s.gradient.items()}
+        tail["sample"] = {"row": s.row + 1, "line": s.table.lines[s.row], "value": number(values[graph.output]),
+                          "gradient": {n: number(v) for n, v in trace.gradient.items()}}
+    else:
+        if values is not None:
+            tail["value"] = number(values[graph.output])
+        if trace.command != "graph" or trace.gradient is not None:
+            tail["gradient"] = None if trace.gradient is None else {n: number(v) for n, v in trace.gradient.items()}
+    if trace.command == "graph":
+        tail["edges"] = _edges(trace)
     if graph.arrays:
         tail["arrays"] = _arrays(trace)
     if graph.steps and values is not None:
@@ -146,6 +165,14 @@ def write(trace: Trace, out: TextIO) -> None:
         tail["mode"] = "forward" if trace.sweeps else "reverse"
     if trace.second:
         _second(trace, tail)
+        s = trace.summed
+        if s is not None and s.hessian is not None and "hessian" in tail:  # the loss's, the sample's in "sample"
+            for key in ("hessian", "eigenvalues", "definiteness"):
+                if key in tail:
+                    tail["sample"][key] = tail.pop(key)
+            tail["hessian"] = {r: {c: number(v) for c, v in zip(s.names, row)} for r, row in zip(s.names, s.hessian)}
+            tail["eigenvalues"] = [number(v) for v in s.curvature.eigenvalues]
+            tail["definiteness"] = s.curvature.kind
     if trace.exact is not None and not trace.second:
         tail["exact"] = _exact(trace)
     if trace.symbolic is not None:
@@ -251,6 +278,23 @@ def _array_steps(trace: Trace) -> list | None:
                                         "tangent": nested(t.tangent, r.shape)} for label, t in moving[r.name].items()}
         rows.append(item)
     return rows
+
+
+def _edges(trace: Trace) -> list[dict]:
+    """Each edge of the graph, operand to node: its local partial's rule in the nodes' names and its value at
+    the point (null without one)."""
+    from ..core.printer import PLAIN
+
+    graph = trace.graph
+    nodes, ids = graph.nodes, graph.ids
+    partials = trace.partials
+    edges = []
+    for i in range(graph.leaves, len(nodes)):
+        for k, a in enumerate(nodes[i].args):
+            if type(a) is int and not graph.is_held(a):
+                edges.append({"from": ids[a], "to": ids[i], "rule": PLAIN.text(graph.rule(i, k)),
+                              "value": None if partials is None else number(partials[i][k])})
+    return edges
 
 
 def _ascii(e) -> str:
@@ -371,7 +415,7 @@ def write_descent(d, out: TextIO) -> None:
         rows.append(row)
     end = d.rows[-1]
     doc = {"command": "descend", "source": graph.source, "inputs": list(d.names),
-           "start": {n: number(d.point[n]) for n in d.names},
+           "point": {n: number(d.point[n]) for n in d.names},
            "data": {n: number(d.point[n]) for n in graph.data_names if n in d.point},
            "lr": d.lr, "momentum": d.momentum, "weight_decay": d.decay, "steps": d.steps, "until_grad": d.until}
     if d.table is not None:
@@ -408,8 +452,9 @@ def write_check(checked, out: TextIO) -> None:
             if v.entry is not None:
                 item["entry"] = v.entry
         claims.append(item)
-    doc = {"command": "check", "source": graph.source, "inputs": list(graph.names), "output": graph.function,
-           "claims": claims, "verdict": checked.verdict}
+    doc = {"command": "check", "source": graph.source, "inputs": list(graph.names),
+           "point": None if checked.at is None else {n: number(v) for n, v in dict(checked.at).items()},
+           "output": graph.function, "claims": claims, "verdict": checked.verdict, "warnings": []}
     out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
 
 

@@ -278,8 +278,9 @@ def test_row_picks_the_sample_the_tables_are_of(tmp_path) -> None:
     path = write(tmp_path, "x,y\n1,2\n2,3\n3,5\n")
     doc = run_json("reverse", "(p0 + p1*x - y)**2", "--at", "0,1", "--data", path, "--row", "3")
     assert doc["data"] == {"x": 3.0, "y": 5.0} and doc["dataset"]["row"] == 3 and doc["dataset"]["line"] == 4
-    assert doc["value"] == doc["samples"][2]["value"] == 4.0
-    assert doc["gradient"] == doc["samples"][2]["gradient"] == {"p0": -4.0, "p1": -12.0}
+    assert doc["sample"]["value"] == doc["samples"][2]["value"] == 4.0 and doc["sample"]["row"] == 3
+    assert doc["sample"]["gradient"] == doc["samples"][2]["gradient"] == {"p0": -4.0, "p1": -12.0}
+    assert doc["value"] == doc["total"]["value"]  # the loss's, whichever sample the tables show
     out = run("reverse", "(p0 + p1*x - y)**2", "--at", "0,1", "--data", path, "--row", "3").output
     assert "The tables are for sample 3 (line 4): x = 3, y = 5" in out
     bad = run("reverse", "(p0 + p1*x - y)**2", "--at", "0,1", "--data", path, "--row", "4")
@@ -477,3 +478,23 @@ def test_held_constants_have_no_derivatives_anywhere() -> None:
         assert "x̄" not in text and "ȳ" not in text and "ẋ" not in text
     warned = run("reverse", "sqrt(w*x)", "--at", "0", "--let", "x=1").output
     assert "adjoint of x" not in warned
+
+
+def test_json_says_the_losss_answer_at_the_top_and_the_samples_under_its_own_key(tmp_path) -> None:
+    """``jq .gradient`` gives ∇L, the total the tables end with; the sample the tables show is in "sample"."""
+    path = write(tmp_path, "x,y\n1,2\n2,3\n3,5\n")
+    doc = run_json("reverse", "(p0 + p1*x - y)**2", "--at", "p0=0.5,p1=1", "--data", path)
+    assert doc["value"] == doc["total"]["value"] == 0.25 + 0.25 + 2.25
+    assert doc["gradient"] == doc["total"]["gradient"] == {"p0": 2 * (-0.5 - 0.5 - 1.5),
+                                                             "p1": 2 * (-0.5 * 1 - 0.5 * 2 - 1.5 * 3)}
+    first = doc["samples"][0]
+    assert doc["sample"] == {"row": 1, "line": 2, "value": first["value"], "gradient": first["gradient"]}
+    mean = run_json("reverse", "(p0 + p1*x - y)**2", "--at", "p0=0.5,p1=1", "--data", path, "--reduce", "mean")
+    assert mean["value"] == doc["value"] / 3
+    h = run_json("hessian", "(p0 + p1*x - y)**2", "--at", "p0=0.5,p1=1", "--data", path)
+    assert h["hessian"] == h["total"]["hessian"] == {"p0": {"p0": 6.0, "p1": 12.0}, "p1": {"p0": 12.0, "p1": 28.0}}
+    assert h["sample"]["hessian"] == {"p0": {"p0": 2.0, "p1": 2.0}, "p1": {"p0": 2.0, "p1": 2.0}}
+    from gradcli import api
+
+    r = api.reverse("(p0 + p1*x - y)**2", "p0=0.5,p1=1", data=path)
+    assert r.gradient == doc["gradient"] and r.value == doc["value"] and r.sample["gradient"] == first["gradient"]

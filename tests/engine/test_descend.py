@@ -211,7 +211,7 @@ def test_latex_of_descend_compiles(tmp_path) -> None:
 
 def test_json_shape() -> None:
     doc = run_json("descend", "(w*x - y)**2", "--at", "0", "--let", "x=2,y=3", "--momentum", "0.5", "--steps", "2")
-    assert {"command", "source", "inputs", "start", "data", "lr", "momentum", "weight_decay", "steps", "until_grad",
+    assert {"command", "source", "inputs", "point", "data", "lr", "momentum", "weight_decay", "steps", "until_grad",
             "rows", "stopped", "final", "warnings"} <= set(doc)
     assert doc["rows"][0] == {"t": 0, "params": {"w": 0.0}, "loss": 9.0, "gradient": {"w": -12.0},
                               "momentum": {"w": -6.0}, "update": {"w": 0.6000000000000001}}

@@ -42,7 +42,7 @@ def test_tex(text: str, expected: str) -> None:
 
 def test_markdown_reverse_table() -> None:
     out = run("reverse", SEED, "--at", "0,2", "--format", "markdown").output
-    assert "| `c̄1` | `c̄3·c3 + c̄4·2·c1` | `64·1 + 48·0` | `64` |" in out
+    assert "| `c̄1` | `c̄3·c3 + c̄4·2·c1` | `64·1 + 48·2·0` | `64` |" in out
     assert "| `c̄8` | *(seed)* | | `1` |" in out
     assert "**`∇f(0, 2) = [64, 192]`" in out
     tables = [line for line in out.splitlines() if line.startswith("|")]
