@@ -478,6 +478,8 @@ def _shape(shape: str) -> "_Shape | None":
     items = []
     for it in st.items:
         if it.kind == "name":
+            if not it.arg[1:].isdigit():
+                return None  # a slot the notation joined into a longer name (x^* is x_star)
             items.append((_NAME, int(it.arg[1:]), 0))
         elif it.kind == "num":
             items.append((_NUMBER, _new(Const, (it.arg, text[it.start:it.end], None)), 0))

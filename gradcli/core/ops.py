@@ -370,7 +370,7 @@ VARIADIC: dict[str, str] = {n: op.name for op in OPS.values() if op.arity < 0 fo
 CALLS: dict[tuple[str, int], str] = {(n, op.arity): op.name for op in OPS.values() for n in op.names}
 FUNCTION_NAMES: frozenset[str] = frozenset(n for n, _ in CALLS)
 BINARY: dict[str, str] = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "^": "pow", "@": "matmul",
-                          "·": "cdot", "⋅": "cdot"}
+                          "·": "cdot", "⋅": "cdot", "×": "mul"}
 CONSTANTS: dict[str, float] = {"pi": math.pi, "π": math.pi, "e": math.e}
 
 

@@ -58,13 +58,13 @@ _SUPER_VALUE = {c: str(n) for n, c in enumerate(_SUPER)}
 _UNNAMED = _SUPER + "ᵀ"  # characters a name cannot hold though they are letters or digits: xᵀ is x transposed
 TRANSPOSE = ("ᵀ", ".T")
 # one token per match, classified afterwards by its first character: findall runs in C
-_TOKEN = re.compile(r"\*\*|[-+*/^(),=;\n\[\]@·⋅ᵀ]|\.T(?!\w)|(?![" + _UNNAMED + r"])[^\W\d](?:(?![" + _UNNAMED
+_TOKEN = re.compile(r"\*\*|[-+*/^(),=;\n\[\]@·⋅×ᵀ]|\.T(?!\w)|(?![" + _UNNAMED + r"])[^\W\d](?:(?![" + _UNNAMED
                     + r"])\w)*"
                     r"|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
                     r"|[⁺⁻]?[" + _SUPER + r"]+|\\[A-Za-z]+"
                     r"|[ \t\r\f\v]+|\\\r?\n|\#[^\n]*|.")
 NUM, NAME, PUNCT, BAD, EOF, SUPER, COMMAND = 2, 3, 4, 5, 6, 7, 8
-_PUNCT = frozenset("-+*/^(),=;\n[]@·⋅ᵀ")
+_PUNCT = frozenset("-+*/^(),=;\n[]@·⋅×ᵀ")
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _DIGITS = frozenset("0123456789")
 _BLANK = frozenset(" \t\r\f\v#")
@@ -93,9 +93,8 @@ LATEX: dict[str, str] = {
 
 # what a user probably meant by a character the language does not have
 _HINTS = {
-    "×": "write * for a product (or @ for a matrix product)",
     "÷": "write / for a division", "−": "write - (ASCII minus)", "–": "write - (ASCII minus)",
-    "√": "write sqrt(x)", "{": "use ( ) for grouping", "}": "use ( ) for grouping",
+    "√": "write sqrt(x)", "{": "it is never closed; add '}'", "}": "no '{' opens it",
     "'": "there are no strings in expressions", '"': "there are no strings in expressions",
     ".": "attributes are not part of the language; names are plain identifiers",
     "!": "there is no factorial or negation; write -x for a minus", "%": "there is no remainder operator",
@@ -193,6 +192,169 @@ def _kind(text: str) -> int:
     if len(text) <= 8 and len(_KINDS) < _KINDS_KEPT:
         _KINDS[text] = kind
     return kind
+
+
+# --- the LaTeX a sheet is typed in, read as the tokens it stands for ----------------------------------------
+
+_SHEET = re.compile(r"[\\{}]|\^\s*\*|[a-z]{2}\^")  # what sheet_tokens may have to rewrite: most sources hold none
+_SIZES = frozenset({"left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "bigg", "Bigg"})
+
+
+def sheet_tokens(texts: list[str], starts: list[int], kinds: list[int]):
+    """The tokens of LaTeX as a sheet types it, rewritten into gradcli's own: ``x_{1}`` and ``w_{12}`` are the
+    names x_1 and w_12, ``\\phi_0`` is φ_0, ``\\left(``/``\\right)`` are brackets, braces group, ``\\frac{a}{b}``
+    is ``((a)/(b))``, ``\\sqrt{x}`` is ``sqrt(x)``, and ``tanh^2(x)`` and ``\\sin^2 x`` are the square of the
+    function, ``(tanh(x))^2``. Each new token keeps the start of the one it comes from, so carets stay
+    under what was typed. Three passes, each a loop."""
+    toks = [(t, s, k) for t, s, k in zip(texts, starts, kinds)]
+    # 1. subscripts and stars joined into names (x_{12}, \phi_0, y^*, \phi^*_0); \left and \right left out
+    out: list = []
+    i, n = 0, len(toks)
+    while i < n:
+        t, st, k = toks[i]
+        if k == COMMAND and t[1:] in _SIZES:
+            i += 1
+            continue
+        greek = LATEX.get(t[1:], "") if k == COMMAND else ""
+        if k != NAME and not (len(greek) == 1 and greek.isalpha()):
+            out.append((t, st, k))
+            i += 1
+            continue
+        base, end, j = greek or t, st + len(t), i + 1
+        while j < n and toks[j][1] == end:
+            nt, ns, nk = toks[j]
+            if base.endswith("_") and nt == "{":  # x_{12}, x_{i}
+                m = j + 1
+                while m < n and toks[m][2] in (NAME, NUM):
+                    m += 1
+                if m == j + 1 or m == n or toks[m][0] != "}":
+                    break
+                base += "".join(x[0] for x in toks[j + 1:m])
+                j, end = m + 1, toks[m][1] + 1
+            elif base.endswith("_") and nk in (NAME, NUM):  # x_ 1 written without a space: x_1
+                base, j, end = base + nt, j + 1, ns + len(nt)
+            elif nk == NAME and nt.startswith("_"):  # \phi_0, or y^*_0
+                base, j, end = base + nt, j + 1, ns + len(nt)
+            elif nt == "^" and j + 1 < n and toks[j + 1][0] == "*":  # y^*: the name y_star
+                base, j, end = base + "_star", j + 2, toks[j + 1][1] + 1
+            elif (nt == "^" and j + 3 < n and [x[0] for x in toks[j + 1:j + 4]] == ["{", "*", "}"]):
+                base, j, end = base + "_star", j + 4, toks[j + 3][1] + 1
+            else:
+                break
+        if j == i + 1 and (k == NAME or base == greek):
+            out.append((t, st, k))  # nothing joined: the token as it was
+        else:
+            out.append((base, st, NAME))
+        i = j
+    toks = out
+    # 2. a function to a power, as sheets write its power: tanh^2(x), \sin^2 x, \sin^{2}(x)
+    out = []
+    i, n = 0, len(toks)
+
+    def significant(j: int) -> int:
+        while j < n and toks[j][2] == -1:
+            j += 1
+        return j
+
+    def matching(j: int) -> int:
+        """The index of the bracket that closes the one at j, or -1."""
+        depth = 0
+        while j < n:
+            c = toks[j][0]
+            if c in ("(", "[", "{"):
+                depth += 1
+            elif c in (")", "]", "}"):
+                depth -= 1
+                if depth == 0:
+                    return j
+            elif toks[j][2] == EOF:
+                return -1
+            j += 1
+        return -1
+
+    while i < n:
+        t, st, k = toks[i]
+        name = LATEX.get(t[1:], "") if k == COMMAND else t if k == NAME else ""
+        if name in FUNCTION_NAMES and name not in CONSTANTS:
+            j = significant(i + 1)
+            if j < n and toks[j][0] == "^":
+                p = significant(j + 1)
+                power, after = None, -1
+                if p < n and toks[p][2] == NUM:
+                    power, after = [toks[p]], p + 1
+                elif p < n and toks[p][0] == "{":
+                    q = matching(p)
+                    if q > p + 1 and all(x[2] in (NUM, -1) or x[0] == "-" for x in toks[p + 1:q]):
+                        power, after = [x for x in toks[p + 1:q] if x[2] != -1], q + 1
+                if power is not None:
+                    a = significant(after)
+                    if a < n and toks[a][0] in ("(", "[", "{"):
+                        c = matching(a)
+                        arg = toks[a:c + 1] if c > 0 else None
+                        end = c + 1
+                    elif a < n and toks[a][2] in (NAME, NUM, COMMAND):
+                        arg = [("(", toks[a][1], PUNCT), toks[a], (")", toks[a][1], PUNCT)]
+                        end = a + 1
+                    else:
+                        arg = None
+                    if arg:
+                        out += [("(", st, PUNCT), (t, st, k), *arg, (")", st, PUNCT), ("^", toks[j][1], PUNCT),
+                                *power]
+                        i = end
+                        continue
+        out.append((t, st, k))
+        i += 1
+    toks = out
+    # 3. braces as brackets; \frac{a}{b} as ((a)/(b))
+    out = []
+    braces: list[str] = []  # per open brace: "plain", "numerator" or "denominator"
+    pending = None  # the role of the next brace: after \frac, a numerator; after its numerator, a denominator
+    stack: list[int] = []
+    partner: dict[int, int] = {}  # the braces that pair up; one that does not stays, for the parser's caret
+    for j, (t, _, _) in enumerate(toks):
+        if t == "{":
+            stack.append(j)
+        elif t == "}" and stack:
+            partner[stack.pop()] = j
+            partner[j] = -1
+
+    def group(j: int) -> int:
+        """The index of the brace closing a group that starts at j, blanks skipped, or -1."""
+        j = significant(j)
+        return partner.get(j, -1) if j < n and toks[j][0] == "{" else -1
+
+    n = len(toks)
+    for j, (t, st, k) in enumerate(toks):
+        if t in ("{", "}") and j not in partner:
+            out.append((t, st, BAD))
+            continue
+        if k == COMMAND and t == "\\frac" and any(toks[x][0] == "{" and x not in partner
+                                                   for x in (significant(j + 1), significant(group(j + 1) + 1)
+                                                             if group(j + 1) > 0 else n)
+                                                   if x < n):
+            continue  # \frac{a}{ : the caret goes to the brace never closed
+        if k == COMMAND and t == "\\frac" and (a := group(j + 1)) > 0 and group(a + 1) > 0:
+            out.append(("(", st, PUNCT))
+            pending = "numerator"
+            continue
+        if t == "{":
+            braces.append(pending or "plain")
+            pending = None
+            out.append(("(", st, PUNCT))
+            continue
+        if t == "}":
+            role = braces.pop()
+            out.append((")", st, PUNCT))
+            if role == "numerator":
+                out.append(("/", st, PUNCT))
+                pending = "denominator"
+            elif role == "denominator":
+                out.append((")", st, PUNCT))
+            continue
+        if k != -1:
+            pending = None if pending != "denominator" or t != "{" else pending
+        out.append((t, st, k))
+    return [x[0] for x in out], [x[1] for x in out], [x[2] for x in out]
 
 
 _HEADER = re.compile(r"\)\s*=")  # what every definition s(γ) = … holds; most sources have none
@@ -311,6 +473,8 @@ class _Parser:
         starts = list(accumulate(map(len, texts), initial=pos))
         known = _KINDS.get
         kinds = [k if (k := known(t)) is not None else _kind(t) for t in texts]
+        if _SHEET.search(source, pos, len(source) if endpos is None else endpos):
+            texts, starts, kinds = sheet_tokens(texts, starts, kinds)
         n_tokens = len(texts)
 
         def ahead(i: int) -> int:
@@ -335,6 +499,9 @@ class _Parser:
             end = start + len(text)
             if kind == COMMAND:
                 word = text[1:]
+                if word == "frac":
+                    raise self.error("\\frac takes its numerator and denominator in braces, \\frac{a}{b}; or "
+                                     "write a/b", start, end)
                 if word not in LATEX:
                     raise self.error(f"unknown command '{text}': gradcli reads \\sigma, \\exp, \\cdot and Greek "
                                      "letters; write other functions by name, e.g. sqrt(x)", start, end)

@@ -9,7 +9,7 @@ from ..errors import GradcliError, GradcliSyntaxError, MathError
 from .graph import constant_value
 from .parse import lookalike_letters, normal_name, parse_expression, skeleton
 
-_NAMED = re.compile(r"\s*([^\W\d]\w*)\s*=(?!=)")
+_NAMED = re.compile(r"\s*([^\W\d]\w*(?:\^\{\*\}|\^\*|\*)?)\s*=(?!=)")  # y^*, y^{*} and y* are y_star
 
 
 def split_top(text: str) -> list[tuple[int, str]]:
@@ -80,6 +80,8 @@ def bind(text: str | None, names: tuple[str, ...], option: str = "--at", trees: 
                 raise GradcliSyntaxError(f"give every value a name (name=value) or none; the inputs are {listing}",
                                          text, start, max(1, len(part)), prefix)
             name = normal_name(m.group(1))
+            if "*" in name:
+                name = name.rstrip("*{}^") + "_star"
             if name not in inputs:
                 alike = [n for n in inputs if skeleton(n) == skeleton(name)]
                 why = (f"; it looks like the input '{alike[0]}' but is typed with other letters, "

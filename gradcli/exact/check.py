@@ -100,6 +100,9 @@ def parse_claims(texts: list[str], graph: Graph) -> list[Expr]:
                     raise GradcliSyntaxError(f"'{node.leaf}' is not an input or a step of the function; the inputs "
                                              f"are {', '.join(_inputs(graph))}", text, max(0, where),
                                              len(node.leaf), "--claim ")
+            if not graph.arrays and any(node.op == "cdot" for node in walk(tree)):  # a·b of numbers: a product
+                tree = transform(tree, lambda x: x,
+                                 lambda x, args: Expr("mul" if x.op == "cdot" else x.op, args, x.leaf))
             if graph.arrays or graph.steps:
                 try:
                     claim_shape(tree, graph)
@@ -398,6 +401,8 @@ def _decide(graph: Graph, wrt: str, claim: Expr, mine, truth, at, held: dict[str
     agreed, last = 0, None
     for given in points:
         point = {**(given or _random_point(names, rng)), **held}
+        if given is None and not _defined(graph, point):
+            continue  # outside the function's domain (acosh at -1.6): its derivative there is no claim's
         a, b = _at(mine, symbols, point), _at(truth, symbols, point)
         if a is None or b is None:
             continue
@@ -417,10 +422,38 @@ def _proved(difference) -> bool:
                 return True
         except (TypeError, ValueError, RecursionError, sp.PolynomialError):
             continue
+    try:  # √a·√b is √(a·b) wherever a real function has both: its domain (acosh's 1/(√(x−1)·√(x+1)))
+        if difference.has(sp.Pow) and simplest(sp.powsimp(difference, force=True), effort=400) == 0:
+            return True
+    except (TypeError, ValueError, RecursionError, sp.PolynomialError):
+        pass
+    ties = _ties_as_steps(difference)
+    if ties is not difference:
+        return _proved(ties)
     try:
         return _zero_by_pieces(difference)
     except (TypeError, ValueError, RecursionError, NotImplementedError, AttributeError, sp.PolynomialError):
         return False
+
+
+def _ties_as_steps(expr):
+    """eq(a, max(…, a, …)), max's local partial as gradcli writes it, as sympy's own Heaviside(a − max(the
+    others)) (and min's alike): the two differ only at a tie, a kink where the derivative does not exist and
+    each is a convention. The expression itself where it has no such eq."""
+    from .sym import eq
+
+    def step(e):
+        a, b = e.args
+        for m, sign in ((sp.Max, 1), (sp.Min, -1)):
+            if isinstance(b, m) and a in b.args:
+                others = [x for x in b.args if x != a]
+                return sp.Heaviside(sign * (a - m(*others)))
+        return e
+
+    found = [e for e in sp.preorder_traversal(expr) if isinstance(e, eq)]
+    if not found:
+        return expr
+    return expr.xreplace({e: step(e) for e in found}) if any(step(e) is not e for e in found) else expr
 
 
 _PIECEWISE = ("Abs", "sign", "step", "relu", "Max", "Min", "Heaviside")
@@ -447,6 +480,20 @@ def _zero_by_pieces(difference) -> bool:
             continue
         return False
     return True
+
+
+def _defined(graph: Graph, point: dict[str, float]) -> bool:
+    """Whether every node of a scalar function has a finite real value at the point (data and arrays are
+    left to sympy's own evaluation)."""
+    if graph.data_names or graph.arrays:
+        return True
+    from ..engine.trace import evaluate
+
+    try:
+        values = evaluate(graph, {n: point[n] for n in graph.names}).values
+    except (ArithmeticError, ValueError, GradcliError, KeyError):
+        return False
+    return all(math.isfinite(v) for v in values if isinstance(v, float))
 
 
 def _random_point(names, rng: random.Random) -> dict[str, float]:

@@ -57,7 +57,6 @@ def error(text: str) -> GradcliSyntaxError:
     ("(x+1", 1, "never closed"),
     ("x+1)", 4, "no matching '('"),
     ("²x", 1, "expected a number"),
-    ("3 × x", 3, "write *"),
     ("1e999*x", 1, "too large"),
     ("log(x, 2, 3)", 1, "1 or 2 arguments"),
     ("exp()", 5, "needs 1 argument"),
@@ -202,6 +201,30 @@ def same_graph(a: str, b: str) -> bool:
     ("(x + 1)²", "(x + 1)**2"),
     ("2**x²", "2**(x**2)"),
     ("σ*2 + x", "σ*2 + x"),  # σ alone is a name, a standard deviation
+    # the LaTeX sheets are typed in
+    ("x_{1}*w_{12}", "x_1*w_12"),
+    ("x_{i} + x_{j}", "x_i + x_j"),
+    ("\\phi_0 * x", "φ_0*x"),
+    ("\\phi_{0} + \\phi_1*x", "φ_0 + φ_1*x"),
+    ("\\frac{a}{b}", "a/b"),
+    ("\\frac{1}{1 + e^{-z}}", "1/(1 + e**(-z))"),
+    ("\\frac {a+1} {b}", "(a + 1)/b"),
+    ("\\frac{\\frac{1}{2}}{x}", "(1/2)/x"),
+    ("\\sqrt{x_{1}}", "sqrt(x_1)"),
+    ("\\left(x+1\\right)^2", "(x + 1)**2"),
+    ("\\exp\\left(-\\frac{x^{2}}{2}\\right)", "exp(-(x**2/2))"),
+    ("\\Big(x\\Big)", "x"),
+    ("tanh^2(x)", "tanh(x)**2"),
+    ("\\tanh^2(x) + 1", "tanh(x)**2 + 1"),
+    ("\\sin^2 x + \\cos^2 x", "sin(x)**2 + cos(x)**2"),
+    ("\\sin^{2}(x)", "sin(x)**2"),
+    ("\\sigma^2(z)", "sigmoid(z)**2"),
+    ("log^{-1}(x)", "log(x)**(-1)"),
+    ("a × b", "a*b"),
+    ("a · b + a ⋅ b", "a*b + a*b"),
+    ("(y - y^*)^2", "(y - y_star)**2"),
+    ("y^{*}", "y_star"),
+    ("\\phi^*_0 + \\phi_0^*", "φ_star_0 + φ_0_star"),
 ])
 def test_sheet_notation_builds_the_same_graph(sheet: str, ours: str) -> None:
     assert same_graph(sheet, ours)
@@ -249,11 +272,17 @@ def test_the_output_step_may_list_the_inputs_in_their_order() -> None:
     ("nan*x", 1, "finite numbers only"),
     ("x + х", 5, "CYRILLIC SMALL LETTER HA"),
     ("ехр(x)", 1, "letters of another alphabet"),
-    ("\\frac(x)", 1, "unknown command"),
     ("f(x, x) = x", 6, "listed twice"),
     ("a = x; f(a) = a", 10, "a step, not an input"),
     ("f(x) = x; g(y) = f*y", 11, "only one step"),
     ("y = a, b", 6, "a step names one value"),
+    ("x_{1", 3, "'{': it is never closed"),
+    ("\\frac{a}{", 9, "never closed"),
+    ("}x", 1, "no '{' opens it"),
+    ("x_{1}}", 6, "no '{' opens it"),
+    ("\\frac(x)", 1, "in braces, \\frac{a}{b}"),
+    ("\\frac12", 1, "in braces"),
+    ("y^**2", 3, "after '^'"),
 ])
 def test_sheet_notation_errors(text: str, column: int, says: str) -> None:
     e = error(text)

@@ -43,3 +43,17 @@ def test_a_number_with_constants_is_a_number_too(claim: str) -> None:
 def test_a_number_without_a_point_is_a_formula_to_prove() -> None:
     assert run_json("check", "2*x", "--claim", "2")["verdict"] == "proved"
     assert run("check", "x**2", "--claim", "2").exit_code == 1
+
+
+@pytest.mark.parametrize("expr,claim,code", [
+    ("exp(x1)*sin(x2)**2", "exp(x1)·sin(x2)**2, exp(x1)⋅sin(2×x2)", 0),  # the printer's products read back
+    ("acosh(x)", "1/sqrt(x**2 - 1)", 0),  # equal on the domain x ≥ 1; below it acosh has no real value
+    ("acosh(x)", "-1/sqrt(x**2 - 1)", 1),
+    ("max(x, y, x*y)", "y·eq(x·y, max(x, y, x·y)) + eq(x, max(x, y, x·y))", 0),  # max's rule as tables print it
+    ("max(x, y)", "eq(y, max(x, y))", 1),
+    ("min(x, y)", "eq(x, min(x, y))", 0),
+    ("sqrt(x**2)", "1", 1),  # |x|: combining powers must not make it x
+])
+def test_claims_as_the_tables_print_them_are_decided(expr: str, claim: str, code: int) -> None:
+    result = run("check", expr, "--wrt", "x" if "x1" not in expr else "x1,x2", "--claim", claim)
+    assert result.exit_code == code, result.output
