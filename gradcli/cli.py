@@ -395,9 +395,13 @@ class Gradcli(click.Group):
             e.show(text)
             _err(text.getvalue().rstrip("\n"))
             code = e.exit_code
-        except click.Abort:
-            _err("Aborted!")
-            code = 1
+        except click.Abort as e:  # click's own reading of Ctrl-C (KeyboardInterrupt) or of an end of input
+            interrupted = isinstance(e.__cause__ or e.__context__, KeyboardInterrupt)
+            _err("interrupted" if interrupted else "Aborted!")
+            code = 130 if interrupted else 1
+        except KeyboardInterrupt:  # Ctrl-C outside click's call of the command: 130, as a shell reports SIGINT
+            _err("interrupted")
+            code = 130
         except OSError as e:  # click's own output (--help) could not be written
             _fail(OutputError.of(e))
         sys.exit(code if isinstance(code, int) else 0)

@@ -546,3 +546,18 @@ def test_one_vocabulary_point_and_warnings_in_every_command() -> None:
         assert doc["point"] == {"x": 1.0, "y": 2.0}, args
         assert doc["warnings"] == [], args
     assert run_json("check", "x*y", "--claim", "[y, x]")["point"] is None
+
+
+def test_ctrl_c_exits_130_with_one_line_and_no_traceback() -> None:
+    """An interrupted check is not a refuted claim (exit 1): it exits 130, as a shell reports SIGINT."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "gradcli", "check", "sin(cos(tan(sin(cos(tan(x))))))",
+                             "--claim", "cos(x)"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=clean_env(), cwd=ROOT)
+    time.sleep(3)  # well into sympy's work, which takes many seconds here
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert err.strip() == "interrupted" and "Traceback" not in err
