@@ -352,7 +352,7 @@ def sheet_tokens(texts: list[str], starts: list[int], kinds: list[int]):
                 out.append((")", st, PUNCT))
             continue
         if k != -1:
-            pending = None if pending != "denominator" or t != "{" else pending
+            pending = None  # a brace after \frac's groups is a group of its own
         out.append((t, st, k))
     return [x[0] for x in out], [x[1] for x in out], [x[2] for x in out]
 
