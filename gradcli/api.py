@@ -538,13 +538,19 @@ def gradcheck(source: str, at: Point, *, claim: Point = None, wrt: Names = None,
     return result_of(run_gradcheck(g, point, chosen, claimed, step), view)
 
 
-def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, momentum: float = 0.0,
+def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, optimizer: str | None = None,
+            momentum: float | None = None, gamma: float = 0.999, epsilon: float = 1e-8,
             weight_decay: float = 0.0, until_grad: float | None = None, wrt: Names = None, batch: int | None = None,
-            data=None, reduce: str = "sum", let: Point = None, shape: Names = None, output: Names = None, prefix: str = "c",
+            shuffle: int | None = None, data=None, reduce: str = "sum", progress=None, let: Point = None,
+            shape: Names = None, output: Names = None, prefix: str = "c",
             share: bool = True, as_written: bool = False, **shown) -> Descend:
     """Gradient descent from ``at``: a row per step with the parameters, the loss, its gradient, the momentum
-    and the update; the loss is the expression, or its sum (``reduce="mean"``: its mean) over ``data``."""
-    from .engine.descend import MAX_STEPS, descend as run_descend
+    and the update; the loss is the expression, or its sum (``reduce="mean"``: its mean) over ``data``.
+    ``optimizer`` is "sgd", "momentum", "nesterov" or "adam" (by default "momentum" if ``momentum`` is given,
+    else "sgd"); ``momentum`` is their β (default 0.9), ``gamma`` and ``epsilon`` Adam's γ and ε. With ``batch``,
+    ``shuffle`` (a seed) draws each pass over the samples in a new order. ``progress(t, steps)``, if given, is
+    called now and then once the descent has run for a second, and with t None at the end."""
+    from .engine.descend import MAX_STEPS, OPTIMIZERS, descend as run_descend
 
     view = _view(**shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
@@ -554,7 +560,19 @@ def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, momentu
         raise UsageError(f"{lr!r} is not a number", "--lr")
     if not math.isfinite(lr) or lr <= 0:
         raise UsageError("the learning rate must be a positive number", "--lr")
+    if optimizer is not None:
+        _choice(optimizer, OPTIMIZERS, "--optimizer")
+    if optimizer is None:
+        optimizer = "momentum" if momentum else "sgd"
+    if momentum is None:
+        momentum = 0.0 if optimizer == "sgd" else 0.9
     _in_range(momentum, "--momentum", 0, 1, high_open=True, whole=False)
+    if optimizer == "sgd" and momentum:
+        raise UsageError("sgd takes the gradient itself: --momentum is for --optimizer momentum, nesterov or adam",
+                         "--momentum")
+    _in_range(gamma, "--gamma", 0, 1, high_open=True, whole=False)
+    _in_range(epsilon, "--epsilon", 0, low_open=True, whole=False)
+    _in_range(shuffle, "--shuffle", 0)
     _in_range(weight_decay, "--weight-decay", 0, 1, high_open=True, whole=False)
     _in_range(until_grad, "--until-grad", 0, low_open=True, whole=False)
     at = _point_text(at)  # once: an iterator of values is read here
@@ -563,7 +581,9 @@ def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, momentu
         problem.no_data(reduce, None)
     g = problem.graph
     descent = run_descend(g, problem.point(at), float(lr), steps, float(momentum), float(weight_decay),
-                          None if until_grad is None else float(until_grad), problem.table, reduce, batch=batch)
+                          None if until_grad is None else float(until_grad), problem.table, reduce, batch=batch,
+                          optimizer=optimizer, gamma=float(gamma), epsilon=float(epsilon), shuffle=shuffle,
+                          progress=progress)
     if problem.table is not None:
         from .engine.data import column_notes
 

@@ -586,30 +586,64 @@ def gradcheck(given, shown, at, claim, wrt, step) -> None:
     sys.exit(checked.exit_code)
 
 
-@cli.command(cls=ExprCommand, short_help="Gradient descent step by step: SGD, momentum, weight decay.")
+@cli.command(cls=ExprCommand, short_help="Gradient descent step by step: SGD, momentum, Nesterov, Adam.")
 @_at_option(required=True)
 @_options(formats("descend"))
 @click.option("--lr", type=float, default=0.1, show_default=True, metavar="ALPHA", help="The learning rate α.")
 @click.option("--steps", type=click.IntRange(0, 1_000_000), default=10, show_default=True, metavar="N",
               help="How many steps to take.")
-@click.option("--momentum", type=click.FloatRange(0, 1, max_open=True), default=0.0, metavar="BETA",
-              help="Momentum β, as m ← β·m + (1 − β)·∇L, φ ← φ − α·m (m starts at 0; default 0: none).")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "nesterov", "adam"]),
+              help="sgd: φ ← φ − α·∇L. momentum: m ← β·m + (1 − β)·∇L, φ ← φ − α·m. nesterov: the same with the "
+                   "gradient at φ − α·β·m. adam: m as momentum, v ← γ·v + (1 − γ)·(∇L)², "
+                   "φ ← φ − α·m̂/(√v̂ + ε) with m̂ = m/(1 − β^(t+1)), v̂ = v/(1 − γ^(t+1)). Default: sgd, or "
+                   "momentum with --momentum.")
+@click.option("--momentum", type=click.FloatRange(0, 1, max_open=True), metavar="BETA",
+              help="β of momentum, nesterov and adam (default 0.9; m starts at 0). Alone it means --optimizer "
+                   "momentum.")
+@click.option("--gamma", type=click.FloatRange(0, 1, max_open=True), default=0.999, show_default=True,
+              metavar="GAMMA", help="Adam's γ, the decay of the mean squared gradient v.")
+@click.option("--epsilon", type=click.FloatRange(0, min_open=True), default=1e-8, show_default=True, metavar="EPS",
+              help="Adam's ε, added to √v̂.")
 @click.option("--weight-decay", "decay", type=click.FloatRange(0, 1, max_open=True), default=0.0, metavar="LAMBDA",
-              help="Weight decay λ: φ ← (1 − λ)·φ − α·∇L, the steps of an L2 term λ/(2α)·Σφ² in the loss.")
+              help="Weight decay λ: φ ← (1 − λ)·φ − α·∇L, the steps of an L2 term λ/(2α)·Σφ² in the loss; "
+                   "with the other optimizers decoupled from m and v.")
 @click.option("--until-grad", "until", type=click.FloatRange(0, min_open=True), metavar="EPS",
               help="Stop early where the gradient's length falls to EPS, e.g. 1e-8.")
 @click.option("--wrt", metavar="NAMES",
               help="Only these inputs are parameters, the others held at their values from --at, e.g. --wrt w,b.")
 @click.option("--batch", type=click.IntRange(1), metavar="K",
               help="With --data: each step's loss is over the next K samples, in the file's order (K = 1: SGD).")
+@click.option("--shuffle", type=click.IntRange(0), metavar="SEED",
+              help="With --batch: each pass over the samples in a new order, drawn from SEED (the same on every "
+                   "run).")
 @functools.partial(_data_options, row=False)
 @_reports_errors
-def descend(given, shown, at, lr, steps, momentum, decay, until, wrt, batch, data, reduce) -> None:
-    """Gradient descent from --at: a row per step with the parameters, the loss, its gradient, the momentum and
-    the update; the loss is the expression, or its sum (--reduce mean: its mean) over the rows of --data."""
+def descend(given, shown, at, lr, steps, optimizer, momentum, gamma, epsilon, decay, until, wrt, batch, shuffle,
+            data, reduce) -> None:
+    """Gradient descent from --at: a row per step with the parameters, the loss, its gradient, the optimizer's
+    moments and the update; the loss is the expression, or its sum (--reduce mean: its mean) over the rows of
+    --data. A descent that runs for more than a second shows its progress on stderr, where that is a terminal."""
     data = _data(data, given)
-    _show(api.descend(given.source(), at, lr=lr, steps=steps, momentum=momentum, weight_decay=decay,
-                      until_grad=until, wrt=wrt, batch=batch, data=data, reduce=reduce, **given.problem()), shown)
+    _show(api.descend(given.source(), at, lr=lr, steps=steps, optimizer=optimizer, momentum=momentum, gamma=gamma,
+                      epsilon=epsilon, weight_decay=decay, until_grad=until, wrt=wrt, batch=batch, shuffle=shuffle,
+                      data=data, reduce=reduce, progress=_progress(), **given.problem()), shown)
+
+
+def _progress():
+    """A callback that keeps one line on stderr up to date, "step 4,096 of 100,000", where stderr is a terminal;
+    None elsewhere (a pipe or a file gets nothing)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(t, steps) -> None:
+        if t is None:
+            sys.stderr.write("\r\033[K")
+        else:
+            sys.stderr.write(f"\rstep {t:,} of {steps:,}")
+        sys.stderr.flush()
+
+    return show
+
 
 def main() -> None:
     # a terminal that cannot show a character (θ on a Latin-1 console) gets an escape, not a crash

@@ -1233,31 +1233,51 @@ COMMANDS["hessian"] = hessian
 
 
 def _descent_rule(d) -> list[Block]:
-    """The update rule, as the sheets write it, with the numbers chosen."""
+    """The update rule, as the sheets write it (UDL 6.11, 6.12, 6.15–6.17), with the numbers chosen."""
     loss = "L" if d.table is not None else d.graph.function
     g = f"∇{loss}(φ)"
     lines = []
-    if d.momentum:
-        lines.append(f"m ← β·m + (1 − β)·{g}, starting from m = 0; β = {_setting(d.momentum)}")
+    kind = d.optimizer
+    beta = _setting(d.momentum)
+    if kind == "momentum":
+        lines.append(f"m ← β·m + (1 − β)·{g}, starting from m = 0; β = {beta}")
         step = "m"
+    elif kind == "nesterov":
+        lines.append(f"m ← β·m + (1 − β)·∇{loss}(φ − α·β·m), starting from m = 0; β = {beta}")
+        step = "m"
+    elif kind == "adam":
+        lines += [f"m ← β·m + (1 − β)·g,  v ← γ·v + (1 − γ)·g², g = {g} (m = v = 0 at first)",
+                  f"m̂ = m/(1 − β^(t+1)),  v̂ = v/(1 − γ^(t+1)); β = {beta}, γ = {_setting(d.gamma)}, "
+                  f"ε = {_setting(d.epsilon)}"]
+        step = "m̂/(√v̂ + ε)"
     else:
         step = g
     if d.decay:
         lines.append(f"φ ← (1 − λ)·φ − α·{step}; α = {_setting(d.lr)}, λ = {_setting(d.decay)}")
         penalty = f"{d.decay / (2 * d.lr):.12g}"
-        if d.momentum:
-            lines.append("(weight decay applied to the parameters, beside the momentum: with momentum it is not the "
+        if kind != "sgd":
+            them = ("the moments", "them") if kind == "adam" else ("the momentum", "momentum")
+            lines.append(f"(weight decay applied to the parameters, beside {them[0]}: with {them[1]} it is not the "
                          "same as a penalty in the loss)")
         else:
             lines.append(f"(weight decay λ takes the steps that adding λ/(2·α)·Σφ² = {penalty}·Σφ² to the loss "
                          "would)")
     else:
         lines.append(f"φ ← φ − α·{step}; α = {_setting(d.lr)}")
-    what = "Gradient descent" + (" with momentum" if d.momentum else "") + (" and weight decay" if d.decay else "")
-    return [Line((f"{what}, φ = ({', '.join(d.names)}):",), "text"), *(Line(("  " + t,), "text") for t in lines),
-            Line(("Each row: the parameters at step t, the loss and its gradient there, "
-                  + ("the momentum, " if d.momentum else "") + "and the update Δφ added to reach step t + 1.",),
-                 "text")]
+    what = {"sgd": "Gradient descent", "momentum": "Gradient descent with momentum",
+            "nesterov": "Gradient descent with Nesterov momentum", "adam": "Adam"}[kind]
+    what += " and weight decay" if d.decay else ""
+    moments = {"sgd": "", "momentum": "the momentum m, ", "nesterov": "the momentum m, ",
+               "adam": "the moments m and v, "}[kind]
+    there = ("the loss there, its gradient at the look-ahead point φ − α·β·m (m from the row before)"
+             if kind == "nesterov" else "the loss and its gradient there")
+    out = [Line((f"{what}, φ = ({', '.join(d.names)}):",), "text"), *(Line(("  " + t,), "text") for t in lines),
+           Line((f"Each row: the parameters at step t, {there}, {moments}and the update Δφ added to reach "
+                 "step t + 1.",), "text")]
+    if kind == "adam":
+        out.append(Line(("g², √v̂ and the division are entry by entry; the first step is −α·g/(|g| + ε), "
+                         "−α·sign(g) to within ε/|g|, whatever the gradient's size.",), "text"))
+    return out
 
 
 def _samples(which: tuple[int, ...]) -> str:
@@ -1295,16 +1315,23 @@ def descend(d, max_rows: int, cost: bool = False) -> list[Block]:
     out += _descent_rule(d)
     headers: list = [("t",), *((("samples",),) if d.batch is not None else ()), *((name(n),) for n in d.names), (loss,),
                      *((Expr(PARTIAL, (loss, name(n))),) for n in d.names)]
-    if d.momentum:
+    moments = d.optimizer != "sgd"
+    adam = d.optimizer == "adam"
+    if moments:
         headers += [(name(f"m_{n}"),) for n in d.names]
+    if adam:
+        headers += [(name(f"v_{n}"),) for n in d.names]
     headers += [("Δ", name(n)) for n in d.names]
+    blank = [("",) for _ in d.names]
 
     def row(s) -> list:
         cells = [(str(s.t),), *(((_samples(s.batch),),) if d.batch is not None else ()),
                  *((num(p),) for p in s.params), (num(s.loss),), *((num(x),) for x in s.gradient)]
-        if d.momentum:
-            cells += [(num(x),) if s.momentum is not None else ("",) for x in (s.momentum or [0.0] * len(d.names))]
-        cells += [(num(x),) for x in s.update] if s.update is not None else [("",) for _ in d.names]
+        if moments:
+            cells += [(num(x),) for x in s.momentum] if s.momentum is not None else blank
+        if adam:
+            cells += [(num(x),) for x in s.second] if s.second is not None else blank
+        cells += [(num(x),) for x in s.update] if s.update is not None else blank
         return cells
 
     rows = clipped(d.rows, row, max_rows)

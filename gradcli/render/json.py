@@ -407,8 +407,12 @@ def write_descent(d, out: TextIO) -> None:
     for s in d.rows:
         row = {"t": s.t, "params": dict(zip(d.names, map(number, s.params))), "loss": number(s.loss),
                "gradient": dict(zip(d.names, map(number, s.gradient)))}
+        if s.lookahead is not None:
+            row["lookahead"] = dict(zip(d.names, map(number, s.lookahead)))
         if s.momentum is not None:
             row["momentum"] = dict(zip(d.names, map(number, s.momentum)))
+        if s.second is not None:
+            row["second_moment"] = dict(zip(d.names, map(number, s.second)))
         row["update"] = None if s.update is None else dict(zip(d.names, map(number, s.update)))
         if s.batch:
             row["samples"] = list(s.batch)
@@ -417,11 +421,14 @@ def write_descent(d, out: TextIO) -> None:
     doc = {"command": "descend", "source": graph.source, "inputs": list(d.names),
            "point": {n: number(d.point[n]) for n in d.names},
            "data": {n: number(d.point[n]) for n in graph.data_names if n in d.point},
-           "lr": d.lr, "momentum": d.momentum, "weight_decay": d.decay, "steps": d.steps, "until_grad": d.until}
+           "optimizer": d.optimizer, "lr": d.lr, "momentum": d.momentum, "weight_decay": d.decay, "steps": d.steps,
+           "until_grad": d.until}
+    if d.optimizer == "adam":
+        doc.update({"gamma": d.gamma, "epsilon": d.epsilon})
     if d.table is not None:
         t = d.table
         doc["dataset"] = {"source": t.source, "columns": list(t.columns), "samples": len(t.rows), "reduce": d.reduce,
-                          "batch": d.batch}
+                          "batch": d.batch, "shuffle": d.shuffle}
     doc.update({"rows": rows, "stopped": d.stopped,
                 "final": {"params": dict(zip(d.names, map(number, end.params))), "loss": number(end.loss),
                           "gradient_norm": number(end.norm)},
