@@ -313,6 +313,40 @@ def inputs(text: str, names: tuple[str, ...], arrays: dict | None = None) -> lis
     return sorted(chosen, key=names.index)
 
 
+def _point_or_anywhere(problem: Problem, at: str | None, symbolic: bool, exact: bool):
+    """The point from ``at``; or, for --symbolic without --at, None and a function that finds a point where the
+    function is defined, for the sweeps to run at (the tables show only symbols, so which point does not
+    matter)."""
+    if at is not None or not symbolic:
+        return problem.point(at), None
+    if exact:
+        raise UsageError("--exact gives the numbers at a point exactly: add --at, e.g. --at 0,2")
+    if problem.table is not None:
+        raise UsageError("--data sums numbers at a point: add --at for the parameters")
+    if problem.graph.arrays:
+        raise UsageError("--symbolic without --at works on scalar inputs; with arrays, add --at")
+    names = problem.at_names or problem.graph.names
+
+    def anywhere(run) -> dict[str, float]:
+        import random
+
+        from .errors import MathError
+        from .exact.check import _random_point
+
+        rng = random.Random(0)
+        for _ in range(64):
+            p = {**_random_point(names, rng), **problem.let_values()}
+            try:
+                values = run(p).values
+            except (MathError, ArithmeticError, ValueError):
+                continue
+            if all(math.isfinite(v) for v in values):
+                return p
+        raise UsageError("no point found where the function is defined, for the sweeps to run at: add --at")
+
+    return None, anywhere
+
+
 def _worked(problem: Problem, trace, symbolic: bool, exact: bool, at: Point):
     """The trace with its rows in symbols and its exact numbers; sympy is imported only when asked for."""
     if symbolic:
@@ -364,7 +398,7 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
     at = _point_text(at)  # once: an iterator of values is read here
     problem = Problem(source, prefix, share, output, let, data, at=at, shape=shape, as_written=as_written)
     graph = problem.graph
-    point = problem.point(at)
+    point, somewhere = _point_or_anywhere(problem, at, symbolic, exact)
     wrt, direction = _names_text(wrt), _point_text(direction)
     if wrt is not None and direction is not None:
         raise UsageError("--wrt and --direction do not go together: a direction seeds every input")
@@ -372,8 +406,10 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
     d = bind(direction, graph.names, "--direction", arrays=problem.arrays(graph.names)) if direction is not None else None
     if problem.table is None:
         problem.no_data(reduce, row)
+        if somewhere:
+            point = somewhere(lambda p: run_forward(graph, p, chosen, d))
         trace = _worked(problem, run_forward(graph, point, chosen, d), symbolic, exact, at)
-        return result_of(trace, view)
+        return result_of(trace._replace(symbols_only=bool(somewhere)), view)
     if d is not None:
         raise UsageError("--direction and --data do not go together: --data sums the gradient")
     from .engine.data import pick_row, sample_point
@@ -400,10 +436,13 @@ def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, sha
     at = _point_text(at)  # once: an iterator of values is read here
     problem = Problem(source, prefix, share, output, let, data, wrt=wrt, at=at, shape=shape, as_written=as_written)
     graph = problem.graph
-    point = problem.point(at)
+    point, somewhere = _point_or_anywhere(problem, at, symbolic, exact)
     if problem.table is None:
         problem.no_data(reduce, row)
-        return result_of(_worked(problem, run_reverse(graph, point), symbolic, exact, at), view)
+        if somewhere:
+            point = somewhere(lambda p: run_reverse(graph, p))
+        trace = _worked(problem, run_reverse(graph, point), symbolic, exact, at)
+        return result_of(trace._replace(symbols_only=bool(somewhere)), view)
     from .engine.data import pick_row, sample_point
 
     k = pick_row(row, problem.table)

@@ -76,6 +76,7 @@ class Trace(NamedTuple):
     curvature: object = None  # what the Hessian's eigenvalues say
     forms: object = None  # the Hessian in symbols and exactly (gradcli/symbolic.py), with --symbolic, --exact
     summed: object = None  # --data: every sample's loss and gradient, and their total (gradcli/data.py)
+    symbols_only: bool = False  # --symbolic without --at: the numbers were taken at a point of gradcli's, not shown
 
     @property
     def value(self) -> float | None:

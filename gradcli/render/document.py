@@ -196,7 +196,11 @@ def evaluation_row(trace: Trace, i: int) -> Row:
         if i >= len(graph.names):  # held constant (--let, --data)
             return Row(name(node.id), None, None, num(values[i]), note="constant")
         if node.id != graph.names[i]:  # "c1 = x1"; in a program the input keeps its name
+            if trace.symbols_only:
+                return Row(name(node.id), None, None, name(graph.names[i]), note="input")
             return Row(name(node.id), name(graph.names[i]), None, num(values[i]))
+        if trace.symbols_only:
+            return Row(name(node.id), None, None, name(node.id), note="input")
         return Row(name(node.id), None, None, num(values[i]), note="input")
     rule = graph.definition(i)
     numbers = Expr(node.op, tuple(num(values[a]) if type(a) is int else graph.operand(a) for a in node.args))
@@ -208,7 +212,18 @@ def evaluation_row(trace: Trace, i: int) -> Row:
         row = row._replace(stable=stable)
     if trace.symbolic is not None and i in trace.symbolic.values:
         row = row._replace(symbolic=(trace.symbolic.values[i],))
+    if trace.symbols_only:  # c3 = exp(c1) = exp(x1): the node in the inputs where its value would be
+        return row._replace(numbers=None, value=row.symbolic[0] if row.symbolic else rule, symbolic=())
     return row
+
+
+def _in_symbols(trace: Trace, row: Row, key: tuple) -> Row:
+    """--symbolic without --at: a tangent's or adjoint's row ends in its form in the inputs, not a number."""
+    forms = trace.symbolic.rows.get(key, ())
+    if not forms:
+        return row._replace(numbers=None)
+    shown = tuple(f for f in forms[:-1] if row.rule is None or not same(f, row.rule))
+    return row._replace(numbers=None, value=forms[-1], symbolic=shown)
 
 
 def _symbolic(trace: Trace, key: tuple, rule: Expr | None) -> tuple:
@@ -328,8 +343,11 @@ def tangent_row(trace: Trace, sweep: Sweep, i: int, max_terms: int = 0) -> Row:
     if not terms:  # 1 - y with y held: a constant
         return Row(mark("dot", node.id), None, None, num(t[i]), note="constant")
     rule, numbers = _sum(terms, max_terms)
-    return _row(mark("dot", node.id), rule, numbers, t[i])._replace(
-        symbolic=_symbolic(trace, (sweep.label, i), rule), value=exactly(_exact_value(trace, sweep.label, i), t[i]))
+    row = _row(mark("dot", node.id), rule, numbers, t[i])
+    if trace.symbols_only:
+        return _in_symbols(trace, row._replace(rule=rule), (sweep.label, i))
+    return row._replace(symbolic=_symbolic(trace, (sweep.label, i), rule),
+                        value=exactly(_exact_value(trace, sweep.label, i), t[i]))
 
 
 def adjoint_row(trace: Trace, j: int, max_terms: int = 0) -> Row:
@@ -338,6 +356,8 @@ def adjoint_row(trace: Trace, j: int, max_terms: int = 0) -> Row:
     row = _adjoint_sum(trace, trace.adjoints, trace.graph.output, j, max_terms, "no path to the output")
     if row is None or row.note:
         return row
+    if trace.symbols_only:
+        return _in_symbols(trace, row, ("adjoint", j))
     adj = trace.adjoints
     return row._replace(symbolic=_symbolic(trace, ("adjoint", j), row.rule),
                         value=exactly(_exact_value(trace, "adjoint", j), adj[j]))
@@ -416,6 +436,10 @@ def header(graph: Graph, point: dict | None, max_rows: int = 0, trace: Trace | N
                        name(out) if named else eq(name("f"), name(out))), "text"))
     if graph.constants:
         lines.append(Line(("constants: ", *_join([eq(name(c), num(v)) for c, v in graph.constants])), "text"))
+    if trace is not None and trace.symbols_only:
+        lines.append(Line(("no point (--at): each row in symbols, in the nodes' names and then in the inputs",),
+                          "text"))
+        point = None
     if point is not None:
         shown = _listing([eq(name(n), num(point[n])) for n in graph.names], max_rows)
         lines.append(Line(("at ", *_join(shown)), "text"))
@@ -450,6 +474,8 @@ def _data_header(trace: Trace, max_rows: int) -> list[Block]:
 
 
 def _warnings(trace: Trace) -> list[Block]:
+    if getattr(trace, "symbols_only", False):  # said of numbers at a point the reader never gave (a Trace)
+        return []
     return [Line((w,), "warning") for w in trace.warnings]
 
 
@@ -463,6 +489,10 @@ def _gradient(trace: Trace, max_rows: int = 0) -> list[Block]:
     assert trace.gradient is not None and trace.point is not None
     names = list(trace.gradient)
     f = name(trace.graph.function)
+    if trace.symbols_only:  # the gradient in symbols, the one answer there is without a point
+        forms = {n: trace.symbolic.gradient.get(n, ()) for n in names}
+        parts = [Line((eq(Expr(PARTIAL, (f, name(n))), *forms[n]),), "result") for n in names]
+        return [Line(("The gradient in symbols (no --at, so no numbers):",), "text"), *parts]
     exact = trace.exact.gradient if trace.exact is not None else {}
     parts = _listing([eq(Expr(PARTIAL, (f, name(n))), exactly(exact.get(n), v)) for n, v in trace.gradient.items()],
                      max_rows)

@@ -110,6 +110,9 @@ def _nodes(trace: Trace, ids: list[str], out: TextIO) -> list[str]:
 
 
 def write(trace: Trace, out: TextIO) -> None:
+    numbers = not trace.symbols_only  # --symbolic without --at: the forms alone, no numbers of a point not given
+    if not numbers:
+        trace = trace._replace(point=None, values=None, gradient=None, adjoints=None, warnings=[])
     graph = trace.graph
     nodes = graph.nodes
     ids = [_string(x) for x in graph.ids]
@@ -182,7 +185,7 @@ def write(trace: Trace, out: TextIO) -> None:
     if trace.summed is not None:
         _samples(trace, out)
     held = set(graph.data)  # constants: no tangent, no adjoint
-    if trace.command == "forward" or trace.sweeps:  # graph --at has tangents when --wrt or --tangents asks
+    if numbers and (trace.command == "forward" or trace.sweeps):  # graph --at: with --wrt or --tangents
         out.write('  "tangents": {')
         shown = [j for j in range(len(nodes)) if j not in held]
         for n, s in enumerate(trace.sweeps):
