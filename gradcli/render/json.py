@@ -170,12 +170,13 @@ def write(trace: Trace, out: TextIO) -> None:
         _second(trace, tail)
         s = trace.summed
         if s is not None and s.hessian is not None and "hessian" in tail:  # the loss's, the sample's in "sample"
-            for key in ("hessian", "eigenvalues", "definiteness"):
+            for key in ("hessian", "eigenvalues", "definiteness", "critical_point"):
                 if key in tail:
                     tail["sample"][key] = tail.pop(key)
             tail["hessian"] = {r: {c: number(v) for c, v in zip(s.names, row)} for r, row in zip(s.names, s.hessian)}
             tail["eigenvalues"] = [number(v) for v in s.curvature.eigenvalues]
             tail["definiteness"] = s.curvature.kind
+            tail["critical_point"] = s.curvature.critical
     if trace.exact is not None and not trace.second:
         tail["exact"] = _exact(trace)
     if trace.symbolic is not None:
@@ -455,7 +456,8 @@ def write_check(checked, out: TextIO) -> None:
                 flat = [None if x is None else number(x) for x in v.truth_at]
                 item["derivative_at_point"] = flat if n == 1 else [flat[i * n:(i + 1) * n] for i in range(m)]
         if v.status == "different" and v.shapes is not None:
-            item["claim_shape"] = None if v.shapes[0] is None else list(v.shapes[0])
+            rows, cols = v.shapes[0]  # as "shape" is written: a vector's [n]
+            item["claim_shape"] = [rows] if cols == 1 else [rows, cols]
         elif v.status in ("different", "agrees"):
             item.update({"point": v.point, "claim_value": number(v.claim_value),
                          "derivative_value": number(v.truth_value)})

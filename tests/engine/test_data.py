@@ -417,6 +417,18 @@ def test_logistic_hessian_is_the_closed_form() -> None:
     assert "∂²L/∂x_i∂x_j = (1/20)·Σᵢ Hᵢ" in out and "Sample 1 alone:" in out
 
 
+def test_hessian_over_data_says_whether_the_losss_gradient_is_zero(tmp_path) -> None:
+    """critical_point, like the matrix, is the loss's: at w = 2 the loss (w - 1)² + (w - 3)² is at its minimum,
+    though each sample's gradient, ±2, is not 0; the sample's own is under "sample"."""
+    path = write(tmp_path, "y\n1\n3\n")
+    doc = run_json("hessian", "(w - y)**2", "--at", "2", "--data", path)
+    assert doc["gradient"] == {"w": 0.0} and doc["critical_point"] is True
+    assert doc["sample"]["gradient"] == {"w": 2.0} and doc["sample"]["critical_point"] is False
+    assert "The gradient is 0 here" in run("hessian", "(w - y)**2", "--at", "2", "--data", path).output
+    off = run_json("hessian", "(w - y)**2", "--at", "1", "--data", path)  # the loss's gradient is -4 there
+    assert off["critical_point"] is False and off["sample"]["critical_point"] is True
+
+
 def test_hessian_data_needs_the_whole_matrix() -> None:
     result = run("hessian", "(p*x1)**2", "--at", "1", "--data", str(EXAMPLE), "--direction", "1")
     assert result.exit_code == 2 and "--direction and --data" in result.output

@@ -39,6 +39,15 @@ def test_a_transposed_claim_is_refuted_by_its_shape() -> None:
     assert code == 1 and out["claims"][0]["claim_shape"] == [3, 2]
 
 
+def test_a_claims_shape_is_written_as_every_shape_is() -> None:
+    # a vector's shape is [n] in "shape", "arrays" and "array_steps": so in "claim_shape"
+    code, out = _json("L = xᵀ @ A @ x", "--wrt", "A", "--claim", "x", "--shape", "x=2,A=2x2")
+    claim = out["claims"][0]
+    assert code == 1 and claim["shape"] == [2, 2] and claim["claim_shape"] == [2]
+    code, out = _json("s = sum(x); L = s**2", "--wrt", "s", "--claim", "x", "--shape", "x=2")
+    assert code == 1 and out["claims"][0]["claim_shape"] == [2] and "shape" not in out["claims"][0]
+
+
 def test_a_wrong_entry_is_named_with_both_numbers() -> None:
     # the wrong class: right shape, right everywhere but two entries of each row
     code, out = _json(MLP, "--wrt", "h", "--claim", "W2 @ (softmax(o) - onehot(2, 3))", "--at", AT)
