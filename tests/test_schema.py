@@ -161,6 +161,11 @@ CASES = [
     Case("data", "descend", [LOGISTIC, "--at", "0,0,0", "--data", DATA, "--steps", "3"]),
     Case("data-batch-momentum", "descend", [LOGISTIC, "--at", "0,0,0", "--data", DATA, "--steps", "3", "--batch", "4",
                                             "--reduce", "mean", "--momentum", "0.9"]),
+    Case("nesterov", "descend", ["x**2 + 3*y**2", "--at", "3,4", "--optimizer", "nesterov", "--steps", "4"]),
+    Case("adam", "descend", ["x**2 + 3*y**2", "--at", "3,4", "--optimizer", "adam", "--steps", "4", "--gamma", "0.99",
+                             "--epsilon", "1e-6"]),
+    Case("adam-shuffle", "descend", [LOGISTIC, "--at", "0,0,0", "--data", DATA, "--steps", "3", "--batch", "4",
+                                     "--shuffle", "7", "--optimizer", "adam", "--weight-decay", "0.01"]),
 ]
 
 # options that say nothing about JSON: it is DOT instead, or a DOT-only option
@@ -373,8 +378,8 @@ PROMISED = {
                 "eigenvalues", "definiteness", "warnings"],
     "check": ["command", "source", "inputs", "point", "output", "claims", "verdict", "warnings"],
     "gradcheck": ["command", "source", "inputs", "point", "output", "value", "gradient", "rows", "ok", "warnings"],
-    "descend": ["command", "source", "inputs", "point", "data", "lr", "momentum", "weight_decay", "steps",
-                "until_grad", "rows", "stopped", "final", "warnings"],
+    "descend": ["command", "source", "inputs", "point", "data", "optimizer", "lr", "momentum", "weight_decay",
+                "steps", "until_grad", "rows", "stopped", "final", "warnings"],
 }
 
 
@@ -428,7 +433,9 @@ BREAKS = [
     ("gradcheck", ["ok"], "yes"),
     ("descend", ["stopped"], "bored"),
     ("descend", ["rows", 0, "update"], None),  # two rows without an update
-    ("descend", ["rows", 0, "momentum"], {"x": 1.0}),  # momentum without --momentum
+    ("descend", ["rows", 0, "momentum"], {"x": 1.0}),  # momentum with sgd
+    ("descend", ["optimizer"], "rmsprop"),
+    ("descend", ["gamma"], 0.9),  # gamma without adam
     ("descend", ["lr"], 0),
     ("descend", ["final", "extra"], 1),
 ]
@@ -480,10 +487,12 @@ def test_the_schemas_are_package_data() -> None:
     assert len(files) == len(schemas.names())
     for f in files:
         assert any(f.match(p) for p in patterns), f"{f} is not package data"
-    try:
-        dist = metadata.distribution("gradcli")
-    except metadata.PackageNotFoundError:
+    # an egg-info a build left in the checkout is on the path from its root, and is not the installed copy
+    found = [d for d in metadata.distributions(name="gradcli")
+             if not Path(str(getattr(d, "_path", ""))).resolve().is_relative_to(ROOT.resolve())]
+    if not found:
         return
+    dist = found[0]
     direct = json.loads(dist.read_text("direct_url.json") or "{}")
     if direct.get("dir_info", {}).get("editable"):
         return  # an editable install reads the checkout itself
