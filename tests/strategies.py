@@ -87,17 +87,38 @@ def points(names: tuple[str, ...]):
     return st.fixed_dictionaries({n: st.floats(-2.0, 2.0, allow_nan=False, allow_infinity=False) for n in names})
 
 
+class SympyTooSlow(Exception):
+    """sympy's exact evaluation ran past the tests' bound (a power of a power, evaluated to 30 digits)."""
+
+
+SYMPY_SECONDS = 20  # far above a homework problem's milliseconds; a generated tower can take hours
+
+
 def exact_gradient(graph, point: dict) -> dict[str, float] | None:
     """sympy's exact derivative of the graph, evaluated with 30 digits at the point.
 
-    None when sympy itself cannot (its evalf can recurse without end on unevaluated derivatives).
+    None when sympy itself cannot (its evalf can recurse without end on unevaluated derivatives); raises
+    SympyTooSlow past SYMPY_SECONDS, so that a generated case sympy cannot finish is told, not waited on.
     """
+    import signal
+
     from gradcli.exact.exact import gradient
 
+    def stop(signum, frame):
+        raise SympyTooSlow(f"sympy took more than {SYMPY_SECONDS} s")
+
+    timed = hasattr(signal, "setitimer")
+    if timed:
+        before = signal.signal(signal.SIGALRM, stop)
+        signal.setitimer(signal.ITIMER_REAL, SYMPY_SECONDS)
     try:
         return gradient(graph, point)
     except RecursionError:
         return None
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, before)
 
 
 def absolute_gradient(trace) -> dict[str, float]:
