@@ -289,10 +289,14 @@ class TextStyle(Style):
     def indexed(self, body: str, index: str) -> Part:
         if not self.unicode:
             return super().indexed(body, index)
-        return Part(body + _SUBSCRIPT.get(index, "_" + index), ATOM)
+        if index and all(c in _SUBSCRIPT for c in index):  # Hⱼₖ
+            return Part(body + "".join(_SUBSCRIPT[c] for c in index), ATOM)
+        return Part(body + "_" + index, ATOM)
 
 
-_SUBSCRIPT = {"i": "ᵢ", "j": "ⱼ", "n": "ₙ", "k": "ₖ"}
+_SUBSCRIPT = {"i": "ᵢ", "j": "ⱼ", "k": "ₖ", "l": "ₗ", "m": "ₘ", "n": "ₙ", "p": "ₚ", "r": "ᵣ", "s": "ₛ",
+              "t": "ₜ", "0": "₀", "1": "₁", "2": "₂", "3": "₃", "4": "₄", "5": "₅", "6": "₆", "7": "₇", "8": "₈",
+              "9": "₉"}
 
 
 _ACCENTS = {"dot": "\u0307", "bar": "\u0304", "bardot": "\u0304\u0307"}  # bardot: the tangent of an adjoint

@@ -576,9 +576,31 @@ def _sweep(trace: Trace, s: int, max_rows: int) -> Steps:
 # --- data: a loss summed over samples ---------------------------------------------------------------------
 
 
+def _taken(graph: Graph, columns=()) -> set[str]:
+    """Every name the output can show: the inputs, the held constants, the steps, the outputs, the program's
+    constants and a data file's columns; a letter for an index or a variable must be none of them."""
+    names = {*graph.names, *graph.data_names, *(n.id for n in graph.nodes), graph.function, *graph.functions,
+             *(c for c, _ in graph.constants), *columns}
+    return {n for n in names if isinstance(n, str)}
+
+
+def _letter(taken: set[str], choices: str, avoid: str = "") -> str:
+    """The first of ``choices`` that is no name in ``taken`` nor in ``avoid``."""
+    return next((c for c in choices if c not in taken and c not in avoid), choices[0])
+
+
+def _sample_index(graph: Graph, columns=()) -> str:
+    """The letter the samples are counted by, fᵢ and Σᵢ: i, unless a name is i."""
+    return _letter(_taken(graph, columns), "inkmstpq")
+
+
+def _trace_index(trace: Trace) -> str:
+    return _sample_index(trace.graph, trace.summed.table.columns if trace.summed is not None else ())
+
+
 def _sample_name(trace: Trace) -> Expr:
     """One sample's loss: fᵢ (the function's name, indexed)."""
-    return Expr(INDEXED, (name(trace.graph.function),), "i")
+    return Expr(INDEXED, (name(trace.graph.function),), _trace_index(trace))
 
 
 def _total_name(trace: Trace) -> Expr:
@@ -588,11 +610,11 @@ def _total_name(trace: Trace) -> Expr:
 
 def _over(trace: Trace, body: Expr) -> Expr:
     """Σᵢ body, or (1/N)·Σᵢ body for the mean."""
-    return _reduced(body, trace.summed.reduce, len(trace.summed.values))
+    return _reduced(body, trace.summed.reduce, len(trace.summed.values), _trace_index(trace))
 
 
-def _reduced(body: Expr, reduce: str, n: int) -> Expr:
-    total = Expr(SUMOVER, (body,), "i")
+def _reduced(body: Expr, reduce: str, n: int, index: str = "i") -> Expr:
+    total = Expr(SUMOVER, (body,), index)
     return call("mul", call("div", ONE, num(float(n))), total) if reduce == "mean" else total
 
 
@@ -601,7 +623,7 @@ def data_blocks(trace: Trace, max_rows: int) -> list[Block]:
     s = trace.summed
     t = s.table
     f = _sample_name(trace)
-    headers: list = [("i",), *((name(c),) for c in s.used), (f,), *((Expr(PARTIAL, (f, name(n))),) for n in s.names)]
+    headers: list = [(_trace_index(trace),), *((name(c),) for c in s.used), (f,), *((Expr(PARTIAL, (f, name(n))),) for n in s.names)]
     index = [t.columns.index(c) for c in s.used]
 
     def row(r: int) -> list:
@@ -1126,8 +1148,8 @@ def _second_row(trace: Trace, s, j: int, max_terms: int) -> Row:
         operands = tuple(graph.operand(a) for a in node.args)
         slope = None
         for m, a in enumerate(node.args):
-            if type(a) is not int:
-                continue
+            if type(a) is not int or graph.is_held(a):
+                continue  # a number, or a constant held by --let, --wrt or --data: no tangent, no term
             q = graph.by_name(simplify(substitute(second_rules(node.op, len(node.args))[k][m], operands,
                                                   name(node.id)), _fold_value), node.op)
             if value_of(q) == 0:
@@ -1143,22 +1165,53 @@ def _second_row(trace: Trace, s, j: int, max_terms: int) -> Row:
     return _row(lhs, rule, numbers, s.adjoint_tangents[j])
 
 
-def _curvature(f: Expr, names: list[str], matrix: list, c, total: Expr | None = None) -> list[Block]:
+def _heading(f: Expr, names: list[str], taken: set[str], sample: str | None) -> tuple:
+    """Hⱼₖ = ∂²f/∂uⱼ∂uₖ for (u₁, u₂) = (x, y): index letters and a variable that are none of the problem's
+    names (x is often an input, x1 a data column) nor the samples' index ``sample``."""
+    first = _letter(taken, "ijklmnpqrst", sample or "")
+    second = _letter(taken, "jklmnpqrst", (sample or "") + first)
+    var = next((v for v in "uvzxpqstw" if v not in taken and not any(re.fullmatch(re.escape(v) + r"_?\d+", n)
+                                                                           for n in taken)), "u")
+    pair = first + second
+    head = eq(Expr(INDEXED, (name("H"),), pair), Expr(PARTIAL2, (f, Expr(INDEXED, (name(var),), first),
+                                                             Expr(INDEXED, (name(var),), second))))
+    listed = _listing([name(n) for n in names], 8)
+    n = len(names)
+    which = [Expr(INDEXED, (name(var),), str(k)) for k in ([1, 2, 3][:n] if n <= 3 else [1, n])]
+    if n > 3:
+        which.insert(1, "…")
+    what = ("(", *_join(which), ") = (", *_join(listed), ")") if n > 1 else (which[0], " = ", listed[0])
+    return head, what, pair
+
+
+def _curvature(f: Expr, names: list[str], matrix: list, c, total: Expr | None = None, taken: set[str] = frozenset(),
+               sample: str | None = None) -> list[Block]:
     """The Hessian of ``f`` as a matrix, its symmetry, its eigenvalues, and what they say about the point;
-    ``total`` is how it was summed from the samples' Hessians (Σᵢ Hᵢ)."""
+    ``total`` is how it was summed from the samples' Hessians (Σᵢ Hᵢ, the samples counted by ``sample``)."""
     from ..engine.second import MEANING
 
-    head = eq(name("H_ij"), Expr(PARTIAL2, (f, name("x_i"), name("x_j"))))
-    out: list[Block] = [Line(("The Hessian, ", head, *((" = ", total) if total is not None else ()), ":"), "text"),
+    head, what, pair = _heading(f, names, taken, sample)
+    out: list[Block] = [Line(("The Hessian, ", head, *((" = ", total) if total is not None else ()), ", for ",
+                              *what, ":"), "text"),
                         _matrix(None, names, names, matrix, None)]
     if c is None or not c.eigenvalues:
         return out
     sym = ("symmetric" if c.asymmetry == 0 else
-           f"symmetric to rounding (H_ij and H_ji differ by {c.asymmetry:.0e} of the largest entry, from the "
-           "order the sums were taken in)" if c.asymmetry <= 1e-12 else
+           f"symmetric to rounding (H_{pair} and H_{pair[::-1]} differ by {c.asymmetry:.0e} of the largest entry, "
+           "from the order the sums were taken in)" if c.asymmetry <= 1e-12 else
            f"not symmetric to rounding ({c.asymmetry:.1e} apart)")
     out.append(Line((f"It is {sym}, as a Hessian must be. Eigenvalues: ", vector(c.eigenvalues), f" — {c.kind}.",),
                     "result"))
+    semidefinite = c.kind in ("positive semidefinite", "negative semidefinite", "zero")
+    if semidefinite and c.kind != "zero":
+        exact = sum(v == 0 for v in c.eigenvalues)
+        k = c.zeros
+        said = (f"{_plural(k, 'eigenvalue')} {'is' if k == 1 else 'are'} 0" if exact == k else
+                f"{_plural(k, 'eigenvalue')} {'is' if k == 1 else 'are'} 0 to within the tolerance "
+                f"{c.tolerance:.1e} (1e-12·n·max|H_{pair}|, for the rounding in the sums)")
+        other = "negative" if c.kind.startswith("positive") else "positive"
+        out.append(Line((f"{said[0].upper()}{said[1:]} and none is {other}: {c.kind}, so the second-derivative "
+                         "test is inconclusive here.",), "text"))
     curve, point = MEANING[c.kind]
     out.append(Line((f"So {curve}.",), "text"))
     if c.critical:
@@ -1167,18 +1220,33 @@ def _curvature(f: Expr, names: list[str], matrix: list, c, total: Expr | None = 
         out.append(Line(("The gradient is not 0 here, so this is not a critical point; the Hessian says how the "
                          "function curves around it.",), "text"))
     if len(names) == 2:
-        (a, b), (_, d) = matrix
-        trace, det = a + d, a * d - b * b
-        if det > 0:
-            reading = ("positive definite" if trace > 0 else "negative definite") + (
-                f": the determinant is positive and the trace {'positive' if trace > 0 else 'negative'}")
-        elif det < 0:
-            reading = "indefinite: a negative determinant, a saddle"
-        else:
-            reading = "singular: a zero determinant, an eigenvalue 0 (flat along its eigenvector)"
-        out.append(Line(("For 2 inputs: trace ", num(trace), ", determinant ", num(det), f", so {reading}."),
-                        "text"))
+        out.append(Line(_two_by_two(matrix, c), "text"))
     return out
+
+
+def _two_by_two(matrix: list, c) -> tuple:
+    """The 2×2 reading by the determinant and the diagonal, with the determinant taken exactly (the floats as
+    the fractions they are), and the same verdict as the eigenvalues: an eigenvalue 0, or within their
+    tolerance of 0, leaves the test inconclusive whatever sign the determinant's rounding has."""
+    from fractions import Fraction
+
+    (a, b), (b2, d) = matrix
+    det = Fraction(a) * Fraction(d) - Fraction(b) * Fraction(b2)
+    trace = a + d
+    kind = c.kind
+    if kind == "positive definite":
+        reading = "the determinant is positive and the diagonal positive, so positive definite"
+    elif kind == "negative definite":
+        reading = "the determinant is positive and the diagonal negative, so negative definite"
+    elif kind == "indefinite":
+        reading = "a negative determinant, so indefinite: a saddle"
+    elif kind == "zero":
+        reading = "the Hessian is 0, so the test is inconclusive"
+    else:
+        zero = "a zero determinant" if det == 0 else \
+            f"a determinant 0 to within the eigenvalues' tolerance {c.tolerance:.1e}"
+        reading = f"{zero}, so an eigenvalue is 0: {kind}, and the test is inconclusive"
+    return ("For 2 inputs: trace ", num(trace), ", determinant ", num(float(det)), f"; {reading}.")
 
 
 def _fold_value(op: str, xs: tuple) -> float:
@@ -1222,7 +1290,9 @@ def hessian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
         names = [s.label for s in trace.second]
         if trace.summed is not None:
             out.append(Line((f"Sample {trace.summed.row + 1} alone:",), "result"))
-        out += _curvature(name(graph.function), names, trace.hessian, trace.curvature)
+        columns = trace.summed.table.columns if trace.summed is not None else ()
+        out += _curvature(name(graph.function), names, trace.hessian, trace.curvature, None,
+                          _taken(graph, columns), _trace_index(trace) if trace.summed is not None else None)
         forms = trace.forms
         if forms is not None and forms.matrix is not None:
             out.append(Line(("In symbols (--symbolic), in the inputs:",), "text"))
@@ -1240,8 +1310,10 @@ def hessian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
     if trace.summed is not None:
         s = trace.summed
         out += data_blocks(trace, max_rows)
+        index = _trace_index(trace)
         out += _curvature(_total_name(trace), list(s.names), s.hessian, s.curvature,
-                          _reduced(Expr(INDEXED, (name("H"),), "i"), s.reduce, len(s.values)))
+                          _reduced(Expr(INDEXED, (name("H"),), index), s.reduce, len(s.values), index),
+                          _taken(graph, s.table.columns), index)
     cst = trace.cost
     out.append(Line((f"Cost: 1 value sweep, 1 reverse sweep, then per direction 1 forward sweep and 1 sweep "
                      f"back for the adjoints' tangents: {len(trace.second)} direction"
@@ -1339,7 +1411,7 @@ def descend(d, max_rows: int, cost: bool = False) -> list[Block]:
         columns = ("; the column ", *_join([name(c) for c in used]), " is a constant") if len(used) == 1 else \
             ("; the columns ", *(_join([name(c) for c in used]) or ["none"]), " are constants")
         out.append(Line((f"data: {t.source}, {_plural(len(t.rows), 'sample')}; the loss is ",
-                         eq(loss, _over_samples(graph, d.reduce, n)), over, *columns), "text"))
+                         eq(loss, _over_samples(graph, d.reduce, n, t.columns)), over, *columns), "text"))
     else:
         loss = name(graph.function)
     out += _descent_rule(d)
@@ -1382,8 +1454,9 @@ def descend(d, max_rows: int, cost: bool = False) -> list[Block]:
     return out + [Line((w,), "warning") for w in d.warnings]
 
 
-def _over_samples(graph: Graph, reduce: str, n: int) -> Expr:
-    return _reduced(Expr(INDEXED, (name(graph.function),), "i"), reduce, n)
+def _over_samples(graph: Graph, reduce: str, n: int, columns=()) -> Expr:
+    index = _sample_index(graph, columns)
+    return _reduced(Expr(INDEXED, (name(graph.function),), index), reduce, n, index)
 
 
 COMMANDS["descend"] = descend

@@ -355,9 +355,9 @@ def _second(trace: Trace, tail: dict) -> None:
         s = trace.second[0]
         tail["direction"] = {n: number(v) for n, v in zip(graph.names, s.seed)}
         tail["hessian_vector"] = {n: number(s.adjoint_tangents[i]) for i, n in zip(graph.inputs, graph.names)}
-    ids = [n.id for n in graph.nodes]  # once, not once per sweep: 200 inputs are 200 sweeps
-    tail["adjoint_tangents"] = {s.label: {i: number(v) for i, v in zip(ids, s.adjoint_tangents)}
-                                for s in trace.second}
+    # once, not once per sweep: 200 inputs are 200 sweeps; a held constant has no adjoint, so no tangent of one
+    ids = [(j, n.id) for j, n in enumerate(graph.nodes) if not graph.is_held(j)]
+    tail["adjoint_tangents"] = {s.label: {i: number(s.adjoint_tangents[j]) for j, i in ids} for s in trace.second}
     forms = trace.forms
     if forms is not None and forms.matrix is not None:
         tail["symbolic"] = {"hessian": [[_text(e) for e in row] for row in forms.matrix],
@@ -381,10 +381,12 @@ def _exact(trace: Trace) -> dict:
     out: dict = {"value": _text(from_sympy(e.values[trace.graph.output])),
                  "values": {i: _text(from_sympy(v)) for i, v in zip(ids, e.values)},
                  "gradient": {n: _text(from_sympy(v)) for n, v in e.gradient.items()}}
+    graph = trace.graph
+    moving = [j for j in range(len(ids)) if not graph.is_held(j)]  # a held constant: no tangent, no adjoint
     if e.adjoints is not None:
-        out["adjoints"] = {i: _text(from_sympy(v)) for i, v in zip(ids, e.adjoints)}
+        out["adjoints"] = {ids[j]: _text(from_sympy(e.adjoints[j])) for j in moving}
     if e.tangents:
-        out["tangents"] = {label: {i: _text(from_sympy(v)) for i, v in zip(ids, vs)} for label, vs in e.tangents.items()}
+        out["tangents"] = {label: {ids[j]: _text(from_sympy(vs[j])) for j in moving} for label, vs in e.tangents.items()}
     return out
 
 

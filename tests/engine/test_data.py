@@ -414,7 +414,7 @@ def test_logistic_hessian_is_the_closed_form() -> None:
             assert close(doc["total"]["hessian"][r][c], expected[i][j], 1e-12), (r, c)
     assert doc["total"]["definiteness"] == "positive definite"
     out = run("hessian", LOGISTIC, "--at", "0.1,0.2,0.3", "--data", str(EXAMPLE), "--reduce", "mean").output
-    assert "∂²L/∂x_i∂x_j = (1/20)·Σᵢ Hᵢ" in out and "Sample 1 alone:" in out
+    assert "Hⱼₖ = ∂²L/∂uⱼ∂uₖ = (1/20)·Σᵢ Hᵢ" in out and "Sample 1 alone:" in out
 
 
 def test_hessian_over_data_says_whether_the_losss_gradient_is_zero(tmp_path) -> None:
