@@ -19,6 +19,7 @@ import math
 import os
 from typing import Callable, Iterable, Mapping, Union
 
+from . import limits
 from .errors import GradcliError, GradcliSyntaxError, UsageError
 from .core.graph import graph_of
 from .render import View
@@ -53,22 +54,22 @@ def _number(x: object) -> str:
         raise UsageError(f"{x!r} is not a number") from None
 
 
-def _point_text(value: Point) -> str | None:
+def _point_text(value: Point, option: str = "--at") -> str | None:
     if value is None or isinstance(value, str):
-        return value
+        return limits.option(value, option)
     if isinstance(value, Mapping):
-        return ",".join(f"{k}={_number(v)}" for k, v in value.items())
+        return limits.option(",".join(f"{k}={_number(v)}" for k, v in value.items()), option)
     try:
         items = list(value)
     except TypeError:
         return _number(value)  # one number, for a function of one input
-    return ",".join(_number(v) for v in items)
+    return limits.option(",".join(_number(v) for v in items), option)
 
 
-def _names_text(value: Names) -> str | None:
+def _names_text(value: Names, option: str = "--wrt") -> str | None:
     if value is None or isinstance(value, str):
-        return value
-    return ",".join(value)
+        return limits.option(value, option)
+    return limits.option(",".join(value), option)
 
 
 def _choice(value: str, choices: tuple[str, ...], option: str) -> None:
@@ -109,10 +110,22 @@ def read_data(path: str | os.PathLike, text: str | None = None):
     if text is None:
         try:
             with open(path, "rb") as f:
-                text = f.read().decode("utf-8-sig", errors="replace")
+                text = decode_data(limits.read(f, f"--data {os.fspath(path)}", "data_bytes"), os.fspath(path))
         except (OSError, ValueError) as e:
             raise GradcliError(f"cannot read {os.fspath(path)}: {getattr(e, 'strerror', None) or e}") from None
+    else:
+        limits.text(text, f"--data {os.fspath(path)}", "data_bytes")
     return read_table(text, os.fspath(path))
+
+
+def decode_data(data: bytes, source: str) -> str:
+    """A data file's bytes as text: UTF-8 (a byte-order mark dropped), else one line saying where it is not."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise GradcliError(f"{source} is not UTF-8 text: byte {data[e.start]:#04x} on line {line:,} is not "
+                           "a character") from None
 
 
 # --- the problem: the graph, and where each of its names gets its value -------------------------------------
@@ -128,16 +141,16 @@ class Problem:
                  shape: Names = None, as_written: bool = False) -> None:
         if not isinstance(source, str):
             raise UsageError(f"the source is text, an expression or a program, not {type(source).__name__}")
-        self.source = source
-        self.let = _point_text(let)
+        self.source = limits.text(source, "the source", "source_bytes")
+        self.let = _point_text(let, "--let")
         self.table = read_data(data) if isinstance(data, (str, os.PathLike)) else data
         self.columns: tuple[str, ...] = tuple(self.table.columns) if self.table is not None else ()
         self.at_names: tuple[str, ...] | None = None  # with wrt: every input of the expression, which --at gives
         self.at_arrays: dict = {}  # and the arrays among them
         self.chosen: list[str] | None = None
-        self.shapes = self.array_shapes(_point_text(at), _names_text(shape))
+        self.shapes = self.array_shapes(_point_text(at), _names_text(shape, "--shape"))
         held = self.held_names()
-        outputs = _names_text(output)
+        outputs = _names_text(output, "--output")
         shapes = self.shapes
         graph = graph_of(source, prefix, share=share, outputs=outputs, held=held, columns=self.columns, shapes=shapes,
                          as_written=as_written)
@@ -352,12 +365,55 @@ def _worked(problem: Problem, trace, symbolic: bool, exact: bool, at: Point):
     if symbolic:
         from .exact.symbolic import symbolic as rows_in_symbols
 
-        trace = trace._replace(symbolic=rows_in_symbols(trace))
+        _for_sympy(problem.graph, "--symbolic")
+        with _sympy_stack():
+            trace = trace._replace(symbolic=rows_in_symbols(trace))
     if exact:
         from .exact.exact import exact_trace
 
-        trace = trace._replace(exact=exact_trace(trace, problem.typed(at)))
+        _for_sympy(problem.graph, "--exact")
+        with _sympy_stack():
+            trace = trace._replace(exact=exact_trace(trace, problem.typed(at)))
     return trace
+
+
+def _for_sympy(graph, what: str) -> None:
+    """The graph within the bounds of what sympy is given: its nodes, and how deep it nests."""
+    if len(graph.nodes) > limits.SYMPY_NODES:
+        raise limits.LimitError(f"{what} works on graphs of up to {limits.SYMPY_NODES} nodes, the size of a homework "
+                                f"problem; this one has {len(graph.nodes):,}", "sympy_nodes")
+    deep = graph_depth(graph)
+    if deep > limits.SYMPY_DEPTH:
+        raise limits.LimitError(f"{what}: the expression nests {deep:,} deep, deeper than the limit of "
+                                f"{limits.SYMPY_DEPTH} on a formula for sympy", "sympy_depth")
+
+
+def graph_depth(graph) -> int:
+    """How deep the graph nests as sympy holds it (limits.depth's count: a sum of sums is one level). A loop."""
+    flat = {"add": "sum", "sub": "sum", "mul": "product", "div": "product", "neg": "product"}
+    depth: list[int] = []
+    for i in range(len(graph.nodes)):
+        node = graph.nodes[i]
+        kind = flat.get(node.op)
+        d = 0
+        for a in node.args:
+            if isinstance(a, int):
+                d = max(d, depth[a] + (kind is None or flat.get(graph.nodes[a].op) != kind))
+        depth.append(d if node.op != "input" else 0)
+    return max(depth, default=0)
+
+
+class _sympy_stack:
+    """sympy recursing deeper than Python's stack allows, told as the bound it passed rather than a traceback."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, tb) -> bool:
+        if kind is RecursionError:
+            raise limits.LimitError(f"sympy ran out of stack on a formula nesting this deep; the limit of "
+                                    f"{limits.SYMPY_DEPTH} should have refused it", "sympy_depth") from None
+        return False
 
 
 _SHOWN = ("width", "ascii", "max_rows", "digits")
@@ -399,7 +455,7 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
     problem = Problem(source, prefix, share, output, let, data, at=at, shape=shape, as_written=as_written)
     graph = problem.graph
     point, somewhere = _point_or_anywhere(problem, at, symbolic, exact)
-    wrt, direction = _names_text(wrt), _point_text(direction)
+    wrt, direction = _names_text(wrt), _point_text(direction, "--direction")
     if wrt is not None and direction is not None:
         raise UsageError("--wrt and --direction do not go together: a direction seeds every input")
     chosen = inputs(wrt, graph.names, graph.arrays) if wrt is not None else None
@@ -504,7 +560,7 @@ def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = Non
     view = _view(**shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
     _in_range(row, "--row", 1)
-    direction = _point_text(direction)
+    direction = _point_text(direction, "--direction")
     if wrt is not None and direction is not None:
         raise UsageError("--wrt and --direction do not go together: a direction seeds every input")
     at = _point_text(at)  # once: an iterator of values is read here
@@ -528,7 +584,9 @@ def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = Non
     if symbolic or exact:
         from .exact.symbolic import hessian_forms
 
-        trace = trace._replace(forms=hessian_forms(trace, symbolic, exact, problem.typed(at)))
+        _for_sympy(problem.graph, "--symbolic" if symbolic else "--exact")
+        with _sympy_stack():
+            trace = trace._replace(forms=hessian_forms(trace, symbolic, exact, problem.typed(at)))
     return result_of(trace, view)
 
 
@@ -542,14 +600,24 @@ def check(source: str, claims: str | Iterable[str], *, wrt: Names = None, at: Po
 
     view = _view(**shown)
     claims = [claims] if isinstance(claims, str) else list(claims)
+    for c in claims:
+        limits.option(c, "--claim")
     if not claims:
         raise UsageError("give the derived derivative to check, e.g. --claim '[2*x, 3]'", "--claim")
     at = _point_text(at)  # once: an iterator of values is read here
     problem = Problem(source, prefix, share, output, let, at=at, shape=shape, as_written=as_written)
     g = problem.graph
     point = bind(_point_text(at), g.names, arrays=problem.arrays(g.names)) if at is not None else None
-    verdicts = run_check(g, parse_claims(claims, g), wrt_names(_names_text(wrt), g), point, problem.let_values(),
-                         problem.typed(None))
+    _for_sympy(g, "check")
+    trees = parse_claims(claims, g)
+    for tree in trees:
+        deep = limits.depth(tree)
+        if deep > limits.SYMPY_DEPTH:
+            raise limits.LimitError(f"a --claim nested {deep:,} deep is deeper than the limit of {limits.SYMPY_DEPTH} "
+                                    "on a formula for sympy", "sympy_depth")
+    with _sympy_stack():
+        verdicts = run_check(g, trees, wrt_names(_names_text(wrt), g), point, problem.let_values(),
+                             problem.typed(None))
     return result_of(Checked(g, verdicts, point), view)
 
 
@@ -573,7 +641,7 @@ def gradcheck(source: str, at: Point, *, claim: Point = None, wrt: Names = None,
     chosen = inputs(_names_text(wrt), g.names, g.arrays) if wrt is not None else list(g.names)
     claimed = None
     if claim is not None:
-        claimed = bind(_point_text(claim), tuple(chosen), "--claim")
+        claimed = bind(_point_text(claim, "--claim"), tuple(chosen), "--claim")
     return result_of(run_gradcheck(g, point, chosen, claimed, step), view)
 
 
@@ -589,11 +657,12 @@ def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, optimiz
     else "sgd"); ``momentum`` is their β (default 0.9), ``gamma`` and ``epsilon`` Adam's γ and ε. With ``batch``,
     ``shuffle`` (a seed) draws each pass over the samples in a new order. ``progress(t, steps)``, if given, is
     called now and then once the descent has run for a second, and with t None at the end."""
-    from .engine.descend import MAX_STEPS, OPTIMIZERS, descend as run_descend
+    from .engine.descend import OPTIMIZERS, descend as run_descend
 
     view = _view(**shown)
     _choice(reduce, ("sum", "mean"), "--reduce")
-    _in_range(steps, "--steps", 0, MAX_STEPS)
+    _in_range(steps, "--steps", 0)
+    limits.count(steps, f"--steps {steps} is", "steps")
     _in_range(batch, "--batch", 1)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)):
         raise UsageError(f"{lr!r} is not a number", "--lr")

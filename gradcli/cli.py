@@ -11,7 +11,7 @@ from typing import Callable, NamedTuple, NoReturn
 
 import click
 
-from . import __version__, api
+from . import __version__, api, limits
 from .errors import GradcliError, OutputError, UsageError, escape, visible
 from .render import View, formats, render, table_lines
 
@@ -218,12 +218,18 @@ def _flush_stdout() -> None:
 
 
 def _read_source(expr: str | None, file: str | None) -> str:
+    text = _read_bytes(expr, file)
+    return text if isinstance(text, str) else _decode(text)
+
+
+def _read_bytes(expr: str | None, file: str | None, limit: str = "source_bytes", what: str = "-f"):
+    """The expression's text as given, or the bytes of -f FILE or of standard input, read within ``limit``."""
     if expr is not None and file is not None:
         raise click.UsageError("give the expression either as EXPR or with -f FILE, not both")
     if file is not None and file != "-":
         try:
             with open(file, "rb") as f:
-                return _decode(f.read())
+                return limits.read(f, f"{what} {file}", limit)
         except OSError as e:  # it passed click's checks, yet reading it failed: /proc/self/mem, a vanished file
             raise GradcliError(f"cannot read {file}: {e.strerror or e}") from None
     if expr is None and file is None:
@@ -232,8 +238,11 @@ def _read_source(expr: str | None, file: str | None) -> str:
         stdin = sys.stdin
         if stdin is None:  # gradcli reverse - <&-
             raise GradcliError("cannot read standard input: it is closed")
+        what = "standard input" if what == "-f" else f"{what} - (standard input)"
         try:
-            return _decode(stdin.buffer.read()) if hasattr(stdin, "buffer") else stdin.read()
+            if hasattr(stdin, "buffer"):
+                return limits.read(stdin.buffer, what, limit)
+            return limits.text(stdin.read(limits.value(limit) + 1), what, limit).encode()
         except OSError as e:  # gradcli reverse - < /proc/self/mem, a disk that fails
             raise GradcliError(f"cannot read standard input: {e.strerror or e}") from None
     return expr
@@ -266,9 +275,10 @@ def _data(data: str | None, given: Given):
     if data == "-":
         if given.file == "-" or given.expr == "-":
             raise click.UsageError("only one of the expression and --data can come from standard input")
-        from .api import read_data
+        from .api import decode_data, read_data
 
-        return read_data("standard input", _read_source("-", None))
+        return read_data("standard input", decode_data(_read_bytes("-", None, "data_bytes", "--data"),
+                                                       "standard input"))
     return data
 
 
@@ -590,7 +600,7 @@ def gradcheck(given, shown, at, claim, wrt, step) -> None:
 @_at_option(required=True)
 @_options(formats("descend"))
 @click.option("--lr", type=float, default=0.1, show_default=True, metavar="ALPHA", help="The learning rate α.")
-@click.option("--steps", type=click.IntRange(0, 1_000_000), default=10, show_default=True, metavar="N",
+@click.option("--steps", type=click.IntRange(0), default=10, show_default=True, metavar="N",
               help="How many steps to take.")
 @click.option("--optimizer", type=click.Choice(["sgd", "momentum", "nesterov", "adam"]),
               help="sgd: φ ← φ − α·∇L. momentum: m ← β·m + (1 − β)·∇L, φ ← φ − α·m. nesterov: the same with the "

@@ -1,6 +1,6 @@
 """The package's layers import one way, with no cycle, counting the imports made inside functions:
-core (expression, op table, parser, graph) <- engine (evaluation and sweeps) <- exact (sympy only);
-result <- render; api <- engine, exact, result; cli <- api, render."""
+limits (every bound) <- core (expression, op table, parser, graph) <- engine (evaluation and sweeps) <-
+exact (sympy only); result <- render; api <- engine, exact, result; cli <- api, render."""
 
 from __future__ import annotations
 
@@ -15,14 +15,15 @@ PACKAGE = Path(gradcli.__file__).parent
 # what each layer may import of gradcli's own modules (itself always)
 ALLOWED = {
     "gradcli.errors": set(),
-    "gradcli.core": {"gradcli.errors"},
-    "gradcli.engine": {"gradcli.errors", "gradcli.core"},
-    "gradcli.exact": {"gradcli.errors", "gradcli.core", "gradcli.engine"},
+    "gradcli.limits": {"gradcli.errors"},
+    "gradcli.core": {"gradcli.errors", "gradcli.limits"},
+    "gradcli.engine": {"gradcli.errors", "gradcli.limits", "gradcli.core"},
+    "gradcli.exact": {"gradcli.errors", "gradcli.limits", "gradcli.core", "gradcli.engine"},
     "gradcli.render": {"gradcli.errors", "gradcli.core", "gradcli.engine", "gradcli.exact"},
     "gradcli.result": {"gradcli.errors", "gradcli.core", "gradcli.render"},
-    "gradcli.api": {"gradcli.errors", "gradcli.core", "gradcli.engine", "gradcli.exact", "gradcli.render",
-                    "gradcli.result"},
-    "gradcli.cli": {"gradcli", "gradcli.errors", "gradcli.api", "gradcli.render"},
+    "gradcli.api": {"gradcli.errors", "gradcli.limits", "gradcli.core", "gradcli.engine", "gradcli.exact",
+                    "gradcli.render", "gradcli.result"},
+    "gradcli.cli": {"gradcli", "gradcli.errors", "gradcli.limits", "gradcli.api", "gradcli.render"},
     "gradcli.__main__": {"gradcli.cli"},
     "gradcli": {"gradcli.api", "gradcli.errors"},
 }

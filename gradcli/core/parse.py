@@ -17,6 +17,7 @@ import unicodedata
 from itertools import accumulate
 from typing import NamedTuple
 
+from .. import limits
 from ..errors import GradcliSyntaxError, visible
 from .ops import BINARY, CONSTANTS, FUNCTION_NAMES, OPS, VARIADIC, arities, op_for_call
 
@@ -112,7 +113,7 @@ NOT_FUNCTIONS = {
     "argmax": "argmax has no derivative; max(a, b, …) is the largest value",
 }
 
-MAX_OPERATIONS = 250_000  # bounds the time and memory any input can take
+MAX_OPERATIONS = limits.OPERATIONS  # bounds the time and memory any input can take
 
 _PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "cdot": 2, "neg": 3, "pow": 4}
 _SEP = (";", "\n")
@@ -444,7 +445,7 @@ class _Parser:
             self.operations += 1
             if self.operations > MAX_OPERATIONS:
                 raise self.error(f"more than {MAX_OPERATIONS:,} operations: gradcli's tables and sweeps are made for "
-                                 "graphs up to that size", entry[2], end)
+                                 "graphs up to that size (limit operations)", entry[2], end)
             stack.append(entry)
 
         def emit(op: str, arity: int, start: int, end: int) -> None:

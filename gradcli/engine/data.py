@@ -8,10 +8,12 @@ L = Σᵢ ℓᵢ, and ∂L/∂w = Σᵢ ∂ℓᵢ/∂w; with ``mean`` both divid
 
 from __future__ import annotations
 
+import csv
 import math
 import re
 from typing import NamedTuple
 
+from .. import limits
 from ..errors import GradcliError, GradcliSyntaxError, MathError
 from ..core.graph import Graph
 
@@ -96,7 +98,15 @@ def read_table(text: str, source: str) -> Table:
         raise GradcliError(f"{source} has no data: it needs a header that names the columns (e.g. x,y) and a row "
                            "per sample")
     head_line, head = numbered[0]
-    split = _splitter(head)
+    splitter = _splitter(head)
+
+    def split(line: str, number: int | None = None) -> list[tuple[int, str]]:
+        try:
+            return splitter(line)
+        except _Unquoted as e:
+            n = head_line if number is None else number
+            raise DataError(f"{source}, line {n}: a quote is not closed, or text follows a closing quote", line,
+                            e.args[0], 1, f"{source}:{n}: ") from None
     columns: list[str] = []
     comments = [k + 1 for k, line in enumerate(text.splitlines()[:head_line - 1]) if line.lstrip().startswith("#")]
     for offset, field in split(head):
@@ -110,11 +120,13 @@ def read_table(text: str, source: str) -> Table:
             raise DataError(f"{source}, line {head_line}: the column '{label}' is named twice", head, offset,
                             len(field), f"{source}:{head_line}: ")
         columns.append(label)
+    limits.count(len(columns), f"{source} names {len(columns):,} columns,", "data_columns")
+    limits.count(len(numbered) - 1, f"{source} has {len(numbered) - 1:,} rows,", "data_rows")
     rows: list[tuple[float, ...]] = []
     lines: list[int] = []
     width = len(columns)
     for number, line in numbered[1:]:
-        fields = split(line)
+        fields = split(line, number)
         where = f"{source}:{number}: "
         if len(fields) != width:
             start = fields[width][0] if len(fields) > width else len(line)
@@ -176,6 +188,7 @@ def _read_plain(text: str, source: str) -> Table | None:
     except ValueError:
         return None
     count = body.count("\n") + (not body.endswith("\n"))
+    limits.count(count, f"{source} has {count:,} rows,", "data_rows")
     if matrix.shape != (count, len(names)) or not np.isfinite(matrix).all():
         return None
     return Table(source, names, Rows(matrix), range(line + 1, line + 1 + count))
@@ -190,12 +203,42 @@ def _splitter(head: str):
     return lambda line: [(m.start(), m.group()) for m in re.finditer(r"\S+", line)]
 
 
+class _Unquoted(Exception):
+    """A quote not closed, or text after a closing quote; ``args[0]`` is the offset of the last quote."""
+
+
 def _fields(line: str, sep: str) -> list[tuple[int, str]]:
-    out, start = [], 0
-    for part in line.split(sep):
-        text = part.strip().strip('"')
-        out.append((start + (len(part) - len(part.lstrip())), text if text or not part else part))
-        start += len(part) + 1
+    """A line's fields as CSV reads them (Python's csv module): a field in double quotes may hold the separator,
+    and a quote written twice ("") stands for one; each field with its offset in the line."""
+    if '"' not in line:
+        out, start = [], 0
+        for part in line.split(sep):
+            text = part.strip()
+            out.append((start + (len(part) - len(part.lstrip())), text if text or not part else part))
+            start += len(part) + 1
+        return out
+    try:
+        values = next(csv.reader([line], delimiter=sep, skipinitialspace=True, strict=True))
+    except csv.Error:
+        at = line.rfind('"')
+        raise _Unquoted(line.rfind('"')) from None
+    out, k = [], 0
+    for v in values:  # where each field starts: after blanks, at its opening quote or its first character
+        while k < len(line) and line[k] in " \t" and line[k] != sep:
+            k += 1
+        start = k
+        if k < len(line) and line[k] == '"':
+            k += 1
+            while k < len(line):
+                if line[k] == '"':
+                    if line[k + 1:k + 2] == '"':
+                        k += 2
+                        continue
+                    break
+                k += 1
+        end = line.find(sep, k)
+        k = len(line) + 1 if end < 0 else end + 1
+        out.append((start, v.strip()))
     return out
 
 

@@ -18,11 +18,12 @@ import math
 import time
 from typing import NamedTuple
 
+from .. import limits
 from ..errors import GradcliError
 from ..core.graph import Graph
 from ..core.ops import fmt
 
-MAX_STEPS = 1_000_000
+MAX_STEPS = limits.STEPS
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 
 
@@ -87,8 +88,9 @@ def descend(graph: Graph, point: dict[str, float], lr: float, steps: int, moment
     from .stable import plan
     from .trace import evaluate, reverse
 
-    if not 0 <= steps <= MAX_STEPS:
-        raise GradcliError(f"--steps {steps}: from 0 to {MAX_STEPS:,}")
+    if steps < 0:
+        raise GradcliError(f"--steps {steps}: from 0")
+    limits.count(steps, f"--steps {steps} is", "steps")
     if len(graph.outputs) != 1:
         raise GradcliError(f"descent needs one loss; this program has {len(graph.outputs)} outputs: pick one with "
                            f"--output")

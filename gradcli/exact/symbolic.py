@@ -11,11 +11,12 @@ from fractions import Fraction
 
 import sympy as sp
 
+from .. import limits
 from ..core.expr import EXACT, GROUP, MARK, NAME, NUM, Expr, call, name, num, transform
 from ..core.ops import OPS
 from .sym import functions, namespace
 
-MAX_NODES = 200  # --symbolic, --exact and check are for the graphs of homework sheets
+MAX_NODES = limits.SYMPY_NODES  # --symbolic, --exact and check are for the graphs of homework sheets
 
 
 def number(x: float, text: str | None = None):
