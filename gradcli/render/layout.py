@@ -138,6 +138,9 @@ def wrap_prose(text: str, width: int, indent: int = 2) -> list[str]:
     its formulas stay whole where they fit on a line and are broken as formulas where they do not."""
     if cells(text) <= width:
         return [plain(text)]
+    lead = len(text) - len(text.lstrip(" "))
+    if lead and width - lead > 2 * indent:  # an indented line keeps its indentation on every line it takes
+        return [" " * lead + piece for piece in wrap_prose(text[lead:], width - lead, indent)]
     lines: list[str] = []
     line = ""  # the line being filled, its indentation included
     space = ""

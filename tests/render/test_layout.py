@@ -134,3 +134,14 @@ def test_random_programs_lay_out_without_splitting_tokens(case, width: int, comm
     else:
         assert tokens(narrow) == tokens(wide.output)
     assert all(line == line.rstrip() for line in narrow.splitlines())
+
+
+def test_an_indented_line_keeps_its_indentation_when_it_wraps() -> None:
+    from gradcli.render.layout import wrap_prose
+
+    text = "  m ← β·m + (1 − β)·g, v ← γ·v + (1 − γ)·g², starting from m = v = 0 at the first step"
+    lines = wrap_prose(text, 40)
+    assert len(lines) > 1 and all(len(line) <= 40 for line in lines)
+    assert lines[0].startswith("  m ←") and not lines[0].startswith("   ")
+    assert all(line.startswith("    ") for line in lines[1:])
+    assert " ".join(line.strip() for line in lines) == text.strip()
