@@ -17,7 +17,7 @@ from gradcli.render.document import adjoint_row, evaluation_row, tangent_row
 from gradcli.engine.trace import run_forward, run_reverse
 from strategies import absolute_gradient, cases, points
 
-SETTINGS = dict(max_examples=150, deadline=None,
+SETTINGS = dict(max_examples=150, deadline=None, print_blob=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 

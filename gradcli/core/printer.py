@@ -9,6 +9,7 @@ A negative number or a negation is put in parentheses wherever it is not the fir
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from typing import NamedTuple
 
@@ -17,6 +18,11 @@ from .expr import (APPROX, EQ, EXACT, GRAD, GROUP, INDEXED, LIST, MARK, MORE, NA
 from .ops import OPS, fmt
 
 SUM, PROD, NEG, POW, CALL, ATOM = 1, 2, 3, 4, 8, 9
+
+
+def digit_count(n: int) -> int:
+    """How many decimal digits the integer n has, give or take one, without writing them."""
+    return max(1, int(abs(n).bit_length() * 0.30103) + 1)
 
 
 class Part(NamedTuple):
@@ -56,6 +62,7 @@ class Style:
     nabla = "grad "
     ellipsis = "..."
     approx = "~"
+    full_digits = 4000  # an exact number with more digits is shown by its size (Python writes at most 4300)
 
     def __init__(self, digits: int = 0) -> None:
         self.digits = digits
@@ -113,8 +120,29 @@ class Style:
 
     def exact(self, value) -> Part:
         """An exact value sympy gave in a form gradcli has no op for (gradcli/symbolic.py makes every other form
-        an Expr): sympy's own text of it."""
+        an Expr): sympy's own text of it; a fraction too long to write (a double cannot hold it) by its size."""
+        if getattr(value, "is_Rational", False):
+            return self.big(int(value.p), int(value.q))
         return Part(str(value), SUM)
+
+    def big(self, p: int, q: int) -> Part:
+        """The fraction p/q in full where it has at most ``full_digits`` digits, else ``≈1.2346·10^30103``: its
+        size from logarithms, never from its decimal digits (writing those takes time growing as their square)."""
+        minus = p < 0
+        if digit_count(p) + digit_count(q) <= self.full_digits:
+            text = str(p) if q == 1 else f"{p}/{q}"
+            return Part(text, PROD if q != 1 else NEG if minus else ATOM, minus, True)
+        size = math.log10(abs(p)) - math.log10(q)
+        exponent = math.floor(size)
+        mantissa = f"{10 ** (size - exponent):.5g}"
+        if mantissa == "10":
+            mantissa, exponent = "1", exponent + 1
+        return Part(self.about(("-" if minus else "") + mantissa, exponent), SUM, minus)
+
+    def about(self, mantissa: str, exponent: int) -> str:
+        """A number known by its size: ``~1.2346*10**30103``."""
+        lead = "" if mantissa in ("1", "-1") else mantissa + self.times
+        return f"{self.approx}{lead}{'-' if mantissa == '-1' else ''}10{self.power}{exponent}"
 
     def wrap(self, p: Part, below: int) -> str:
         """An operand in parentheses where its precedence is below ``below`` or it starts with a minus."""
@@ -262,6 +290,8 @@ class Style:
 class TextStyle(Style):
     """The terminal's and Markdown's: products as ·, marks over the name's first letter, ∂ and ∇; or, with
     ``unicode`` off, plain ASCII (c3_dot, c3_bar, *, d, grad)."""
+
+    full_digits = 40  # a table's cell; JSON's exact strings (the plain Style) keep up to 4000
 
     def __init__(self, unicode: bool = True, digits: int = 0) -> None:
         super().__init__(digits)

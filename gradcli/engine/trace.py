@@ -9,6 +9,7 @@ Every loop runs over the topological order; nothing here recurses or prints.
 from __future__ import annotations
 
 import math
+import sys
 from array import array
 from typing import NamedTuple
 
@@ -292,6 +293,65 @@ def _first_nonfinite(graph: Graph, xs: list[float], what: str, notes: list[str])
             return
 
 
+TINY = sys.float_info.min  # the smallest normal double: a product below it has lost digits, or all of them
+
+
+def _first_underflow(graph: Graph, ev: Evaluation, xs: list[float], what: str, notes: list[str]) -> None:
+    """A note at the first node whose tangent lost a term to underflow: a product ∂ci/∂cj·ċj of two nonzero
+    numbers that is 0 or subnormal (1.6e-40·9.8e-304). Reverse mode multiplies the same partials in another
+    order and may not underflow, so the two modes can then disagree; the note says why."""
+    n, starts, flat, ids = len(graph.codes), graph.starts, graph.flat, graph.ids
+    partials = ev.partials.flat
+    isfinite = math.isfinite
+    for i in [i for i, x in enumerate(xs) if -TINY < x < TINY]:
+        if i < graph.leaves:
+            continue
+        for slot in range(starts[i], starts[i + 1]):
+            a = flat[slot]
+            if a >= n:
+                continue
+            p, t = partials[slot], xs[a]
+            if p and t and isfinite(p) and isfinite(t) and abs(p * t) < TINY:
+                product = f"{fmt(p)}·{fmt(t) if t > 0 else '(' + fmt(t) + ')'}"
+                notes.append(f"{what} underflowed at {ids[i]} = {graph.expr(i)}: "
+                             f"∂{ids[i]}/∂{ids[a]}·{_marked(ids[a], DOT)} = {product} is below the smallest double, "
+                             f"so {_marked(ids[i], DOT)} = {fmt(xs[i])} and the tangents after it may be 0 or wrong "
+                             "in every digit; reverse mode multiplies in another order and may not underflow")
+                return
+
+
+def _first_adjoint_underflow(graph: Graph, ev: Evaluation, adjoints: list[float], notes: list[str]) -> None:
+    """The same for the reverse sweep, from the output back: a product c̄i·∂ci/∂cj of two nonzero numbers that is
+    0 or subnormal."""
+    partials = ev.partials.flat
+    consumers = graph.consumers
+    first, edges, consumer, ids = consumers.start, consumers.edges, consumers.node, graph.ids
+    isfinite = math.isfinite
+    out = graph.output
+    for j in sorted((j for j, x in enumerate(adjoints) if -TINY < x < TINY and j < out), reverse=True):
+        for slot in edges[first[j]:first[j + 1]]:
+            i = consumer[slot]
+            if i > out:
+                break
+            g, p = adjoints[i], partials[slot]
+            if g and p and isfinite(g) and isfinite(p) and abs(g * p) < TINY:
+                notes.append(f"the adjoint of {ids[j]} underflowed: {_marked(ids[i], BAR)}·∂{ids[i]}/∂{ids[j]} = "
+                             f"{fmt(g) if g > 0 else '(' + fmt(g) + ')'}·{fmt(p) if p > 0 else '(' + fmt(p) + ')'} "
+                             f"is below the smallest double, so it is {fmt(adjoints[j])} and the adjoints computed "
+                             "from it may be 0 or wrong in every digit; forward mode multiplies in another order and "
+                             "may not underflow")
+                return
+
+
+DOT, BAR = "\u0307", "\u0304"  # the combining accents of a tangent and an adjoint
+
+
+def _marked(node_id: str, accent: str) -> str:
+    from ..core.printer import mark_letter
+
+    return mark_letter(node_id, accent)
+
+
 def _notes(graph: Graph, ev: Evaluation) -> list[str]:
     """The notes a run starts with, which its sweeps add to: the graph's (but those of steps that do not affect
     the output, which ``_dedupe`` puts back in their place) and the evaluation's warnings."""
@@ -323,6 +383,7 @@ def _seeded_sweeps(graph: Graph, ev: Evaluation, labels: list[str], notes: list[
     sweeps = forward_many(graph, ev, seeds, labels, notes)
     for s in sweeps:
         _first_nonfinite(graph, s.tangents, f"tangent in the sweep for {s.label}", notes)
+        _first_underflow(graph, ev, s.tangents, f"the tangent in the sweep for {s.label}", notes)
     return sweeps
 
 
@@ -334,6 +395,7 @@ def _adjoint_sweep(graph: Graph, ev: Evaluation, notes: list[str]) -> list[float
             node = graph.nodes[j]
             notes.append(f"the first non-finite adjoint, from the output back, is {node.id}'s: {fmt(adjoints[j])}")
             break
+    _first_adjoint_underflow(graph, ev, adjoints, notes)
     return adjoints
 
 
@@ -347,6 +409,7 @@ def run_forward(graph: Graph, point: dict[str, float], wrt: list[str] | None = N
     if direction is not None:
         sweeps = [forward(graph, ev, tuple(direction[n] for n in graph.names), "direction", notes)]
         _first_nonfinite(graph, sweeps[0].tangents, "tangent in the sweep for direction", notes)
+        _first_underflow(graph, ev, sweeps[0].tangents, "the tangent in the sweep for direction", notes)
     else:
         sweeps = _seeded_sweeps(graph, ev, list(wrt or graph.names), notes)
     out = graph.output

@@ -27,7 +27,12 @@ from ..core.parse import normal_name, parse_expression
 from .symbolic import MAX_NODES, apply, from_sympy, node_expressions, number, simplest, symbol, to_sympy
 
 POINTS = 24  # random points tried where sympy cannot decide
-TOLERANCE = 1e-9  # relative difference, at 30 digits, that counts as different
+# Both sides are evaluated to 30 digits, so a formula that differs by more than 1e-15 of its own size differs
+# (a claim off by 1e-10·w beside terms of size 1 too), while a constant typed to a double's 16 digits
+# (0.6931471805599453 for log(2)) is not called wrong; numbers claimed at --at are read off tables of doubles.
+TOLERANCE = 1e-15
+NUMBER_TOLERANCE = 1e-9
+NEARER = (1 / 16, 1 / 256, 1 / 4096, 1 / 65536)  # a point moved toward ±1 and toward 0, where x**100000 is finite
 
 
 class Verdict(NamedTuple):
@@ -45,6 +50,7 @@ class Verdict(NamedTuple):
     shapes: tuple | None = None  # an array's: the claim's shape and the derivative's, where they do not match
     shape: tuple | None = None  # an array's shape (None: a number)
     truth_at: tuple | None = None  # an array's: the derivative's entries at the point given (--at), row by row
+    warning: str | None = None  # points left out: a side too large to evaluate there (x**x**x**x**x**x at 2)
 
 
 def split_claims(text: str) -> list[tuple[int, str]]:
@@ -344,15 +350,18 @@ def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float]
 
 def _at_point(graph: Graph, wrt: str, claim: Expr, mine, truth, at, held: dict[str, float]) -> Verdict:
     """A claim of a number (``--claim "[64, 192]" --at 0,2``): the derivative's value at the point, compared
-    with it to 1e-9 relative; a number is not a formula, so it agrees or differs there, and nothing is proved."""
+    with it to 1e-9 of the larger; a number is not a formula, so it agrees or differs there, and nothing is proved."""
     shown = from_sympy(simplest(truth))
     point = {**dict(at), **held}
     symbols = [symbol(n) for n in graph.names + graph.data_names]
-    a, b = _at(mine, symbols, point), _at(truth, symbols, point)
+    a, b = _value(mine, symbols, point), _value(truth, symbols, point)
+    if a is HUGE or b is HUGE:
+        return Verdict(wrt, claim, shown, "undecided", point, None, None, 0,
+                       warning=_too_large(wrt, 1, point))
     if a is None or b is None:
-        return Verdict(wrt, claim, shown, "undecided", point, a, b, 0)
-    status = "agrees" if abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b)) else "different"
-    return Verdict(wrt, claim, shown, status, point, a, b, 1 if status == "agrees" else 0)
+        return Verdict(wrt, claim, shown, "undecided", point, _float(a), _float(b), 0)
+    status = "agrees" if _close(a, b, NUMBER_TOLERANCE) else "different"
+    return Verdict(wrt, claim, shown, status, point, _float(a), _float(b), 1 if status == "agrees" else 0)
 
 
 def _decide_array(graph: Graph, wrt: str, claim: Expr, mine, values: dict, at, held: dict[str, float]) -> Verdict:
@@ -373,44 +382,85 @@ def _decide_array(graph: Graph, wrt: str, claim: Expr, mine, values: dict, at, h
         return base._replace(status="different", shapes=(claim_shape_, shape))
     if all(_proved(t - c) for t, c in zip(truths, claimed)):
         return base
-    rng = random.Random(0)
-    points = ([dict(at)] if at else []) + [None] * POINTS
-    agreed, last = 0, None
-    for given in points:
-        point = {**(given or _random_point(names, rng)), **held}
-        pairs = [(_at(c, symbols, point), _at(t, symbols, point)) for c, t in zip(claimed, truths)]
-        if any(a is None or b is None for a, b in pairs):
-            continue
-        last = point
-        for e, (a, b) in zip(entries, pairs):
-            if abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b)):
-                return base._replace(status="different", point=point, claim_value=a, truth_value=b, agreed=agreed,
-                                     entry=e if shape is not None else None)
-        agreed += 1
-    return base._replace(status="undecided", point=last, agreed=agreed)
+    found = _compare(graph, wrt, list(zip(claimed, truths)), at, held)
+    if found.status == "different":
+        return base._replace(status="different", point=found.point, claim_value=found.claim_value,
+                             truth_value=found.truth_value, agreed=found.agreed,
+                             entry=entries[found.entry] if shape is not None else None)
+    return base._replace(status="undecided", point=found.point, agreed=found.agreed, warning=found.warning)
 
 
 def _decide(graph: Graph, wrt: str, claim: Expr, mine, truth, at, held: dict[str, float]) -> Verdict:
     shown = from_sympy(simplest(truth))
     if _proved(truth - mine):
         return Verdict(wrt, claim, shown, "proved")
+    found = _compare(graph, wrt, [(mine, truth)], at, held)
+    return Verdict(wrt, claim, shown, found.status, found.point, found.claim_value, found.truth_value, found.agreed,
+                   warning=found.warning)
+
+
+class _Found(NamedTuple):
+    status: str  # "different" or "undecided"
+    point: dict | None
+    agreed: int
+    claim_value: float | None = None
+    truth_value: float | None = None
+    entry: int = 0  # which pair differs
+    warning: str | None = None
+
+
+def _compare(graph: Graph, wrt: str, pairs: list, at, held: dict[str, float]) -> _Found:
+    """Claims against truths (sympy, pairs of entries) at the point given and at random points, to 30 digits
+    and TOLERANCE of their own size. A random point where a side is 0 or beyond a double though it is not
+    (x**100000 at 0.5 or 3) tells nothing a reader can see: it is moved toward ±1 and toward 0 until both sides
+    are ordinary doubles; one where a side is too large to evaluate at all is left out, with a warning."""
     names = graph.names + graph.data_names
     symbols = [symbol(n) for n in names]
     rng = random.Random(0)
-    points = ([dict(at)] if at else []) + [None] * POINTS
-    agreed, last = 0, None
-    for given in points:
-        point = {**(given or _random_point(names, rng)), **held}
-        if given is None and not _defined(graph, point):
-            continue  # outside the function's domain (acosh at -1.6): its derivative there is no claim's
-        a, b = _at(mine, symbols, point), _at(truth, symbols, point)
-        if a is None or b is None:
-            continue
-        last = point
-        if abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b)):
-            return Verdict(wrt, claim, shown, "different", point, a, b, agreed)
-        agreed += 1
-    return Verdict(wrt, claim, shown, "undecided", last, None, None, agreed)
+    agreed, last, huge, hidden = 0, None, [], None
+    for given in ([dict(at)] if at else []) + [None] * POINTS:
+        tries = [given] if given else _nearer(_random_point(names, rng))
+        for tried in tries:
+            point = {**tried, **held}
+            if given is None and not _defined(graph, point, finite=False):
+                continue  # outside the function's domain (acosh at -1.6): its derivative there is no claim's
+            values = [(_value(c, symbols, point), _value(t, symbols, point)) for c, t in pairs]
+            if any(a is HUGE or b is HUGE for a, b in values):
+                huge.append(point)
+                break
+            if any(a is None or b is None for a, b in values):
+                continue
+            if given is None and not all(_shown(a) and _shown(b) for a, b in values):
+                if hidden is None:
+                    hidden = next(((point, k, a, b) for k, (a, b) in enumerate(values)
+                                   if not _close(a, b, TOLERANCE)), None)
+                continue
+            last = point
+            for k, (a, b) in enumerate(values):
+                if not _close(a, b, TOLERANCE):
+                    return _Found("different", point, agreed, _float(a), _float(b), k)
+            agreed += 1
+            break
+    if hidden is not None:  # they differ only where a double shows 0 or inf: still a counterexample
+        point, k, a, b = hidden
+        return _Found("different", point, agreed, _float(a), _float(b), k)
+    return _Found("undecided", last, agreed, warning=_too_large(wrt, len(huge), huge[0]) if huge else None)
+
+
+def _too_large(wrt: str, count: int, point: dict) -> str:
+    where = ", ".join(f"{n} = {fmt(v)}" for n, v in point.items())
+    return (f"∂/∂{wrt}: the claim or the derivative is too large to evaluate at {count} "
+            f"point{'s' if count != 1 else ''} ({where}{', …' if count > 1 else ''}); "
+            "left out, so they decide nothing")
+
+
+def _nearer(point: dict[str, float]) -> list[dict[str, float]]:
+    """A random point, then the same moved toward ±1 and toward 0, ever nearer."""
+    out = [point]
+    for s in NEARER:
+        out.append({n: math.copysign(1 + float(f"{(abs(v) - 1) * s:.3g}"), v) if v else v for n, v in point.items()})
+        out.append({n: float(f"{v * s:.3g}") for n, v in point.items()})
+    return out
 
 
 def _proved(difference) -> bool:
@@ -482,9 +532,9 @@ def _zero_by_pieces(difference) -> bool:
     return True
 
 
-def _defined(graph: Graph, point: dict[str, float]) -> bool:
+def _defined(graph: Graph, point: dict[str, float], finite: bool = True) -> bool:
     """Whether every node of a scalar function has a finite real value at the point (data and arrays are
-    left to sympy's own evaluation)."""
+    left to sympy's own evaluation); not ``finite``: a real value, an overflow to ±inf counting as one."""
     if graph.data_names or graph.arrays:
         return True
     from ..engine.trace import evaluate
@@ -493,6 +543,8 @@ def _defined(graph: Graph, point: dict[str, float]) -> bool:
         values = evaluate(graph, {n: point[n] for n in graph.names}).values
     except (ArithmeticError, ValueError, GradcliError, KeyError):
         return False
+    if not finite:
+        return not any(v != v for v in values if isinstance(v, float))
     return all(math.isfinite(v) for v in values if isinstance(v, float))
 
 
@@ -503,20 +555,73 @@ def _random_point(names, rng: random.Random) -> dict[str, float]:
     return {n: round(rng.uniform(0.05, 3.0), 3) for n in names}
 
 
-def _at(value, symbols, point: dict[str, float]) -> float | None:
-    """A formula's value at a point, to 30 digits; None where it is not a finite real number there."""
+HUGE = "too large"  # a value too large to evaluate (a tower of powers, x**x**x**x**x**x at 2)
+
+
+def _value(value, symbols, point: dict[str, float]):
+    """A formula's value at a point, to 30 digits, as a sympy number of any size (3**100000 too); None where it
+    is not a finite real number there; HUGE where it is too large for mpmath to write."""
     subs = {s: sp.Rational(point[s.name]) for s in symbols if s.name in point}
     try:
+        if _tower(value, subs):
+            return HUGE
         v = value.evalf(30, subs=subs)
+    except (OverflowError, MemoryError):
+        return HUGE
     except (TypeError, ValueError, ZeroDivisionError, RecursionError):
         return None
-    if not v.is_number or not v.is_real:
+    if not v.is_number or not v.is_real or not v.is_finite:
+        return None
+    if isinstance(v, sp.Float) and v._prec < 53:
+        return sp.Integer(0)  # cancelled to nothing: fewer bits than a double's, a residue (gradcli/exact/exact.py)
+    return v
+
+
+EXPONENT_LIMIT = 1e15  # an exponent larger than this makes evalf work with that many more bits: for hours
+
+
+def _tower(value, subs: dict) -> bool:
+    """Whether some power in the formula has an exponent above EXPONENT_LIMIT at the point (x**x**x**x**x at 3:
+    3**(3**7625597484987)), which evalf would spend its time and memory on; exponents looked at innermost first,
+    so each is evaluated only once those inside it are known to be small."""
+    powers = [e for e in sp.postorder_traversal(value) if isinstance(e, (sp.Pow, sp.exp))]
+    for e in powers:
+        exponent = e.exp if isinstance(e, sp.Pow) else e.args[0]
+        if exponent.is_Number:
+            continue
+        y = exponent.evalf(15, subs=subs)
+        if y.is_Number and y.is_finite and abs(y) > EXPONENT_LIMIT:
+            return True
+    return False
+
+
+def _close(a, b, tolerance: float) -> bool:
+    """Whether two sympy numbers agree to ``tolerance`` of the larger."""
+    return a == b or bool(abs(a - b) <= tolerance * max(abs(a), abs(b)))
+
+
+def _float(v) -> float | None:
+    """A value as a double (inf or 0 beyond a double's range), None for none."""
+    if v is None or v is HUGE:
         return None
     try:
-        f = float(v)
-    except (TypeError, ValueError):
+        return float(v)
+    except (TypeError, ValueError, OverflowError):
         return None
-    return f if math.isfinite(f) else None
+
+
+def _shown(v) -> bool:
+    """Whether a double shows the value as it is: 0 exactly, or of a size between 1e-300 and 1e300."""
+    if v == 0:
+        return True
+    f = abs(_float(v) or 0.0)
+    return 1e-300 < f < 1e300
+
+
+def _at(value, symbols, point: dict[str, float]) -> float | None:
+    """A formula's value at a point, to 30 digits; None where it is not a finite real number there."""
+    f = _float(_value(value, symbols, point))
+    return f if f is not None and math.isfinite(f) else None
 
 
 class Checked(NamedTuple):
@@ -529,6 +634,11 @@ class Checked(NamedTuple):
     @property
     def command(self) -> str:
         return "check"
+
+    @property
+    def warnings(self) -> list[str]:
+        """Points a claim's check left out, one line per claim."""
+        return [v.warning for v in self.verdicts if v.warning]
 
     @property
     def exit_code(self) -> int:

@@ -131,12 +131,12 @@ def _build(v, kids: list[Expr], custom: dict) -> Expr:
         return name(v.name)
     if v is sp.oo or v is -sp.oo or v is sp.nan:
         return num(float(v) if v is not sp.nan else float("nan"))
-    if isinstance(v, sp.Integer):
-        return num(float(int(v)), str(int(v))) if abs(int(v)) < 10**15 else num(float(int(v)))
     if isinstance(v, sp.Rational):
         p, q = int(v.p), int(v.q)
-        top = num(float(abs(p)), str(abs(p)))
-        frac = call("div", top, num(float(q), str(q)))
+        top, bottom = _whole(abs(p), q != 1), _whole(q, True)
+        if top is None or bottom is None:
+            return Expr(EXACT, (), v)  # a double cannot hold it: printed by its size (gradcli/core/printer.py)
+        frac = top if q == 1 else call("div", top, bottom)
         return call("neg", frac) if p < 0 else frac
     if isinstance(v, sp.Float):
         return num(float(v))
@@ -189,6 +189,29 @@ def _build(v, kids: list[Expr], custom: dict) -> Expr:
     return Expr(EXACT, (), v)  # anything else is shown by sympy's own text
 
 
+def _whole(n: int, digits: bool) -> Expr | None:
+    """A whole number n ≥ 0 as an Expr: in full below 10**15 (up to a double's largest with ``digits``: a
+    fraction's parts), as a double up to a double's largest, as m·10**k or m·2**k exactly beyond (10**616,
+    3125·2**100004); None where it is none of these."""
+    if n < 10**15:
+        return num(float(n), str(n))
+    if n.bit_length() <= 1023:
+        return num(float(n), str(n) if digits else None)
+    k = max(0, int(n.bit_length() * 0.30103) - 16)
+    base, m = 10, None
+    if n % 10**k == 0:
+        m = n // 10**k
+        while m % 10 == 0:
+            m, k = m // 10, k + 1
+    if m is None or m >= 10**15:
+        base, k = 2, (n & -n).bit_length() - 1
+        m = n >> k
+    if m >= 10**15:
+        return None
+    power = call("pow", num(float(base), str(base)), num(float(k), str(k)))
+    return power if m == 1 else call("mul", num(float(m), str(m)), power)
+
+
 def _negative(term) -> bool:
     coeff, _ = term.as_coeff_Mul()
     return bool(coeff.is_negative)
@@ -220,7 +243,16 @@ def simplest(value, effort: int = 40):
             candidates.append(sp.simplify(value))
         except (TypeError, ValueError, RecursionError):
             pass
-    return min(candidates, key=lambda c: (sp.count_ops(c), len(str(c))))
+    return min(candidates, key=lambda c: (sp.count_ops(c), _length(c)))
+
+
+def _length(value) -> int:
+    """The length of sympy's text of a value; a value with a number too long for Python to write counts as
+    longest."""
+    try:
+        return len(str(value))
+    except ValueError:  # more than 4300 digits (sys.get_int_max_str_digits)
+        return 1 << 62
 
 
 def node_expressions(graph, names: dict | None = None) -> list:

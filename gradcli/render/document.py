@@ -13,12 +13,14 @@ import math
 import re
 from typing import NamedTuple, Union
 
-from ..core.expr import (APPROX, EQ, INDEXED, NAME, ONE, SUMOVER, Expr, GRAD, MORE, PARTIAL, PARTIAL2, VECTOR, call, mark,
-                   name, num, same, transform, value_of)
+from ..core.expr import (APPROX, EQ, EXACT, INDEXED, LIST, NAME, ONE, SUMOVER, Expr, GRAD, MORE, PARTIAL, PARTIAL2,
+                   VECTOR, call, mark, name, num, same, transform, value_of)
 from ..core.graph import Graph
+from ..core.printer import TextStyle
 from ..engine.trace import Sweep, Trace
 
 MAX_TERMS = 12  # terms of a long chain-rule sum shown when rows are clipped
+_SHORT = TextStyle(unicode=False)  # how long an exact form is in a table, a long number by its size
 
 
 class Code(NamedTuple):
@@ -168,11 +170,22 @@ def exactly(exact, value: float) -> Expr:
     from ..exact.symbolic import from_sympy, number
 
     form = from_sympy(exact)
+    if value in (0.0, float("inf"), float("-inf")) and _beyond(exact):  # 10**616: no double holds it
+        if len(_SHORT.text(form)) <= 80:
+            return Expr(LIST, (form, Expr(EXACT, (), "beyond a double" if value else "too small for a double")))
     text = PLAIN.text(form)
     if value_of(form) is not None or len(text) > 80:
         return num(value)
     equal = value == value and abs(value) != float("inf") and number(value) == exact
     return Expr(EQ if equal else APPROX, (form, num(value)))
+
+
+def _beyond(exact) -> bool:
+    """Whether an exact value is a finite number other than 0, which a double showing inf or 0 cannot hold."""
+    try:
+        return bool(exact.is_number and exact.is_finite and exact.is_zero is False)
+    except (TypeError, ValueError, RecursionError):
+        return False
 
 
 def _exact_value(trace: Trace, where: str, i: int):
@@ -1033,10 +1046,13 @@ def check(checked, max_rows: int = 0, cost: bool = False) -> list[Block]:
             where = _join([eq(name(n), num(x)) for n, x in v.point.items()])
             out.append(Line(("different: at ", *where, " the claim is ", num(v.claim_value), " and ", d, " is ",
                              num(v.truth_value)), "verdict"))
+        elif v.agreed == 0:
+            out.append(Line(("could not decide: sympy does not simplify the difference to 0, and no point tried "
+                             "could be evaluated",), "verdict"))
         else:
             out.append(Line((f"could not decide: sympy does not simplify the difference to 0, but the two agree "
-                             f"at all {v.agreed} points tried (to 1e-9 relative)",), "verdict"))
-    return out
+                             f"at all {v.agreed} points tried (to 1e-15 of their size)",), "verdict"))
+    return out + [Line((w,), "warning") for w in checked.warnings]
 
 
 COMMANDS["check"] = check

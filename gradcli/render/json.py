@@ -468,7 +468,8 @@ def write_check(checked, out: TextIO) -> None:
         claims.append(item)
     doc = {"command": "check", "source": graph.source, "inputs": list(graph.names),
            "point": None if checked.at is None else {n: number(v) for n, v in dict(checked.at).items()},
-           "output": graph.function, "claims": claims, "verdict": checked.verdict, "warnings": []}
+           "output": graph.function, "claims": claims, "verdict": checked.verdict,
+           "warnings": list(checked.warnings)}
     out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
 
 

@@ -246,6 +246,16 @@ class LatexStyle(Style):
     nabla = r"\nabla "
     ellipsis = r"\dots"
     approx = r"\approx"
+    full_digits = 40
+
+    def about(self, mantissa: str, exponent: int) -> str:
+        lead = "" if mantissa in ("1", "-1") else mantissa + r" \times "
+        return rf"\approx {lead}{'-' if mantissa == '-1' else ''}10^{{{exponent}}}"
+
+    def exact(self, value) -> Part:
+        if isinstance(value, str):  # a few words beside a number (beyond a double)
+            return Part(rf"\text{{{value}}}", ATOM)
+        return super().exact(value)
 
     def number(self, value: float, text: str | None) -> Part:
         return tex_number(text if text is not None and not self.digits else self.fmt(value))
