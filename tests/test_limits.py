@@ -32,6 +32,17 @@ def cli(*args: str, input: bytes | None = None, timeout: float = 30) -> subproce
                           env=clean_env(), timeout=timeout)
 
 
+def fed(feeder: list[str], *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+    """gradcli run on the endless standard output of ``feeder``, which is stopped however gradcli ends."""
+    feed = subprocess.Popen(feeder, stdout=subprocess.PIPE)
+    try:
+        return subprocess.run([sys.executable, "-m", "gradcli", *args], stdin=feed.stdout, capture_output=True,
+                              cwd=ROOT, env=clean_env(), timeout=timeout)
+    finally:
+        feed.kill()
+        feed.wait()
+
+
 def one_line(proc: subprocess.CompletedProcess, says: str) -> None:
     err = proc.stderr.decode()
     assert proc.returncode == 2 and len(err.strip().splitlines()) == 1 and says in err, err
@@ -117,24 +128,12 @@ def test_dev_zero_as_a_source_is_refused_at_once() -> None:
 
 def test_an_endless_line_on_standard_input_stops_at_the_line_limit() -> None:
     """No NUL byte and no newline: the stream is read only as far as the line limit (1 MiB), then refused."""
-    feed = subprocess.Popen(["sh", "-c", "tr '\\0' x < /dev/zero"], stdout=subprocess.PIPE)
-    try:
-        proc = subprocess.run([sys.executable, "-m", "gradcli", "forward", "-f", "-", "--at", "1"],
-                              stdin=feed.stdout, capture_output=True, cwd=ROOT, env=clean_env(), timeout=30)
-    finally:
-        feed.kill()
-        feed.wait()
+    proc = fed(["sh", "-c", "tr '\\0' x < /dev/zero"], "forward", "-f", "-", "--at", "1")
     one_line(proc, "has a line longer than the limit of 1 MiB (limit line_bytes)")
 
 
 def test_an_endless_program_on_standard_input_stops_at_the_source_limit() -> None:
-    feed = subprocess.Popen(["yes", "x+"], stdout=subprocess.PIPE)
-    try:
-        proc = subprocess.run([sys.executable, "-m", "gradcli", "reverse", "-", "--at", "1"], stdin=feed.stdout,
-                              capture_output=True, cwd=ROOT, env=clean_env(), timeout=30)
-    finally:
-        feed.kill()
-        feed.wait()
+    proc = fed(["yes", "x+"], "reverse", "-", "--at", "1")
     one_line(proc, "larger than the limit of 16 MiB on a source (limit source_bytes)")
 
 
@@ -176,13 +175,7 @@ def test_dev_zero_and_dev_urandom_as_data_are_refused_at_once() -> None:
 
 
 def test_an_endless_data_stream_stops_at_the_data_limit() -> None:
-    feed = subprocess.Popen(["yes", "1,2"], stdout=subprocess.PIPE)
-    try:
-        proc = subprocess.run([sys.executable, "-m", "gradcli", "reverse", "w*x*y", "--at", "1", "--data", "-"],
-                              stdin=feed.stdout, capture_output=True, cwd=ROOT, env=clean_env(), timeout=60)
-    finally:
-        feed.kill()
-        feed.wait()
+    proc = fed(["yes", "1,2"], "reverse", "w*x*y", "--at", "1", "--data", "-", timeout=60)
     one_line(proc, "larger than the limit of 64 MiB on a data file (limit data_bytes)")
 
 
