@@ -344,11 +344,11 @@ def _point_or_anywhere(problem: Problem, at: str | None, symbolic: bool, exact: 
         import random
 
         from .errors import MathError
-        from .exact.check import _random_point
+        from .core.point import sample_point
 
         rng = random.Random(0)
         for _ in range(64):
-            p = {**_random_point(names, rng), **problem.let_values()}
+            p = {**sample_point(names, rng), **problem.let_values()}
             try:
                 values = run(p).values
             except (MathError, ArithmeticError, ValueError):

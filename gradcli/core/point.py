@@ -236,3 +236,11 @@ def _nested(text: str, start: int, part: str, prefix: str) -> tuple[tuple[int, i
         width = len(row)
         entries += row
     return (len(rows), width or 0), entries
+
+
+def sample_point(names, rng) -> dict[str, float]:
+    """A point to try a formula at, drawn from ``rng`` (a random.Random): half over the reals, half over positive
+    numbers (where log and sqrt are defined), three decimals each so the point prints short."""
+    if rng.random() < 0.5:
+        return {n: round(rng.uniform(-2.0, 2.0), 3) for n in names}
+    return {n: round(rng.uniform(0.05, 3.0), 3) for n in names}

@@ -24,6 +24,7 @@ from ..core.graph import Graph
 from ..core.ops import CONSTANTS, OPS, fmt
 from ..core.printer import PLAIN
 from ..core.parse import normal_name, parse_expression
+from ..core.point import sample_point
 from .symbolic import MAX_NODES, apply, from_sympy, node_expressions, number, simplest, symbol, to_sympy
 
 POINTS = 24  # random points tried where sympy cannot decide
@@ -419,7 +420,7 @@ def _compare(graph: Graph, wrt: str, pairs: list, at, held: dict[str, float]) ->
     rng = random.Random(0)
     agreed, last, huge, hidden = 0, None, [], None
     for given in ([dict(at)] if at else []) + [None] * POINTS:
-        tries = [given] if given else _nearer(_random_point(names, rng))
+        tries = [given] if given else _nearer(sample_point(names, rng))
         for tried in tries:
             point = {**tried, **held}
             if given is None and not _defined(graph, point, finite=False):
@@ -546,13 +547,6 @@ def _defined(graph: Graph, point: dict[str, float], finite: bool = True) -> bool
     if not finite:
         return not any(v != v for v in values if isinstance(v, float))
     return all(math.isfinite(v) for v in values if isinstance(v, float))
-
-
-def _random_point(names, rng: random.Random) -> dict[str, float]:
-    # half the points over the reals, half over positive numbers (where log and sqrt are defined)
-    if rng.random() < 0.5:
-        return {n: round(rng.uniform(-2.0, 2.0), 3) for n in names}
-    return {n: round(rng.uniform(0.05, 3.0), 3) for n in names}
 
 
 HUGE = "too large"  # a value too large to evaluate (a tower of powers, x**x**x**x**x**x at 2)
