@@ -52,6 +52,8 @@ class Case(NamedTuple):
 
 
 # {prog}, {big}: files the fixture `files` writes (a program; a data file of 2,000 rows, swept as columns)
+GENAI_PROGRAM = "f1 = exp(x); f2 = f1**2; f3 = f1 + f2; f4 = exp(f3); f5 = sin(f3); y = f4 + f5"
+
 CASES = [
     Case("plain", "forward", [SEED, "--at", "0,2"]),
     Case("wrt", "forward", [SEED, "--at", "0,2", "--wrt", "x2"]),
@@ -137,6 +139,7 @@ CASES = [
     Case("wrt-steps", "check", ["L = (phi0 + phi1*x - y)**2", "--wrt", "phi0,phi1",
                                 "--claim", "[2*(phi0 + phi1*x - y), 2*x*(phi0 + phi1*x - y)]"]),
     Case("named-step", "check", ["s = sig(g)", "--claim", "s*(1 - s)"]),
+    Case("likely-mistake", "check", [GENAI_PROGRAM, "--wrt", "f1", "--claim", "f4 + cos(f3)"], 1),
     Case("let", "check", ["a*x**2", "--claim", "2*a*x", "--let", "a=3"]),
     Case("undecided", "check", ["x*(acos(x) + asin(x))", "--claim", "pi/2 + x*(1/sqrt(1 - x**2) - 1/sqrt(1 - x**2))"],
          3),
@@ -330,6 +333,8 @@ def test_the_cases_output_what_their_labels_say(files: dict[str, str]) -> None:
         "proved", "agrees", "different", "undecided"]
     assert "claim_shape" in doc("check", "arrays-claim-shape")["claims"][0]
     assert "entry" in doc("check", "arrays-entry")["claims"][0]
+    assert doc("check", "likely-mistake")["claims"][0]["likely_mistake"]["kind"] == "stopped early"
+    assert "derivative_in_steps" in doc("check", "likely-mistake")["claims"][0]
     stops = {label: doc("descend", label)["stopped"] for label in ("plain", "until-grad", "diverged", "undefined")}
     assert stops == {"plain": "steps", "until-grad": "gradient", "diverged": "diverged", "undefined": "undefined"}
     assert any("shortcut" in r for r in doc("reverse", "arrays-cs231n")["array_steps"])

@@ -25,7 +25,7 @@ from ..core.ops import CONSTANTS, OPS, fmt
 from ..core.printer import PLAIN
 from ..core.parse import normal_name, parse_expression
 from ..core.point import sample_point
-from .symbolic import MAX_NODES, apply, from_sympy, node_expressions, number, simplest, symbol, to_sympy
+from .symbolic import MAX_NODES, apply, derivative, from_sympy, node_expressions, number, simplest, symbol, to_sympy
 
 POINTS = 24  # random points tried where sympy cannot decide
 # Both sides are evaluated to 30 digits, so a formula that differs by more than 1e-15 of its own size differs
@@ -52,6 +52,8 @@ class Verdict(NamedTuple):
     shape: tuple | None = None  # an array's shape (None: a number)
     truth_at: tuple | None = None  # an array's: the derivative's entries at the point given (--at), row by row
     warning: str | None = None  # points left out: a side too large to evaluate there (x**x**x**x**x**x at 2)
+    in_steps: object = None  # a program's: the derivative in its step names (an Expr), where that differs
+    likely: object = None  # different: the slip that explains the claim exactly (a why.Mistake), where one does
 
 
 def split_claims(text: str) -> list[tuple[int, str]]:
@@ -177,20 +179,6 @@ def _split_names(text: str) -> list[str]:
             start = i + 1
     parts.append(text[start:])
     return parts
-
-
-def derivative(graph: Graph, wrt: str):
-    """The true ∂output/∂wrt in sympy, in the inputs: wrt an input, or a named step (the adjoint: the step
-    made a free symbol, the nodes downstream computed from it, then the step put back)."""
-    exprs = node_expressions(graph)
-    if wrt in graph.names:
-        return sp.diff(exprs[graph.output], symbol(wrt))
-    j = next(i for i, n in enumerate(graph.nodes) if n.id == wrt)
-    free = sp.Symbol(f"{wrt}__step", real=True)
-    down: list = [e if i < j or graph.nodes[i].op == "input" else None for i, e in enumerate(exprs)]
-    down[j] = free
-    down = graph.replay(apply, lambda c: to_sympy(c.as_expr()), down)
-    return sp.diff(down[graph.output], free).xreplace({free: exprs[j]})
 
 
 def _claim_arrays(tree: Expr, graph: Graph, value: Callable, scalar: Callable):
@@ -345,7 +333,14 @@ def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float]
         if at and all(x.op != NAME or x.leaf in CONSTANTS for x in walk(claim)):
             verdicts.append(_at_point(graph, name, claim, mine, truth, at, held or {}))  # a number, --at: compared
             continue
-        verdicts.append(_decide(graph, name, claim, mine, truth, at, held or {}))
+        verdict = _decide(graph, name, claim, mine, truth, at, held or {})
+        if graph.is_program:
+            from .why import in_steps
+
+            named = in_steps(graph, name)
+            if named is not None and PLAIN.text(named) != PLAIN.text(verdict.truth):
+                verdict = verdict._replace(in_steps=named)
+        verdicts.append(verdict)
     return verdicts
 
 
@@ -396,8 +391,13 @@ def _decide(graph: Graph, wrt: str, claim: Expr, mine, truth, at, held: dict[str
     if _proved(truth - mine):
         return Verdict(wrt, claim, shown, "proved")
     found = _compare(graph, wrt, [(mine, truth)], at, held)
+    likely = None
+    if found.status == "different":
+        from .why import likely_mistake
+
+        likely = likely_mistake(graph, wrt, mine, truth, _proved)
     return Verdict(wrt, claim, shown, found.status, found.point, found.claim_value, found.truth_value, found.agreed,
-                   warning=found.warning)
+                   warning=found.warning, likely=likely)
 
 
 class _Found(NamedTuple):

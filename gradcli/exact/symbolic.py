@@ -264,6 +264,26 @@ def node_expressions(graph, names: dict | None = None) -> list:
     return graph.replay(apply, lambda c: to_sympy(c.as_expr()), exprs)
 
 
+def derivative(graph: Graph, wrt: str):
+    """The true ∂output/∂wrt in sympy, in the inputs: wrt an input, or a named step (the adjoint: the step
+    made a free symbol, the nodes downstream computed from it, then the step put back)."""
+    exprs = node_expressions(graph)
+    if wrt in graph.names:
+        return sp.diff(exprs[graph.output], symbol(wrt))
+    down, free, back = freed(graph, wrt, exprs)
+    return sp.diff(down[graph.output], free).xreplace(back)
+
+
+def freed(graph, step: str, exprs: list) -> tuple[list, object, dict]:
+    """The nodes' values with ``step`` made a free symbol and the nodes downstream computed from it; the symbol;
+    and the substitution that puts the step back."""
+    j = next(i for i, n in enumerate(graph.nodes) if n.id == step)
+    free = sp.Symbol(f"{step}__step", real=True)
+    down: list = [e if i < j or graph.nodes[i].op == "input" else None for i, e in enumerate(exprs)]
+    down[j] = free
+    return graph.replay(apply, lambda c: to_sympy(c.as_expr()), down), free, {free: exprs[j]}
+
+
 def apply(op: str, args: list):
     """An op on sympy operands, by the op table's own rule; a copy step is its operand."""
     return OPS[op].sym(functions, *args) if op != "copy" else args[0]
@@ -337,32 +357,45 @@ def sweeps(trace, rule, tidy) -> tuple[list | None, dict[str, list]]:
     """The trace's sweeps again in sympy: the reverse sweep if the trace has one, and each forward sweep, with
     ``rule(i, k)`` the local partials and ``tidy`` applied to each sum. The same loops as gradcli/trace.py."""
     graph = trace.graph
-    nodes = graph.nodes
-    adjoints = None
-    if trace.adjoints is not None:
-        adjoints = [sp.Integer(0)] * len(nodes)
-        adjoints[graph.output] = sp.Integer(1)
-        for j in range(graph.output - 1, -1, -1):
-            total = sp.Integer(0)
-            for i, k in graph.consumers[j]:
-                if i <= graph.output:
-                    total += adjoints[i] * rule(i, k)
-            adjoints[j] = tidy(total)
+    adjoints = adjoint_sweep(graph, rule, tidy) if trace.adjoints is not None else None
     tangents: dict[str, list] = {}
     for sweep in trace.sweeps:
-        tan: list = [sp.Integer(0)] * len(nodes)
-        for i, v in zip(graph.inputs, sweep.seed):
-            tan[i] = number(v)
-        for i, node in enumerate(nodes):
-            if node.op == "input":
-                continue
-            total = sp.Integer(0)
-            for k, a in enumerate(node.args):
-                if type(a) is int:
-                    total += rule(i, k) * tan[a]
-            tan[i] = tidy(total)
-        tangents[sweep.label] = tan
+        tangents[sweep.label] = tangent_sweep(graph, rule, tidy, {i: number(v) for i, v in zip(graph.inputs, sweep.seed)})
     return adjoints, tangents
+
+
+def adjoint_sweep(graph, rule, tidy, output: int | None = None) -> list:
+    """Each node's adjoint ∂output/∂node in sympy, by the reverse sweep over ``rule(i, k)``."""
+    output = graph.output if output is None else output
+    adjoints = [sp.Integer(0)] * len(graph.nodes)
+    adjoints[output] = sp.Integer(1)
+    for j in range(output - 1, -1, -1):
+        total = sp.Integer(0)
+        for i, k in graph.consumers[j]:
+            if i <= output:
+                total += adjoints[i] * rule(i, k)
+        adjoints[j] = tidy(total)
+    return adjoints
+
+
+def tangent_sweep(graph, rule, tidy, seed: dict, last: int | None = None) -> list:
+    """Each node's tangent in sympy from ``seed`` (node -> its tangent; the others' start at 0), by the forward
+    sweep over ``rule(i, k)``, up to node ``last``. A seeded node keeps its seed."""
+    nodes = graph.nodes
+    last = len(nodes) - 1 if last is None else last
+    tan: list = [sp.Integer(0)] * len(nodes)
+    for i, v in seed.items():
+        tan[i] = v
+    for i in range(last + 1):
+        node = nodes[i]
+        if node.op == "input" or i in seed:
+            continue
+        total = sp.Integer(0)
+        for k, a in enumerate(node.args):
+            if type(a) is int:
+                total += rule(i, k) * tan[a]
+        tan[i] = tidy(total)
+    return tan
 
 
 def _same_text(a: Expr, b: Expr) -> bool:

@@ -1046,6 +1046,10 @@ def check(checked, max_rows: int = 0, cost: bool = False) -> list[Block]:
             where = _join([eq(name(n), num(x)) for n, x in v.point.items()])
             out.append(Line(("different: at ", *where, " the claim is ", num(v.claim_value), " and ", d, " is ",
                              num(v.truth_value)), "verdict"))
+            if v.likely is not None:
+                from ..exact.why import says
+
+                out.append(Line(("likely: ", *says(v.likely, graph, v.wrt)), "verdict"))
         elif v.agreed == 0:
             out.append(Line(("could not decide: sympy does not simplify the difference to 0, and no point tried "
                              "could be evaluated",), "verdict"))
@@ -1065,6 +1069,8 @@ def _truth(d: Expr, v) -> tuple:
     from ..core.printer import PLAIN
     from ..engine.arrayview import array_expr
 
+    if v.shape is None and v.in_steps is not None:
+        return (eq(d, v.in_steps, v.truth),)
     if v.shape is None or len(PLAIN.text(v.truth)) <= _LONG_TRUTH:
         return (eq(d, v.truth),)
     words = f" ({_shape_words(v.shape)}; each entry's formula in the inputs is in --format json)"

@@ -442,6 +442,16 @@ def write_descent(d, out: TextIO) -> None:
     out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
 
 
+def _mistake(m, graph, wrt: str) -> dict:
+    """A claim's likely slip: its kind, the factor, term or step it names, and the sentence the table prints."""
+    from ..core.printer import PLAIN
+    from ..exact.why import says
+
+    return {"kind": m.kind, "factor": None if m.factor is None else _text(m.factor),
+            "term": None if m.term is None else _text(m.term), "step": m.node,
+            "says": "".join(p if isinstance(p, str) else PLAIN.text(p) for p in says(m, graph, wrt))}
+
+
 def write_check(checked, out: TextIO) -> None:
     """``check``: the function, and per claim the derivative, the verdict and where it was decided."""
     graph = checked.graph
@@ -449,6 +459,8 @@ def write_check(checked, out: TextIO) -> None:
     for v in checked.verdicts:
         item = {"wrt": v.wrt, "claim": _text(v.claim), "derivative": _text(v.truth), "verdict": v.status,
                 "points_agreed": v.agreed}
+        if v.in_steps is not None:
+            item["derivative_in_steps"] = _text(v.in_steps)
         if v.shape is not None:  # an array: its shape, the derivative's entries as nested lists
             m, n = v.shape
             item["shape"] = [m] if n == 1 else [m, n]
@@ -465,6 +477,8 @@ def write_check(checked, out: TextIO) -> None:
                          "derivative_value": number(v.truth_value)})
             if v.entry is not None:
                 item["entry"] = v.entry
+            if v.likely is not None:
+                item["likely_mistake"] = _mistake(v.likely, graph, v.wrt)
         claims.append(item)
     doc = {"command": "check", "source": graph.source, "inputs": list(graph.names),
            "point": None if checked.at is None else {n: number(v) for n, v in dict(checked.at).items()},
