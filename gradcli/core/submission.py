@@ -334,14 +334,16 @@ class Names:
             a, b = m.group(1), m.group(2)
             a = a[1:-1] if a.startswith("{") and a.endswith("}") else a
             b = b[1:-1] if b.startswith("{") and b.endswith("}") else b
+            named = {normal(self.graph.function), "f"}
             if a in funcs or self.mapping.get(a) in funcs:
                 x = self.input_of(b)
-                if x is not None and b not in self.graph.ids[:0]:
+                if x is not None and (a in named or self.mapping.get(a) in named):
                     if b in self.graph.names or self.mapping.get(b) in self.graph.names:
                         return Name("gradient", None, x), ""
                 j = self.stem(b)
-                if j is not None:
-                    return Name("adjoint", j, None), ""
+                if j is not None and self.input_of(b) is None or a in named:
+                    if j is not None:
+                        return Name("adjoint", j, None), ""
             x = self.input_of(b)
             i = self.stem(a)
             if x is not None and i is not None:

@@ -788,8 +788,6 @@ class _Grader:
                 found.append(("extra term", f"extra term: {self.term_text(slot, first, k)} counted twice; {true}"))
             if t != 0 and len(terms) > 1 and self.near(s, e - 2 * t):
                 found.append(("sign", f"sign error in the term {self.term_text(slot, first, k)}: {true}"))
-        if e != 0 and self.near(s, -e):
-            found.append(("sign", f"sign error: {true}, not {show(s)}"))
         # slips in a local partial
         for first, k, t in terms:
             i = first if slot[0] == "adjoint" else slot[2]
@@ -809,6 +807,8 @@ class _Grader:
             if incoming != 1 and p != 0 and self.near(s, e - t + p):
                 what = STYLE.mark("bar", g.ids[i]) if slot[0] == "adjoint" else STYLE.mark("dot", g.ids[node.args[k]])
                 found.append(("wrong local partial", f"missing inner derivative on {edge}: {what} left out; {true}"))
+        if not found and e != 0 and self.near(s, -e):
+            found.append(("sign", f"sign error: {true}, not {show(s)}"))
         # an extra term: an edge of another node
         if slot[0] == "adjoint" and not found:
             j = slot[1]
