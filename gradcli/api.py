@@ -23,12 +23,14 @@ from . import limits
 from .errors import GradcliError, GradcliSyntaxError, UsageError
 from .core.graph import graph_of
 from .render import View
-from .result import Check, Descend, Forward, GradCheck, GraphResult, Hessian, Jacobian, Reverse, result_of
+from .result import (Check, Descend, Forward, Grade, GradCheck, GraphResult, Hessian, Jacobian, Reverse,
+                     result_of)
 
 Point = Union[str, Mapping[str, object], Iterable[object], None]
 Names = Union[str, Iterable[str], None]
 
-__all__ = ["forward", "reverse", "graph", "jacobian", "hessian", "check", "gradcheck", "descend", "read_data"]
+__all__ = ["forward", "reverse", "graph", "jacobian", "hessian", "check", "gradcheck", "descend", "grade",
+           "read_data"]
 
 
 # --- arguments as the command line's text -------------------------------------------------------------------
@@ -697,3 +699,42 @@ def descend(source: str, at: Point, *, lr: float = 0.1, steps: int = 10, optimiz
 
         descent = descent._replace(warnings=[*column_notes(problem.table, g), *descent.warnings])
     return result_of(descent, view)
+
+
+def grade(source: str, at: Point, submission: str, *, mode: str | None = None, wrt: Names = None,
+          follow_through: str = "full", points: float | None = None, tolerance: float | None = None,
+          map: str | Mapping[str, str] | None = None, student: str | None = None, named: str | None = None,
+          let: Point = None,
+          shape: Names = None, output: Names = None, prefix: str = "c", share: bool = True, as_written: bool = False,
+          **shown) -> Grade:
+    """Grade a student's filled table (``submission``: its text, one cell per line, or CSV ``cell,rule,value``)
+    cell by cell: each value, adjoint (``mode="reverse"``) or tangent (``"forward"``; by default the mode the
+    cells are in) and the gradient against the key and against the cell recomputed from the student's own
+    earlier cells. A cell wrong given the student's own inputs is charged and diagnosed; one that follows from
+    an earlier mistake gets ``follow_through`` credit ("full", "half", "none"). ``points`` scales the score to
+    that total; ``tolerance`` is a relative one instead of the digits the student wrote; ``map`` gives the
+    student's names for the problem's (``"a=c3,b=c4"``). The student is ``student``, else the name a
+    ``# student: NAME`` comment gives, else ``named`` (the CLI passes the file's name)."""
+    from .core.submission import parse_map, read
+    from .engine.grade import FOLLOW_THROUGH, grade as run_grade
+
+    view = _view(**shown)
+    if mode is not None:
+        _choice(mode, ("forward", "reverse"), "--mode")
+    _choice(follow_through, FOLLOW_THROUGH, "--follow-through")
+    _in_range(points, "--points", 0, low_open=True, whole=False)
+    _in_range(tolerance, "--tolerance", 0, 1, low_open=True, whole=False)
+    if not isinstance(submission, str):
+        raise UsageError(f"the submission is text, not {type(submission).__name__}")
+    limits.text(submission, "the submission", "source_bytes")
+    at = _point_text(at)
+    problem = Problem(source, prefix, share, output, let, at=at, shape=shape, as_written=as_written)
+    g = problem.graph
+    if g.arrays:
+        raise UsageError("grade works on scalar programs; this one has arrays")
+    chosen = inputs(_names_text(wrt), g.names, g.arrays) if wrt is not None else None
+    mapping = parse_map(map) if isinstance(map, str) or map is None else dict(map)
+    sheet = read(submission)
+    record = run_grade(g, problem.point(at), sheet, mode, chosen, follow_through, points, tolerance, mapping,
+                       student or sheet.student or named or "student")
+    return result_of(record, view)

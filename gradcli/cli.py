@@ -639,6 +639,101 @@ def descend(given, shown, at, lr, steps, optimizer, momentum, gamma, epsilon, de
                       data=data, reduce=reduce, progress=_progress(), **given.problem()), shown)
 
 
+@cli.command(cls=ExprCommand, short_help="Grade a student's filled table cell by cell, with follow-through.")
+@_at_option(required=True)
+@_options(formats("grade"))
+@click.argument("submissions", nargs=-1, metavar="SUBMISSION...")
+@click.option("--mode", type=click.Choice(("forward", "reverse")),
+              help="Grade the table as forward mode (tangents) or reverse mode (adjoints); default: the mode the "
+                   "cells are written in.")
+@click.option("--wrt", metavar="NAMES", help="Forward mode: the sweeps graded, e.g. --wrt x1 (default: the "
+                                              "[sweep x1] headings, else every input).")
+@click.option("--follow-through", "follow", type=click.Choice(("full", "half", "none")), default="full",
+              show_default=True, help="Credit for a cell right given the student's own earlier, wrong, cells.")
+@click.option("--points", type=click.FloatRange(0, min_open=True), metavar="TOTAL",
+              help="Scale the score to TOTAL points (default: one point per cell).")
+@click.option("--tolerance", type=click.FloatRange(0, 1, min_open=True), metavar="REL",
+              help="A relative tolerance for every number (default: half a unit of the last digit written).")
+@click.option("--map", "mapping", metavar="PAIRS",
+              help="The student's names for the problem's cells, e.g. --map a=c3,b=c4.")
+@click.option("--student", metavar="NAME", help="The student's name (default: a '# student: NAME' comment, "
+                                                 "else the file's name).")
+@_reports_errors
+def grade(given, shown, at, submissions, mode, wrt, follow, points, tolerance, mapping, student) -> None:
+    """Grade a student's filled forward or reverse table: each value, tangent or adjoint and the gradient
+    against the key and against the cell recomputed from the student's own earlier cells. Only a cell wrong
+    given the student's own inputs is charged, and diagnosed; one that follows from an earlier mistake is
+    marked so. SUBMISSION is a file ('-': standard input), one cell per line (c6 = c4 + c5 = 0 + 4 = 4), or CSV
+    cell,rule,value. Several files: one gradebook row (CSV) each, or a JSON object per line. Exit 0 for full
+    marks, 1 otherwise, 2 for an unreadable submission."""
+    paths = list(submissions)
+    if given.file is not None and given.expr is not None:
+        paths.insert(0, given.expr)
+        given = given._replace(expr=None)
+    if not paths:
+        raise click.UsageError("give the student's submission: a file, or - for standard input")
+    source = given.source()
+    options = dict(mode=mode, wrt=wrt, follow_through=follow, points=points, tolerance=tolerance, map=mapping,
+                   **given.problem())
+    if len(paths) == 1:
+        result = _graded(source, at, paths[0], student, options)
+        _show(result, shown)
+        sys.exit(result.exit_code)
+    import json
+
+    code = 0
+    out = _Visible(_json_escape if shown.fmt == "json" else escape)
+    first = True
+    for path in paths:
+        try:
+            result = _graded(source, at, path, student, options)
+        except GradcliError as e:
+            if isinstance(e, UsageError):
+                raise
+            _err(e.render())
+            code = 2
+            continue
+        if shown.fmt == "json":
+            out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        else:
+            text = result.render("csv")
+            out.write(text if first else text.split("\n", 1)[1])
+        first = False
+        code = max(code, result.exit_code)
+    try:
+        out.flush()
+    except OSError as e:
+        raise OutputError.of(e) from None
+    _flush_stdout()
+    sys.exit(code)
+
+
+def _graded(source: str, at, path: str, student, options: dict):
+    """One submission graded; a line of it that cannot be read is shown with the file's name."""
+    from .errors import GradcliSyntaxError
+
+    text = _submission(path)
+    try:
+        return api.grade(source, at, text, student=student, named=_student(path), **options)
+    except GradcliSyntaxError as e:
+        if e.source == text.lstrip("\ufeff"):
+            e.prefix = f"{'standard input' if path == '-' else path}, "
+        raise
+
+
+def _submission(path: str) -> str:
+    """A submission's text; where it cannot be read, an error naming it."""
+    data = _read_bytes(None, path, "source_bytes", "SUBMISSION")
+    return data if isinstance(data, str) else _decode(data)
+
+
+def _student(path: str) -> str | None:
+    """The student's name from the file's: ada.txt is ada; None for standard input (a comment may name them)."""
+    if path == "-":
+        return None
+    return os.path.splitext(os.path.basename(path))[0] or None
+
+
 def _progress():
     """A callback that keeps one line on stderr up to date, "step 4,096 of 100,000", where stderr is a terminal;
     None elsewhere (a pipe or a file gets nothing)."""

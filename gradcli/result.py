@@ -404,8 +404,51 @@ class GradCheck(Result):
         return self.record.ok
 
 
+class Grade(Result):
+    """``gradcli grade``: a student's table graded cell by cell against the key and their own earlier work."""
+
+    __slots__ = ()
+
+    command: ClassVar[str] = "grade"
+
+    @property
+    def student(self) -> str:
+        return self.record.student
+
+    @property
+    def score(self) -> float:
+        return self.record.score
+
+    @property
+    def max(self) -> float:
+        return self.record.max
+
+    @property
+    def cells(self) -> list:
+        """Per cell of the key: id, label, kind, sweep, line, student, expected_own, key, verdict, error,
+        feedback, follows, note, points, max_points."""
+        return list(self.record.cells)
+
+    @property
+    def charged(self) -> list:
+        """The cells charged: wrong given the student's own earlier cells, or missing."""
+        return self.record.charged
+
+    @property
+    def exit_code(self) -> int:
+        """0 for full marks, else 1."""
+        return 0 if self.record.full_marks else 1
+
+    def __bool__(self) -> bool:
+        return self.record.full_marks
+
+    def __repr__(self) -> str:
+        return (f"<gradcli grade: {self.student} {self.score:g}/{self.max:g} on {self.graph.function}, "
+                f"{len(self.charged)} charged>")
+
+
 RESULTS = {cls.command: cls for cls in (Forward, Reverse, GraphResult, Jacobian, Hessian, Check, Descend,
-                                        GradCheck)}
+                                        GradCheck, Grade)}
 
 
 def result_of(record, view: View = View()) -> Result:

@@ -41,6 +41,9 @@ STEPS = "c1 = x1**2; c2 = x2**2; c3 = c1 + c2; f = exp(x1)*c3**3"
 TWO = "s1 = x*y; s2 = sin(x) + y**2; s1, s2"
 ROSEN = "(1 - x)**2 + 100*(y - x**2)**2"
 NAMED = "a = 2; t = [0, 0, 1]; y = a*x + sum(t)"
+GRADE = ROOT / "examples" / "grade"
+NET = "z1 = x*w1; a1 = sigmoid(z1); z2 = a1*w2; a2 = sigmoid(z2); loss = 0.5*(a2 - ystar)**2"
+NET_AT = "x=1.5,w1=0.8,w2=-1.2,ystar=1"
 
 
 class Case(NamedTuple):
@@ -169,6 +172,14 @@ CASES = [
     Case("nesterov", "descend", ["x**2 + 3*y**2", "--at", "3,4", "--optimizer", "nesterov", "--steps", "4"]),
     Case("adam", "descend", ["x**2 + 3*y**2", "--at", "3,4", "--optimizer", "adam", "--steps", "4", "--gamma", "0.99",
                              "--epsilon", "1e-6"]),
+    Case("reverse", "grade", [SEED, "--at", "0,2", str(GRADE / "ada-mfml3.txt")], 1),
+    Case("full-marks", "grade", [NET, "--at", NET_AT, str(GRADE / "cy-net.txt"), "--follow-through", "half"]),
+    Case("arithmetic-none-points", "grade", [NET, "--at", NET_AT, str(GRADE / "bo-net.txt"), "--follow-through",
+                                             "none", "--points", "10", "--student", "B"], 1),
+    Case("forward-wrt-csv-map-tolerance", "grade", [SEED, "--at", "0,2", "-", "--mode", "forward", "--wrt", "x1",
+                                                    "--map", "a=c3", "--tolerance", "1e-6"], 1,
+         input="cell,rule,value\na,exp(c1),1\nc4,,0\nzz,,1\n"),
+    Case("let", "grade", ["x*y + a", "--at", "1,2", "--let", "a=3", "-"], 1, input="grad = [2, 1]\n"),
     Case("adam-shuffle", "descend", [LOGISTIC, "--at", "0,0,0", "--data", DATA, "--steps", "3", "--batch", "4",
                                      "--shuffle", "7", "--optimizer", "adam", "--weight-decay", "0.01"]),
 ]
@@ -387,6 +398,7 @@ PROMISED = {
     "gradcheck": ["command", "source", "inputs", "point", "output", "value", "gradient", "rows", "ok", "warnings"],
     "descend": ["command", "source", "inputs", "point", "data", "optimizer", "lr", "momentum", "weight_decay",
                 "steps", "until_grad", "rows", "stopped", "final", "warnings"],
+    "grade": ["command", "student", "problem", "score", "max", "cells"],
 }
 
 

@@ -38,6 +38,12 @@ def blocks(result, view: View) -> list:
 
 def table_lines(result, view: View) -> list:
     """The terminal tables laid out to ``view.width``: lines of (text, style) segments."""
+    if result.command == "grade":  # a table of its own, plain text
+        import io
+
+        buf = io.StringIO()
+        RENDERERS["grade", "table"](result, buf, view)
+        return [[(line, "")] for line in buf.getvalue().splitlines()]
     from . import table
 
     return table.render(blocks(result, view), view.unicode, view.digits, view.width)
@@ -101,3 +107,21 @@ def render(result, out: TextIO, view: View) -> None:
         raise ValueError(f"gradcli {result.command} has no {view.fmt} output; it has "
                          f"{', '.join(formats(result.command))}") from None
     renderer(result, out, view)
+
+
+def _grade(fmt: str) -> Callable[[object, TextIO, View], None]:
+    def write(result, out: TextIO, view: View) -> None:
+        from . import grade
+
+        if fmt == "json":
+            grade.write_json(result.record, out)
+        elif fmt == "csv":
+            grade.write_csv(result.record, out)
+        else:
+            grade.write_table(result.record, out, view.unicode, view.width)
+
+    return write
+
+
+for _fmt in ("table", "json", "csv"):  # gradcli grade: its own table, JSON and a gradebook row
+    RENDERERS["grade", _fmt] = _grade(_fmt)

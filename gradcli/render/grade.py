@@ -1,0 +1,106 @@
+"""``gradcli grade``: the graded table, its JSON, and a gradebook row (CSV). Reads the grading record
+(gradcli/engine/grade.py); computes nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import TextIO
+
+from ..engine.grade import Graded, show
+from .json import number
+
+GRADEBOOK = ["student", "score", "max", "charged", "follows", "missing", "unknown"]
+
+
+def _points(x: float) -> str:
+    return show(round(x, 6))
+
+
+def to_dict(g: Graded) -> dict:
+    graph = g.graph
+    cells = [{"id": c.id, "label": c.label, "kind": c.kind, "sweep": c.sweep, "line": c.line,
+              "student": None if c.student is None else number(c.student),
+              "expected_own": number(c.expected_own), "key": number(c.key), "verdict": c.verdict,
+              "error": c.error, "feedback": c.feedback, "follows": c.follows, "note": c.note,
+              "points": round(c.points, 9), "max_points": round(c.max_points, 9)} for c in g.cells]
+    return {"command": "grade", "student": g.student,
+            "problem": {"source": graph.source, "mode": g.mode, "inputs": list(graph.names),
+                        "point": {n: number(v) for n, v in g.point.items()}, "output": graph.function,
+                        "sweeps": list(g.sweeps)},
+            "score": round(g.score, 9), "max": round(g.max, 9), "follow_through": g.follow_through,
+            "cells": cells,
+            "unknown": [{"line": ln, "name": n, "why": why} for ln, n, why in g.unknown],
+            "extra": [{"line": ln, "name": n, "why": why} for ln, n, why in g.extra],
+            "warnings": list(g.warnings)}
+
+
+def write_json(g: Graded, out: TextIO) -> None:
+    out.write(json.dumps(to_dict(g), ensure_ascii=False, indent=2) + "\n")
+
+
+def gradebook_row(g: Graded) -> list[str]:
+    charged = [c for c in g.cells if c.verdict == "wrong"]
+    return [g.student, _points(g.score), _points(g.max), str(len(charged)),
+            str(sum(c.verdict == "follows" for c in g.cells)), str(sum(c.verdict == "missing" for c in g.cells)),
+            str(len(g.unknown))]
+
+
+def write_csv(g: Graded, out: TextIO, header: bool = True) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    if header:
+        w.writerow(GRADEBOOK)
+    w.writerow(gradebook_row(g))
+    out.write(buf.getvalue())
+
+
+def _width(text: str) -> int:
+    """Columns a text takes: its combining accents (c̄6) take none."""
+    import unicodedata
+
+    return sum(not unicodedata.combining(c) for c in text)
+
+
+def _cell_text(x: float | None) -> str:
+    return "—" if x is None else show(x)
+
+
+def write_table(g: Graded, out: TextIO, unicode: bool = True, width: int = 80) -> None:
+    graph = g.graph
+    at = ", ".join(f"{n} = {show(v)}" for n, v in g.point.items())
+    out.write(f"grading {g.student}: {g.mode} mode of {graph.source.strip()}\n")
+    out.write(f"at {at}" + (f"; sweeps {', '.join(g.sweeps)}" if g.sweeps else "") + "\n\n")
+    head = ["cell", "student", "own work", "key", "verdict", "points"]
+    rows = []
+    for c in g.cells:
+        label = c.label if unicode else c.label.replace("\u0304", "_bar").replace("\u0307", "_dot")
+        if c.kind == "tangent":
+            label = f"{label} [{c.sweep}]"
+        verdict = c.verdict if c.verdict != "follows" else f"follows {c.follows}" if c.follows else "follows"
+        rows.append([label, _cell_text(c.student), show(c.expected_own), show(c.key), verdict,
+                     f"{_points(c.points)}/{_points(c.max_points)}"])
+    widths = [max(_width(r[k]) for r in rows + [head]) for k in range(len(head))]
+    for r in [head] + rows:
+        out.write("  ".join(x + " " * (widths[k] - _width(x)) for k, x in enumerate(r)).rstrip() + "\n")
+    charged = [c for c in g.cells if c.verdict in ("wrong", "missing")]
+    if charged:
+        out.write("\nfeedback\n")
+        for c in charged:
+            line = f" (line {c.line})" if c.line else ""
+            out.write(f"  {c.label}{line}: {c.feedback}\n")
+    notes = [c for c in g.cells if c.note]
+    if notes:
+        out.write("\nnotes\n")
+        for c in notes:
+            out.write(f"  {c.label}: {c.note}\n")
+    if g.unknown or g.extra:
+        out.write("\nnot graded\n")
+        for ln, n, why in g.unknown + g.extra:
+            out.write(f"  line {ln}: {n}: {why}\n" if ln else f"  {n}: {why}\n")
+    for w in g.warnings:
+        out.write(f"warning: {w}\n")
+    follow = {"full": "full credit", "half": "half credit", "none": "no credit"}[g.follow_through]
+    out.write(f"\nscore: {_points(g.score)}/{_points(g.max)}   ({len(charged)} charged; cells that follow from "
+              f"an earlier mistake get {follow})\n")

@@ -1,0 +1,199 @@
+"""gradcli grade: a student's table graded against the key and against their own earlier cells.
+
+The submissions are worked here by hand in plain floats (math only), mistakes and all, so the follow-through
+each test expects comes from arithmetic the test does itself, not from gradcli's sweeps."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+import gradcli
+from conftest import run
+
+MFML = "exp(x1)*(x1**2+x2**2)**3"
+GENAI = "f1 = exp(x); f2 = f1**2; f3 = f1 + f2; f4 = exp(f3); f5 = sin(f3); y = f4 + f5"
+NET = "z1 = x*w1; a1 = sigmoid(z1); z2 = a1*w2; a2 = sigmoid(z2); loss = 0.5*(a2 - ystar)**2"
+NET_AT = "x=1.5,w1=0.8,w2=-1.2,ystar=1"
+
+
+def r5(x: float) -> str:
+    """A number as a student writes it: 5 significant digits."""
+    return f"{x:.5g}"
+
+
+def mfml_reverse(c6bar_rule: str = "3·c6") -> str:
+    """MFML problem 3 at (0, 2), with c̄6 = c̄7·3·c6 (3·c6 for 3·c6²) and everything after it following."""
+    c1, c2 = 0.0, 2.0
+    c3, c4, c5 = math.exp(c1), c1 ** 2, c2 ** 2
+    c6 = c4 + c5
+    c7 = c6 ** 3
+    c8 = c3 * c7
+    b8 = 1.0
+    b7 = b8 * c3
+    b6 = b7 * 3 * c6  # the slip
+    b5 = b4 = b6
+    b3 = b8 * c7
+    b2 = b5 * 2 * c2
+    b1 = b3 * c3 + b4 * 2 * c1
+    return "\n".join([
+        "# student: Ada", f"c3 = exp(c1) = {r5(c3)}", f"c4 = {r5(c4)}", f"c5 = {r5(c5)}", f"c6 = c4 + c5 = {r5(c6)}",
+        f"c7 = c6**3 = {r5(c7)}", f"c8 = c3·c7 = {r5(c8)}", "c̄8 = 1", f"c̄7 = c̄8·c3 = {r5(b7)}",
+        f"cbar6 = {r5(b6)}", f"c5_bar = {r5(b5)}", f"\\bar{{c}}_4 = {r5(b4)}", f"df/dc3 = {r5(b3)}",
+        f"c̄2 = c̄5·2·c2 = {r5(b2)}", f"c̄1 = {r5(b1)}", f"grad = [{r5(b1)}, {r5(b2)}]", ""])
+
+
+def test_mfml_problem_3_reverse_one_wrong_local_partial_the_rest_follow() -> None:
+    r = gradcli.grade(MFML, "0,2", mfml_reverse())
+    assert (r.score, r.max) == (15, 16)
+    (charged,) = r.charged
+    assert charged.label == "c̄6" and charged.error == "wrong local partial"
+    assert "wrong local partial on c6 → c7" in charged.feedback and "3·c6**2" in charged.feedback
+    by = {c.label: c for c in r.cells}
+    for label in ("c̄5", "c̄4", "c̄2", "∂f/∂x2"):
+        assert by[label].verdict == "follows" and by[label].follows == "c̄6", label
+    assert by["∂f/∂x2"].student == 48 and by["∂f/∂x2"].key == 192
+    assert by["c̄1"].verdict == "correct" and "cannot be told" in by["c̄1"].note  # c̄4·2·c1 is 0 at c1 = 0
+    assert r.exit_code == 1 and r.student == "Ada"
+
+
+def test_genai_problem_9_a_forgotten_fan_out_is_one_missing_term() -> None:
+    x = 0.5
+    f1 = math.exp(x)
+    f2 = f1 ** 2
+    f3 = f1 + f2
+    f4, f5 = math.exp(f3), math.sin(f3)
+    y = f4 + f5
+    b4 = b5 = 1.0
+    b3 = b4 * f4 + b5 * math.cos(f3)
+    b2 = b3
+    b1 = b2 * 2 * f1  # + f̄3 left out
+    xb = b1 * f1
+    text = "\n".join([f"f1 = {r5(f1)}", f"f2 = {r5(f2)}", f"f3 = {r5(f3)}", f"f4 = {r5(f4)}", f"f5 = {r5(f5)}",
+                      f"y = {r5(y)}", "ȳ = 1", "f̄5 = 1", "f4bar = 1", f"f̄3 = f̄4·f4 + f̄5·cos(f3) = {r5(b3)}",
+                      f"f̄2 = {r5(b2)}", f"f̄1 = f̄2·2·f1 = {r5(b1)}", f"x̄ = f̄1·f1 = {r5(xb)}",
+                      f"dy/dx = {r5(xb)}"])
+    assert r5(b1) == "258.75"
+    r = gradcli.grade(GENAI, "0.5", text)
+    (charged,) = r.charged
+    assert charged.label == "f̄1" and charged.error == "missing term"
+    assert "f1 feeds f2 and f3" in charged.feedback
+    assert r.score == r.max - 1
+    assert all(c.verdict == "follows" for c in r.cells if c.label in ("x̄", "∂y/∂x"))
+
+
+def net_submission(slip: float = 0.1) -> str:
+    x, w1, w2, ys = 1.5, 0.8, -1.2, 1.0
+    s = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    z1 = x * w1
+    a1 = s(z1)
+    z2 = a1 * w2 + slip  # -0.82223 instead of -0.92223
+    a2 = s(z2)
+    c1 = a2 - ys
+    c2 = c1 ** 2
+    loss = 0.5 * c2
+    b2 = 0.5
+    b1 = b2 * 2 * c1
+    ba2 = b1
+    bz2 = ba2 * a2 * (1 - a2)
+    ba1 = bz2 * w2
+    bz1 = ba1 * a1 * (1 - a1)
+    return "\n".join([f"z1 = x·w1 = {r5(z1)}", f"a1 = σ(z1) = {r5(a1)}", f"z2 = a1·w2 = {r5(z2)}",
+                      f"a2 = {r5(a2)}", f"c1 = a2 - ystar = {r5(c1)}", f"c2 = {r5(c2)}", f"loss = {r5(loss)}",
+                      "loss_bar = 1", f"c2bar = {r5(b2)}", f"c̄1 = {r5(b1)}", f"ā2 = {r5(ba2)}",
+                      f"z̄2 = ā2·a2·(1 - a2) = {r5(bz2)}", f"ā1 = z̄2·w2 = {r5(ba1)}", f"z̄1 = {r5(bz1)}",
+                      f"ȳstar = {r5(-b1)}", f"x̄ = {r5(bz1 * w1)}", f"w̄2 = {r5(bz2 * a1)}", f"w̄1 = {r5(bz1 * x)}",
+                      f"grad = [{r5(bz1 * x)}, {r5(bz2 * a1)}, {r5(bz1 * w1)}, {r5(-b1)}]"])
+
+
+def test_discussion_11_an_arithmetic_slip_the_rest_following() -> None:
+    text = net_submission()
+    assert "z2 = a1·w2 = -0.82223" in text
+    r = gradcli.grade(NET, NET_AT, text)
+    (charged,) = r.charged
+    assert charged.label == "z2" and charged.error == "arithmetic" and "-0.92223" in charged.feedback
+    deviating = [c for c in r.cells if c.student is not None and abs(c.student - c.key) > 1e-3 * max(1, abs(c.key))]
+    assert len(deviating) > 5
+    assert all(c.verdict == "follows" and c.follows == "z2" for c in deviating if c is not charged)
+    assert r.score == r.max - 1
+
+
+def test_the_right_table_scores_full_marks_and_exits_0(tmp_path) -> None:
+    text = net_submission(slip=0.0)
+    r = gradcli.grade(NET, NET_AT, text)
+    assert r.charged == [] and r.score == r.max and r.exit_code == 0
+    f = tmp_path / "ok.txt"
+    f.write_text(text)
+    assert run("grade", NET, "--at", NET_AT, str(f)).exit_code == 0
+
+
+def test_follow_through_half_and_none() -> None:
+    full = gradcli.grade(MFML, "0,2", mfml_reverse())
+    half = gradcli.grade(MFML, "0,2", mfml_reverse(), follow_through="half")
+    none = gradcli.grade(MFML, "0,2", mfml_reverse(), follow_through="none")
+    follows = sum(c.verdict == "follows" for c in full.cells)
+    assert follows == 4
+    assert half.score == full.score - follows / 2 and none.score == full.score - follows
+    scaled = gradcli.grade(MFML, "0,2", mfml_reverse(), points=8)
+    assert scaled.max == 8 and scaled.score == pytest.approx(7.5)
+
+
+def test_forward_mode_sweep_with_a_sign_slip_in_cos() -> None:
+    # y = cos(x)*x at x = 1: ċ2 = -sin(1)·ẋ; the student writes +sin(1)
+    x = 1.0
+    text = "\n".join(["[sweep x]", f"c2 = {r5(math.cos(x))}", f"c3 = {r5(math.cos(x) * x)}", "ẋ = 1",
+                      f"ċ2 = {r5(math.sin(x))}", f"dc3/dx = {r5(math.sin(x) * x + math.cos(x))}"])
+    r = gradcli.grade("cos(x)*x", "1", text)
+    assert r.record.mode == "forward"
+    (charged,) = r.charged
+    assert charged.label == "ċ2" and charged.error == "wrong local partial" and "cos′" in charged.feedback
+    by = {c.label: c for c in r.cells}
+    assert by["ċ3"].verdict == "follows" and by["∂f/∂x"].verdict == "follows"
+
+
+def test_missing_blank_unknown_and_extra_cells_are_reported() -> None:
+    text = "c3 = 1\nc4 =\nzz9 = 3\nc1 = 5\nc3 = 2\n"
+    r = gradcli.grade(MFML, "0,2", text, mode="reverse")
+    by = {c.label: c for c in r.cells}
+    assert by["c4"].verdict == "missing" and by["c4"].error == "missing cell" and "blank" in by["c4"].feedback
+    assert by["c5"].verdict == "missing" and by["c5"].line is None
+    assert [u[1] for u in r.record.unknown] == ["zz9"]
+    assert {e[1] for e in r.record.extra} == {"c1", "c3"}
+    assert r.exit_code == 1
+
+
+def test_a_written_rule_that_is_right_with_a_wrong_number_is_arithmetic() -> None:
+    text = "c̄8 = 1\nc̄7 = c̄8·c3 = 1\nc̄6 = c̄7·3·c6² = 1·3·4² = 36\n"
+    r = gradcli.grade(MFML, "0,2", text, mode="reverse")
+    c = next(c for c in r.cells if c.label == "c̄6")
+    assert c.error == "arithmetic" and "not 36" in c.feedback and "48" in c.feedback
+
+
+def test_csv_submission_and_map() -> None:
+    text = "cell,rule,value\na,exp(c1),1\nc4,c1**2,0\n"
+    r = gradcli.grade(MFML, "0,2", text, mode="reverse", map="a=c3")
+    by = {c.label: c for c in r.cells}
+    assert by["c3"].verdict == "correct" and by["c3"].line == 2 and by["c4"].verdict == "correct"
+
+
+def test_cli_json_exit_codes_and_gradebook(tmp_path) -> None:
+    a = tmp_path / "ada.txt"
+    a.write_text(mfml_reverse())
+    bad = tmp_path / "bob.txt"
+    bad.write_text("c3 = 1\nc4 0\n")
+    result = run("grade", MFML, "--at", "0,2", str(a), "--format", "json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert (doc["score"], doc["max"], doc["student"]) == (15, 16, "Ada")
+    assert {"id", "kind", "student", "expected_own", "key", "verdict", "error", "feedback"} <= set(doc["cells"][0])
+    result = run("grade", MFML, "--at", "0,2", str(bad))
+    assert result.exit_code == 2 and "line 2" in result.stderr and "^" in result.stderr
+    assert "Traceback" not in result.output
+    result = run("grade", MFML, "--at", "0,2", str(a), str(bad), str(a))
+    assert result.exit_code == 2
+    rows = result.stdout.strip().splitlines()
+    assert rows[0].startswith("student,score,max") and rows[1].startswith("Ada,15,16,1") and len(rows) == 3
+    text = run("grade", MFML, "--at", "0,2", str(a)).stdout
+    assert "score: 15/16" in text and "wrong local partial on c6 → c7" in text
