@@ -165,6 +165,10 @@ class Problem:
             graph = graph_of(source, prefix, share=share, outputs=outputs, held=held + others, columns=self.columns,
                              shapes=shapes, as_written=as_written)
         self.graph = graph
+        if self.table is not None and self.table.text:
+            from .engine.data import refuse_text_columns
+
+            refuse_text_columns(self.table, graph.names)
         if not graph.names:
             columns = [n for n in graph.data_names if n in self.columns]
             why = [f"{', '.join(columns)} {'is a column' if len(columns) == 1 else 'are columns'} of the data"] \

@@ -79,6 +79,8 @@ class Table(NamedTuple):
     columns: tuple[str, ...]
     rows: list[tuple[float, ...]] | Rows
     lines: list[int] | range  # the line of the file each row is on, from 1
+    text: dict = {}  # the columns left out, each with why: name -> DataError at its first field that is not a number
+    index: bool = False  # an unnamed first column (a row index, as pandas writes one) was left out
 
 
 def read_table(text: str, source: str) -> Table:
@@ -109,7 +111,9 @@ def read_table(text: str, source: str) -> Table:
                             e.args[0], 1, f"{source}:{n}: ") from None
     columns: list[str] = []
     comments = [k + 1 for k, line in enumerate(text.splitlines()[:head_line - 1]) if line.lstrip().startswith("#")]
-    for offset, field in split(head):
+    fields = split(head)
+    index = len(fields) > 1 and not fields[0][1].strip()  # ",x,y": pandas' unnamed index column
+    for offset, field in fields[index:]:
         label = normal_name(field.strip())
         if not _NAME.fullmatch(label):
             what = "a number" if _is_number(field) else f"'{field.strip()}'"
@@ -122,9 +126,10 @@ def read_table(text: str, source: str) -> Table:
         columns.append(label)
     limits.count(len(columns), f"{source} names {len(columns):,} columns,", "data_columns")
     limits.count(len(numbered) - 1, f"{source} has {len(numbered) - 1:,} rows,", "data_rows")
-    rows: list[tuple[float, ...]] = []
+    rows: list[list[float | None]] = []
     lines: list[int] = []
-    width = len(columns)
+    width = len(columns) + index
+    text_columns: dict[str, DataError] = {}  # a column with a field that is not a number: left out, unless used
     for number, line in numbered[1:]:
         fields = split(line, number)
         where = f"{source}:{number}: "
@@ -133,24 +138,31 @@ def read_table(text: str, source: str) -> Table:
             raise DataError(f"{source}, line {number} has {len(fields)} value{'s' if len(fields) != 1 else ''}; the "
                             f"header names {width} column{'s' if width != 1 else ''} ({', '.join(columns)})",
                             line, start, 1, where)
-        row = []
-        for c, (offset, field) in enumerate(fields):
+        row: list[float | None] = []
+        for c, (offset, field) in enumerate(fields[index:]):
             try:
                 x = float(field) if "_" not in field else None  # Python reads 1_0 as 10; a table does not
             except ValueError:
                 x = _constant(field)
             if x is None or not math.isfinite(x):
-                shown = field.strip()
-                what = ("is empty" if not shown else f"is '{shown}', not a finite number" if x is not None
-                        else f"is '{shown}', not a number")
-                raise DataError(f"{source}, line {number}, column {c + 1} ({columns[c]}) {what}", line, offset,
-                                max(1, len(field)), where)
+                if columns[c] not in text_columns:
+                    shown = field.strip()
+                    what = ("is empty" if not shown else f"is '{shown}', not a finite number" if x is not None
+                            else f"is '{shown}', not a number")
+                    text_columns[columns[c]] = DataError(
+                        f"{source}, line {number}, column {c + 1 + index} ({columns[c]}) {what}", line, offset,
+                        max(1, len(field)), where)
+                x = None
             row.append(x)
-        rows.append(tuple(row))
+        rows.append(row)
         lines.append(number)
     if not rows:
         raise GradcliError(f"{source} names its columns ({', '.join(columns)}) on line {head_line} but has no rows")
-    return Table(source, tuple(columns), rows, lines)
+    if len(text_columns) == len(columns):
+        raise next(iter(text_columns.values()))  # nothing to read: the first field that is not a number
+    kept = [c for c, n in enumerate(columns) if n not in text_columns]
+    numbers = [tuple(r[c] for c in kept) for r in rows] if text_columns else [tuple(r) for r in rows]
+    return Table(source, tuple(columns[c] for c in kept), numbers, lines, text_columns, bool(index))
 
 
 def _read_plain(text: str, source: str) -> Table | None:
@@ -296,8 +308,24 @@ def column_notes(table: Table, graph: Graph) -> list[str]:
     """A column the expression cannot read because its name is a constant's (e, pi)."""
     from ..core.ops import CONSTANTS
 
-    return [f"the column {c} of {table.source} is not read: in an expression {c} is the constant {c}; rename the "
-            "column to use it" for c in table.columns if c in CONSTANTS]
+    notes = [f"the column {c} of {table.source} is not read: in an expression {c} is the constant {c}; rename the "
+             "column to use it" for c in table.columns if c in CONSTANTS]
+    if table.index:
+        notes.append(f"the unnamed first column of {table.source} (a row index, as pandas writes one) is not read")
+    if table.text:
+        names = ", ".join(table.text)
+        notes.append(f"the column{'s' if len(table.text) > 1 else ''} {names} of {table.source} "
+                     f"{'are' if len(table.text) > 1 else 'is'} not read: not all numbers, and the expression does "
+                     "not use them")
+    return notes
+
+
+def refuse_text_columns(table: Table, names) -> None:
+    """A name the expression uses that is a column with text in it: the first field that is not a number, with
+    a caret."""
+    for n in names:
+        if n in table.text:
+            raise table.text[n]
 
 
 def sample_point(table: Table, row: int, graph: Graph, point: dict[str, float]) -> dict[str, float]:

@@ -155,9 +155,10 @@ def test_what_numpy_does_not_read_as_we_do_goes_to_the_row_reader(change, kind) 
         fast = read_table(text, "d.csv")
     except GradcliError as e:
         fast = str(e)
-    assert isinstance(slow, str) == (kind == "error")
-    if kind == "error":
-        assert fast == slow
+    if kind == "error":  # refused, or the column left out with the same message, given if the expression uses it
+        slow = slow if isinstance(slow, str) else {k: str(e) for k, e in slow.text.items()}
+        fast = fast if isinstance(fast, str) else {k: str(e) for k, e in fast.text.items()}
+        assert slow and fast == slow
     else:
         assert list(fast.rows) == slow.rows and list(fast.lines) == slow.lines
 

@@ -510,3 +510,26 @@ def test_json_says_the_losss_answer_at_the_top_and_the_samples_under_its_own_key
 
     r = api.reverse("(p0 + p1*x - y)**2", "p0=0.5,p1=1", data=path)
     assert r.gradient == doc["gradient"] and r.value == doc["value"] and r.sample["gradient"] == first["gradient"]
+
+
+def test_csv_as_pandas_writes_it_is_read(tmp_path) -> None:
+    """An unnamed index column (``,x,y``, DataFrame.to_csv's default) and a text column the expression does not
+    use are left out, each with a warning; the loss is the loss of the numeric columns alone."""
+    plain = write(tmp_path, "x,y\n1,2\n2,3\n", "plain.csv")
+    pandas = write(tmp_path, ",x,y,species\n0,1,2,setosa\n1,2,3,virginica\n", "pandas.csv")
+    a = json.loads(run("reverse", "(w*x - y)**2", "--at", "0.5", "--data", plain, "--format", "json").output)
+    b = json.loads(run("reverse", "(w*x - y)**2", "--at", "0.5", "--data", pandas, "--format", "json").output)
+    assert a["gradient"] == b["gradient"] and a["value"] == b["value"]
+    assert b["dataset"]["columns"] == ["x", "y"]
+    said = " ".join(" ".join(b["warnings"]).split())
+    assert "unnamed first column of" in said and "column species of" in said and "not read" in said
+
+
+def test_a_text_column_the_expression_uses_is_refused_at_its_first_text(tmp_path) -> None:
+    path = write(tmp_path, "x,y\n1,2\n2,abc\n3,4\n", "d.csv")
+    result = run("reverse", "(w*x - y)**2", "--at", "1", "--data", path)
+    assert result.exit_code == 2 and "line 3, column 2 (y) is 'abc', not a number" in result.output
+    assert run("reverse", "(w*x)**2", "--at", "1", "--data", path).exit_code == 0  # y unused: read without it
+    shifted = write(tmp_path, ",x,y\n0,1,2\n1,2,oops\n", "i.csv")
+    result = run("reverse", "(w*x - y)**2", "--at", "1", "--data", shifted)
+    assert result.exit_code == 2 and "line 3, column 3 (y) is 'oops'" in result.output
