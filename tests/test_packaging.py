@@ -135,3 +135,24 @@ def test_python_classifiers_start_at_requires_python() -> None:
     minors = [int(c.rsplit(".", 1)[1]) for c in project["classifiers"]
               if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]
     assert minors and minors == list(range(int(lowest), int(lowest) + len(minors))), minors
+
+
+def test_the_wheel_installs_the_man_page(tmp_path) -> None:
+    """``man gradcli`` works after ``pip install``: the wheel puts man/gradcli.1 under share/man/man1."""
+    import zipfile
+
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    wheel, = tmp_path.glob("gradcli-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        pages = [n for n in z.namelist() if n.endswith("/data/share/man/man1/gradcli.1")]
+        assert pages, z.namelist()
+        assert z.read(pages[0]) == (ROOT / "man" / "gradcli.1").read_bytes()
+
+
+def test_metadata_says_what_gradcli_is() -> None:
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert "automatic differentiation" in project["keywords"]
+    assert [c for c in project["classifiers"] if c.startswith("Development Status ::")]
