@@ -33,33 +33,73 @@ class Mistake(NamedTuple):
 
 def likely_mistake(graph: Graph, wrt: str, mine, truth, proved) -> Mistake | None:
     """The slip that explains a claim ``mine`` (sympy, in the inputs) of ∂f/∂wrt whose true value is ``truth``,
-    or None. ``proved(e)`` says whether e is 0 (check's own test, with its bounds)."""
+    or None. ``proved(e)`` says whether e is 0 (check's own test, with its bounds). Each reading is first
+    tried in numbers at a few points, and sympy asked only for one the numbers do not rule out."""
     if mine == 0 or not mine.free_symbols and not truth.free_symbols:
         return None
+    if sp.count_ops(mine) + sp.count_ops(truth) > 4 * LONGEST:
+        return None
+    points = _points(graph)
+    at = _at(points)
     exprs = node_expressions(graph)
     f = exprs[graph.output]
     x = symbol(wrt) if wrt in graph.names else None
-    if proved(mine - f):
+
+    def same(a, b) -> bool:
+        return _agree(at(a), at(b)) and proved(a - b)
+
+    if same(mine, f):
         return Mistake("the function")
-    if x is not None and mine.has(x) and proved(sp.diff(mine, x) - f):
+    if x is not None and mine.has(x) and same(sp.diff(mine, x), f):
         return Mistake("integrated")
-    if proved(mine + truth):
+    if same(mine, -truth):
         return Mistake("sign")
-    ratio = simplest(truth / mine)
-    if ratio.is_number:
-        return Mistake("constant factor", factor=from_sympy(ratio)) if ratio.is_finite and ratio != 0 else None
-    if _short(ratio):
-        inner = _inner_derivatives(graph, wrt, exprs)
-        for j, node in _steps_below_output(graph, wrt):
-            if proved(ratio - inner(j)) and proved(mine - derivative(graph, node.id)):
-                return Mistake("stopped early", factor=_shown(graph, wrt, j, ratio), node=node.id)
-        for j, node in _steps_below_output(graph, wrt):
-            if proved(ratio - inner(j)):
-                return Mistake("inner derivative", factor=_shown(graph, wrt, j, ratio), node=node.id)
-    missing = simplest(truth - mine)
-    if _short(missing) and any(proved(missing - t) for t in sp.Add.make_args(simplest(truth)) if t != truth):
-        return Mistake("missing term", term=from_sympy(missing))
+    ratios = [None if m is None or t is None or m == 0 else t / m for m, t in zip(at(mine), at(truth))]
+    if _agree(ratios, [next((r for r in ratios if r is not None), None)] * len(ratios)):
+        ratio = simplest(truth / mine)
+        if ratio.is_number and ratio.is_finite and ratio != 0:
+            return Mistake("constant factor", factor=from_sympy(ratio))
+    inner = _inner_derivatives(graph, wrt, exprs)
+    for j, node in _steps_below_output(graph, wrt):
+        if _agree(ratios, at(inner(j))) and proved(truth - mine * inner(j)):
+            early = same(mine, derivative(graph, node.id))
+            return Mistake("stopped early" if early else "inner derivative",
+                           factor=_shown(graph, wrt, j, simplest(inner(j))), node=node.id)
+    missing = truth - mine
+    for t in sp.Add.make_args(simplest(truth)):
+        if t != truth and _short(t) and same(missing, t):
+            return Mistake("missing term", term=from_sympy(simplest(t)))
     return None
+
+
+def _points(graph: Graph) -> list[dict]:
+    """A few points to screen readings at, the same on every run."""
+    import random
+
+    from ..core.point import sample_point
+
+    rng = random.Random(1)
+    names = [*graph.names, *graph.data_names]
+    return [{symbol(n): sp.Float(v) for n, v in sample_point(names, rng).items()} for _ in range(3)]
+
+
+def _at(points: list[dict]):
+    def values(e) -> list:
+        out = []
+        for p in points:
+            try:
+                v = complex(e.evalf(15, subs=p))
+            except (TypeError, ValueError, ZeroDivisionError, OverflowError, RecursionError):
+                v = None
+            out.append(v if v is not None and v == v and abs(v) != float("inf") else None)
+        return out
+    return values
+
+
+def _agree(a: list, b: list) -> bool:
+    """Equal to 1e-9 of their size at every point where both are numbers, and there is such a point."""
+    both = [(u, v) for u, v in zip(a, b) if u is not None and v is not None]
+    return bool(both) and all(abs(u - v) <= 1e-9 * max(abs(u), abs(v), 1e-300) for u, v in both)
 
 
 def _steps_below_output(graph: Graph, wrt: str):
