@@ -422,11 +422,11 @@ class _sympy_stack:
         return False
 
 
-_SHOWN = ("width", "ascii", "max_rows", "digits")
+_SHOWN = ("width", "ascii", "max_rows", "digits", "brief")
 
 
 def _view(**shown) -> View:
-    """The display options a result keeps for str() and the notebook: width, ascii, max_rows, digits."""
+    """The display options a result keeps for str() and the notebook: width, ascii, max_rows, digits, brief."""
     for key in shown:
         if key not in _SHOWN and key not in ("cost", "edge_labels", "scalar"):
             raise TypeError(f"unexpected keyword argument {key!r}; the display options are {', '.join(_SHOWN)}")
@@ -592,7 +592,9 @@ def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = Non
 
         _for_sympy(problem.graph, "--symbolic" if symbolic else "--exact")
         with _sympy_stack():
-            trace = trace._replace(forms=hessian_forms(trace, symbolic, exact, problem.typed(at)))
+            typed_d = bind(direction, graph.names, "--direction", trees=True,
+                           arrays=problem.arrays(graph.names)) if d is not None else None
+            trace = trace._replace(forms=hessian_forms(trace, symbolic, exact, problem.typed(at), typed_d))
     return result_of(trace, view)
 
 

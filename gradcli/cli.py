@@ -81,6 +81,7 @@ class Shown(NamedTuple):
     ascii: bool = False
     max_rows: int = 200
     digits: int = 0
+    brief: bool = False
 
 
 class Given(NamedTuple):
@@ -104,15 +105,17 @@ class Given(NamedTuple):
                 "shape": self.shape, "as_written": self.as_written}
 
 
-def _options(formats: tuple[str, ...]) -> Callable:
-    """The options every command shares; the display options reach the command as one ``view``."""
+def _options(formats: tuple[str, ...], brief: bool = False) -> Callable:
+    """The options every command shares; the display options reach the command as one ``view``. ``brief``:
+    the command also takes --brief."""
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def command(expr, file, prefix, no_share, as_written, fmt, width, ascii_, max_rows, digits, outputs, let,
                     shape, **kwargs):
             given = Given(expr, file, prefix, not no_share, let, outputs, shape, as_written)
-            return fn(given=given, shown=Shown(fmt, width, ascii_, max_rows, digits or 0), **kwargs)
+            shown = Shown(fmt, width, ascii_, max_rows, digits or 0, bool(kwargs.pop("brief", False)))
+            return fn(given=given, shown=shown, **kwargs)
 
         decorators = [
             click.argument("expr", required=False, metavar="EXPR"),
@@ -146,6 +149,11 @@ def _options(formats: tuple[str, ...]) -> Callable:
                          help="Round the numbers shown to N significant digits, 1 to 17 (default: every digit; "
                               "JSON always has every digit)."),
         ]
+        if brief:
+            decorators.append(click.option(
+                "--brief", "brief", is_flag=True,
+                help="Only the answer and the tables a sheet asks for: no evaluation trace, no prose on the method "
+                     "(JSON is the same with or without it)."))
         for d in reversed(decorators):
             command = d(command)
         return command
@@ -292,7 +300,8 @@ def _show(result, shown: Shown) -> None:
     """Hand the result to the renderer of the chosen format; only here does output reach the terminal."""
     _flush_stdout()  # fails at once if there is no stdout at all
     out = _Visible(_json_escape if shown.fmt == "json" else escape)
-    view = result.view._replace(fmt=shown.fmt, unicode=_unicode(shown), max_rows=shown.max_rows, digits=shown.digits)
+    view = result.view._replace(fmt=shown.fmt, unicode=_unicode(shown), max_rows=shown.max_rows, digits=shown.digits,
+                                brief=shown.brief)
     try:
         _render(result, out, view, shown.width)
         out.flush()
@@ -454,7 +463,7 @@ _EXACT = click.option("--exact", is_flag=True,
 
 @cli.command(cls=ExprCommand, short_help="Forward mode: one tangent table per input, then ∇f.")
 @_at_option(required=True)
-@_options(formats("forward"))
+@_options(formats("forward"), brief=True)
 @click.option("--wrt", metavar="NAMES", help="Seed only these inputs, e.g. --wrt x1,x2 (default: all).")
 @click.option("--cost", is_flag=True, help="Also count the sweeps and the products of local partials they made.")
 @click.option("--direction", metavar="VECTOR",
@@ -476,7 +485,7 @@ def forward(given, shown, at, wrt, cost, direction, scalar, symbolic_, exact, da
 
 @cli.command(cls=ExprCommand, short_help="Reverse mode: the adjoint table, then ∇f from one sweep.")
 @_at_option(required=True)
-@_options(formats("reverse"))
+@_options(formats("reverse"), brief=True)
 @click.option("--cost", is_flag=True, help="Also count the sweep and the products of local partials it made.")
 @click.option("--wrt", metavar="NAMES",
               help="Only these inputs are variables, the others held at their values from --at, e.g. --wrt w,b.")
@@ -529,7 +538,7 @@ def graph(given, shown, at, as_dot, adjoints, wrt, tangents, no_edge_labels, sca
 
 @cli.command(cls=ExprCommand, short_help="The Jacobian of several outputs: forward by columns or reverse by rows.")
 @_at_option(required=True)
-@_options(formats("jacobian"))
+@_options(formats("jacobian"), brief=True)
 @click.option("--mode", type=click.Choice(("forward", "reverse")), default="reverse", show_default=True,
               help="forward: one sweep per input, a column each; reverse: one sweep per output, a row each.")
 @click.option("--cost", is_flag=True, help="Also count the sweeps and the products of local partials they made.")
@@ -542,7 +551,7 @@ def jacobian(given, shown, at, mode, cost) -> None:
 
 @cli.command(cls=ExprCommand, short_help="The Hessian by forward over reverse, its eigenvalues and what they say.")
 @_at_option(required=True)
-@_options(formats("hessian"))
+@_options(formats("hessian"), brief=True)
 @click.option("--direction", metavar="VECTOR", help="One direction only, e.g. --direction 1,0: the Hessian times d.")
 @click.option("--wrt", metavar="NAMES", help="Only these inputs, the others held at their values (a loss's data), "
                                              "e.g. --wrt phi0,phi1.")
@@ -578,7 +587,7 @@ def check(given, shown, claims, wrt, at) -> None:
 
 @cli.command(cls=ExprCommand, short_help="A finite-difference check of the gradient, or of one derived by hand.")
 @_at_option(required=True)
-@_options(formats("gradcheck"))
+@_options(formats("gradcheck"), brief=True)
 @click.option("--claim", metavar="NUMBERS",
               help="A gradient derived by hand, checked instead of reverse mode's: numbers in the inputs' order or "
                    "by name, e.g. --claim 64,192 or --claim x2=192.")
@@ -598,7 +607,7 @@ def gradcheck(given, shown, at, claim, wrt, step) -> None:
 
 @cli.command(cls=ExprCommand, short_help="Gradient descent step by step: SGD, momentum, Nesterov, Adam.")
 @_at_option(required=True)
-@_options(formats("descend"))
+@_options(formats("descend"), brief=True)
 @click.option("--lr", type=float, default=0.1, show_default=True, metavar="ALPHA", help="The learning rate α.")
 @click.option("--steps", type=click.IntRange(0), default=10, show_default=True, metavar="N",
               help="How many steps to take.")

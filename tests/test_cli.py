@@ -45,7 +45,7 @@ Cost: 1 forward sweep (values) + 1 reverse sweep give all 2 partial derivatives,
   edge."""
 
 FORWARD_SEED_SWEEPS = """\
-Forward mode, sweep 1 of 2: tangents ċi = ∂ci/∂x1   (seed ċ1 = 1, ċ2 = 0)
+Forward mode, sweep 1 of 2: tangents ċi = ∂ci/∂x1
 ċ1   (seed)                     = 1
 ċ2   (seed)                     = 0
 ċ3 = c3·ċ1         = 1·1        = 1
@@ -55,7 +55,7 @@ Forward mode, sweep 1 of 2: tangents ċi = ∂ci/∂x1   (seed ċ1 = 1, ċ2 = 0)
 ċ7 = 3·c6**2·ċ6    = 3·4**2·0   = 0
 ċ8 = c7·ċ3 + c3·ċ7 = 64·1 + 1·0 = 64
 
-Forward mode, sweep 2 of 2: tangents ċi = ∂ci/∂x2   (seed ċ1 = 0, ċ2 = 1)
+Forward mode, sweep 2 of 2: tangents ċi = ∂ci/∂x2
 ċ1   (seed)                       = 0
 ċ2   (seed)                       = 1
 ċ3 = c3·ċ1         = 1·0          = 0

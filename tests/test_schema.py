@@ -185,7 +185,7 @@ CASES = [
 ]
 
 # options that say nothing about JSON: it is DOT instead, or a DOT-only option
-NOT_JSON = {"--format", "--dot", "--no-edge-labels", "--help"}
+NOT_JSON = {"--format", "--dot", "--no-edge-labels", "--help", "--brief"}  # --brief: JSON is the same
 # options every command takes that change the values or names in JSON, not its keys: a case each, in any command
 SHARED = {"--prefix", "--no-share", "--as-written", "--width", "--ascii", "--max-rows", "--digits", "--file",
           "--shape", "--output"}

@@ -414,6 +414,8 @@ class HessianForms:
         self.determinant: Expr | None = None
         self.exact: list | None = None  # Exprs, the exact entries at the point
         self.eigenvalues: list | None = None  # Exprs
+        self.vector: list | None = None  # --direction with --symbolic: H·d in the inputs, an Expr per input
+        self.exact_vector: list | None = None  # --direction with --exact: H·d exactly at the point
 
 
 def exact_point(graph, typed: dict, values: dict[str, float]) -> dict:
@@ -425,7 +427,9 @@ def exact_point(graph, typed: dict, values: dict[str, float]) -> dict:
     return out
 
 
-def hessian_forms(trace, symbolic_: bool, exact: bool, typed: dict) -> HessianForms:
+def hessian_forms(trace, symbolic_: bool, exact: bool, typed: dict, direction: dict | None = None) -> HessianForms:
+    """The Hessian in symbols and exactly at the point; along ``direction`` (by name, as typed), the whole
+    Hessian in every input and the Hessian times d, each entry Σⱼ Hᵢⱼ·dⱼ."""
     from ..errors import GradcliError
 
     graph = trace.graph
@@ -433,18 +437,27 @@ def hessian_forms(trace, symbolic_: bool, exact: bool, typed: dict) -> HessianFo
         raise GradcliError(f"--symbolic and --exact work on graphs of up to {MAX_NODES} nodes, the size of a "
                            f"homework problem; this one has {len(graph.nodes)}")
     f = node_expressions(graph)[graph.output]
-    xs = [symbol(s.label) for s in trace.second]
+    labels = list(graph.names) if direction is not None else [s.label for s in trace.second]
+    xs = [symbol(n) for n in labels]
     h = sp.hessian(f, xs)
+    d = None
+    if direction is not None:
+        d = sp.Matrix([to_sympy(direction[n]) if not isinstance(direction[n], float)
+                       else number(direction[n], repr(direction[n])) for n in labels])
     out = HessianForms()
     if symbolic_:
         simple = h.applyfunc(lambda e: simplest(e))
         out.matrix = [[from_sympy(simple[i, j]) for j in range(len(xs))] for i in range(len(xs))]
         out.trace = from_sympy(simplest(simple.trace()))
         out.determinant = from_sympy(simplest(simple.det(method="berkowitz")))
+        if d is not None:
+            out.vector = [from_sympy(simplest(e)) for e in h * d]
     if exact:
         point = {symbol(n): v for n, v in exact_point(graph, typed, trace.point).items()}
         at_point = h.xreplace(point).applyfunc(lambda e: simplest(e, effort=30))
         out.exact = [[from_sympy(at_point[i, j]) for j in range(len(xs))] for i in range(len(xs))]
+        if d is not None:
+            out.exact_vector = [from_sympy(simplest(e, effort=30)) for e in at_point * d]
         try:
             values = at_point.eigenvals() if len(xs) <= 4 else {}
         except (NotImplementedError, TypeError, ValueError):

@@ -25,6 +25,7 @@ class View(NamedTuple):
     cost: bool = False  # forward, reverse, jacobian: the sweeps and products counted
     edge_labels: bool = True  # DOT: the local partial on each edge
     scalar: bool = False  # forward, reverse, DOT: one row per scalar node, arrays written out entry by entry
+    brief: bool = False  # --brief: the answer and the tables a sheet asks for, no evaluation trace (not JSON)
 
 
 def blocks(result, view: View) -> list:
@@ -32,8 +33,9 @@ def blocks(result, view: View) -> list:
     from . import document
 
     if result.command in ("forward", "reverse", "graph"):
-        return document.COMMANDS[result.command](result.record, view.max_rows, cost=view.cost, scalar=view.scalar)
-    return document.COMMANDS[result.command](result.record, view.max_rows, cost=view.cost)
+        return document.COMMANDS[result.command](result.record, view.max_rows, cost=view.cost, scalar=view.scalar,
+                                                 brief=view.brief)
+    return document.COMMANDS[result.command](result.record, view.max_rows, cost=view.cost, brief=view.brief)
 
 
 def table_lines(result, view: View) -> list:

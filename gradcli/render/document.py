@@ -79,6 +79,8 @@ class Grid(NamedTuple):
     headers: list
     rows: list
     numeric: list[bool]  # which columns hold numbers (right-aligned)
+    lead: int = 1  # the columns that lead each row where a terminal too narrow for it folds it into lines
+    fold: list = ()  # the other columns in groups, a line each when folded (a group may break into lines)
 
 
 Block = Union[Line, Steps, Grid]
@@ -571,17 +573,15 @@ def _sweep(trace: Trace, s: int, max_rows: int) -> Steps:
     if sweep.label == "direction":
         what: tuple = ("tangents ", generic("dot"), " = derivatives of ", generic("c"), " along ",
                        eq(name("d"), vector(sweep.seed, max_rows)))
-        seeds = _join(_listing([eq(mark("dot", graph.nodes[i].id), num(v))
-                                for i, v in zip(graph.inputs, sweep.seed)], max_rows))
     else:
         what = ("tangents ", eq(generic("dot"), Expr(PARTIAL, (name("ci"), name(sweep.label)))))
-        if len(graph.inputs) <= 4:
-            seeds = _join([eq(mark("dot", graph.nodes[i].id), num(v)) for i, v in zip(graph.inputs, sweep.seed)])
-        else:  # e_k: one 1 and many 0s
-            k = graph.names.index(sweep.label)
-            seeds = [eq(mark("dot", graph.nodes[graph.inputs[k]].id), ONE), ", the other inputs' tangents ",
-                     num(0.0)]
-    title = (f"Forward mode, sweep {s + 1} of {len(trace.sweeps)}: ", *what, "   (seed ", *seeds, ")")
+    seeds: list = []
+    if len(graph.inputs) > 4 and sweep.label != "direction":  # e_k: one 1 and many 0s, the rows far apart
+        k = graph.names.index(sweep.label)
+        seeds = ["   (seed ", eq(mark("dot", graph.nodes[graph.inputs[k]].id), ONE), ", the other inputs' tangents ",
+                 num(0.0), ")"]
+    # with a few inputs the seed rows open the table: the title does not say them again
+    title = (f"Forward mode, sweep {s + 1} of {len(trace.sweeps)}: ", *what, *seeds)
     return _steps(title, range(len(graph.nodes)), lambda i: tangent_row(trace, sweep, i, _terms(max_rows)),
                   "tangent", max_rows)
 
@@ -645,11 +645,18 @@ def data_blocks(trace: Trace, max_rows: int) -> list[Block]:
 
     rows = clipped(range(len(s.values)), row, max_rows)
     n = len(s.values)
+    return [Line((f"Every sample: its loss and its gradient, {_plural(n, 'row')} of {t.source}",), "text"),
+            Grid(headers, rows, [False] + [True] * (len(headers) - 1)), *_totals(trace, max_rows)]
+
+
+def _totals(trace: Trace, max_rows: int) -> list[Block]:
+    """The total loss over the samples and its gradient, each partial as the sum it is."""
+    s = trace.summed
+    f = _sample_name(trace)
+    n = len(s.values)
     L = _total_name(trace)
     how = "the sum" if s.reduce == "sum" else "the mean"
-    out: list[Block] = [Line((f"Every sample: its loss and its gradient, {_plural(n, 'row')} of {t.source}",), "text"),
-                        Grid(headers, rows, [False] + [True] * (len(headers) - 1)),
-                        Line((eq(L, _over(trace, f), num(s.total)), f"   ({how} over {_plural(n, 'sample')})"),
+    out: list[Block] = [Line((eq(L, _over(trace, f), num(s.total)), f"   ({how} over {_plural(n, 'sample')})"),
                              "result")]
     at = _listing([num(trace.point[m]) for m in s.names], max_rows)
     vec = eq(Expr(GRAD, (L, *at)), vector(s.gradient.values(), max_rows))
@@ -675,17 +682,37 @@ def _sample_gradient(trace: Trace, max_rows: int) -> list[Block]:
     return [Line((f"Sample {trace.summed.row + 1} alone:",), "result"), *_gradient(trace, max_rows)]
 
 
-def forward(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = False) -> list[Block]:
+def value_line(trace: Trace) -> list[Block]:
+    """--brief: the value at the point, said once where the evaluation trace is left out; nothing without a
+    point (--symbolic alone), where the gradient in symbols is the answer."""
+    if trace.symbols_only or trace.values is None:
+        return []
+    graph = trace.graph
+    i = graph.output
+    value = exactly(_exact_value(trace, "value", i), trace.values[i])
+    what = f"Sample {trace.summed.row + 1}'s value: " if trace.summed is not None else "value: "
+    return [Line((what, eq(name(graph.function), value)), "result")]
+
+
+def _evaluation(trace: Trace, max_rows: int, brief: bool) -> list[Block]:
+    """The evaluation trace, or with --brief only the value it ends in."""
+    if brief:
+        return value_line(trace)
+    n = len(trace.graph.nodes)
+    return [_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i), "node", max_rows)]
+
+
+def forward(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = False, brief: bool = False) -> list[Block]:
     graph = trace.graph
     if graph.steps and not scalar and trace.symbolic is None and trace.exact is None:
         from ..engine.arrayview import array_view
 
         view = array_view(trace)
         if view is not None:
-            return _forward_arrays(trace, view, max_rows, cost)
+            return _forward_arrays(trace, view, max_rows, cost, brief)
     n = len(trace.sweeps)
     out: list[Block] = header(trace.graph, trace.point, max_rows, trace)
-    out.append(_steps(EVALUATION, range(len(graph.nodes)), lambda i: evaluation_row(trace, i), "node", max_rows))
+    out += _evaluation(trace, max_rows, brief)
     first, last, left = shown(n, max_rows)
     out += [_sweep(trace, s, max_rows) for s in first]
     if left:
@@ -696,30 +723,33 @@ def forward(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = Fals
         f = name(graph.function)
         out.append(Line((eq(call("mul", Expr(GRAD, (f,)), name("d")), num(trace.directional)), "   with ",
                          eq(name("d"), vector(trace.sweeps[0].seed, max_rows))), "result"))
-        out.append(Line(("Cost: 1 forward sweep gives one directional derivative, whatever the number of inputs.",),
-                        "cost"))
+        if not brief:
+            out.append(Line(("Cost: 1 forward sweep gives one directional derivative, whatever the number of "
+                             "inputs.",), "cost"))
     elif trace.summed is not None:
         out += _sample_gradient(trace, max_rows) + data_blocks(trace, max_rows)
-        out.append(_data_cost(trace, "forward"))
+        if not brief:
+            out.append(_data_cost(trace, "forward"))
     else:
         out += _gradient(trace, max_rows)
-        out.append(Line((_forward_cost(n, len(graph.inputs)),), "cost"))
+        if not brief:
+            out.append(Line((_forward_cost(n, len(graph.inputs)),), "cost"))
     if cost:
         out += cost_lines(trace)
     return out + _warnings(trace)
 
 
-def reverse(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = False) -> list[Block]:
+def reverse(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = False, brief: bool = False) -> list[Block]:
     graph = trace.graph
     if graph.steps and not scalar and trace.symbolic is None and trace.exact is None:
         from ..engine.arrayview import array_view
 
         view = array_view(trace)
         if view is not None:
-            return _reverse_arrays(trace, view, max_rows, cost)
+            return _reverse_arrays(trace, view, max_rows, cost, brief)
     out: list[Block] = header(trace.graph, trace.point, max_rows, trace)
     n = len(graph.nodes)
-    out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i), "node", max_rows))
+    out += _evaluation(trace, max_rows, brief)
     ratio = eq(generic("bar"), Expr(PARTIAL, (name(graph.function), name("ci"))))
     title = ("Reverse mode: adjoints ", ratio, ", from the output ", name(graph.nodes[graph.output].id),
              " back to the inputs")
@@ -730,8 +760,9 @@ def reverse(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = Fals
     what = "the derivative" if m == 1 else f"all {m} partial derivatives"
     if trace.summed is not None:
         out += data_blocks(trace, max_rows)
-        out.append(_data_cost(trace, "reverse"))
-    else:
+        if not brief:
+            out.append(_data_cost(trace, "reverse"))
+    elif not brief:
         out.append(Line((f"Cost: 1 forward sweep (values) + 1 reverse sweep give {what}, whatever the number of "
                          "inputs. A node used by k nodes sums k terms, one per edge.",), "cost"))
     if cost:
@@ -838,11 +869,11 @@ def _array_gradient(trace: Trace, view) -> list[Block]:
     return lines
 
 
-def _reverse_arrays(trace: Trace, view, max_rows: int, cost: bool) -> list[Block]:
+def _reverse_arrays(trace: Trace, view, max_rows: int, cost: bool, brief: bool = False) -> list[Block]:
     from ..engine.arrayview import MAX_SIDE
 
     out: list[Block] = _array_header(trace, view, max_rows)
-    out.append(_array_evaluation(trace, view))
+    out += value_line(trace) if brief else [_array_evaluation(trace, view)]
     out.append(_array_adjoints(trace, view))
     if trace.summed is not None:
         out.append(Line((f"Sample {trace.summed.row + 1} alone:",), "result"))
@@ -852,8 +883,9 @@ def _reverse_arrays(trace: Trace, view, max_rows: int, cost: bool) -> list[Block
                          "--format json has every entry, and --scalar shows one row per entry.",), "text"))
     if trace.summed is not None:
         out += data_blocks(trace, max_rows)
-        out.append(_data_cost(trace, "reverse"))
-    else:
+        if not brief:
+            out.append(_data_cost(trace, "reverse"))
+    elif not brief:
         out.append(Line(("Cost: 1 forward sweep (values) + 1 reverse sweep give the whole gradient, whatever the "
                          "number of inputs. An array read by k steps sums k terms, one per step.",), "cost"))
     if cost:
@@ -884,13 +916,13 @@ def _array_sweep(trace: Trace, view, s: int, max_rows: int) -> Steps:
     return Steps(title, rows, "tangent")
 
 
-def _forward_arrays(trace: Trace, view, max_rows: int, cost: bool) -> list[Block]:
+def _forward_arrays(trace: Trace, view, max_rows: int, cost: bool, brief: bool = False) -> list[Block]:
     from ..engine.arrayview import MAX_SIDE
 
     graph = trace.graph
     n = len(trace.sweeps)
     out: list[Block] = _array_header(trace, view, max_rows)
-    out.append(_array_evaluation(trace, view))
+    out += value_line(trace) if brief else [_array_evaluation(trace, view)]
     first, last, left = shown(n, max_rows)
     out += [_array_sweep(trace, view, s, max_rows) for s in first]
     if left:
@@ -900,14 +932,17 @@ def _forward_arrays(trace: Trace, view, max_rows: int, cost: bool) -> list[Block
     if trace.directional is not None:
         f = name(graph.function)
         out.append(Line((eq(call("mul", Expr(GRAD, (f,)), name("d")), num(trace.directional)),), "result"))
-        out.append(Line(("Cost: 1 forward sweep gives one directional derivative, whatever the number of inputs.",),
-                        "cost"))
+        if not brief:
+            out.append(Line(("Cost: 1 forward sweep gives one directional derivative, whatever the number of "
+                             "inputs.",), "cost"))
     elif trace.summed is not None:
         out += _sample_gradient(trace, max_rows) + data_blocks(trace, max_rows)
-        out.append(_data_cost(trace, "forward"))
+        if not brief:
+            out.append(_data_cost(trace, "forward"))
     else:
         out += _gradient(trace, max_rows)
-        out.append(Line((_forward_cost(n, len(graph.inputs)),), "cost"))
+        if not brief:
+            out.append(Line((_forward_cost(n, len(graph.inputs)),), "cost"))
     if view.cut:
         out.append(Line((f"An array with more than {MAX_SIDE} rows or columns shows its first 3 and last 2; "
                          "--format json has every entry, and --scalar shows one row per entry.",), "text"))
@@ -927,7 +962,7 @@ def _graph_headers(trace: Trace) -> list:
     return headers
 
 
-def graph(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = False) -> list[Block]:
+def graph(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = False, brief: bool = False) -> list[Block]:
     """Nodes and edges: definition, operands, consumers; with a point, value, tangents and adjoint."""
     g = trace.graph
     if g.steps and not scalar and trace.summed is None and trace.symbolic is None and trace.exact is None:
@@ -1016,7 +1051,7 @@ COMMANDS = {"forward": forward, "reverse": reverse, "graph": graph}
 # --- check ---------------------------------------------------------------------------------------------
 
 
-def check(checked, max_rows: int = 0, cost: bool = False) -> list[Block]:
+def check(checked, max_rows: int = 0, cost: bool = False, brief: bool = False) -> list[Block]:
     """Each claim, the true derivative, and the verdict."""
     graph = checked.graph
     out: list[Block] = header(graph, None, max_rows)
@@ -1102,12 +1137,18 @@ def _output_adjoint_row(trace: Trace, sweep, j: int, max_terms: int) -> Row:
     return _adjoint_sum(trace, sweep.adjoints, sweep.output, j, max_terms, "no path to this output")
 
 
-def jacobian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
+def jacobian(trace: Trace, max_rows: int, cost: bool = False, brief: bool = False) -> list[Block]:
     """The Jacobian: forward mode a column per sweep (one per input), reverse mode a row per sweep (one per
     output), each with its table; the matrix; and what each mode costs."""
     graph = trace.graph
     outs = [graph.nodes[o].id for o in graph.outputs]
     out: list[Block] = header(trace.graph, trace.point, max_rows, trace)
+    if brief:  # the outputs' values and the matrix
+        values = _join([eq(name(graph.nodes[o].id), num(trace.values[o])) for o in graph.outputs])
+        out.append(Line(("values: ", *values), "result"))
+        out.append(Line(("The Jacobian, ", eq(name("J_ij"), Expr(PARTIAL, (name("f_i"), name("x_j")))), ":"), "text"))
+        out.append(_matrix(trace, outs, list(graph.names), trace.jacobian, None))
+        return out + _warnings(trace)
     n = len(graph.nodes)
     out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i), "node", max_rows))
     if trace.sweeps:  # forward: one column per sweep
@@ -1277,23 +1318,52 @@ def _fold_value(op: str, xs: tuple) -> float:
     return OPS[op].value(*xs)
 
 
-def hessian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
-    """Forward over reverse: the adjoints, then along each input the tangents and the tangent of every adjoint;
-    the Hessian, its symmetry, its eigenvalues and what they say."""
+def _tangent_grid(trace: Trace, max_rows: int) -> Grid:
+    """The tangents of several forward sweeps in one table: each node's tangent rule once (it is the same in
+    every sweep), then its value along each input, a column per sweep."""
+    graph = trace.graph
+    headers: list = [("tangent",), ("rule",), *(("along ", name(s.label)) for s in trace.sweeps)]
+
+    def row(i: int):
+        node = graph.nodes[i]
+        if graph.is_held(i):
+            return None
+        first = tangent_row(trace, trace.sweeps[0], i, _terms(max_rows))
+        if first is None:
+            return None
+        rule = (first.rule,) if first.rule is not None else (f"({first.note})",)
+        return [(mark("dot", node.id),), rule, *((num(s.tangents[i]),) for s in trace.sweeps)]
+
+    rows = [r for r in clipped(range(len(graph.nodes)), row, max_rows) if r is not None]
+    return Grid(headers, rows, [False, False] + [True] * len(trace.sweeps))
+
+
+def hessian(trace: Trace, max_rows: int, cost: bool = False, brief: bool = False) -> list[Block]:
+    """Forward over reverse: the adjoints, then the tangents along each input (one table, a column per input)
+    and the tangent of every adjoint; the Hessian, its symmetry, its eigenvalues and what they say. ``brief``:
+    the value, the gradient, the matrix and its reading."""
     graph = trace.graph
     out: list[Block] = header(trace.graph, trace.point, max_rows, trace)
     n = len(graph.nodes)
-    out.append(_steps(EVALUATION, range(n), lambda i: evaluation_row(trace, i), "node", max_rows))
+    out += _evaluation(trace, max_rows, brief)
     ratio = eq(generic("bar"), Expr(PARTIAL, (name(graph.function), name("ci"))))
-    out.append(_steps(("Reverse mode: adjoints ", ratio), range(n - 1, -1, -1),
-                      lambda j: adjoint_row(trace, j, _terms(max_rows)), "adjoint", max_rows))
-    out += _gradient(trace, max_rows)
+    if not brief:
+        out.append(_steps(("Reverse mode: adjoints ", ratio), range(n - 1, -1, -1),
+                          lambda j: adjoint_row(trace, j, _terms(max_rows)), "adjoint", max_rows))
+    if trace.summed is None or not brief:
+        out += _gradient(trace, max_rows)
     first, last, left = shown(len(trace.second), max_rows)
-    for k in [*first, *last]:
+    grid = not brief and len(trace.second) > 1 and not left
+    if grid:
+        out.append(Line(("Forward mode: tangents ", eq(generic("dot"), Expr(PARTIAL, (name("ci"), name("u")))),
+                         " along each input u, one sweep each (the seed: 1 for u, 0 for the others)"), "text"))
+        out.append(_tangent_grid(trace, max_rows))
+    for k in [*first, *last] if not brief else []:
         s = trace.second[k]
         if left and k == (last[0] if last else -1):
             out.append(Line((f"… {_plural(left, 'direction')} left out (--max-rows 0 shows all)",), "text"))
-        out.append(_sweep(trace, k, max_rows))
+        if not grid:
+            out.append(_sweep(trace, k, max_rows))
         along = ("along ", name(s.label)) if s.label != "direction" else ("along ", eq(name("d"), vector(s.seed)))
         dotbar = eq(mark("bardot", "ci"), Expr(PARTIAL, (generic("bar"), name(s.label if s.label != "direction"
                                                                                else "d"))))
@@ -1301,41 +1371,56 @@ def hessian(trace: Trace, max_rows: int, cost: bool = False) -> list[Block]:
                  ", from the output back")
         out.append(_steps(title, range(n - 1, -1, -1), lambda j, s=s: _second_row(trace, s, j, _terms(max_rows)),
                           "adjoint tangent", max_rows))
-        result = vector([s.adjoint_tangents[i] for i in graph.inputs])
-        if s.label == "direction":
-            out.append(Line((eq(call("mul", name("H"), name("d")), result),
-                             "   (the Hessian times d: how ∇", name(graph.function), " changes along d)"), "result"))
-        else:
+        if s.label != "direction":
+            result = vector([s.adjoint_tangents[i] for i in graph.inputs])
             out.append(Line((f"column {k + 1} of the Hessian: ",
                              eq(Expr(PARTIAL, (Expr(GRAD, (name(graph.function),)), name(s.label))), result)), "text"))
+    if trace.hessian is None:
+        s = trace.second[0]
+        result = vector([s.adjoint_tangents[i] for i in graph.inputs])
+        out.append(Line((eq(call("mul", name("H"), name("d")), result), "   (the Hessian times ",
+                         eq(name("d"), vector(s.seed)), ": how ∇", name(graph.function), " changes along d)"),
+                        "result"))
+    forms = trace.forms
     if trace.hessian is not None:
         names = [s.label for s in trace.second]
-        if trace.summed is not None:
-            out.append(Line((f"Sample {trace.summed.row + 1} alone:",), "result"))
         columns = trace.summed.table.columns if trace.summed is not None else ()
-        out += _curvature(name(graph.function), names, trace.hessian, trace.curvature, None,
-                          _taken(graph, columns), _trace_index(trace) if trace.summed is not None else None)
-        forms = trace.forms
-        if forms is not None and forms.matrix is not None:
-            out.append(Line(("In symbols (--symbolic), in the inputs:",), "text"))
-            out.append(Grid([("",)] + [(Expr(PARTIAL, (name(""), name(c))),) for c in names],
-                            [[(name(r),), *((e,) for e in row)] for r, row in zip(names, forms.matrix)],
-                            [False] * (len(names) + 1)))
-            out.append(Line(("trace ", forms.trace, ", determinant ", forms.determinant), "result"))
-        if forms is not None and forms.exact is not None:
-            out.append(Line(("Exactly (--exact), at the point:",), "text"))
-            out.append(Grid([("",)] + [(Expr(PARTIAL, (name(""), name(c))),) for c in names],
-                            [[(name(r),), *((e,) for e in row)] for r, row in zip(names, forms.exact)],
-                            [False] * (len(names) + 1)))
-            if forms.eigenvalues:
-                out.append(Line(("exact eigenvalues: ", Expr(VECTOR, tuple(forms.eigenvalues))), "result"))
+        if trace.summed is None or not brief:
+            if trace.summed is not None:
+                out.append(Line((f"Sample {trace.summed.row + 1} alone:",), "result"))
+            # a sample's matrix alone: the reading that matters is the loss's, below
+            out += _curvature(name(graph.function), names, trace.hessian,
+                              trace.curvature if trace.summed is None else None, None,
+                              _taken(graph, columns), _trace_index(trace) if trace.summed is not None else None)
+    else:
+        names = list(graph.names)
+    if forms is not None and forms.matrix is not None:
+        out.append(Line(("In symbols (--symbolic), in the inputs:",), "text"))
+        out.append(Grid([("",)] + [(Expr(PARTIAL, (name(""), name(c))),) for c in names],
+                        [[(name(r),), *((e,) for e in row)] for r, row in zip(names, forms.matrix)],
+                        [False] * (len(names) + 1)))
+        out.append(Line(("trace ", forms.trace, ", determinant ", forms.determinant), "result"))
+        if forms.vector is not None:
+            out.append(Line((eq(call("mul", name("H"), name("d")), Expr(VECTOR, tuple(forms.vector))),), "result"))
+    if forms is not None and forms.exact is not None:
+        out.append(Line(("Exactly (--exact), at the point:",), "text"))
+        out.append(Grid([("",)] + [(Expr(PARTIAL, (name(""), name(c))),) for c in names],
+                        [[(name(r),), *((e,) for e in row)] for r, row in zip(names, forms.exact)],
+                        [False] * (len(names) + 1)))
+        if forms.eigenvalues:
+            out.append(Line(("exact eigenvalues: ", Expr(VECTOR, tuple(forms.eigenvalues))), "result"))
+        if forms.exact_vector is not None:
+            out.append(Line((eq(call("mul", name("H"), name("d")), Expr(VECTOR, tuple(forms.exact_vector))),),
+                            "result"))
     if trace.summed is not None:
         s = trace.summed
-        out += data_blocks(trace, max_rows)
+        out += data_blocks(trace, max_rows) if not brief else _totals(trace, max_rows)
         index = _trace_index(trace)
         out += _curvature(_total_name(trace), list(s.names), s.hessian, s.curvature,
                           _reduced(Expr(INDEXED, (name("H"),), index), s.reduce, len(s.values), index),
                           _taken(graph, s.table.columns), index)
+    if brief:
+        return out + _warnings(trace)
     cst = trace.cost
     out.append(Line((f"Cost: 1 value sweep, 1 reverse sweep, then per direction 1 forward sweep and 1 sweep "
                      f"back for the adjoints' tangents: {len(trace.second)} direction"
@@ -1417,7 +1502,7 @@ def _setting(x: float) -> str:
     return fmt(x)
 
 
-def descend(d, max_rows: int, cost: bool = False) -> list[Block]:
+def descend(d, max_rows: int, cost: bool = False, brief: bool = False) -> list[Block]:
     """A row per step: t, the parameters, the loss, its gradient, the momentum, the update; then where it ended."""
     graph = d.graph
     out: list[Block] = header(graph, d.point, max_rows)
@@ -1436,21 +1521,29 @@ def descend(d, max_rows: int, cost: bool = False) -> list[Block]:
                          eq(loss, _over_samples(graph, d.reduce, n, t.columns)), over, *columns), "text"))
     else:
         loss = name(graph.function)
-    out += _descent_rule(d)
+    rule = _descent_rule(d)
+    out += rule[:-2 if d.optimizer == "adam" else -1] if brief else rule  # --brief: not what each row holds
+    k = len(d.names)
+    lead = 2 if d.batch is not None else 1  # t, and the samples of a batch
     headers: list = [("t",), *((("samples",),) if d.batch is not None else ()), *((name(n),) for n in d.names), (loss,),
                      *((Expr(PARTIAL, (loss, name(n))),) for n in d.names)]
-    moments = d.optimizer != "sgd"
-    adam = d.optimizer == "adam"
+    moments = d.optimizer != "sgd" and not brief
+    adam = d.optimizer == "adam" and not brief
+    if brief:
+        headers = headers[:lead + k + 1]
     if moments:
         headers += [(name(f"m_{n}"),) for n in d.names]
     if adam:
         headers += [(name(f"v_{n}"),) for n in d.names]
-    headers += [("Δ", name(n)) for n in d.names]
+    if not brief:
+        headers += [("Δ", name(n)) for n in d.names]
     blank = [("",) for _ in d.names]
 
     def row(s) -> list:
         cells = [(str(s.t),), *(((_samples(s.batch),),) if d.batch is not None else ()),
                  *((num(p),) for p in s.params), (num(s.loss),), *((num(x),) for x in s.gradient)]
+        if brief:
+            return cells[:lead + k + 1]
         if moments:
             cells += [(num(x),) for x in s.momentum] if s.momentum is not None else blank
         if adam:
@@ -1459,7 +1552,14 @@ def descend(d, max_rows: int, cost: bool = False) -> list[Block]:
         return cells
 
     rows = clipped(d.rows, row, max_rows)
-    out.append(Grid(headers, rows, [False] + [True] * (len(headers) - 1)))
+    # too wide for the terminal, a row folds into lines: the parameters with the loss, then the gradient, the
+    # moments and the update, each entry under its parameter
+    groups = [list(range(lead, lead + k + 1))]
+    c = lead + k + 1
+    while c < len(headers):
+        groups.append(list(range(c, c + k)))
+        c += k
+    out.append(Grid(headers, rows, [False] * lead + [True] * (len(headers) - lead), lead, groups))
     end = d.rows[-1]
     params = _join([eq(name(n), num(p)) for n, p in zip(d.names, end.params)])
     if d.stopped == "gradient":
@@ -1487,7 +1587,7 @@ COMMANDS["descend"] = descend
 # --- gradcheck -----------------------------------------------------------------------------------------
 
 
-def gradcheck(checked, max_rows: int, cost: bool = False) -> list[Block]:
+def gradcheck(checked, max_rows: int, cost: bool = False, brief: bool = False) -> list[Block]:
     """The point, the method, then a row per input: x, h, the analytic partial, the central difference, their
     relative error and its reading; then what the readings mean and the verdict."""
     from ..engine.gradcheck import READINGS, STEP
@@ -1495,12 +1595,13 @@ def gradcheck(checked, max_rows: int, cost: bool = False) -> list[Block]:
     graph = checked.graph
     f = name(graph.function)
     out: list[Block] = header(graph, checked.point, max_rows)
-    out.append(Line(("value: ", eq(f, num(checked.value))), "text"))
-    out.append(Line((f"Central differences: ∂{graph.function}/∂x ≈ ({graph.function}(x + h) − "
-                     f"{graph.function}(x − h)) / 2h, with h = ε^(1/3)·max(1, |x|) ≈ {STEP:.3g}·max(1, |x|) "
-                     "(ε = 2^-52): the truncation error h²·f‴/6 and the rounding error ε·f/h balance there, "
-                     "leaving about 10 correct digits (a one-sided difference keeps about 8, and reads 1e-4 at "
-                     "h = 1e-4).",), "text"))
+    out.append(Line(("value: ", eq(f, num(checked.value))), "result" if brief else "text"))
+    if not brief:
+        out.append(Line((f"Central differences: ∂{graph.function}/∂x ≈ ({graph.function}(x + h) − "
+                         f"{graph.function}(x − h)) / 2h, with h = ε^(1/3)·max(1, |x|) ≈ {STEP:.3g}·max(1, |x|) "
+                         "(ε = 2^-52): the truncation error h²·f‴/6 and the rounding error ε·f/h balance there, "
+                         "leaving about 10 correct digits (a one-sided difference keeps about 8, and reads 1e-4 at "
+                         "h = 1e-4).",), "text"))
     what = "claimed" if checked.claimed else "reverse mode"
     headers: list = [("input",), ("reading",), ("relative error",), (what,), ("central difference",), ("h",)]
 
@@ -1513,7 +1614,8 @@ def gradcheck(checked, max_rows: int, cost: bool = False) -> list[Block]:
     (b1, t1), (b2, t2), (b3, t3), (_, t4) = READINGS
     e1, e2, e3 = (f"1e{round(math.log10(b))}" for b in (b1, b2, b3))
     bounds = f"above {e1}: {t1}; {e2} to {e1}: {t2}; {e3} to {e2}: {t3}; at most {e3}: {t4}"
-    out.append(Line((f"The relative error |a − n| / max(|a|, |n|), as CS231n reads it: {bounds}.",), "text"))
+    if not brief:
+        out.append(Line((f"The relative error |a − n| / max(|a|, |n|), as CS231n reads it: {bounds}.",), "text"))
     for r in checked.rows:
         if r.kinks:
             out.append(Line((f"{r.name} ± h crosses a kink at {', '.join(r.kinks)} (a relu, abs, step or sign "

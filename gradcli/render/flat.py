@@ -41,6 +41,8 @@ class FlatGrid(NamedTuple):
     rows: list  # lists of cells, or None for the line of rows left out (its text in ``gap``)
     numeric: list
     gaps: dict  # row index -> the text of the rows left out
+    lead: int = 1  # columns that lead each row when it is folded into lines
+    fold: list = ()  # the other columns in groups, a line each when folded
 
 
 class Writer:
@@ -107,7 +109,7 @@ class Writer:
                     rows.append(None)
                 else:
                     rows.append([self.text(c) for c in r])
-            return FlatGrid([self.text(h) for h in b.headers], rows, b.numeric, gaps)
+            return FlatGrid([self.text(h) for h in b.headers], rows, b.numeric, gaps, b.lead, b.fold)
         raise TypeError(f"no way to write a {type(b).__name__}")
 
     def blocks(self, blocks: list) -> list:

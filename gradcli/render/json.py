@@ -362,9 +362,13 @@ def _second(trace: Trace, tail: dict) -> None:
     if forms is not None and forms.matrix is not None:
         tail["symbolic"] = {"hessian": [[_text(e) for e in row] for row in forms.matrix],
                             "trace": _text(forms.trace), "determinant": _text(forms.determinant)}
+        if forms.vector is not None:
+            tail["symbolic"]["hessian_vector"] = {n: _text(e) for n, e in zip(graph.names, forms.vector)}
     if forms is not None and forms.exact is not None:
         tail["exact"] = {"hessian": [[_text(e) for e in row] for row in forms.exact],
                          "eigenvalues": [_text(e) for e in forms.eigenvalues or []]}
+        if forms.exact_vector is not None:
+            tail["exact"]["hessian_vector"] = {n: _text(e) for n, e in zip(graph.names, forms.exact_vector)}
 
 
 def _text(e) -> str:

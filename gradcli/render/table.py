@@ -3,8 +3,8 @@
 Steps are aligned equations ``lhs = rule = numbers = value``. A row too long for the columns is
 laid out as a worked solution is written: the rule, then ``= numbers`` on the next line, then
 ``= value``, each ``=`` under the first, a long sum broken between its terms (render/layout.py).
-Grids that do not fit wrap their text cells; if they still do not fit they are split in two, and
-failing that each node is a paragraph. No column is ever dropped; no line ends in a space.
+Grids that do not fit wrap their text cells; a grid that says how (descend's steps) folds each row
+into lines; others that still do not fit are split in two, and failing that each node is a paragraph. No column is ever dropped; no line ends in a space.
 """
 
 from __future__ import annotations
@@ -235,6 +235,9 @@ def grid(block: Grid, unicode: bool, width: int) -> Out:
     whole = lay(everything)
     if whole is not None:
         return whole
+    folded = _folded(block, body, rule, width) if block.fold else None
+    if folded is not None:
+        return folded
     numbers = [c for c in everything if block.numeric[c]]
     if numbers:
         first, second = lay([c for c in everything if not block.numeric[c]]), lay([0] + numbers)
@@ -247,6 +250,52 @@ def grid(block: Grid, unicode: bool, width: int) -> Out:
             out += ([[]] if out else []) + (lay(cols) or [])
         return out
     return _records(block, width)
+
+
+def _folded(block: Grid, body: list, rule: str, width: int) -> Out | None:
+    """One table, each row folded into lines: its leading columns (t) on the first, then each group of the
+    other columns (the parameters, the gradient, the update) on a line of its own, the entries of a group
+    in slots so each stands under the same parameter; a group longer than the slots breaks into lines. The
+    most slots that fit; None if not even one does."""
+    lead = list(range(block.lead))
+
+    def size(c: int) -> int:
+        return max([cells(plain(block.headers[c]))] + [cells(plain(r[c])) for r in body])
+
+    lead_widths = [size(c) for c in lead]
+    for s in range(max(len(g) for g in block.fold), 0, -1):
+        lines = [g[i:i + s] for g in block.fold for i in range(0, len(g), s)]
+        slots = [max((size(line[j]) for line in lines if j < len(line)), default=0) for j in range(s)]
+        if sum(lead_widths) + sum(slots) + GAP * (len(lead) + s - 1) <= width:
+            break
+    else:
+        return None
+
+    def row(texts: list[str], style: str) -> Out:
+        out: Out = []
+        for m, line in enumerate(lines):
+            if m and not any(plain(texts[c]) for c in line):
+                continue  # the last step has no update: no line of blanks
+            segments: list[Segment] = []
+            for k, c in enumerate(lead):
+                text = plain(texts[c]) if m == 0 else ""
+                segments += [(text, style), (" " * (lead_widths[k] - cells(text) + GAP), "")]
+            for j, c in enumerate(line):
+                text = plain(texts[c])
+                pad = " " * (slots[j] - cells(text))
+                segments += [(pad, ""), (text, style)] if block.numeric[c] else [(text, style), (pad, "")]
+                segments.append((" " * GAP, ""))
+            out.append(_line(segments))
+        return out
+
+    out = row(block.headers, "bold")
+    out.append([(rule * (sum(lead_widths) + sum(slots) + GAP * (len(lead) + len(slots) - 1)), "")])
+    for n, r in enumerate(block.rows):
+        if r is None:
+            out += [[(line, "dim")] for line in wrap_prose(block.gaps[n], width)]
+        else:
+            out += row(r, "")
+    return out
 
 
 def _panels(block: Grid, body: list, width: int) -> list[list[int]] | None:

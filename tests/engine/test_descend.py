@@ -158,11 +158,22 @@ def test_the_table_reads_like_the_sheet() -> None:
     assert ascii_.isascii() and "phi <- phi - alpha*m" in ascii_
 
 
-def test_a_wide_table_is_split_into_panels_not_wrapped_inside_numbers() -> None:
+def test_a_wide_table_folds_each_step_into_lines_one_table_not_panels() -> None:
     out = run("descend", LOGISTIC, "--at", "0.1,0.2,0.3", "--data", EXAMPLE, "--momentum", "0.5", width=80).output
-    assert max(len(line) for line in out.splitlines()) <= 80
-    heads = [line.split() for line in out.splitlines() if line.startswith("t ")]
-    assert len(heads) >= 3 and sum(len(h) - 1 for h in heads) == 3 * 4 + 1  # every column, each panel led by t
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rules = [n for n, line in enumerate(lines) if line and set(line) == {"─"}]
+    assert len(rules) == 1  # one table: one header, not a panel per group of columns
+    heads = [w for line in lines[rules[0] - 5:rules[0]] for w in line.split()]
+    assert heads == ["t", "b", "w1", "w2", "L", "∂L/∂b", "∂L/∂w1", "∂L/∂w2", "m_b", "m_w1", "m_w2",
+                     "Δb", "Δw1", "Δw2"]  # every column, folded: parameters and loss, gradient, momentum, update
+    steps = [line.split()[0] for line in lines[rules[0] + 1:] if line[:1].isdigit()]
+    assert steps == [str(t) for t in range(11)]  # each step once, leading its lines
+    doc = run_json("descend", LOGISTIC, "--at", "0.1,0.2,0.3", "--data", EXAMPLE, "--momentum", "0.5")
+    first = [line.split() for line in lines[rules[0] + 1:rules[0] + 6]]
+    assert [float(x) for x in first[0][1:]] == list(doc["rows"][0]["params"].values())
+    assert float(first[1][0]) == doc["rows"][0]["loss"]
+    assert [float(x) for x in first[2]] == list(doc["rows"][0]["gradient"].values())
 
 
 @pytest.mark.parametrize("args,message", [

@@ -32,6 +32,8 @@ CASES = [
     ("steps-300.json", 300, "steps", ["reverse", "--format", "json"]),
     ("sum-300.json", 300, "sum", ["reverse", "--format", "json"]),
     ("sum-40.txt", 40, "sum", ["forward"]),
+    ("reverse-60-brief.txt", 60, 2, ["reverse", "--brief"]),
+    ("forward-200-brief.md", 200, 1, ["forward", "--brief", "--format", "markdown", "--wrt", "x1,x2"]),
 ]
 
 
