@@ -121,9 +121,52 @@ def _forked(task: Callable, args: tuple, until: float) -> Outcome:
     return Outcome(pieces, finished)
 
 
+class _Flat(pickle.Pickler):
+    """A pickler that writes an Expr as a flat list, its nodes in postorder: pickle recurses, and a long sum
+    sympy hands back (500 terms) is an Expr 500 deep."""
+
+    def reducer_override(self, obj):
+        from ..core.expr import Expr
+
+        if type(obj) is not Expr:
+            return NotImplemented
+        flat: list = []
+        stack: list = [(obj, False)]
+        while stack:
+            x, ready = stack.pop()
+            if not ready and x.args:
+                stack.append((x, True))
+                stack.extend((a, False) for a in reversed(x.args))
+                continue
+            flat.append((x.op, len(x.args), x.leaf))
+        return _expr, (flat,)
+
+
+def _expr(flat: list):
+    """An Expr from _Flat's list: a loop, as deep as it was."""
+    from ..core.expr import Expr
+
+    done: list = []
+    for op, n, leaf in flat:
+        args = tuple(done[len(done) - n:]) if n else ()
+        if n:
+            del done[-n:]
+        done.append(Expr(op, args, leaf))
+    return done[0]
+
+
+def dumps(value) -> bytes:
+    """``value`` pickled, its Exprs flat."""
+    import io
+
+    f = io.BytesIO()
+    _Flat(f, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return f.getvalue()
+
+
 def _child(task: Callable, args: tuple, fd: int) -> None:
     def send(kind: str, value) -> None:
-        data = pickle.dumps((kind, value), protocol=pickle.HIGHEST_PROTOCOL)
+        data = dumps((kind, value))
         view = memoryview(_HEAD.pack(len(data)) + data)
         while view:
             view = view[os.write(fd, view):]
@@ -132,7 +175,7 @@ def _child(task: Callable, args: tuple, fd: int) -> None:
         task(lambda piece: send("piece", piece), *args)
     except BaseException as e:  # raised in the parent: a GradcliError's message, a RecursionError's bound
         try:
-            pickle.loads(pickle.dumps(e))
+            pickle.loads(dumps(e))
         except Exception:
             from ..errors import GradcliError
 
