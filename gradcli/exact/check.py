@@ -51,6 +51,7 @@ class Verdict(NamedTuple):
     shape: tuple | None = None  # an array's shape (None: a number)
     truth_at: tuple | None = None  # an array's: the derivative's entries at the point given (--at), row by row
     warning: str | None = None  # points left out: a side too large to evaluate there (x**x**x**x**x**x at 2)
+    timed_out: bool = False  # sympy ran out of time (--time-limit): decided in doubles at random points only
 
 
 def split_claims(text: str) -> list[tuple[int, str]]:
@@ -375,7 +376,7 @@ def numeric_verdict(graph: Graph, claim: Expr, wrt: str, at: dict[str, float] | 
     warning = (f"∂/∂{wrt}: the time limit of {limit} was reached before sympy decided (--time-limit); the claim "
                f"was compared with the derivative in double precision only")
     truth = Expr(EXACT, (), "(not found within the time limit)")
-    undecided = Verdict(wrt, claim, truth, "undecided", warning=warning)
+    undecided = Verdict(wrt, claim, truth, "undecided", warning=warning, timed_out=True)
     if graph.arrays or any(st.shape is not None for st in graph.steps):
         return undecided
     from ..engine.trace import run_reverse
@@ -402,7 +403,7 @@ def numeric_verdict(graph: Graph, claim: Expr, wrt: str, at: dict[str, float] | 
             continue
         last = point
         if not math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9):
-            return Verdict(wrt, claim, truth, "different", point, a, b, agreed, warning=warning)
+            return undecided._replace(status="different", point=point, claim_value=a, truth_value=b, agreed=agreed)
         agreed += 1
     return undecided._replace(point=last, agreed=agreed)
 

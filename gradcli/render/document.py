@@ -1046,6 +1046,10 @@ def check(checked, max_rows: int = 0, cost: bool = False) -> list[Block]:
             where = _join([eq(name(n), num(x)) for n, x in v.point.items()])
             out.append(Line(("different: at ", *where, " the claim is ", num(v.claim_value), " and ", d, " is ",
                              num(v.truth_value)), "verdict"))
+        elif v.timed_out:
+            found = (f"the claim and the derivative agree in doubles at all {v.agreed} points tried (to 1e-6 of "
+                     "their size)") if v.agreed else "no point tried could be evaluated in doubles"
+            out.append(Line((f"could not decide: sympy ran out of time (--time-limit), and {found}",), "verdict"))
         elif v.agreed == 0:
             out.append(Line(("could not decide: sympy does not simplify the difference to 0, and no point tried "
                              "could be evaluated",), "verdict"))

@@ -42,6 +42,8 @@ def test_a_tower_claim_comes_back_undecided_and_says_why() -> None:
     doc = json.loads(result.stdout)
     assert doc["verdict"] == "undecided" and doc["time_limit_reached"] is True
     assert any("time limit of 2 s was reached" in w for w in doc["warnings"])
+    text = run("check", "x", "--claim", "2**2**2**2**2**2**2", "--time-limit", str(LIMIT))
+    assert "could not decide: sympy ran out of time" in text.output
 
 
 def test_a_wrong_claim_is_still_refuted_by_numbers_when_sympy_runs_out_of_time() -> None:
