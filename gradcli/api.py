@@ -366,21 +366,59 @@ def _point_or_anywhere(problem: Problem, at: str | None, symbolic: bool, exact: 
     return None, anywhere
 
 
-def _worked(problem: Problem, trace, symbolic: bool, exact: bool, at: Point):
-    """The trace with its rows in symbols and its exact numbers; sympy is imported only when asked for."""
+def _worked(problem: Problem, trace, symbolic: bool, exact: bool, at: Point, time_limit: float | None = None):
+    """The trace with its rows in symbols and its exact numbers; sympy is imported only when asked for, and works
+    in a worker process within ``time_limit`` seconds (the rows it did not finish stay numeric)."""
+    if not symbolic and not exact:
+        return trace
+    from .exact import worker
+
+    until = worker.deadline(time_limit)
+    numeric: list[str] = []
     if symbolic:
-        from .exact.symbolic import symbolic as rows_in_symbols
+        from .exact.symbolic import symbolic_of, symbolic_pieces
 
         _for_sympy(problem.graph, "--symbolic")
         with _sympy_stack():
-            trace = trace._replace(symbolic=rows_in_symbols(trace))
+            done = worker.run(symbolic_pieces, (trace,), until)
+        forms, missing = symbolic_of(trace, done.pieces)
+        trace, numeric = trace._replace(symbolic=forms), numeric + missing
     if exact:
-        from .exact.exact import exact_trace
+        from .exact.exact import exact_of, exact_pieces
 
         _for_sympy(problem.graph, "--exact")
+        typed = problem.typed(at)
         with _sympy_stack():
-            trace = trace._replace(exact=exact_trace(trace, problem.typed(at)))
-    return trace
+            done = worker.run(exact_pieces, (trace, typed), until)
+        numbers, missing = exact_of(trace, done.pieces)
+        trace, numeric = trace._replace(exact=numbers), numeric + missing
+    return _left_numeric(trace, numeric, time_limit)
+
+
+def _left_numeric(trace, numeric: list[str], time_limit: float | None):
+    """A trace whose symbolic or exact work stopped at the time limit: a warning, and the paths left out."""
+    if not numeric:
+        return trace
+    from .exact.worker import limit_text
+
+    shown = ", ".join(numeric[:6]) + (f", … ({len(numeric):,} in all)" if len(numeric) > 6 else "")
+    warning = (f"the time limit of {limit_text(time_limit or 0)} was reached (--time-limit): sympy left "
+               f"{len(numeric):,} form{'s' if len(numeric) != 1 else ''} numeric: {shown}")
+    return trace._replace(numeric_rows=tuple(numeric), warnings=[*trace.warnings, warning])
+
+
+def _time_limit(value) -> float | None:
+    """--time-limit in seconds: a positive number; 0 (or inf, or None) for no limit."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UsageError(f"{value!r} is not a number", "--time-limit")
+    value = float(value)
+    if value != value:
+        raise UsageError("must be a number of seconds", "--time-limit")
+    if value < 0:
+        raise UsageError(f"{value:g} is not in the range x>=0 (0: no limit).", "--time-limit")
+    return None if value == 0 or value == math.inf else value
 
 
 def _for_sympy(graph, what: str) -> None:
@@ -446,7 +484,7 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
             output: Names = None, prefix: str = "c", share: bool = True,
             as_written: bool = False, symbolic: bool = False, exact: bool = False,
             data=None, reduce: str = "sum", row: int | None = None, cost: bool = False, scalar: bool = False,
-            **shown) -> Forward:
+            time_limit: float | None = 10.0, **shown) -> Forward:
     """Forward mode: the evaluation trace, then one tangent table per input (or in ``wrt``), or one along
     ``direction``. With ``data`` (a CSV file's path, or ``read_data``'s table), the tables of sample ``row``
     (from 1), and every sample's loss and gradient, summed (``reduce="mean"``: averaged). A program with arrays
@@ -455,6 +493,7 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
     from .engine.trace import run_forward
 
     view = _view(cost=cost, scalar=scalar, **shown)
+    time_limit = _time_limit(time_limit)
     _choice(reduce, ("sum", "mean"), "--reduce")
     _in_range(row, "--row", 1)
     at = _point_text(at)  # once: an iterator of values is read here
@@ -470,7 +509,7 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
         problem.no_data(reduce, row)
         if somewhere:
             point = somewhere(lambda p: run_forward(graph, p, chosen, d))
-        trace = _worked(problem, run_forward(graph, point, chosen, d), symbolic, exact, at)
+        trace = _worked(problem, run_forward(graph, point, chosen, d), symbolic, exact, at, time_limit)
         return result_of(trace._replace(symbols_only=bool(somewhere)), view)
     if d is not None:
         raise UsageError("--direction and --data do not go together: --data sums the gradient")
@@ -478,7 +517,7 @@ def forward(source: str, at: Point, *, wrt: Names = None, direction: Point = Non
 
     k = pick_row(row, problem.table)
     trace = problem.sample(lambda: run_forward(graph, sample_point(problem.table, k, graph, point), chosen), k)
-    trace = _worked(problem, trace, symbolic, exact, at)
+    trace = _worked(problem, trace, symbolic, exact, at, time_limit)
     return result_of(problem.over_data(trace, reduce, k, "forward", point, chosen), view)
 
 
@@ -486,13 +525,14 @@ def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, sha
             prefix: str = "c", share: bool = True,
             as_written: bool = False, symbolic: bool = False, exact: bool = False, data=None,
             reduce: str = "sum", row: int | None = None, cost: bool = False, scalar: bool = False,
-            **shown) -> Reverse:
+            time_limit: float | None = 10.0, **shown) -> Reverse:
     """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs; with
     ``wrt``, only those inputs are variables, the others held at their values from ``at``. A program with
     arrays has one row per array (``W̄2 (2×3) = h @ ōᵀ``); ``scalar`` shows one row per entry instead."""
     from .engine.trace import run_reverse
 
     view = _view(cost=cost, scalar=scalar, **shown)
+    time_limit = _time_limit(time_limit)
     _choice(reduce, ("sum", "mean"), "--reduce")
     _in_range(row, "--row", 1)
     at = _point_text(at)  # once: an iterator of values is read here
@@ -503,13 +543,13 @@ def reverse(source: str, at: Point, *, wrt: Names = None, let: Point = None, sha
         problem.no_data(reduce, row)
         if somewhere:
             point = somewhere(lambda p: run_reverse(graph, p))
-        trace = _worked(problem, run_reverse(graph, point), symbolic, exact, at)
+        trace = _worked(problem, run_reverse(graph, point), symbolic, exact, at, time_limit)
         return result_of(trace._replace(symbols_only=bool(somewhere)), view)
     from .engine.data import pick_row, sample_point
 
     k = pick_row(row, problem.table)
     trace = problem.sample(lambda: run_reverse(graph, sample_point(problem.table, k, graph, point)), k)
-    trace = _worked(problem, trace, symbolic, exact, at)
+    trace = _worked(problem, trace, symbolic, exact, at, time_limit)
     return result_of(problem.over_data(trace, reduce, k, "reverse", point), view)
 
 
@@ -556,7 +596,8 @@ def jacobian(source: str, at: Point, *, mode: str = "reverse", let: Point = None
 def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = None, let: Point = None, shape: Names = None,
             output: Names = None, prefix: str = "c", share: bool = True,
             as_written: bool = False, symbolic: bool = False, exact: bool = False,
-            data=None, reduce: str = "sum", row: int | None = None, **shown) -> Hessian:
+            data=None, reduce: str = "sum", row: int | None = None, time_limit: float | None = 10.0,
+            **shown) -> Hessian:
     """The Hessian by forward over reverse, its symmetry and eigenvalues, and whether the point is a minimum,
     a maximum or a saddle; along ``direction``, the Hessian times d. With ``data``, the Hessian of the loss
     summed over the samples."""
@@ -564,6 +605,7 @@ def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = Non
     from .engine.second import run_hessian
 
     view = _view(**shown)
+    time_limit = _time_limit(time_limit)
     _choice(reduce, ("sum", "mean"), "--reduce")
     _in_range(row, "--row", 1)
     direction = _point_text(direction, "--direction")
@@ -588,25 +630,32 @@ def hessian(source: str, at: Point, *, direction: Point = None, wrt: Names = Non
         trace = trace._replace(summed=summed_hessian(graph, point, problem.table, reduce, k, None, notes),
                                warnings=[*trace.warnings, *notes])
     if symbolic or exact:
-        from .exact.symbolic import hessian_forms
+        from .exact import worker
+        from .exact.symbolic import hessian_of, hessian_pieces
 
         _for_sympy(problem.graph, "--symbolic" if symbolic else "--exact")
+        typed = problem.typed(at)
         with _sympy_stack():
             typed_d = bind(direction, graph.names, "--direction", trees=True,
                            arrays=problem.arrays(graph.names)) if d is not None else None
-            trace = trace._replace(forms=hessian_forms(trace, symbolic, exact, problem.typed(at), typed_d))
+            done = worker.run(hessian_pieces, (trace, symbolic, exact, typed, typed_d), worker.deadline(time_limit))
+        forms, missing = hessian_of(trace, symbolic, exact, done.pieces, typed_d)
+        trace = _left_numeric(trace._replace(forms=forms), missing, time_limit)
     return result_of(trace, view)
 
 
 def check(source: str, claims: str | Iterable[str], *, wrt: Names = None, at: Point = None, let: Point = None, shape: Names = None,
-          output: Names = None, prefix: str = "c", share: bool = True, as_written: bool = False, **shown) -> Check:
+          output: Names = None, prefix: str = "c", share: bool = True, as_written: bool = False,
+          time_limit: float | None = 10.0, **shown) -> Check:
     """Check derived formulas for the derivatives (one per input in order, or per name in ``wrt``): each is
     proved equal by sympy, shown different at a point, or undecided. The result is true when all are proved;
     ``exit_code`` is the command line's (0, 1 or 3)."""
-    from .exact.check import Checked, check as run_check, parse_claims, wrt_names
+    from .exact import worker
+    from .exact.check import Checked, check_pieces, numeric_verdict, one_per_claim, parse_claims, wrt_names
     from .core.point import bind
 
     view = _view(**shown)
+    time_limit = _time_limit(time_limit)
     claims = [claims] if isinstance(claims, str) else list(claims)
     for c in claims:
         limits.option(c, "--claim")
@@ -623,10 +672,16 @@ def check(source: str, claims: str | Iterable[str], *, wrt: Names = None, at: Po
         if deep > limits.SYMPY_DEPTH:
             raise limits.LimitError(f"a --claim nested {deep:,} deep is deeper than the limit of {limits.SYMPY_DEPTH} "
                                     "on a formula for sympy", "sympy_depth")
+    names = wrt_names(_names_text(wrt), g)
+    one_per_claim(g, trees, names)
+    held = problem.let_values()
     with _sympy_stack():
-        verdicts = run_check(g, trees, wrt_names(_names_text(wrt), g), point, problem.let_values(),
-                             problem.typed(None))
-    return result_of(Checked(g, verdicts, point), view)
+        done = worker.run(check_pieces, (g, trees, names, point, held, problem.typed(None)),
+                          worker.deadline(time_limit))
+    verdicts = list(done.pieces)
+    for tree, name in list(zip(trees, names))[len(verdicts):]:  # sympy ran out of time: the numbers decide
+        verdicts.append(numeric_verdict(g, tree, name, point, held, worker.limit_text(time_limit or 0)))
+    return result_of(Checked(g, verdicts, point, len(done.pieces) < len(trees)), view)
 
 
 def gradcheck(source: str, at: Point, *, claim: Point = None, wrt: Names = None, step: float | None = None,

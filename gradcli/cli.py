@@ -456,6 +456,10 @@ def cli() -> None:
 _SYMBOLIC = click.option("--symbolic", "symbolic_", is_flag=True,
                          help="Also each row in symbols: in the nodes' names, then in the inputs, simplified; and "
                               "the gradient in closed form.")
+_TIME_LIMIT = click.option("--time-limit", "time_limit", type=click.FloatRange(0), default=10.0, show_default=True,
+                           metavar="SECONDS",
+                           help="Give sympy at most SECONDS (0: no limit); what it has not finished by then stays "
+                                "numeric, and a warning says which.")
 _EXACT = click.option("--exact", is_flag=True,
                       help="Also each value, tangent and adjoint exactly (the point's decimals as fractions, pi and "
                            "e as symbols), beside the float.")
@@ -472,15 +476,17 @@ _EXACT = click.option("--exact", is_flag=True,
               help="With arrays, one row per entry (W1[1,2]) instead of one per array (ċ1 (2×1) = …).")
 @_SYMBOLIC
 @_EXACT
+@_TIME_LIMIT
 @_data_options
 @_reports_errors
-def forward(given, shown, at, wrt, cost, direction, scalar, symbolic_, exact, data, reduce, row) -> None:
+def forward(given, shown, at, wrt, cost, direction, scalar, symbolic_, exact, time_limit, data, reduce, row) -> None:
     """Forward mode: the evaluation trace, then one tangent table per input (or one along --direction). With
     arrays, one row per array in matrix notation (--scalar: one per entry). With --data, the tables of one
     sample, then every sample's loss and gradient, and their sum."""
     data = _data(data, given)
     _show(api.forward(given.source(), at, wrt=wrt, direction=direction, symbolic=symbolic_, exact=exact, data=data,
-                      reduce=reduce, row=row, cost=cost, scalar=scalar, **given.problem()), shown)
+                      reduce=reduce, row=row, cost=cost, scalar=scalar, time_limit=time_limit, **given.problem()),
+          shown)
 
 
 @cli.command(cls=ExprCommand, short_help="Reverse mode: the adjoint table, then ∇f from one sweep.")
@@ -493,15 +499,16 @@ def forward(given, shown, at, wrt, cost, direction, scalar, symbolic_, exact, da
               help="With arrays, one row per entry (W1[1,2]) instead of one per array (W̄1 (2×2) = …).")
 @_SYMBOLIC
 @_EXACT
+@_TIME_LIMIT
 @_data_options
 @_reports_errors
-def reverse(given, shown, at, cost, wrt, scalar, symbolic_, exact, data, reduce, row) -> None:
+def reverse(given, shown, at, cost, wrt, scalar, symbolic_, exact, time_limit, data, reduce, row) -> None:
     """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs. With
     arrays, one row per array in matrix notation (--scalar: one per entry). With --data, the tables of one
     sample, then every sample's loss and gradient, and their sum."""
     data = _data(data, given)
     _show(api.reverse(given.source(), at, wrt=wrt, symbolic=symbolic_, exact=exact, data=data, reduce=reduce,
-                      row=row, cost=cost, scalar=scalar, **given.problem()), shown)
+                      row=row, cost=cost, scalar=scalar, time_limit=time_limit, **given.problem()), shown)
 
 
 @cli.command(cls=ExprCommand, short_help="The computational graph: nodes and edges, or Graphviz DOT.")
@@ -557,15 +564,16 @@ def jacobian(given, shown, at, mode, cost) -> None:
                                              "e.g. --wrt phi0,phi1.")
 @_SYMBOLIC
 @_EXACT
+@_TIME_LIMIT
 @_data_options
 @_reports_errors
-def hessian(given, shown, at, direction, wrt, symbolic_, exact, data, reduce, row) -> None:
+def hessian(given, shown, at, direction, wrt, symbolic_, exact, time_limit, data, reduce, row) -> None:
     """The Hessian by forward over reverse: the adjoints, then along each input the tangents and the tangent of
     every adjoint; the matrix, its symmetry, its eigenvalues, and whether the point is a minimum, a maximum
     or a saddle. With --data, those of one sample, then the Hessian of the loss summed over the samples."""
     data = _data(data, given)
     _show(api.hessian(given.source(), at, direction=direction, wrt=wrt, symbolic=symbolic_, exact=exact, data=data,
-                      reduce=reduce, row=row, **given.problem()), shown)
+                      reduce=reduce, row=row, time_limit=time_limit, **given.problem()), shown)
 
 
 @cli.command(cls=ExprCommand, short_help="Check a derived formula for a derivative: proved, different or undecided.")
@@ -576,11 +584,14 @@ def hessian(given, shown, at, direction, wrt, symbolic_, exact, data, reduce, ro
 @click.option("--wrt", metavar="NAMES", help="The inputs, or named steps, the claims are derivatives in "
                                               "(default: every input, in order).")
 @_at_option(required=False)
+@click.option("--time-limit", "time_limit", type=click.FloatRange(0), default=10.0, show_default=True,
+              metavar="SECONDS", help="Give sympy at most SECONDS (0: no limit); a claim it has not decided by then "
+                                      "is compared at random points in doubles: undecided, or different.")
 @_reports_errors
-def check(given, shown, claims, wrt, at) -> None:
+def check(given, shown, claims, wrt, at, time_limit) -> None:
     """Check derived formulas for derivatives against the true ones: exit 0 when sympy proves each equal, 1 with
     a counterexample when one is different, 3 when sympy cannot decide and random points agree."""
-    checked = api.check(given.source(), list(claims), wrt=wrt, at=at, **given.problem())
+    checked = api.check(given.source(), list(claims), wrt=wrt, at=at, time_limit=time_limit, **given.problem())
     _show(checked, shown)
     sys.exit(checked.exit_code)
 

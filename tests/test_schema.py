@@ -57,6 +57,7 @@ class Case(NamedTuple):
 # {prog}, {big}: files the fixture `files` writes (a program; a data file of 2,000 rows, swept as columns)
 GENAI_PROGRAM = "f1 = exp(x); f2 = f1**2; f3 = f1 + f2; f4 = exp(f3); f5 = sin(f3); y = f4 + f5"
 
+DEEP = "sin(" * 60 + "x" + ")" * 60  # --symbolic on it takes sympy well over a second
 CASES = [
     Case("plain", "forward", [SEED, "--at", "0,2"]),
     Case("wrt", "forward", [SEED, "--at", "0,2", "--wrt", "x2"]),
@@ -182,6 +183,11 @@ CASES = [
     Case("let", "grade", ["x*y + a", "--at", "1,2", "--let", "a=3", "-"], 1, input="grad = [2, 1]\n"),
     Case("adam-shuffle", "descend", [LOGISTIC, "--at", "0,0,0", "--data", DATA, "--steps", "3", "--batch", "4",
                                      "--shuffle", "7", "--optimizer", "adam", "--weight-decay", "0.01"]),
+    # sympy stopped at --time-limit: what it finished, and the rest named numeric_rows
+    Case("time-limit", "forward", ["x**2*exp(x)", "--at", "1e100", "--exact", "--time-limit", "1"]),
+    Case("time-limit", "reverse", [DEEP, "--at", "0.5", "--symbolic", "--time-limit", "1"]),
+    Case("time-limit", "hessian", ["(x+y+z+w)**40", "--at", "1,2,3,4", "--symbolic", "--exact", "--time-limit", "1"]),
+    Case("time-limit", "check", ["x", "--claim", "2**2**2**2**2**2**2", "--time-limit", "1"], exit=3),
 ]
 
 # options that say nothing about JSON: it is DOT instead, or a DOT-only option
@@ -362,6 +368,8 @@ def test_the_cases_output_what_their_labels_say(files: dict[str, str]) -> None:
     assert doc("forward", "overflow")["value"] == "inf"
     assert doc("jacobian", "forward-cost")["mode"] == "forward" and "tangents" in doc("jacobian", "forward-cost")
     assert doc("graph", "outputs")["outputs"] == ["s1", "s2"]
+    for command in ("forward", "reverse", "hessian", "check"):
+        assert doc(command, "time-limit")["time_limit_reached"] is True, command
 
 
 def test_json_options_for_display_change_nothing(files: dict[str, str]) -> None:

@@ -78,6 +78,8 @@ class Trace(NamedTuple):
     forms: object = None  # the Hessian in symbols and exactly (gradcli/symbolic.py), with --symbolic, --exact
     summed: object = None  # --data: every sample's loss and gradient, and their total (gradcli/data.py)
     symbols_only: bool = False  # --symbolic without --at: the numbers were taken at a point of gradcli's, not shown
+    # --time-limit reached: the JSON paths of the symbolic and exact forms left out (symbolic.adjoints.c3)
+    numeric_rows: tuple = ()
 
     @property
     def value(self) -> float | None:

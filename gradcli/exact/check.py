@@ -19,7 +19,7 @@ import sympy as sp
 
 from ..errors import GradcliError, GradcliSyntaxError
 from ..core.arrays import ShapeError
-from ..core.expr import GROUP, NAME, NUM, Expr, from_items, transform, walk
+from ..core.expr import EXACT, GROUP, NAME, NUM, Expr, from_items, transform, walk
 from ..core.graph import Graph
 from ..core.ops import CONSTANTS, OPS, fmt
 from ..core.printer import PLAIN
@@ -54,6 +54,7 @@ class Verdict(NamedTuple):
     warning: str | None = None  # points left out: a side too large to evaluate there (x**x**x**x**x**x at 2)
     in_steps: object = None  # a program's: the derivative in its step names (an Expr), where that differs
     likely: object = None  # different: the slip that explains the claim exactly (a why.Mistake), where one does
+    timed_out: bool = False  # sympy ran out of time (--time-limit): decided in doubles at random points only
 
 
 def split_claims(text: str) -> list[tuple[int, str]]:
@@ -307,6 +308,13 @@ def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float]
     """Each claim against the true derivative: proved equal, different (with a counterexample), or undecided.
     Names held constant (--let) have their values, as typed (``typed``: name -> Expr), in the proof and at
     every point tried; a claim may use them by name or by value."""
+    verdicts: list[Verdict] = []
+    check_pieces(verdicts.append, graph, claims, wrt, at, held, typed)
+    return verdicts
+
+
+def one_per_claim(graph: Graph, claims: list, wrt: list[str]) -> None:
+    """The claims within the bounds of check, one per derivative asked for."""
     if len(graph.nodes) > MAX_NODES:
         raise GradcliError(f"check works on graphs of up to {MAX_NODES} nodes, the size of a homework problem; this "
                            f"one has {len(graph.nodes)}")
@@ -314,12 +322,18 @@ def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float]
         raise GradcliError(f"{len(claims)} claim{'s' if len(claims) != 1 else ''} for {len(wrt)} "
                            f"derivative{'s' if len(wrt) != 1 else ''} ({', '.join(wrt)}): give one claim per input, "
                            "in order, or pick the derivatives with --wrt")
+
+
+def check_pieces(emit, graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float] | None = None,
+                 held: dict[str, float] | None = None, typed: dict | None = None) -> None:
+    """The work of ``check``, each verdict emitted as it is reached (gradcli/exact/worker.py)."""
+    one_per_claim(graph, claims, wrt)
     exprs = node_expressions(graph)
     steps = {n.id: exprs[i] for i, n in enumerate(graph.nodes) if n.op != "input"}
     steps.update({c: symbol(n) for c, n in _input_ids(graph).items()})
     if graph.params:  # s(γ) = …: s is the output, as a step s = … would be
         steps.setdefault(graph.function, exprs[graph.output])
-    verdicts = []
+    verdicts = _Emitted(emit)
     # the constants the program names (a = 2, t = [0, 0, 1]) by their values, exactly as written; then --let's
     values = {symbol(n): number(v, fmt(v)) for n, v in graph.constants}
     values.update({symbol(n): to_sympy(t) for n, t in (typed or {}).items()})
@@ -341,7 +355,92 @@ def check(graph: Graph, claims: list[Expr], wrt: list[str], at: dict[str, float]
             if named is not None and PLAIN.text(named) != PLAIN.text(verdict.truth):
                 verdict = verdict._replace(in_steps=named)
         verdicts.append(verdict)
-    return verdicts
+
+
+class _Emitted:
+    """Verdicts handed to ``emit`` as they are appended."""
+
+    def __init__(self, emit) -> None:
+        self.append = emit
+
+
+def numeric_verdict(graph: Graph, claim: Expr, wrt: str, at: dict[str, float] | None, held: dict[str, float],
+                    limit: str) -> Verdict:
+    """A claim sympy did not decide within the time limit, compared with reverse mode's derivative in doubles
+    at the point given and at random points (no sympy: nothing here can run long). A clear difference (more
+    than 1e-6 of the larger, or 1e-9) is a counterexample; agreement only leaves it undecided."""
+    warning = (f"∂/∂{wrt}: the time limit of {limit} was reached before sympy decided (--time-limit); the claim "
+               f"was compared with the derivative in double precision only")
+    truth = Expr(EXACT, (), "(not found within the time limit)")
+    undecided = Verdict(wrt, claim, truth, "undecided", warning=warning, timed_out=True)
+    if graph.arrays or any(st.shape is not None for st in graph.steps):
+        return undecided
+    from ..engine.trace import run_reverse
+
+    j = next((i for i, n in zip(graph.inputs, graph.names) if n == wrt), None)
+    if j is None:
+        j = next((i for i, n in enumerate(graph.nodes) if n.id == wrt), None)
+    if j is None:
+        return undecided
+    names = graph.names + graph.data_names
+    rng = random.Random(0)
+    agreed, last = 0, None
+    for given in ([dict(at)] if at else []) + [None] * POINTS:
+        point = {**(given or sample_point(names, rng)), **held}
+        if given is None and not _defined(graph, point):
+            continue
+        try:
+            trace = run_reverse(graph, {n: point[n] for n in graph.names + graph.data_names if n in point})
+        except (ArithmeticError, ValueError, GradcliError, KeyError):
+            continue
+        b = trace.adjoints[j]
+        a = _claim_float(claim, graph, trace.values, point)
+        if a is None or not math.isfinite(b):
+            continue
+        last = point
+        if not math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9):
+            return undecided._replace(status="different", point=point, claim_value=a, truth_value=b, agreed=agreed)
+        agreed += 1
+    return undecided._replace(point=last, agreed=agreed)
+
+
+def _claim_float(claim: Expr, graph: Graph, values: list, point: dict[str, float]) -> float | None:
+    """A claim's value in doubles, every step of it finite; None where one is not (or is undefined)."""
+    known = dict(point)
+    known.update({n.id: values[i] for i, n in enumerate(graph.nodes) if isinstance(values[i], float)})
+    if graph.params:
+        known.setdefault(graph.function, values[graph.output])
+    known.update({n: float(v) for n, v in graph.constants if isinstance(v, (int, float))})
+    known.setdefault("pi", math.pi)
+    known.setdefault("π", math.pi)
+    known.setdefault("e", math.e)
+    done: list = []
+    stack: list[tuple[Expr, bool]] = [(claim, False)]
+    try:
+        while stack:
+            x, ready = stack.pop()
+            if not ready and x.args:
+                stack.append((x, True))
+                stack.extend((a, False) for a in reversed(x.args))
+                continue
+            n = len(x.args)
+            args = done[len(done) - n:] if n else []
+            if n:
+                del done[-n:]
+            if x.op == NUM:
+                v = float(x.leaf[0])
+            elif x.op == NAME:
+                v = float(known[x.leaf])
+            elif x.op in (GROUP, "copy"):
+                v = args[0]
+            else:
+                v = float(OPS[x.op].value(*args))
+            if not math.isfinite(v):
+                return None
+            done.append(v)
+    except (ArithmeticError, ValueError, TypeError, KeyError, GradcliError):
+        return None
+    return done[0]
 
 
 def _at_point(graph: Graph, wrt: str, claim: Expr, mine, truth, at, held: dict[str, float]) -> Verdict:
@@ -624,6 +723,7 @@ class Checked(NamedTuple):
     graph: Graph
     verdicts: list
     at: dict | None = None
+    time_limit_reached: bool = False  # some claims were compared in doubles only: sympy ran out of time
 
     @property
     def command(self) -> str:

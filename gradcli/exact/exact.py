@@ -75,6 +75,14 @@ class Exact:
 def exact_trace(trace, typed: dict):
     """The exact numbers of a forward or reverse trace at its point, each value as typed (``typed``: name ->
     Expr, from --at and --let)."""
+    pieces: list = []
+    exact_pieces(pieces.append, trace, typed)
+    return exact_of(trace, pieces)[0]
+
+
+def exact_pieces(emit, trace, typed: dict) -> None:
+    """The work of ``exact_trace``, each number emitted as it is done (gradcli/exact/worker.py): ("values", i,
+    v), then ("adjoint" or a sweep's label, i, v)."""
     from ..errors import GradcliError
     from .symbolic import MAX_NODES, exact_point, node_expressions, sweeps, to_sympy
 
@@ -83,9 +91,11 @@ def exact_trace(trace, typed: dict):
         raise GradcliError(f"--exact works on graphs of up to {MAX_NODES} nodes, the size of a homework problem; "
                            f"this one has {len(graph.nodes)}")
     point = exact_point(graph, typed, trace.point)
-    out = Exact()
-    out.values = [_tidy(v) for v in node_expressions(graph, point)]
-    ids = {node.id: out.values[i] for i, node in enumerate(graph.nodes)}
+    values = []
+    for i, v in enumerate(node_expressions(graph, point)):
+        values.append(_tidy(v))
+        emit(("values", i, values[-1]))
+    ids = {node.id: values[i] for i, node in enumerate(graph.nodes)}
     rules: dict = {}
 
     def rule(i: int, k: int):
@@ -93,13 +103,49 @@ def exact_trace(trace, typed: dict):
             rules[(i, k)] = _tidy(to_sympy(graph.rule(i, k), ids))
         return rules[(i, k)]
 
-    out.adjoints, out.tangents = sweeps(trace, rule, _tidy)
+    sweeps(trace, rule, _tidy, lambda label, i, v: emit((label, i, v)))
+
+
+def exact_of(trace, pieces: list) -> tuple[Exact, list[str]]:
+    """An Exact from the pieces ``exact_pieces`` emitted (None where one is missing), and the numbers it lacks
+    (the work stopped at a time limit) as the JSON paths that would hold them: exact.values.c3."""
+    import sympy as sp
+
+    from .symbolic import number
+
+    graph = trace.graph
+    nodes = graph.nodes
+    n = len(nodes)
+    done = {(kind, i): v for kind, i, v in pieces}
+    missing: list[str] = []
+    out = Exact()
+    out.values = [done.get(("values", i)) for i in range(n)]
+    missing += [f"exact.values.{nodes[i].id}" for i in range(n) if ("values", i) not in done]
+    if trace.adjoints is not None:
+        out.adjoints = [sp.Integer(0)] * n
+        out.adjoints[graph.output] = sp.Integer(1)
+        for j in range(graph.output):
+            out.adjoints[j] = done.get(("adjoint", j))
+            if out.adjoints[j] is None:
+                missing.append(f"exact.adjoints.{nodes[j].id}")
+    for sweep in trace.sweeps:
+        tan: list = [sp.Integer(0)] * n
+        for i, v in zip(graph.inputs, sweep.seed):
+            tan[i] = number(v)
+        for i, node in enumerate(nodes):
+            if node.op != "input":
+                tan[i] = done.get((sweep.label, i))
+                if tan[i] is None:
+                    missing.append(f"exact.tangents.{sweep.label}.{node.id}")
+        out.tangents[sweep.label] = tan
     if out.adjoints is not None:
-        out.gradient = {n: out.adjoints[i] for i, n in zip(graph.inputs, graph.names)}
+        out.gradient = {m: out.adjoints[i] for i, m in zip(graph.inputs, graph.names)}
     for label, tan in out.tangents.items():
         if label != "direction":
             out.gradient[label] = tan[graph.output]
-    return out
+    missing += [f"exact.gradient.{m}" for m, v in out.gradient.items() if v is None]
+    out.gradient = {m: v for m, v in out.gradient.items() if v is not None}
+    return out, missing
 
 
 def _tidy(value):

@@ -7,6 +7,8 @@ reaches sympy only as trees built here from gradcli's own parse: never as text t
 
 from __future__ import annotations
 
+import functools
+
 from fractions import Fraction
 
 import sympy as sp
@@ -307,6 +309,14 @@ class Symbolic:
 
 def symbolic(trace) -> Symbolic:
     """The symbolic forms of a forward or reverse trace: sympy, simplified, turned back into Exprs."""
+    pieces: list = []
+    symbolic_pieces(pieces.append, trace)
+    return symbolic_of(trace, pieces)[0]
+
+
+def symbolic_pieces(emit, trace) -> None:
+    """The work of ``symbolic``, each row emitted as it is done (gradcli/exact/worker.py): ("values", i, its form
+    or None where that is its definition), then ("adjoint" or a sweep's label, i, forms)."""
     from ..errors import GradcliError
 
     graph = trace.graph
@@ -317,13 +327,10 @@ def symbolic(trace) -> Symbolic:
     syms = {node.id: symbol(node.id) for node in nodes}
     in_inputs = node_expressions(graph)
     to_inputs = {syms[node.id]: in_inputs[i] for i, node in enumerate(nodes)}
-    out = Symbolic()
     for i, node in enumerate(nodes):
         if node.op != "input" and node.op != "copy":
-            value = simplest(in_inputs[i])
-            shown = from_sympy(value)
-            if not _same_text(shown, graph.definition(i)):
-                out.values[i] = shown
+            shown = from_sympy(simplest(in_inputs[i]))
+            emit(("values", i, None if _same_text(shown, graph.definition(i)) else shown))
     rules = {}
 
     def rule(i: int, k: int):
@@ -332,40 +339,82 @@ def symbolic(trace) -> Symbolic:
             rules[key] = to_sympy(graph.rule(i, k), syms)
         return rules[key]
 
-    def forms(value) -> tuple[Expr, ...]:
+    def forms(label: str, i: int, value) -> None:
+        if label != "adjoint" and nodes[i].op == "input" and i != graph.output:
+            return
         named = simplest(value)
         inputs = simplest(named.xreplace(to_inputs))
         a, b = from_sympy(named), from_sympy(inputs)
-        return (a,) if _same_text(a, b) else (a, b)
+        emit((label, i, (a,) if _same_text(a, b) else (a, b)))
 
-    adjoints, tangents = sweeps(trace, rule, simplest)
-    if adjoints is not None:
+    sweeps(trace, rule, simplest, forms)
+    if nodes[graph.output].op == "input":  # f = x: the sweeps leave its derivative as it was seeded
+        if trace.adjoints is not None:
+            forms("adjoint", graph.output, sp.Integer(1))
+        for sweep in trace.sweeps:
+            seed = dict(zip(graph.inputs, sweep.seed)).get(graph.output, 0.0)
+            forms(sweep.label, graph.output, number(seed))
+
+
+def symbolic_of(trace, pieces: list) -> tuple[Symbolic, list[str]]:
+    """A Symbolic from the pieces ``symbolic_pieces`` emitted, and the rows it lacks (the work stopped at a time
+    limit) as the JSON paths that would hold them: symbolic.adjoints.c3, symbolic.tangents.x1.c4."""
+    graph = trace.graph
+    nodes = graph.nodes
+    out = Symbolic()
+    done: dict = {}
+    for kind, i, value in pieces:
+        done[(kind, i)] = value
+    missing: list[str] = []
+    for i, node in enumerate(nodes):
+        if node.op != "input" and node.op != "copy":
+            if ("values", i) not in done:
+                missing.append(f"symbolic.values.{node.id}")
+            elif done[("values", i)] is not None:
+                out.values[i] = done[("values", i)]
+    if trace.adjoints is not None:
         for j in range(graph.output - 1, -1, -1):
-            out.rows[("adjoint", j)] = forms(adjoints[j])
+            if ("adjoint", j) in done:
+                out.rows[("adjoint", j)] = done[("adjoint", j)]
+            else:
+                missing.append(f"symbolic.adjoints.{nodes[j].id}")
         for i, n in zip(graph.inputs, graph.names):
-            out.gradient[n] = forms(adjoints[i])
-    for label, tan in tangents.items():
+            if ("adjoint", i) in done:
+                out.gradient[n] = done[("adjoint", i)]
+            else:
+                missing.append(f"symbolic.gradient.{n}")
+    for sweep in trace.sweeps:
+        label = sweep.label
         for i, node in enumerate(nodes):
             if node.op != "input":
-                out.rows[(label, i)] = forms(tan[i])
+                if (label, i) in done:
+                    out.rows[(label, i)] = done[(label, i)]
+                else:
+                    missing.append(f"symbolic.tangents.{label}.{node.id}")
         if label != "direction":
-            out.gradient[label] = forms(tan[graph.output])
-    return out
+            if (label, graph.output) in done:
+                out.gradient[label] = done[(label, graph.output)]
+            else:
+                missing.append(f"symbolic.gradient.{label}")
+    return out, missing
 
 
-def sweeps(trace, rule, tidy) -> tuple[list | None, dict[str, list]]:
+def sweeps(trace, rule, tidy, each=None) -> tuple[list | None, dict[str, list]]:
     """The trace's sweeps again in sympy: the reverse sweep if the trace has one, and each forward sweep, with
-    ``rule(i, k)`` the local partials and ``tidy`` applied to each sum. The same loops as gradcli/trace.py."""
+    ``rule(i, k)`` the local partials and ``tidy`` applied to each sum; ``each("adjoint" or the sweep's label, i,
+    the sum)`` is told each as it is done. The same loops as gradcli/trace.py."""
     graph = trace.graph
-    adjoints = adjoint_sweep(graph, rule, tidy) if trace.adjoints is not None else None
+    adjoints = adjoint_sweep(graph, rule, tidy, each=each) if trace.adjoints is not None else None
     tangents: dict[str, list] = {}
     for sweep in trace.sweeps:
-        tangents[sweep.label] = tangent_sweep(graph, rule, tidy, {i: number(v) for i, v in zip(graph.inputs, sweep.seed)})
+        tangents[sweep.label] = tangent_sweep(graph, rule, tidy, {i: number(v) for i, v in zip(graph.inputs, sweep.seed)},
+                                              each=None if each is None else functools.partial(each, sweep.label))
     return adjoints, tangents
 
 
-def adjoint_sweep(graph, rule, tidy, output: int | None = None) -> list:
-    """Each node's adjoint ∂output/∂node in sympy, by the reverse sweep over ``rule(i, k)``."""
+def adjoint_sweep(graph, rule, tidy, output: int | None = None, each=None) -> list:
+    """Each node's adjoint ∂output/∂node in sympy, by the reverse sweep over ``rule(i, k)``; ``each("adjoint",
+    j, adjoint)`` is told each as it is done."""
     output = graph.output if output is None else output
     adjoints = [sp.Integer(0)] * len(graph.nodes)
     adjoints[output] = sp.Integer(1)
@@ -375,12 +424,15 @@ def adjoint_sweep(graph, rule, tidy, output: int | None = None) -> list:
             if i <= output:
                 total += adjoints[i] * rule(i, k)
         adjoints[j] = tidy(total)
+        if each is not None:
+            each("adjoint", j, adjoints[j])
     return adjoints
 
 
-def tangent_sweep(graph, rule, tidy, seed: dict, last: int | None = None) -> list:
+def tangent_sweep(graph, rule, tidy, seed: dict, last: int | None = None, each=None) -> list:
     """Each node's tangent in sympy from ``seed`` (node -> its tangent; the others' start at 0), by the forward
-    sweep over ``rule(i, k)``, up to node ``last``. A seeded node keeps its seed."""
+    sweep over ``rule(i, k)``, up to node ``last``. A seeded node keeps its seed; ``each(i, tangent)`` is told
+    each other one as it is done."""
     nodes = graph.nodes
     last = len(nodes) - 1 if last is None else last
     tan: list = [sp.Integer(0)] * len(nodes)
@@ -395,6 +447,8 @@ def tangent_sweep(graph, rule, tidy, seed: dict, last: int | None = None) -> lis
             if type(a) is int:
                 total += rule(i, k) * tan[a]
         tan[i] = tidy(total)
+        if each is not None:
+            each(i, tan[i])
     return tan
 
 
@@ -430,6 +484,15 @@ def exact_point(graph, typed: dict, values: dict[str, float]) -> dict:
 def hessian_forms(trace, symbolic_: bool, exact: bool, typed: dict, direction: dict | None = None) -> HessianForms:
     """The Hessian in symbols and exactly at the point; along ``direction`` (by name, as typed), the whole
     Hessian in every input and the Hessian times d, each entry Σⱼ Hᵢⱼ·dⱼ."""
+    pieces: list = []
+    hessian_pieces(pieces.append, trace, symbolic_, exact, typed, direction)
+    return hessian_of(trace, symbolic_, exact, pieces, direction)[0]
+
+
+def hessian_pieces(emit, trace, symbolic_: bool, exact: bool, typed: dict, direction: dict | None = None) -> None:
+    """The work of ``hessian_forms``, each part emitted as it is done (gradcli/exact/worker.py): ("matrix", i,
+    j, Expr), ("trace", Expr), ("determinant", Expr), ("vector", list), ("exact", i, j, Expr), ("exact_vector",
+    list), ("eigenvalues", list)."""
     from ..errors import GradcliError
 
     graph = trace.graph
@@ -442,28 +505,75 @@ def hessian_forms(trace, symbolic_: bool, exact: bool, typed: dict, direction: d
     h = sp.hessian(f, xs)
     d = None
     if direction is not None:
-        d = sp.Matrix([to_sympy(direction[n]) if not isinstance(direction[n], float)
-                       else number(direction[n], repr(direction[n])) for n in labels])
-    out = HessianForms()
+        d = sp.Matrix([to_sympy(direction[m]) if not isinstance(direction[m], float)
+                       else number(direction[m], repr(direction[m])) for m in labels])
+    n = len(xs)
     if symbolic_:
-        simple = h.applyfunc(lambda e: simplest(e))
-        out.matrix = [[from_sympy(simple[i, j]) for j in range(len(xs))] for i in range(len(xs))]
-        out.trace = from_sympy(simplest(simple.trace()))
-        out.determinant = from_sympy(simplest(simple.det(method="berkowitz")))
+        simple = sp.zeros(n, n)
+        for i in range(n):
+            for j in range(n):
+                simple[i, j] = simplest(h[i, j])
+                emit(("matrix", i, j, from_sympy(simple[i, j])))
+        emit(("trace", from_sympy(simplest(simple.trace()))))
+        emit(("determinant", from_sympy(simplest(simple.det(method="berkowitz")))))
         if d is not None:
-            out.vector = [from_sympy(simplest(e)) for e in h * d]
+            emit(("vector", [from_sympy(simplest(e)) for e in h * d]))
     if exact:
-        point = {symbol(n): v for n, v in exact_point(graph, typed, trace.point).items()}
-        at_point = h.xreplace(point).applyfunc(lambda e: simplest(e, effort=30))
-        out.exact = [[from_sympy(at_point[i, j]) for j in range(len(xs))] for i in range(len(xs))]
+        point = {symbol(m): v for m, v in exact_point(graph, typed, trace.point).items()}
+        at_point = sp.zeros(n, n)
+        for i in range(n):
+            for j in range(n):
+                at_point[i, j] = simplest(h[i, j].xreplace(point), effort=30)
+                emit(("exact", i, j, from_sympy(at_point[i, j])))
         if d is not None:
-            out.exact_vector = [from_sympy(simplest(e, effort=30)) for e in at_point * d]
+            emit(("exact_vector", [from_sympy(simplest(e, effort=30)) for e in at_point * d]))
         try:
-            values = at_point.eigenvals() if len(xs) <= 4 else {}
+            values = at_point.eigenvals() if n <= 4 else {}
         except (NotImplementedError, TypeError, ValueError):
             values = {}
         listed = []
         for v, multiplicity in values.items():
             listed += [from_sympy(simplest(v, effort=30))] * multiplicity
-        out.eigenvalues = listed or None
-    return out
+        emit(("eigenvalues", listed or None))
+
+
+def hessian_of(trace, symbolic_: bool, exact: bool, pieces: list,
+               direction: dict | None = None) -> tuple[HessianForms, list[str]]:
+    """HessianForms from the pieces ``hessian_pieces`` emitted, each part only where it is whole, and the parts
+    it lacks (the work stopped at a time limit) as the JSON paths that would hold them: symbolic.hessian."""
+    n = len(trace.graph.names) if direction is not None else len(trace.second)
+    out = HessianForms()
+    matrix: dict = {}
+    exact_: dict = {}
+    found: dict = {}
+    for piece in pieces:
+        if piece[0] == "matrix":
+            matrix[piece[1:3]] = piece[3]
+        elif piece[0] == "exact":
+            exact_[piece[1:3]] = piece[3]
+        else:
+            found[piece[0]] = piece[1]
+    missing: list[str] = []
+    if symbolic_:
+        if len(matrix) == n * n and "trace" in found and "determinant" in found:
+            out.matrix = [[matrix[i, j] for j in range(n)] for i in range(n)]
+            out.trace, out.determinant = found["trace"], found["determinant"]
+        else:
+            missing += ["symbolic.hessian", "symbolic.trace", "symbolic.determinant"]
+        if direction is not None:
+            out.vector = found.get("vector")
+            if out.vector is None:
+                missing.append("symbolic.hessian_vector")
+    if exact:
+        if len(exact_) == n * n:
+            out.exact = [[exact_[i, j] for j in range(n)] for i in range(n)]
+            out.eigenvalues = found.get("eigenvalues")
+            if "eigenvalues" not in found:
+                missing.append("exact.eigenvalues")
+        else:
+            missing += ["exact.hessian", "exact.eigenvalues"]
+        if direction is not None:
+            out.exact_vector = found.get("exact_vector")
+            if out.exact_vector is None:
+                missing.append("exact.hessian_vector")
+    return out, missing

@@ -181,6 +181,9 @@ def write(trace: Trace, out: TextIO) -> None:
         tail["exact"] = _exact(trace)
     if trace.symbolic is not None:
         tail["symbolic"] = _symbolic(trace)
+    if trace.numeric_rows:  # --time-limit reached: the forms sympy did not finish, by their paths here
+        tail["time_limit_reached"] = True
+        tail["numeric_rows"] = list(trace.numeric_rows)
     for k, v in tail.items():
         out.write(f"  {_dump(k)}: {_dump(v)},\n")
     if trace.summed is not None:
@@ -382,15 +385,17 @@ def _exact(trace: Trace) -> dict:
     from ..exact.symbolic import from_sympy
 
     e, ids = trace.exact, [n.id for n in trace.graph.nodes]
-    out: dict = {"value": _text(from_sympy(e.values[trace.graph.output])),
-                 "values": {i: _text(from_sympy(v)) for i, v in zip(ids, e.values)},
+    out: dict = {"values": {i: _text(from_sympy(v)) for i, v in zip(ids, e.values) if v is not None},
                  "gradient": {n: _text(from_sympy(v)) for n, v in e.gradient.items()}}
+    if e.values[trace.graph.output] is not None:  # None: left numeric at --time-limit (numeric_rows says so)
+        out = {"value": _text(from_sympy(e.values[trace.graph.output])), **out}
     graph = trace.graph
     moving = [j for j in range(len(ids)) if not graph.is_held(j)]  # a held constant: no tangent, no adjoint
     if e.adjoints is not None:
-        out["adjoints"] = {ids[j]: _text(from_sympy(e.adjoints[j])) for j in moving}
+        out["adjoints"] = {ids[j]: _text(from_sympy(e.adjoints[j])) for j in moving if e.adjoints[j] is not None}
     if e.tangents:
-        out["tangents"] = {label: {ids[j]: _text(from_sympy(vs[j])) for j in moving} for label, vs in e.tangents.items()}
+        out["tangents"] = {label: {ids[j]: _text(from_sympy(vs[j])) for j in moving if vs[j] is not None}
+                           for label, vs in e.tangents.items()}
     return out
 
 
@@ -488,6 +493,8 @@ def write_check(checked, out: TextIO) -> None:
            "point": None if checked.at is None else {n: number(v) for n, v in dict(checked.at).items()},
            "output": graph.function, "claims": claims, "verdict": checked.verdict,
            "warnings": list(checked.warnings)}
+    if checked.time_limit_reached:
+        doc["time_limit_reached"] = True
     out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
 
 
