@@ -197,3 +197,83 @@ def test_cli_json_exit_codes_and_gradebook(tmp_path) -> None:
     assert rows[0].startswith("student,score,max") and rows[1].startswith("Ada,15,16,1") and len(rows) == 3
     text = run("grade", MFML, "--at", "0,2", str(a)).stdout
     assert "score: 15/16" in text and "wrong local partial on c6 → c7" in text
+
+
+# --- written rules, decided by sympy ---
+
+def mfml_rules(c6bar: str = "c̄7·3·c6 = 12", c7: str = "c6**3") -> str:
+    return "\n".join(["c3 = exp(c1) = 1", "c4 = c1**2 = 0", "c5 = c2**2 = 4", "c6 = c4 + c5 = 4", f"c7 = {c7} = 64",
+                      "c8 = c3·c7 = 64", "c̄8 = 1", "c̄7 = c̄8·c3 = 1", f"c̄6 = {c6bar}", ""])
+
+
+def test_a_wrong_rule_whose_number_follows_it_is_a_wrong_local_partial_naming_both_rules() -> None:
+    r = gradcli.grade(MFML, "0,2", mfml_rules(), mode="reverse")
+    c = next(c for c in r.cells if c.label == "c̄6")
+    assert c.verdict == "wrong" and c.error == "wrong local partial" and c.rule_check == "different"
+    assert "c̄7·3·c6," in c.feedback  # the student's rule
+    assert "c̄6 = c̄7·3·c6**2 = 1·3·4**2 = 48" in c.feedback  # the true one, as the reverse table prints it
+
+
+def test_a_rule_written_in_another_form_is_proved_equal() -> None:
+    # (c4 + c5)**3 is c6**3 once c6 is its definition; c̄7·c6**2·3 is the chain rule's term reordered
+    r = gradcli.grade(MFML, "0,2", mfml_rules("c̄7·c6**2·3 = 48", "(c4 + c5)**3"), mode="reverse")
+    by = {c.label: c for c in r.cells}
+    assert by["c7"].rule_check == "proved" and by["c7"].note is None
+    assert by["c̄6"].rule_check == "proved" and by["c̄6"].verdict == "correct" and by["c̄6"].note is None
+    assert by["c̄8"].rule_check is None  # no rule written
+
+
+def test_a_wrong_rule_with_the_right_number_at_the_point_is_noted() -> None:
+    # c̄1 = c̄3·c3 leaves out c̄4·2·c1, which is 0 at c1 = 0: the number is right, the rule is not
+    text = mfml_rules("c̄7·3·c6**2 = 48") + "c̄5 = 48\nc̄4 = 48\nc̄3 = c̄8·c7 = 64\nc̄1 = c̄3·c3 = 64\n"
+    r = gradcli.grade(MFML, "0,2", text, mode="reverse")
+    c = next(c for c in r.cells if c.label == "c̄1")
+    assert c.verdict == "correct" and c.rule_check == "different"
+    assert "the rule written, c̄3·c3, is not the chain rule's c̄1 = c̄3·c3 + c̄4·2·c1" in c.note
+
+
+def test_where_sympy_cannot_decide_the_points_decide_and_it_says_undecided() -> None:
+    from gradcli.core.submission import read
+    from gradcli.engine.grade import grade
+
+    graph = gradcli.graph(MFML).graph
+    never = lambda g: (lambda student, truth: None)  # noqa: E731  a prover that proves nothing
+    r = grade(graph, {"x1": 0.0, "x2": 2.0}, read(mfml_rules("c̄7·3·c6**2 = 48")), "reverse", decide=never)
+    c = next(c for c in r.cells if c.label == "c̄6")
+    assert c.rule_check == "undecided" and "undecided" in c.note and c.verdict == "correct"
+    r = grade(graph, {"x1": 0.0, "x2": 2.0}, read(mfml_rules()), "reverse", decide=never)
+    c = next(c for c in r.cells if c.label == "c̄6")
+    assert c.rule_check == "different" and c.error == "wrong local partial"  # a point where they differ
+
+
+def test_json_feedback_is_plain_text_and_the_table_prints_as_the_tables_do(tmp_path) -> None:
+    f = tmp_path / "s.txt"
+    f.write_text(mfml_rules())
+    doc = json.loads(run("grade", MFML, "--at", "0,2", str(f), "--format", "json").stdout)
+    c = next(c for c in doc["cells"] if c["id"] == "c6" and c["kind"] == "adjoint")
+    assert "c6_bar = c7_bar*3*c6**2 = 1*3*4**2 = 48" in c["feedback"] and c["rule_check"] == "different"
+    reverse = run("reverse", MFML, "--at", "0,2").stdout
+    table = run("grade", MFML, "--at", "0,2", str(f)).stdout
+    rule = next(ln.split("=")[1].strip() for ln in reverse.splitlines() if ln.startswith("c̄6 ="))
+    assert f"c̄6 = {rule} = " in table
+    ascii_ = run("grade", MFML, "--at", "0,2", str(f), "--ascii").stdout
+    assert "c6_bar = c7_bar*3*c6**2" in ascii_
+
+
+def test_a_sheet_of_numbers_does_not_import_sympy(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT, clean_env
+
+    numbers_only = tmp_path / "n.txt"
+    numbers_only.write_text("c3 = 1\nc̄8 = 1\ngrad = [64, 192]\n")
+    ruled = tmp_path / "r.txt"
+    ruled.write_text("c3 = exp(c1) = 1\n")
+    code = ("import sys; from gradcli.cli import cli; from click.testing import CliRunner; "
+            f"CliRunner().invoke(cli, ['grade', {MFML!r}, '--at', '0,2', {str(numbers_only)!r}]); "
+            "print('sympy' in sys.modules); "
+            f"CliRunner().invoke(cli, ['grade', {MFML!r}, '--at', '0,2', {str(ruled)!r}]); "
+            "print('sympy' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=clean_env())
+    assert proc.stdout.split() == ["False", "True"], proc.stderr
