@@ -80,6 +80,8 @@ class Graded(NamedTuple):
     max: float
     follow_through: str
     warnings: list[str]
+    mapping: dict[str, str] = {}  # the student's names for ours used: matched by definition, or --map
+    matched: tuple[str, ...] = ()  # the student's names matched by their definitions
 
     @property
     def charged(self) -> list[Cell]:
@@ -223,6 +225,8 @@ def grade(graph, point: dict, sheet: Sheet, mode: str | None = None, wrt: list[s
     rule equal to the true one (gradcli.exact.written, imported by the caller only for a sheet with rules)."""
     from .trace import run_forward, run_reverse
 
+    matched = match_definitions(graph, sheet, mapping)
+    mapping = {**(mapping or {}), **matched}
     names = Names(graph, mapping)
     unknown: list[tuple[int, str, str]] = []
     extra: list[tuple[int, str, str]] = []
@@ -324,7 +328,111 @@ def grade(graph, point: dict, sheet: Sheet, mode: str | None = None, wrt: list[s
     score = sum(c.points for c in cells)
     most = weight * n_cells
     return Graded("grade", graph, dict(point), mode, tuple(sweeps), student, cells, sorted(unknown),
-                  sorted(extra), score, most, follow_through, list(trace.warnings))
+                  sorted(extra), score, most, follow_through, list(trace.warnings),
+                  {k: v for k, v in mapping.items() if k != v}, tuple(matched))
+
+
+# --- matching the student's numbering to ours, by the definitions written ---------------------------------
+
+
+def _shape(e: Expr, rename) -> tuple | None:
+    """A tree's structure as a key, names through ``rename`` (None: not known yet), sums and products with
+    their operands in any order (c3·c7 is c7·c3); a loop, not recursion."""
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    done: list = []
+    while stack:
+        x, visited = stack.pop()
+        if not x.args:
+            if x.op == NUM:
+                done.append(("#", float(x.leaf[0])))
+            elif x.op == NAME:
+                n = rename(x.leaf)
+                if n is None:
+                    return None
+                done.append(("n", n))
+            else:
+                done.append((x.op, x.leaf))
+        elif visited:
+            k = len(x.args)
+            args = done[-k:]
+            del done[-k:]
+            op = "mul" if x.op == "cdot" else x.op
+            if op in ("add", "mul"):
+                args = sorted(args, key=repr)
+            done.append((op, tuple(args)))
+        else:
+            stack.append((x, True))
+            stack.extend((a, False) for a in reversed(x.args))
+    return done[0]
+
+
+def match_definitions(graph, sheet: Sheet, given: dict[str, str] | None = None) -> dict[str, str]:
+    """The student's names for our nodes, read off the definitions they wrote (their ``c4 = c2**2`` is our c5
+    where our c5 is c2**2): a value cell whose rule has the structure of one of our nodes' definitions, over
+    cells already matched, is that node. Only names that differ from ours are returned; a node two of the
+    student's cells would both be is matched to neither. ``given`` (--map) names what the definitions do not."""
+    from ..core.parse import parse_expression
+    from ..core.submission import _SUB, normal
+
+    ids = {x: i for i, x in enumerate(graph.ids)}
+    inputs = {n: graph.ids[i] for i, n in zip(graph.inputs, graph.names)}
+    defs: dict[tuple, list[int]] = {}
+    for i, node in enumerate(graph.nodes):
+        if node.op != "input" and not graph.is_held(i):
+            key = _shape(graph.definition(i), lambda n: n)
+            defs.setdefault(key, []).append(i)
+    lines = []
+    written = set()
+    for ln in sheet.lines:
+        who = normal(ln.name).strip().translate(_SUB)
+        if any(c in who for c in "\u0304\u0305\u0307/\\") or "bar" in who or "dot" in who or who in inputs:
+            continue  # adjoints, tangents and inputs are matched through their stems
+        written.add(who)
+        if not ln.rule:
+            continue
+        try:
+            tree = from_items(parse_expression(normal(ln.rule)), normal(ln.rule))
+        except GradcliError:
+            continue
+        lines.append((who, tree))
+    found: dict[str, str] = {}
+    claimed: dict[str, str] = {}  # ours -> theirs
+    given = {normal(k).strip(): normal(v).strip() for k, v in (given or {}).items()}
+
+    def rename(n: str) -> str | None:
+        n = n.translate(_SUB)
+        if n in found:
+            return found[n]
+        if n in inputs:
+            return inputs[n]
+        if n in given:
+            return given[n]
+        if n in ids and claimed.get(n, n) == n:
+            return n  # our own name, not taken by another cell: provisionally itself
+        return None
+
+    for _ in range(len(lines) + 1):  # passes until nothing more matches
+        progress = False
+        for who, tree in lines:
+            if who in found:
+                continue
+            key = _shape(tree, rename)
+            hits = defs.get(key, []) if key is not None else []
+            if len(hits) != 1:
+                continue
+            ours = graph.ids[hits[0]]
+            if ours in claimed and claimed[ours] != who:
+                found.pop(claimed[ours], None)  # two cells claim one node: neither is matched by it
+                claimed[ours] = ""
+                continue
+            claimed[ours] = who
+            found[who] = ours
+            progress = True
+        if not progress:
+            break
+    # a match stands where the student does not also write our node's name for another cell of theirs
+    return {k: v for k, v in found.items()
+            if k != v and claimed.get(v) == k and (v not in written or found.get(v, v) != v)}
 
 
 class _Grader:

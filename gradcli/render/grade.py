@@ -36,6 +36,7 @@ def to_dict(g: Graded) -> dict:
             "problem": {"source": graph.source, "mode": g.mode, "inputs": list(graph.names),
                         "point": {n: number(v) for n, v in g.point.items()}, "output": graph.function,
                         "sweeps": list(g.sweeps)},
+            "mapping": dict(g.mapping), "matched_by_definition": list(g.matched),
             "score": round(g.score, 9), "max": round(g.max, 9), "follow_through": g.follow_through,
             "cells": cells,
             "unknown": [{"line": ln, "name": n, "why": why} for ln, n, why in g.unknown],
@@ -79,7 +80,14 @@ def write_table(g: Graded, out: TextIO, unicode: bool = True, width: int = 80) -
     style = TextStyle(unicode)
     at = ", ".join(f"{n} = {show(v)}" for n, v in g.point.items())
     out.write(f"grading {g.student}: {g.mode} mode of {graph.source.strip()}\n")
-    out.write(f"at {at}" + (f"; sweeps {', '.join(g.sweeps)}" if g.sweeps else "") + "\n\n")
+    out.write(f"at {at}" + (f"; sweeps {', '.join(g.sweeps)}" if g.sweeps else "") + "\n")
+    if g.mapping:
+        pairs = ", ".join(f"{k} is {v}" for k, v in g.mapping.items())
+        how = ("by the definitions written" if set(g.matched) == set(g.mapping) else
+               "by --map" if not g.matched else
+               f"by the definitions written ({', '.join(g.matched)}) and --map")
+        out.write(f"the student's names matched to ours {how}: {pairs}\n")
+    out.write("\n")
     head = ["cell", "student", "own work", "key", "verdict", "points"]
     rows = []
     for c in g.cells:

@@ -277,3 +277,43 @@ def test_a_sheet_of_numbers_does_not_import_sympy(tmp_path) -> None:
             "print('sympy' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=clean_env())
     assert proc.stdout.split() == ["False", "True"], proc.stderr
+
+
+# --- the student's own numbering, matched by the definitions written ---
+
+def test_a_sheet_numbered_otherwise_is_matched_by_its_definitions(tmp_path) -> None:
+    # Eve numbers x2**2 as c4 and x1**2 as c5 (we number them the other way round); every cell is right
+    path = "examples/grade/eve-renumbered.txt"
+    from conftest import ROOT
+
+    text = (ROOT / path).read_text()
+    r = gradcli.grade(MFML, "0,2", text)
+    assert r.record.mapping == {"c4": "c5", "c5": "c4"} and set(r.record.matched) == {"c4", "c5"}
+    assert r.charged == [] and r.score == r.max
+    by = {c.label: c for c in r.cells}
+    assert by["c5"].line == 3 and by["c4"].line == 4  # our c5 is her line 3 (c4 = c2**2)
+    assert by["c̄2"].rule_check == "proved"  # her c̄4·2·c2 is our c̄5·2·c2
+    doc = json.loads(run("grade", MFML, "--at", "0,2", str(ROOT / path), "--format", "json").stdout)
+    assert doc["mapping"] == {"c4": "c5", "c5": "c4"} and sorted(doc["matched_by_definition"]) == ["c4", "c5"]
+    assert "matched to ours by the definitions written: c4 is c5, c5 is c4" in run(
+        "grade", MFML, "--at", "0,2", str(ROOT / path)).stdout
+
+
+def test_without_the_definitions_the_numbering_is_taken_as_ours_and_map_still_applies() -> None:
+    text = "c4 = 4\nc5 = 0\n"  # numbers only: nothing to match by, so c4 is our c4 and wrong
+    r = gradcli.grade(MFML, "0,2", text, mode="reverse")
+    assert r.record.mapping == {} and {c.label for c in r.charged} >= {"c4", "c5"}
+    r = gradcli.grade(MFML, "0,2", text, mode="reverse", map="c4=c5,c5=c4")
+    by = {c.label: c for c in r.cells}
+    assert by["c4"].verdict == by["c5"].verdict == "correct" and r.record.matched == ()
+
+
+def test_a_wrong_operand_is_not_taken_for_another_numbering() -> None:
+    # c5 = c1**2 is our c4's definition, but the student writes c4 too: c5 is a wrong operand, not a renaming
+    text = "c3 = exp(c1) = 1\nc4 = c1**2 = 0\nc5 = c1**2 = 0\n"
+    r = gradcli.grade(MFML, "0,2", text, mode="reverse")
+    assert r.record.mapping == {}
+    c5 = next(c for c in r.cells if c.label == "c5")
+    assert c5.verdict == "wrong" and c5.rule_check == "different"
+    text = "c3 = exp(c1) = 1\nc5 = c1**2 = 0\nc4 = 0\n"  # c4 written without a rule: still not a renaming
+    assert gradcli.grade(MFML, "0,2", text, mode="reverse").record.mapping == {}
