@@ -317,3 +317,81 @@ def test_a_wrong_operand_is_not_taken_for_another_numbering() -> None:
     assert c5.verdict == "wrong" and c5.rule_check == "different"
     text = "c3 = exp(c1) = 1\nc5 = c1**2 = 0\nc4 = 0\n"  # c4 written without a rule: still not a renaming
     assert gradcli.grade(MFML, "0,2", text, mode="reverse").record.mapping == {}
+
+
+# --- the common slips, each diagnosed from the number alone ---
+
+def sig(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+def test_sigma_for_sigma_times_one_minus_sigma() -> None:
+    # f = sigmoid(x)**2 at x = 0.5: c̄1 = c̄2·σ(1−σ); the student writes c̄2·σ
+    x = 0.5
+    c2 = sig(x)
+    b2 = 2 * c2
+    text = f"c2 = {r5(c2)}\nc3 = {r5(c2 ** 2)}\nc̄3 = 1\nc̄2 = {r5(b2)}\nc̄1 = {r5(b2 * c2)}\n"
+    r = gradcli.grade("sigmoid(x)**2", "0.5", text)
+    (charged,) = r.charged
+    assert charged.label == "c̄1" and charged.error == "wrong local partial"
+    assert "σ for σ(1−σ)" in charged.feedback and "cannot tell" not in charged.feedback
+    assert charged.feedback.endswith(f"= {b2 * c2 * (1 - c2):.6g}")  # the true c̄1, worked here by hand
+
+
+def test_the_sign_of_sin_prime() -> None:
+    # y = sin(x)*x at x = 1, forward: ċ2 = cos(1)·ẋ; the student writes −cos(1)
+    x = 1.0
+    text = "\n".join(["[sweep x]", f"c2 = {r5(math.sin(x))}", f"c3 = {r5(math.sin(x) * x)}", "ẋ = 1",
+                      f"ċ2 = {r5(-math.cos(x))}", f"ċ3 = {r5(-math.cos(x) * x + math.sin(x))}"])
+    r = gradcli.grade("sin(x)*x", "1", text)
+    (charged,) = r.charged
+    assert charged.label == "ċ2" and charged.error == "wrong local partial" and "sin′" in charged.feedback
+    assert {c.label: c.verdict for c in r.cells}["ċ3"] == "follows"
+
+
+def test_a_missing_inner_derivative() -> None:
+    # f = exp(x**3) at x = 0.5, forward: ċ3 = c3·ċ2 with ċ2 = 3·x² = 0.75; the student writes ċ3 = c3
+    x = 0.5
+    c2, c3 = x ** 3, math.exp(x ** 3)
+    text = "\n".join(["[sweep x]", f"c2 = {r5(c2)}", f"c3 = {r5(c3)}", "ẋ = 1", f"ċ2 = {r5(3 * x ** 2)}",
+                      f"ċ3 = {r5(c3)}"])
+    r = gradcli.grade("exp(x**3)", "0.5", text)
+    (charged,) = r.charged
+    assert charged.label == "ċ3" and charged.error == "wrong local partial"
+    assert "missing inner derivative on c2 → c3: ċ2 left out" in charged.feedback
+    assert "cannot tell" not in charged.feedback
+
+
+def test_a_forgotten_fan_out_term_in_reverse_and_in_a_rule() -> None:
+    # f = x*exp(x) at x = 1: x feeds c2 = exp(c1) and c3 = c1·c2; c̄1 = c̄3·c2 + c̄2·c2 with c̄2 = c̄3·c1
+    e = math.e
+    text = f"c2 = {r5(e)}\nc3 = {r5(e)}\nc̄3 = 1\nc̄2 = 1\nc̄1 = {r5(e)}\n"  # c̄3·c2 only
+    r = gradcli.grade("x*exp(x)", "1", text)
+    (charged,) = r.charged
+    assert charged.label == "c̄1" and charged.error == "missing term" and "c1 feeds" in charged.feedback
+    ruled = text.replace(f"c̄1 = {r5(e)}", f"c̄1 = c̄3·c2 = {r5(e)}")
+    (charged,) = gradcli.grade("x*exp(x)", "1", ruled).charged
+    assert charged.error == "missing term" and charged.rule_check == "different" and "c̄3·c2," in charged.feedback
+
+
+def test_an_arithmetic_slip_with_every_rule_right() -> None:
+    r = gradcli.grade("x**3", "3", "c2 = 27\nc̄2 = 1\nc̄1 = c̄2·3·c1**2 = 26\n")  # 3·3² is 27
+    (charged,) = r.charged
+    assert charged.error == "arithmetic" and "the rule is right" in charged.feedback and "not 26" in charged.feedback
+
+
+def test_where_the_point_cannot_tell_two_slips_apart_the_feedback_says_so() -> None:
+    # x**3 at x = 3: n·x = 9 and x^(n−1) = 9, so c̄1 = 9 is either slip
+    r = gradcli.grade("x**3", "3", "c2 = 27\nc̄2 = 1\nc̄1 = 9\n")
+    (charged,) = r.charged
+    assert charged.error == "wrong local partial"
+    assert charged.feedback.startswith("this point cannot tell apart:")
+    assert "n·x for n·x^(n−1)" in charged.feedback and "x^(n−1) for n·x^(n−1) (the factor n left out)" in \
+        charged.feedback
+    # σ at 0 is 1/2 = 1 − σ: σ for σ(1−σ) and 1−σ for σ(1−σ) give the same number
+    r = gradcli.grade("sigmoid(x)", "0", "c2 = 0.5\nc̄2 = 1\nc̄1 = 0.5\n")
+    (charged,) = r.charged
+    assert charged.feedback.startswith("this point cannot tell apart:") and "1−σ for σ(1−σ)" in charged.feedback
+    # at x = 2 the same slip is told apart
+    (charged,) = gradcli.grade("x**3", "2", "c2 = 8\nc̄2 = 1\nc̄1 = 6\n").charged
+    assert "cannot tell" not in charged.feedback and "n·x for n·x^(n−1)" in charged.feedback
