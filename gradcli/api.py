@@ -796,6 +796,9 @@ def grade(source: str, at: Point, submission: str, *, mode: str | None = None, w
     chosen = inputs(_names_text(wrt), g.names, g.arrays) if wrt is not None else None
     mapping = parse_map(map) if isinstance(map, str) or map is None else dict(map)
     sheet = read(submission)
+    decide = None
+    if any(ln.rule for ln in sheet.lines):  # sympy decides written rules; a sheet of numbers never imports it
+        from .exact.written import decider as decide
     record = run_grade(g, problem.point(at), sheet, mode, chosen, follow_through, points, tolerance, mapping,
-                       student or sheet.student or named or "student")
+                       student or sheet.student or named or "student", decide)
     return result_of(record, view)

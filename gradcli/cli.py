@@ -675,7 +675,8 @@ def descend(given, shown, at, lr, steps, optimizer, momentum, gamma, epsilon, de
 @click.option("--tolerance", type=click.FloatRange(0, 1, min_open=True), metavar="REL",
               help="A relative tolerance for every number (default: half a unit of the last digit written).")
 @click.option("--map", "mapping", metavar="PAIRS",
-              help="The student's names for the problem's cells, e.g. --map a=c3,b=c4.")
+              help="The student's names for the problem's cells, e.g. --map a=c3,b=c4, where the definitions "
+                   "written do not match them.")
 @click.option("--student", metavar="NAME", help="The student's name (default: a '# student: NAME' comment, "
                                                  "else the file's name).")
 @_reports_errors

@@ -181,6 +181,7 @@ CASES = [
                                                     "--map", "a=c3", "--tolerance", "1e-6"], 1,
          input="cell,rule,value\na,exp(c1),1\nc4,,0\nzz,,1\n"),
     Case("let", "grade", ["x*y + a", "--at", "1,2", "--let", "a=3", "-"], 1, input="grad = [2, 1]\n"),
+    Case("matched-by-definition", "grade", [SEED, "--at", "0,2", str(GRADE / "eve-renumbered.txt")]),
     Case("adam-shuffle", "descend", [LOGISTIC, "--at", "0,0,0", "--data", DATA, "--steps", "3", "--batch", "4",
                                      "--shuffle", "7", "--optimizer", "adam", "--weight-decay", "0.01"]),
     # sympy stopped at --time-limit: what it finished, and the rest named numeric_rows

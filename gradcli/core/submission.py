@@ -395,7 +395,8 @@ _TOKEN = re.compile(r"\\(?:bar|overline|dot)\s*(?:\{[^{}]*\}|[A-Za-z])(?:_\{?\w+
 
 def rule_items(rule: str, names: Names, sweep: str | None):
     """A rule in the student's notation as parsed items over internal names (``_v3`` the value of node 3,
-    ``_a3`` its adjoint, ``_t3@x1`` its tangent); raises GradcliError (not a syntax error of the sheet: a rule
+    ``_a3`` its adjoint, ``_tK`` a tangent, named in the tangents returned), and the text parsed; raises
+    GradcliError (not a syntax error of the sheet: a rule
     that cannot be read is noted, not fatal) where it cannot be read."""
     from .parse import parse_expression
 
@@ -430,4 +431,4 @@ def rule_items(rule: str, names: Names, sweep: str | None):
         items = parse_expression(source)
     except GradcliSyntaxError as e:
         raise GradcliError(f"the rule '{rule}' cannot be read: {e.message}") from None
-    return items, tangents
+    return items, tangents, source

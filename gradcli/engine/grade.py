@@ -22,7 +22,7 @@ import math
 import random
 from typing import NamedTuple
 
-from ..core.expr import MARK, NAME, NUM, Expr, mark, name as name_leaf, num, transform
+from ..core.expr import EQ, MARK, NAME, NUM, PARTIAL, Expr, from_items, mark, name as name_leaf, num, transform
 from ..core.ops import OPS
 from ..core.printer import TextStyle
 from ..core.rules import compile_rule, parse_rule, partial
@@ -49,11 +49,21 @@ class Cell(NamedTuple):
     key: float
     verdict: str  # one of VERDICTS
     error: str | None  # one of ERRORS, for a charged cell
-    feedback: str | None  # one line: what went wrong, with the true rule in symbols and numbers
+    says: tuple | None  # the feedback, one line as parts (text, and Exprs each format prints in its style)
     follows: str | None  # the charged cell a "follows" verdict follows from
-    note: str | None  # said of an uncharged cell (a term 0 at the point; a rule that differs)
+    noted: tuple | None  # said of any cell (a term 0 at the point; a rule that differs), as parts
     points: float
     max_points: float
+    rule_check: str | None = None  # a written rule against the true one: "proved", "different", "undecided"
+
+    @property
+    def feedback(self) -> str | None:
+        """What went wrong, with the true rule in symbols and numbers, as the table prints it."""
+        return None if self.says is None else spoken(self.says)
+
+    @property
+    def note(self) -> str | None:
+        return None if self.noted is None else spoken(self.noted)
 
 
 class Graded(NamedTuple):
@@ -70,6 +80,8 @@ class Graded(NamedTuple):
     max: float
     follow_through: str
     warnings: list[str]
+    mapping: dict[str, str] = {}  # the student's names for ours used: matched by definition, or --map
+    matched: tuple[str, ...] = ()  # the student's names matched by their definitions
 
     @property
     def charged(self) -> list[Cell]:
@@ -169,6 +181,32 @@ def _text(e: Expr) -> str:
     return STYLE.text(e)
 
 
+def say(*parts) -> tuple:
+    """A line of feedback as parts: text, and Exprs that each format prints in its own style (c̄7·3·c6**2 in the
+    table, c7_bar*3*c6**2 in JSON); a part that is itself such a line is spliced in."""
+    out: list = []
+    for p in parts:
+        if p is None or (isinstance(p, str) and not p):
+            continue
+        if isinstance(p, tuple) and not isinstance(p, Expr):
+            out.extend(p)
+        else:
+            out.append(p)
+    return tuple(out)
+
+
+def spoken(parts: tuple, style=STYLE) -> str:
+    """A line of parts as text in ``style``."""
+    return "".join(p if isinstance(p, str) else style.text(p) for p in parts)
+
+
+def _joined(lines: list[tuple], sep: str) -> tuple:
+    out: list = []
+    for k, ln in enumerate(lines):
+        out.extend(((sep,) if k else ()) + tuple(ln))
+    return tuple(out)
+
+
 # --- the grading ----------------------------------------------------------------------------------------------
 
 
@@ -182,9 +220,13 @@ class _Given(NamedTuple):
 
 def grade(graph, point: dict, sheet: Sheet, mode: str | None = None, wrt: list[str] | None = None,
           follow_through: str = "full", total: float | None = None, rel: float | None = None,
-          mapping: dict | None = None, student: str = "student") -> Graded:
+          mapping: dict | None = None, student: str = "student", decide=None) -> Graded:
+    """The sheet graded against the key. ``decide(graph)``, where given, makes the function that proves a written
+    rule equal to the true one (gradcli.exact.written, imported by the caller only for a sheet with rules)."""
     from .trace import run_forward, run_reverse
 
+    matched = match_definitions(graph, sheet, mapping)
+    mapping = {**(mapping or {}), **matched}
     names = Names(graph, mapping)
     unknown: list[tuple[int, str, str]] = []
     extra: list[tuple[int, str, str]] = []
@@ -273,7 +315,9 @@ def grade(graph, point: dict, sheet: Sheet, mode: str | None = None, wrt: list[s
                 continue
             put(("tangent", sweep, n.node), _Given(ln.line, ln.name, w, ln.rule, sweep))
 
-    g = _Grader(graph, trace, names, given, rel, follow_through, mode, sweeps)
+    rules = any(gv.rule for gv in given.values())
+    g = _Grader(graph, trace, names, given, rel, follow_through, mode, sweeps,
+                decide(graph) if decide is not None and rules else None)
     g.run()
     for key, gv in given.items():
         if key not in g.slots:
@@ -284,14 +328,119 @@ def grade(graph, point: dict, sheet: Sheet, mode: str | None = None, wrt: list[s
     score = sum(c.points for c in cells)
     most = weight * n_cells
     return Graded("grade", graph, dict(point), mode, tuple(sweeps), student, cells, sorted(unknown),
-                  sorted(extra), score, most, follow_through, list(trace.warnings))
+                  sorted(extra), score, most, follow_through, list(trace.warnings),
+                  {k: v for k, v in mapping.items() if k != v}, tuple(matched))
+
+
+# --- matching the student's numbering to ours, by the definitions written ---------------------------------
+
+
+def _shape(e: Expr, rename) -> tuple | None:
+    """A tree's structure as a key, names through ``rename`` (None: not known yet), sums and products with
+    their operands in any order (c3·c7 is c7·c3); a loop, not recursion."""
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    done: list = []
+    while stack:
+        x, visited = stack.pop()
+        if not x.args:
+            if x.op == NUM:
+                done.append(("#", float(x.leaf[0])))
+            elif x.op == NAME:
+                n = rename(x.leaf)
+                if n is None:
+                    return None
+                done.append(("n", n))
+            else:
+                done.append((x.op, x.leaf))
+        elif visited:
+            k = len(x.args)
+            args = done[-k:]
+            del done[-k:]
+            op = "mul" if x.op == "cdot" else x.op
+            if op in ("add", "mul"):
+                args = sorted(args, key=repr)
+            done.append((op, tuple(args)))
+        else:
+            stack.append((x, True))
+            stack.extend((a, False) for a in reversed(x.args))
+    return done[0]
+
+
+def match_definitions(graph, sheet: Sheet, given: dict[str, str] | None = None) -> dict[str, str]:
+    """The student's names for our nodes, read off the definitions they wrote (their ``c4 = c2**2`` is our c5
+    where our c5 is c2**2): a value cell whose rule has the structure of one of our nodes' definitions, over
+    cells already matched, is that node. Only names that differ from ours are returned; a node two of the
+    student's cells would both be is matched to neither. ``given`` (--map) names what the definitions do not."""
+    from ..core.parse import parse_expression
+    from ..core.submission import _SUB, normal
+
+    ids = {x: i for i, x in enumerate(graph.ids)}
+    inputs = {n: graph.ids[i] for i, n in zip(graph.inputs, graph.names)}
+    defs: dict[tuple, list[int]] = {}
+    for i, node in enumerate(graph.nodes):
+        if node.op != "input" and not graph.is_held(i):
+            key = _shape(graph.definition(i), lambda n: n)
+            defs.setdefault(key, []).append(i)
+    lines = []
+    written = set()
+    for ln in sheet.lines:
+        who = normal(ln.name).strip().translate(_SUB)
+        if any(c in who for c in "\u0304\u0305\u0307/\\") or "bar" in who or "dot" in who or who in inputs:
+            continue  # adjoints, tangents and inputs are matched through their stems
+        written.add(who)
+        if not ln.rule:
+            continue
+        try:
+            tree = from_items(parse_expression(normal(ln.rule)), normal(ln.rule))
+        except GradcliError:
+            continue
+        lines.append((who, tree))
+    found: dict[str, str] = {}
+    claimed: dict[str, str] = {}  # ours -> theirs
+    given = {normal(k).strip(): normal(v).strip() for k, v in (given or {}).items()}
+
+    def rename(n: str) -> str | None:
+        n = n.translate(_SUB)
+        if n in found:
+            return found[n]
+        if n in inputs:
+            return inputs[n]
+        if n in given:
+            return given[n]
+        if n in ids and claimed.get(n, n) == n:
+            return n  # our own name, not taken by another cell: provisionally itself
+        return None
+
+    for _ in range(len(lines) + 1):  # passes until nothing more matches
+        progress = False
+        for who, tree in lines:
+            if who in found:
+                continue
+            key = _shape(tree, rename)
+            hits = defs.get(key, []) if key is not None else []
+            if len(hits) != 1:
+                continue
+            ours = graph.ids[hits[0]]
+            if ours in claimed and claimed[ours] != who:
+                found.pop(claimed[ours], None)  # two cells claim one node: neither is matched by it
+                claimed[ours] = ""
+                continue
+            claimed[ours] = who
+            found[who] = ours
+            progress = True
+        if not progress:
+            break
+    # a match stands where the student does not also write our node's name for another cell of theirs
+    return {k: v for k, v in found.items()
+            if k != v and claimed.get(v) == k and (v not in written or found.get(v, v) != v)}
 
 
 class _Grader:
     """The own-work recomputation and the verdicts, in the order a student fills the table."""
 
-    def __init__(self, graph, trace, names, given, rel, follow_through, mode, sweeps) -> None:
+    def __init__(self, graph, trace, names, given, rel, follow_through, mode, sweeps, decide=None) -> None:
         self.graph, self.trace, self.names, self.given = graph, trace, names, given
+        self.decide = decide  # (the student's rule, the true one) -> True where sympy proves them equal
         self.rel, self.follow_through, self.mode, self.sweeps = rel, follow_through, mode, sweeps
         n = len(graph.nodes)
         self.n = n
@@ -357,6 +506,18 @@ class _Grader:
             env[f"_a{i}"] = a[i]
         return env
 
+    def mark_of(self, slot: tuple) -> Expr:
+        """The cell's name as an Expr, for feedback: c6, c̄6, ċ6, ∂f/∂x1."""
+        g = self.graph
+        kind = slot[0]
+        if kind == "value":
+            return name_leaf(g.ids[slot[1]])
+        if kind == "adjoint":
+            return mark("bar", g.ids[slot[1]])
+        if kind == "tangent":
+            return mark("dot", g.ids[slot[2]])
+        return Expr(PARTIAL, (name_leaf(g.function), name_leaf(slot[1])))
+
     # --- one cell ---
 
     def cell(self, slot: tuple, key: float, expect: dict[str, float], deps: list[tuple], diagnose) -> dict:
@@ -367,6 +528,7 @@ class _Grader:
         rel = self.rel
         self.slots.add(slot)
         lab = self.labels[slot] = self.label(slot)
+        me = self.mark_of(slot)
         e, wr = expect["e"], expect["w"]
         if w is None:
             verdict = "missing"
@@ -387,11 +549,10 @@ class _Grader:
                 blame = self.labels[d] if self.status.get(d) in ("wrong", "missing") else self.blame.get(d)
                 if blame:
                     break
-        error = feedback = note = follows = None
+        error = feedback = note = follows = rule_status = None
         if verdict == "missing":
             error = "missing cell"
-            feedback = f"{lab} is missing: {diagnose(None)[1]}" if diagnose else f"{lab} is missing"
-            feedback = feedback if gv is None else f"{lab} is left blank: {diagnose(None)[1]}"
+            feedback = say(me, " is missing: " if gv is None else " is left blank: ", diagnose(None)[1])
         elif verdict == "wrong":
             error, feedback = diagnose(w.value)
         elif verdict == "follows":
@@ -399,16 +560,16 @@ class _Grader:
             if blame is None and not close(w, key, rel):
                 follows = "an earlier cell"
         if verdict == "correct" and w is not None and not (close(w, e, rel) or close(w, wr, rel)):
-            note = "matches the key, though not the student's own earlier cells"
+            note = say("matches the key, though not the student's own earlier cells")
         if verdict in ("correct", "follows") and self.zero_note is not None:
-            note = self.zero_note if note is None else f"{note}; {self.zero_note}"
+            note = self.zero_note if note is None else say(note, "; ", self.zero_note)
         if gv is not None and gv.rule and verdict != "missing":
-            rule_note = self.check_rule(slot, gv, e, verdict)
-            if rule_note:
+            rule_status, rule_note = self.check_rule(slot, gv, e, verdict, (error, feedback))
+            if rule_note is not None:
                 if verdict == "wrong" and rule_note[0]:
-                    error, feedback = rule_note[0], rule_note[1]
-                else:
-                    note = rule_note[1] if note is None else f"{note}; {rule_note[1]}"
+                    error, feedback = rule_note
+                elif rule_note[1]:
+                    note = rule_note[1] if note is None else say(note, "; ", rule_note[1])
         points = {"correct": 1.0, "follows": CREDIT[self.follow_through]}.get(verdict, 0.0)
         self.status[slot] = verdict
         self.blame[slot] = lab if verdict in ("wrong", "missing") else blame
@@ -418,40 +579,114 @@ class _Grader:
         ident = self.graph.ids[slot[-1]] if kind in ("value", "adjoint", "tangent") else slot[1]
         self.cells.append(Cell(ident, lab, kind, slot[1] if kind == "tangent" else None,
                                gv.line if gv is not None else None, w.value if w is not None else None,
-                               expected_own, key, verdict, error, feedback, follows, note, points, 1.0))
+                               expected_own, key, verdict, error, feedback, follows, note, points, 1.0,
+                               rule_status))
         return own
 
-    zero_note: str | None = None
+    zero_note: tuple | None = None
 
     # --- rules the student wrote ---
 
-    def check_rule(self, slot: tuple, gv: _Given, expected: float, verdict: str):
-        """What a written rule says: (error or None, text), or None where it agrees. The rule is evaluated
-        over the student's own values, and at random points against the true rule."""
+    def written_rule(self, gv: _Given, slot: tuple):
+        """The student's rule as an Expr over the graph's ids and marks (c6, c̄7, ċ1), and its parsed items and
+        tangents for evaluating it; GradcliError where it cannot be read."""
+        items, tangents, source = rule_items(gv.rule, self.names, gv.sweep)
+        g = self.graph
+        sweep = slot[1] if slot[0] == "tangent" else gv.sweep
+
+        def leaf(x: Expr) -> Expr:
+            if x.op != NAME or not x.leaf.startswith("_"):
+                return x
+            n = x.leaf
+            if n in tangents:
+                node, s = tangents[n]
+                return mark("dot", g.ids[node] if s == sweep else f"{g.ids[node]}@{s}")
+            kind, i = n[1], int(n[2:])
+            return name_leaf(g.ids[i]) if kind == "v" else mark("bar", g.ids[i])
+
+        def node(x: Expr, args: tuple) -> Expr:
+            return Expr("mul" if x.op == "cdot" else x.op, args, x.leaf)
+
+        tree = transform(from_items(items, source), leaf, node)
+        return tree, items, tangents
+
+    def true_expr(self, slot: tuple) -> Expr | None:
+        """The cell's true rule in symbols: the definition, or the chain rule's sum of local terms."""
+        g = self.graph
+        kind = slot[0]
+        terms = []
+        if kind == "value":
+            return g.definition(slot[1])
+        if kind == "adjoint":
+            j = slot[1]
+            if j == g.output:
+                return num(1.0, "1")
+            terms = [_times(mark("bar", g.ids[i]), g.rule(i, k)) for i, k in self.consumers[j] if self.relevant[i]]
+        elif kind == "tangent":
+            s, i = slot[1], slot[2]
+            node = self.nodes[i]
+            if node.op == "input":
+                return num(1.0 if g.names[i] == s else 0.0)
+            terms = [_times(g.rule(i, k), mark("dot", g.ids[a])) for k, a in enumerate(node.args) if type(a) is int]
+        else:
+            return None
+        if not terms:
+            return num(0.0, "0")
+        out = terms[0]
+        for t in terms[1:]:
+            out = Expr("add", (out, t))
+        return out
+
+    def check_rule(self, slot: tuple, gv: _Given, expected: float, verdict: str, diagnosis: tuple):
+        """What a written rule says: its status ("proved", "different", "undecided", or None where it cannot be
+        read or checked) and (error or None, the line to say) or None where there is nothing to say. sympy
+        decides whether the rule is the true one; where it cannot, the two are compared at random points."""
         try:
-            items, tangents = rule_items(gv.rule, self.names, gv.sweep)
+            tree, items, tangents = self.written_rule(gv, slot)
         except GradcliError as e:
-            return None, f"the rule could not be read ({e})"
+            return None, (None, say(f"the rule could not be read ({e})"))
         env = self.env("e", gv.sweep)
         for key, (node, s) in tangents.items():
             env[key] = self.tan[s]["e"][node] if s in self.tan else math.nan
         try:
             value = evaluate(items, env)
         except (Unknown, IndexError):
-            return None, "the rule names a cell with no value yet"
+            return None, (None, say("the rule names a cell with no value yet"))
+        truth = self.true_expr(slot)
+        if truth is None:
+            return None, None
+        status = None
+        if self.decide is not None:
+            try:
+                if self.decide(tree, truth):
+                    status = "proved"
+            except (GradcliError, ValueError, TypeError, KeyError, RecursionError):
+                status = None
+        if status is None:
+            same = self.same_rule(slot, items, tangents)
+            status = "different" if same is False else "undecided" if same else None
         w = gv.written
         true = self.true_rule(slot)
-        same = self.same_rule(slot, items, tangents)
+        theirs = say("the rule written, ", tree, ", ")
         if verdict == "wrong" and w is not None:
-            if close(Written(value, w.places), expected, self.rel) and same is not False:
-                return "arithmetic", (f"arithmetic: the rule is right, the number is not: {true}, "
-                                      f"not {show(w.value)}")
-            if close(w, value, self.rel) and same is False:
-                return None, None  # the number follows the wrong rule: the diagnosis from the number stands
-        if verdict in ("correct", "follows") and same is False:
-            return None, f"the rule written, {gv.rule}, is not the chain rule's {' = '.join(true.split(' = ')[:2])} " \
-                         f"(the number is right at this point)"
-        return None
+            if close(Written(value, w.places), expected, self.rel) and status != "different":
+                return status, ("arithmetic", say("arithmetic: the rule is right, the number is not: ", true,
+                                                  ", not ", show(w.value)))
+            if close(w, value, self.rel) and status == "different":
+                error, found = diagnosis
+                if slot[0] in ("adjoint", "tangent") and error not in ("missing term", "extra term", "sign"):
+                    error = "wrong local partial"
+                    found = say("wrong local partial: ", theirs, "is not the chain rule's ", true)
+                    return status, (error, found)
+                return status, (error, say(theirs, "is not the true one: ", found))
+        if status == "different" and verdict in ("correct", "follows"):
+            return status, (None, say(theirs, "is not the chain rule's ", me_eq(self.mark_of(slot), truth),
+                                      " (the number is right at this point)"))
+        if status == "undecided":
+            return status, (None, say(theirs, "agrees with ", me_eq(self.mark_of(slot), truth),
+                                      " at every point tried, though sympy could not prove them equal (undecided)"))
+        return status, None
+
 
     def same_rule(self, slot: tuple, items, tangents) -> bool | None:
         """Whether a written rule equals the true one at random points (the values of the graph at random
@@ -507,11 +742,13 @@ class _Grader:
             return sum(partials[i][k] * tan[s][a] for k, a in enumerate(node.args) if type(a) is int)
         return None
 
-    def true_rule(self, slot: tuple) -> str:
-        """The cell's true rule in symbols and in the student's own numbers: c̄6 = c̄7·3·c6**2 = 1·3·4**2 = 48."""
+    def true_rule(self, slot: tuple) -> tuple:
+        """The cell's true rule in symbols and in the student's own numbers, as parts of a line:
+        c̄6 = c̄7·3·c6**2 = 1·3·4**2 = 48."""
         g = self.graph
         kind = slot[0]
         v, a = self.val["e"], self.adj["e"]
+        me = self.mark_of(slot)
 
         def numbers(e: Expr, tangent: list[float] | None = None) -> Expr:
             def leaf(x: Expr) -> Expr:
@@ -526,41 +763,30 @@ class _Grader:
         if kind == "value":
             i = slot[1]
             d = g.definition(i)
-            return f"{g.ids[i]} = {_text(d)} = {_text(numbers(d))} = {show(self.expect_value(i))}"
-        terms = []
+            return say(Expr(EQ, (me, d, numbers(d))), " = ", show(self.expect_value(i)))
+        tangent = None
         if kind == "adjoint":
             j = slot[1]
             if j == g.output:
-                return f"{STYLE.mark('bar', g.ids[j])} = 1 (the seed)"
-            for i, k in self.consumers[j]:
-                if self.relevant[i]:
-                    terms.append(_times(mark("bar", g.ids[i]), g.rule(i, k)))
+                return say(me, " = 1 (the seed)")
             total = sum(a[i] * self.part["e"][i][k] for i, k in self.consumers[j] if self.relevant[i])
-            lhs = STYLE.mark("bar", g.ids[j])
-            tangent = None
         elif kind == "tangent":
             s, i = slot[1], slot[2]
             node = self.nodes[i]
             if node.op == "input":
-                return f"{STYLE.mark('dot', g.ids[i])} = {1 if g.names[i] == s else 0} (the seed)"
-            for k, arg in enumerate(node.args):
-                if type(arg) is int:
-                    terms.append(_times(g.rule(i, k), mark("dot", g.ids[arg])))
+                return say(me, f" = {1 if g.names[i] == s else 0} (the seed)")
             tangent = self.tan[s]["e"]
             total = sum(self.part["e"][i][k] * tangent[arg] for k, arg in enumerate(node.args) if type(arg) is int)
-            lhs = STYLE.mark("dot", g.ids[i])
         else:
             x = slot[1]
             i = g.inputs[g.names.index(x)]
             if self.mode == "reverse":
-                return f"∂{g.function}/∂{x} = {STYLE.mark('bar', g.ids[i])} = {show(a[i])}"
-            return f"∂{g.function}/∂{x} = {STYLE.mark('dot', g.ids[g.output])} = {show(self.tan[x]['e'][g.output])}"
-        if not terms:
-            return f"{lhs} = 0"
-        rule = terms[0]
-        for t in terms[1:]:
-            rule = Expr("add", (rule, t))
-        return f"{lhs} = {_text(rule)} = {_text(numbers(rule, tangent))} = {show(total)}"
+                return say(Expr(EQ, (me, mark("bar", g.ids[i]))), " = ", show(a[i]))
+            return say(Expr(EQ, (me, mark("dot", g.ids[g.output]))), " = ", show(self.tan[x]["e"][g.output]))
+        rule = self.true_expr(slot)
+        if rule.op == NUM:
+            return say(me, " = 0")
+        return say(Expr(EQ, (me, rule, numbers(rule, tangent))), " = ", show(total))
 
     @property
     def index(self) -> dict[str, int]:
@@ -686,16 +912,20 @@ class _Grader:
 
     # --- diagnoses ---
 
-    def term_text(self, slot: tuple, i: int, k: int) -> str:
+    def term(self, slot: tuple, i: int, k: int) -> Expr:
         """The term of edge (i, k) in a sum: c̄7·3·c6**2 (adjoint), or 2·c1·ċ1 (tangent)."""
         g = self.graph
         if slot[0] == "adjoint":
-            return _text(_times(mark("bar", g.ids[i]), g.rule(i, k)))
+            return _times(mark("bar", g.ids[i]), g.rule(i, k))
         node = slot[2]
         a = self.nodes[node].args[k]
-        return _text(_times(g.rule(node, k), mark("dot", g.ids[a])))
+        return _times(g.rule(node, k), mark("dot", g.ids[a]))
 
-    def zero_terms(self, j: int, terms: list, kind: str, sweep: str | None = None) -> str | None:
+    def edge(self, i: int, k: int) -> str:
+        g = self.graph
+        return f"{g.ids[self.nodes[i].args[k]]} → {g.ids[i]}"
+
+    def zero_terms(self, j: int, terms: list, kind: str, sweep: str | None = None) -> tuple | None:
         """A note where a term of a sum of several is 0 at this point: whether it was included cannot be told."""
         if len(terms) < 2:
             return None
@@ -706,17 +936,17 @@ class _Grader:
                     i = first
                     if self.adj["e"][i] == 0:
                         continue  # the consumer's adjoint is 0: nothing to include
-                    zeros.append(self.term_text(("adjoint", j), i, k))
+                    zeros.append(self.term(("adjoint", j), i, k))
                 else:
                     if self.tan[sweep]["e"][first] == 0:
                         continue
-                    zeros.append(self.term_text(("tangent", sweep, j), j, k))
+                    zeros.append(self.term(("tangent", sweep, j), j, k))
         if not zeros:
             return None
-        return (f"the term {', '.join(zeros)} is 0 at this point: whether it was included cannot be told from "
-                f"the number")
+        return say("the term ", _joined([(z,) for z in zeros], ", "),
+                   " is 0 at this point: whether it was included cannot be told from the number")
 
-    def diagnose_value(self, i: int, s: float | None) -> tuple[str, str]:
+    def diagnose_value(self, i: int, s: float | None) -> tuple[str, tuple]:
         g = self.graph
         e = self.expect_value(i)
         true = self.true_rule(("value", i))
@@ -724,7 +954,7 @@ class _Grader:
             return "missing cell", true
         found = []
         if e != 0 and self.near(s, -e):
-            found.append(("sign", f"sign error: {true}, not {show(s)}"))
+            found.append(("sign", say("sign error: ", true, ", not ", show(s))))
         node = self.nodes[i]
         xs = self.operands(i, self.val["e"])
         for k, a in enumerate(node.args):
@@ -740,9 +970,9 @@ class _Grader:
                 except (ValueError, ZeroDivisionError):
                     continue
                 if self.near(s, y) and not self.near(y, e):
-                    found.append(("wrong operand", f"wrong operand: {g.ids[m]} used for {g.ids[a]} "
-                                                   f"({show(y)}); {true}"))
-        return self._pick(found, ("arithmetic", f"arithmetic: {true}, not {show(s)}"))
+                    found.append(("wrong operand", say(f"wrong operand: {g.ids[m]} used for {g.ids[a]} ({show(y)}); ",
+                                                       true)))
+        return self._pick(found, ("arithmetic", say("arithmetic: ", true, ", not ", show(s))))
 
     def near(self, s: float, y: float) -> bool:
         w = self._written
@@ -750,44 +980,43 @@ class _Grader:
 
     _written: Written | None = None
 
-    def _pick(self, found: list, otherwise: tuple[str, str]) -> tuple[str, str]:
+    def _pick(self, found: list, otherwise: tuple[str, tuple]) -> tuple[str, tuple]:
+        """The one explanation found; where several give the student's number, all of them, saying the point
+        cannot tell them apart."""
         if not found:
             return otherwise
-        kinds = list(dict.fromkeys(f[0] for f in found))
-        if len(found) == 1 or len(kinds) == 1 and len(found) == 1:
-            return found[0]
         texts = list(dict.fromkeys(f[1] for f in found))
         if len(texts) == 1:
             return found[0]
-        return found[0][0], "this point cannot tell apart: " + "; or ".join(texts)
+        return found[0][0], say("this point cannot tell apart: ", _joined(texts, "; or "))
 
-    def diagnose_sum(self, slot: tuple, terms: list, e: float, s: float | None) -> tuple[str, str]:
+    def diagnose_sum(self, slot: tuple, terms: list, e: float, s: float | None) -> tuple[str, tuple]:
         g = self.graph
         true = self.true_rule(slot)
         if s is None:
             return "missing cell", true
         found = []
-        lab = self.label(slot)
+        lab = self.mark_of(slot)
         if slot[0] == "adjoint" and slot[1] == g.output:
-            return "arithmetic", f"{lab} is the seed, 1, not {show(s)}"
+            return "arithmetic", say(lab, f" is the seed, 1, not {show(s)}")
         if slot[0] == "tangent" and self.nodes[slot[2]].op == "input":
-            return "arithmetic", f"{true}, not {show(s)}"
+            return "arithmetic", say(true, f", not {show(s)}")
         # a term left out
         for first, k, t in terms:
             if t != 0 and len(terms) > 1 and self.near(s, e - t):
                 if slot[0] == "adjoint":
                     j = slot[1]
                     feeds = [g.ids[i] for i, _ in self.consumers[j] if self.relevant[i]]
-                    why = f"{g.ids[j]} feeds {' and '.join(feeds)}, so {lab} sums a term from each"
+                    why = say(f"{g.ids[j]} feeds {' and '.join(feeds)}, so ", lab, " sums a term from each")
                 else:
-                    why = f"{g.ids[slot[2]]} reads {len(terms)} nodes, so {lab} sums a term for each"
-                found.append(("missing term", f"missing term {self.term_text(slot, first, k)}: {why}: {true}"))
+                    why = say(f"{g.ids[slot[2]]} reads {len(terms)} nodes, so ", lab, " sums a term for each")
+                found.append(("missing term", say("missing term ", self.term(slot, first, k), ": ", why, ": ", true)))
         # a term counted twice, or with its sign flipped
         for first, k, t in terms:
-            if t != 0 and self.near(s, e + t) and len(terms) >= 1:
-                found.append(("extra term", f"extra term: {self.term_text(slot, first, k)} counted twice; {true}"))
+            if t != 0 and self.near(s, e + t):
+                found.append(("extra term", say("extra term: ", self.term(slot, first, k), " counted twice; ", true)))
             if t != 0 and len(terms) > 1 and self.near(s, e - 2 * t):
-                found.append(("sign", f"sign error in the term {self.term_text(slot, first, k)}: {true}"))
+                found.append(("sign", say("sign error in the term ", self.term(slot, first, k), ": ", true)))
         # slips in a local partial
         for first, k, t in terms:
             i = first if slot[0] == "adjoint" else slot[2]
@@ -795,20 +1024,21 @@ class _Grader:
             xs = self.operands(i, self.val["e"])
             p = self.part["e"][i][k]
             incoming = self.adj["e"][i] if slot[0] == "adjoint" else self.tan[slot[1]]["e"][node.args[k]]
-            edge = f"{g.ids[node.args[k]]} → {g.ids[i]}"
-            slips = list(SLIPS.get((node.op, k), []))
-            for what, rule, kind in slips:
+            edge = self.edge(i, k)
+            for what, rule, kind in SLIPS.get((node.op, k), []):
                 q = _slip_value(rule, xs, self.val["e"][i])
                 if q == q and not self.near(q * incoming, p * incoming) and self.near(s, e - t + incoming * q):
-                    found.append((kind, f"{kind} on {edge}: {what}; {true}"))
+                    found.append((kind, say(f"{kind} on {edge}: {what}; ", true)))
             if p != 1 and not self.near(s, e) and self.near(s, e - t + incoming) and node.op not in ("add",):
-                found.append(("wrong local partial", f"wrong local partial on {edge}: the local partial "
-                                                     f"∂{g.ids[i]}/∂{g.ids[node.args[k]]} left out; {true}"))
+                d = Expr(PARTIAL, (name_leaf(g.ids[i]), name_leaf(g.ids[node.args[k]])))
+                found.append(("wrong local partial", say(f"wrong local partial on {edge}: the local partial ", d,
+                                                         " left out; ", true)))
             if incoming != 1 and p != 0 and self.near(s, e - t + p):
-                what = STYLE.mark("bar", g.ids[i]) if slot[0] == "adjoint" else STYLE.mark("dot", g.ids[node.args[k]])
-                found.append(("wrong local partial", f"missing inner derivative on {edge}: {what} left out; {true}"))
+                what = mark("bar", g.ids[i]) if slot[0] == "adjoint" else mark("dot", g.ids[node.args[k]])
+                found.append(("wrong local partial", say(f"missing inner derivative on {edge}: ", what,
+                                                         " left out; ", true)))
         if not found and e != 0 and self.near(s, -e):
-            found.append(("sign", f"sign error: {true}, not {show(s)}"))
+            found.append(("sign", say("sign error: ", true, f", not {show(s)}")))
         # an extra term: an edge of another node
         if slot[0] == "adjoint" and not found:
             j = slot[1]
@@ -820,11 +1050,11 @@ class _Grader:
                     if type(a) is int and (i, k) not in mine and a != j:
                         t = self.adj["e"][i] * self.part["e"][i][k]
                         if t != 0 and self.near(s, e + t):
-                            found.append(("extra term", f"extra term {self.term_text(slot, i, k)}: {g.ids[j]} "
-                                                        f"does not feed it; {true}"))
-        return self._pick(found, ("arithmetic", f"arithmetic: {true}, not {show(s)}"))
+                            found.append(("extra term", say("extra term ", self.term(slot, i, k),
+                                                            f": {g.ids[j]} does not feed it; ", true)))
+        return self._pick(found, ("arithmetic", say("arithmetic: ", true, f", not {show(s)}")))
 
-    def diagnose_gradient(self, x: str, s: float | None) -> tuple[str, str]:
+    def diagnose_gradient(self, x: str, s: float | None) -> tuple[str, tuple]:
         g = self.graph
         true = self.true_rule(("gradient", x))
         if s is None:
@@ -837,8 +1067,13 @@ class _Grader:
             other = self.adj["e"][i] if self.mode == "reverse" else (
                 self.tan[y]["e"][g.output] if y in self.tan else math.nan)
             if other == other and self.near(s, other):
-                found.append(("wrong operand", f"wrong operand: that is ∂{g.function}/∂{y}; {true}"))
-        return self._pick(found, ("arithmetic", f"{true}, not {show(s)}"))
+                found.append(("wrong operand", say("wrong operand: that is ",
+                                                   Expr(PARTIAL, (name_leaf(g.function), name_leaf(y))), "; ", true)))
+        return self._pick(found, ("arithmetic", say(true, f", not {show(s)}")))
+
+
+def me_eq(a: Expr, b: Expr) -> Expr:
+    return Expr(EQ, (a, b))
 
 
 def _times(a: Expr, b: Expr) -> Expr:

@@ -8,7 +8,8 @@ import io
 import json
 from typing import TextIO
 
-from ..engine.grade import Graded, show
+from ..core.printer import PLAIN, TextStyle
+from ..engine.grade import Graded, show, spoken
 from .json import number
 
 GRADEBOOK = ["student", "score", "max", "charged", "follows", "missing", "unknown"]
@@ -18,17 +19,24 @@ def _points(x: float) -> str:
     return show(round(x, 6))
 
 
+def _plain(parts: tuple | None) -> str | None:
+    """A line of feedback as JSON holds it: rules in gradcli's plain text (c7_bar*3*c6**2), as every JSON."""
+    return None if parts is None else spoken(parts, PLAIN)
+
+
 def to_dict(g: Graded) -> dict:
     graph = g.graph
     cells = [{"id": c.id, "label": c.label, "kind": c.kind, "sweep": c.sweep, "line": c.line,
               "student": None if c.student is None else number(c.student),
               "expected_own": number(c.expected_own), "key": number(c.key), "verdict": c.verdict,
-              "error": c.error, "feedback": c.feedback, "follows": c.follows, "note": c.note,
+              "error": c.error, "feedback": _plain(c.says), "follows": c.follows, "note": _plain(c.noted),
+              "rule_check": c.rule_check,
               "points": round(c.points, 9), "max_points": round(c.max_points, 9)} for c in g.cells]
     return {"command": "grade", "student": g.student,
             "problem": {"source": graph.source, "mode": g.mode, "inputs": list(graph.names),
                         "point": {n: number(v) for n, v in g.point.items()}, "output": graph.function,
                         "sweeps": list(g.sweeps)},
+            "mapping": dict(g.mapping), "matched_by_definition": list(g.matched),
             "score": round(g.score, 9), "max": round(g.max, 9), "follow_through": g.follow_through,
             "cells": cells,
             "unknown": [{"line": ln, "name": n, "why": why} for ln, n, why in g.unknown],
@@ -69,9 +77,17 @@ def _cell_text(x: float | None) -> str:
 
 def write_table(g: Graded, out: TextIO, unicode: bool = True, width: int = 80) -> None:
     graph = g.graph
+    style = TextStyle(unicode)
     at = ", ".join(f"{n} = {show(v)}" for n, v in g.point.items())
     out.write(f"grading {g.student}: {g.mode} mode of {graph.source.strip()}\n")
-    out.write(f"at {at}" + (f"; sweeps {', '.join(g.sweeps)}" if g.sweeps else "") + "\n\n")
+    out.write(f"at {at}" + (f"; sweeps {', '.join(g.sweeps)}" if g.sweeps else "") + "\n")
+    if g.mapping:
+        pairs = ", ".join(f"{k} is {v}" for k, v in g.mapping.items())
+        how = ("by the definitions written" if set(g.matched) == set(g.mapping) else
+               "by --map" if not g.matched else
+               f"by the definitions written ({', '.join(g.matched)}) and --map")
+        out.write(f"the student's names matched to ours {how}: {pairs}\n")
+    out.write("\n")
     head = ["cell", "student", "own work", "key", "verdict", "points"]
     rows = []
     for c in g.cells:
@@ -89,12 +105,12 @@ def write_table(g: Graded, out: TextIO, unicode: bool = True, width: int = 80) -
         out.write("\nfeedback\n")
         for c in charged:
             line = f" (line {c.line})" if c.line else ""
-            out.write(f"  {c.label}{line}: {c.feedback}\n")
+            out.write(f"  {c.label}{line}: {spoken(c.says, style)}\n")
     notes = [c for c in g.cells if c.note]
     if notes:
         out.write("\nnotes\n")
         for c in notes:
-            out.write(f"  {c.label}: {c.note}\n")
+            out.write(f"  {c.label}: {spoken(c.noted, style)}\n")
     if g.unknown or g.extra:
         out.write("\nnot graded\n")
         for ln, n, why in g.unknown + g.extra:

@@ -197,3 +197,201 @@ def test_cli_json_exit_codes_and_gradebook(tmp_path) -> None:
     assert rows[0].startswith("student,score,max") and rows[1].startswith("Ada,15,16,1") and len(rows) == 3
     text = run("grade", MFML, "--at", "0,2", str(a)).stdout
     assert "score: 15/16" in text and "wrong local partial on c6 → c7" in text
+
+
+# --- written rules, decided by sympy ---
+
+def mfml_rules(c6bar: str = "c̄7·3·c6 = 12", c7: str = "c6**3") -> str:
+    return "\n".join(["c3 = exp(c1) = 1", "c4 = c1**2 = 0", "c5 = c2**2 = 4", "c6 = c4 + c5 = 4", f"c7 = {c7} = 64",
+                      "c8 = c3·c7 = 64", "c̄8 = 1", "c̄7 = c̄8·c3 = 1", f"c̄6 = {c6bar}", ""])
+
+
+def test_a_wrong_rule_whose_number_follows_it_is_a_wrong_local_partial_naming_both_rules() -> None:
+    r = gradcli.grade(MFML, "0,2", mfml_rules(), mode="reverse")
+    c = next(c for c in r.cells if c.label == "c̄6")
+    assert c.verdict == "wrong" and c.error == "wrong local partial" and c.rule_check == "different"
+    assert "c̄7·3·c6," in c.feedback  # the student's rule
+    assert "c̄6 = c̄7·3·c6**2 = 1·3·4**2 = 48" in c.feedback  # the true one, as the reverse table prints it
+
+
+def test_a_rule_written_in_another_form_is_proved_equal() -> None:
+    # (c4 + c5)**3 is c6**3 once c6 is its definition; c̄7·c6**2·3 is the chain rule's term reordered
+    r = gradcli.grade(MFML, "0,2", mfml_rules("c̄7·c6**2·3 = 48", "(c4 + c5)**3"), mode="reverse")
+    by = {c.label: c for c in r.cells}
+    assert by["c7"].rule_check == "proved" and by["c7"].note is None
+    assert by["c̄6"].rule_check == "proved" and by["c̄6"].verdict == "correct" and by["c̄6"].note is None
+    assert by["c̄8"].rule_check is None  # no rule written
+
+
+def test_a_wrong_rule_with_the_right_number_at_the_point_is_noted() -> None:
+    # c̄1 = c̄3·c3 leaves out c̄4·2·c1, which is 0 at c1 = 0: the number is right, the rule is not
+    text = mfml_rules("c̄7·3·c6**2 = 48") + "c̄5 = 48\nc̄4 = 48\nc̄3 = c̄8·c7 = 64\nc̄1 = c̄3·c3 = 64\n"
+    r = gradcli.grade(MFML, "0,2", text, mode="reverse")
+    c = next(c for c in r.cells if c.label == "c̄1")
+    assert c.verdict == "correct" and c.rule_check == "different"
+    assert "the rule written, c̄3·c3, is not the chain rule's c̄1 = c̄3·c3 + c̄4·2·c1" in c.note
+
+
+def test_where_sympy_cannot_decide_the_points_decide_and_it_says_undecided() -> None:
+    from gradcli.core.submission import read
+    from gradcli.engine.grade import grade
+
+    graph = gradcli.graph(MFML).graph
+    never = lambda g: (lambda student, truth: None)  # noqa: E731  a prover that proves nothing
+    r = grade(graph, {"x1": 0.0, "x2": 2.0}, read(mfml_rules("c̄7·3·c6**2 = 48")), "reverse", decide=never)
+    c = next(c for c in r.cells if c.label == "c̄6")
+    assert c.rule_check == "undecided" and "undecided" in c.note and c.verdict == "correct"
+    r = grade(graph, {"x1": 0.0, "x2": 2.0}, read(mfml_rules()), "reverse", decide=never)
+    c = next(c for c in r.cells if c.label == "c̄6")
+    assert c.rule_check == "different" and c.error == "wrong local partial"  # a point where they differ
+
+
+def test_json_feedback_is_plain_text_and_the_table_prints_as_the_tables_do(tmp_path) -> None:
+    f = tmp_path / "s.txt"
+    f.write_text(mfml_rules())
+    doc = json.loads(run("grade", MFML, "--at", "0,2", str(f), "--format", "json").stdout)
+    c = next(c for c in doc["cells"] if c["id"] == "c6" and c["kind"] == "adjoint")
+    assert "c6_bar = c7_bar*3*c6**2 = 1*3*4**2 = 48" in c["feedback"] and c["rule_check"] == "different"
+    reverse = run("reverse", MFML, "--at", "0,2").stdout
+    table = run("grade", MFML, "--at", "0,2", str(f)).stdout
+    rule = next(ln.split("=")[1].strip() for ln in reverse.splitlines() if ln.startswith("c̄6 ="))
+    assert f"c̄6 = {rule} = " in table
+    ascii_ = run("grade", MFML, "--at", "0,2", str(f), "--ascii").stdout
+    assert "c6_bar = c7_bar*3*c6**2" in ascii_
+
+
+def test_a_sheet_of_numbers_does_not_import_sympy(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT, clean_env
+
+    numbers_only = tmp_path / "n.txt"
+    numbers_only.write_text("c3 = 1\nc̄8 = 1\ngrad = [64, 192]\n")
+    ruled = tmp_path / "r.txt"
+    ruled.write_text("c3 = exp(c1) = 1\n")
+    code = ("import sys; from gradcli.cli import cli; from click.testing import CliRunner; "
+            f"CliRunner().invoke(cli, ['grade', {MFML!r}, '--at', '0,2', {str(numbers_only)!r}]); "
+            "print('sympy' in sys.modules); "
+            f"CliRunner().invoke(cli, ['grade', {MFML!r}, '--at', '0,2', {str(ruled)!r}]); "
+            "print('sympy' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=clean_env())
+    assert proc.stdout.split() == ["False", "True"], proc.stderr
+
+
+# --- the student's own numbering, matched by the definitions written ---
+
+def test_a_sheet_numbered_otherwise_is_matched_by_its_definitions(tmp_path) -> None:
+    # Eve numbers x2**2 as c4 and x1**2 as c5 (we number them the other way round); every cell is right
+    path = "examples/grade/eve-renumbered.txt"
+    from conftest import ROOT
+
+    text = (ROOT / path).read_text()
+    r = gradcli.grade(MFML, "0,2", text)
+    assert r.record.mapping == {"c4": "c5", "c5": "c4"} and set(r.record.matched) == {"c4", "c5"}
+    assert r.charged == [] and r.score == r.max
+    by = {c.label: c for c in r.cells}
+    assert by["c5"].line == 3 and by["c4"].line == 4  # our c5 is her line 3 (c4 = c2**2)
+    assert by["c̄2"].rule_check == "proved"  # her c̄4·2·c2 is our c̄5·2·c2
+    doc = json.loads(run("grade", MFML, "--at", "0,2", str(ROOT / path), "--format", "json").stdout)
+    assert doc["mapping"] == {"c4": "c5", "c5": "c4"} and sorted(doc["matched_by_definition"]) == ["c4", "c5"]
+    assert "matched to ours by the definitions written: c4 is c5, c5 is c4" in run(
+        "grade", MFML, "--at", "0,2", str(ROOT / path)).stdout
+
+
+def test_without_the_definitions_the_numbering_is_taken_as_ours_and_map_still_applies() -> None:
+    text = "c4 = 4\nc5 = 0\n"  # numbers only: nothing to match by, so c4 is our c4 and wrong
+    r = gradcli.grade(MFML, "0,2", text, mode="reverse")
+    assert r.record.mapping == {} and {c.label for c in r.charged} >= {"c4", "c5"}
+    r = gradcli.grade(MFML, "0,2", text, mode="reverse", map="c4=c5,c5=c4")
+    by = {c.label: c for c in r.cells}
+    assert by["c4"].verdict == by["c5"].verdict == "correct" and r.record.matched == ()
+
+
+def test_a_wrong_operand_is_not_taken_for_another_numbering() -> None:
+    # c5 = c1**2 is our c4's definition, but the student writes c4 too: c5 is a wrong operand, not a renaming
+    text = "c3 = exp(c1) = 1\nc4 = c1**2 = 0\nc5 = c1**2 = 0\n"
+    r = gradcli.grade(MFML, "0,2", text, mode="reverse")
+    assert r.record.mapping == {}
+    c5 = next(c for c in r.cells if c.label == "c5")
+    assert c5.verdict == "wrong" and c5.rule_check == "different"
+    text = "c3 = exp(c1) = 1\nc5 = c1**2 = 0\nc4 = 0\n"  # c4 written without a rule: still not a renaming
+    assert gradcli.grade(MFML, "0,2", text, mode="reverse").record.mapping == {}
+
+
+# --- the common slips, each diagnosed from the number alone ---
+
+def sig(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+def test_sigma_for_sigma_times_one_minus_sigma() -> None:
+    # f = sigmoid(x)**2 at x = 0.5: c̄1 = c̄2·σ(1−σ); the student writes c̄2·σ
+    x = 0.5
+    c2 = sig(x)
+    b2 = 2 * c2
+    text = f"c2 = {r5(c2)}\nc3 = {r5(c2 ** 2)}\nc̄3 = 1\nc̄2 = {r5(b2)}\nc̄1 = {r5(b2 * c2)}\n"
+    r = gradcli.grade("sigmoid(x)**2", "0.5", text)
+    (charged,) = r.charged
+    assert charged.label == "c̄1" and charged.error == "wrong local partial"
+    assert "σ for σ(1−σ)" in charged.feedback and "cannot tell" not in charged.feedback
+    assert charged.feedback.endswith(f"= {b2 * c2 * (1 - c2):.6g}")  # the true c̄1, worked here by hand
+
+
+def test_the_sign_of_sin_prime() -> None:
+    # y = sin(x)*x at x = 1, forward: ċ2 = cos(1)·ẋ; the student writes −cos(1)
+    x = 1.0
+    text = "\n".join(["[sweep x]", f"c2 = {r5(math.sin(x))}", f"c3 = {r5(math.sin(x) * x)}", "ẋ = 1",
+                      f"ċ2 = {r5(-math.cos(x))}", f"ċ3 = {r5(-math.cos(x) * x + math.sin(x))}"])
+    r = gradcli.grade("sin(x)*x", "1", text)
+    (charged,) = r.charged
+    assert charged.label == "ċ2" and charged.error == "wrong local partial" and "sin′" in charged.feedback
+    assert {c.label: c.verdict for c in r.cells}["ċ3"] == "follows"
+
+
+def test_a_missing_inner_derivative() -> None:
+    # f = exp(x**3) at x = 0.5, forward: ċ3 = c3·ċ2 with ċ2 = 3·x² = 0.75; the student writes ċ3 = c3
+    x = 0.5
+    c2, c3 = x ** 3, math.exp(x ** 3)
+    text = "\n".join(["[sweep x]", f"c2 = {r5(c2)}", f"c3 = {r5(c3)}", "ẋ = 1", f"ċ2 = {r5(3 * x ** 2)}",
+                      f"ċ3 = {r5(c3)}"])
+    r = gradcli.grade("exp(x**3)", "0.5", text)
+    (charged,) = r.charged
+    assert charged.label == "ċ3" and charged.error == "wrong local partial"
+    assert "missing inner derivative on c2 → c3: ċ2 left out" in charged.feedback
+    assert "cannot tell" not in charged.feedback
+
+
+def test_a_forgotten_fan_out_term_in_reverse_and_in_a_rule() -> None:
+    # f = x*exp(x) at x = 1: x feeds c2 = exp(c1) and c3 = c1·c2; c̄1 = c̄3·c2 + c̄2·c2 with c̄2 = c̄3·c1
+    e = math.e
+    text = f"c2 = {r5(e)}\nc3 = {r5(e)}\nc̄3 = 1\nc̄2 = 1\nc̄1 = {r5(e)}\n"  # c̄3·c2 only
+    r = gradcli.grade("x*exp(x)", "1", text)
+    (charged,) = r.charged
+    assert charged.label == "c̄1" and charged.error == "missing term" and "c1 feeds" in charged.feedback
+    ruled = text.replace(f"c̄1 = {r5(e)}", f"c̄1 = c̄3·c2 = {r5(e)}")
+    (charged,) = gradcli.grade("x*exp(x)", "1", ruled).charged
+    assert charged.error == "missing term" and charged.rule_check == "different" and "c̄3·c2," in charged.feedback
+
+
+def test_an_arithmetic_slip_with_every_rule_right() -> None:
+    r = gradcli.grade("x**3", "3", "c2 = 27\nc̄2 = 1\nc̄1 = c̄2·3·c1**2 = 26\n")  # 3·3² is 27
+    (charged,) = r.charged
+    assert charged.error == "arithmetic" and "the rule is right" in charged.feedback and "not 26" in charged.feedback
+
+
+def test_where_the_point_cannot_tell_two_slips_apart_the_feedback_says_so() -> None:
+    # x**3 at x = 3: n·x = 9 and x^(n−1) = 9, so c̄1 = 9 is either slip
+    r = gradcli.grade("x**3", "3", "c2 = 27\nc̄2 = 1\nc̄1 = 9\n")
+    (charged,) = r.charged
+    assert charged.error == "wrong local partial"
+    assert charged.feedback.startswith("this point cannot tell apart:")
+    assert "n·x for n·x^(n−1)" in charged.feedback and "x^(n−1) for n·x^(n−1) (the factor n left out)" in \
+        charged.feedback
+    # σ at 0 is 1/2 = 1 − σ: σ for σ(1−σ) and 1−σ for σ(1−σ) give the same number
+    r = gradcli.grade("sigmoid(x)", "0", "c2 = 0.5\nc̄2 = 1\nc̄1 = 0.5\n")
+    (charged,) = r.charged
+    assert charged.feedback.startswith("this point cannot tell apart:") and "1−σ for σ(1−σ)" in charged.feedback
+    # at x = 2 the same slip is told apart
+    (charged,) = gradcli.grade("x**3", "2", "c2 = 8\nc̄2 = 1\nc̄1 = 6\n").charged
+    assert "cannot tell" not in charged.feedback and "n·x for n·x^(n−1)" in charged.feedback
