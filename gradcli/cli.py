@@ -734,6 +734,89 @@ def _student(path: str) -> str | None:
     return os.path.splitext(os.path.basename(path))[0] or None
 
 
+_PICTURE_FILES = (".png", ".svg", ".pdf")
+
+
+@cli.command(cls=ExprCommand, short_help="The function over a grid: a heatmap with contours, or curves; a file too.")
+@_options(formats("plot"))
+@click.option("--x", "x", metavar="NAME=LO:HI", help="The input along the x axis and its range, e.g. --x phi0=-3:3 "
+                                                    "(with --path the range may be left out: the path's).")
+@click.option("--y", "y", metavar="NAME=LO:HI", help="The input along the y axis and its range, e.g. --y phi1=-3:3; "
+                                                    "without it, a curve along --x.")
+@click.option("--vary", metavar="NAME=V1,V2,...", help="Without --y: a curve for each value of this input, e.g. "
+                                                       "--vary phi1=0.5,1,2.")
+@click.option("--grid", "grid", metavar="N[xM]", help="Points per axis for --format json and --save (default 200); "
+                                                      "the terminal picture has one per character.")
+@click.option("--path", "path", type=_Path(exists=True, dir_okay=False, allow_dash=True), metavar="FILE",
+              help="A descent's JSON (gradcli descend --format json): its path drawn over the surface, and the "
+                   "loss per step.")
+@click.option("-o", "--save", "save", metavar="FILE", help="Also write the picture to FILE, .png, .svg or .pdf "
+                                                           "(needs matplotlib: pip install 'gradcli[plot]').")
+@_data_options
+@_reports_errors
+def plot(given, shown, x, y, vary, grid, path, save, data, reduce, row) -> None:
+    """The function over a grid of two inputs (--x, --y) as a heatmap with contour lines, the grid's minimum
+    marked X, or along one input (--x) as a curve, a family of them with --vary; every other input held with
+    --let. With --data, the loss summed (--reduce mean: averaged) over the rows at each point. In colour where
+    the terminal has it, else in characters; --save FILE writes a PNG, SVG or PDF. A point where the function is
+    undefined is a gap."""
+    if row is not None:
+        raise click.UsageError("--row picks the sample whose tables are shown: a plot has none")
+    problem = given.problem()
+    if given.output is not None and given.output.lower().endswith(_PICTURE_FILES):
+        if save is not None:
+            raise click.UsageError("give the picture's file once: --save FILE")
+        save, problem["output"] = given.output, None  # --output loss.png: the file, not a named step
+    if x is None:
+        raise click.UsageError("--x NAME=LO:HI is required, e.g. --x phi0=-3:3")
+    descent = None
+    if path is not None:
+        import json
+
+        text = _decode(_read_bytes(path, None, "data_bytes", "--path"))
+        try:
+            descent = json.loads(text)
+        except ValueError as e:
+            raise click.UsageError(f"--path {path}: not JSON ({e})") from None
+    data = _data(data, given)
+    width = _width(shown.width)
+    if grid is None and shown.fmt == "table" and save is None:
+        from .render.plot import picture_size
+
+        cols, lines = picture_size(width, y is None)
+        grid = f"{cols}x{lines * 2}"
+    result = api.plot(given.source(), x, y, vary=vary, grid=grid, path=descent, data=data, reduce=reduce,
+                      **problem)
+    if save is not None:
+        result.save(save)
+    _show_picture(result, shown)
+
+
+def _show_picture(result, shown: Shown) -> None:
+    """A plot in the terminal: in colour where the console has it (half blocks), else in characters."""
+    if shown.fmt != "table":
+        _show(result, shown)
+        return
+    from rich.console import Console
+
+    width = _width(shown.width)
+    console = Console(file=sys.stdout, width=width, height=25, highlight=False, emoji=False, markup=False)
+    if not console.is_terminal or console.no_color or console.color_system is None:
+        _show(result, shown)  # a pipe, a file, NO_COLOR or a dumb terminal: the character ramp
+        return
+    from rich.text import Text
+
+    from .render.plot import terminal
+
+    console.on_broken_pipe = _reader_left
+    _flush_stdout()
+    try:
+        for line in terminal(result.record, width, True, _unicode(shown)):
+            console.print(Text.assemble(*line), soft_wrap=True)
+    except OSError as e:
+        raise OutputError.of(e) from None
+
+
 def _progress():
     """A callback that keeps one line on stderr up to date, "step 4,096 of 100,000", where stderr is a terminal;
     None elsewhere (a pipe or a file gets nothing)."""
