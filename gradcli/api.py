@@ -757,7 +757,7 @@ def plot(source: str, x: str, y: str | None = None, *, vary: str | None = None, 
     _choice(reduce, ("sum", "mean"), "--reduce")
     if isinstance(path, Descend):
         if let is None:  # the constants the descent held, held here too
-            let = {n: v for n, v in path.record.point.items() if n not in path.record.names}
+            let = {n: v for n, v in path.record.point.items() if n not in path.record.names} or None
         path = json.loads(path.render("json"))
     problem = Problem(source, prefix, share, output, let, data, as_written=as_written)
     if problem.table is None:

@@ -626,17 +626,36 @@ def gradcheck(given, shown, at, claim, wrt, step) -> None:
 @click.option("--shuffle", type=click.IntRange(0), metavar="SEED",
               help="With --batch: each pass over the samples in a new order, drawn from SEED (the same on every "
                    "run).")
+@click.option("--plot", "plot_", is_flag=True,
+              help="After the table, the path drawn over the loss's surface (one or two parameters) and the loss "
+                   "per step; the table format only (gradcli plot --path draws a descent's JSON, and to a file).")
 @functools.partial(_data_options, row=False)
 @_reports_errors
 def descend(given, shown, at, lr, steps, optimizer, momentum, gamma, epsilon, decay, until, wrt, batch, shuffle,
-            data, reduce) -> None:
+            plot_, data, reduce) -> None:
     """Gradient descent from --at: a row per step with the parameters, the loss, its gradient, the optimizer's
     moments and the update; the loss is the expression, or its sum (--reduce mean: its mean) over the rows of
     --data. A descent that runs for more than a second shows its progress on stderr, where that is a terminal."""
     data = _data(data, given)
-    _show(api.descend(given.source(), at, lr=lr, steps=steps, optimizer=optimizer, momentum=momentum, gamma=gamma,
-                      epsilon=epsilon, weight_decay=decay, until_grad=until, wrt=wrt, batch=batch, shuffle=shuffle,
-                      data=data, reduce=reduce, progress=_progress(), **given.problem()), shown)
+    result = api.descend(given.source(), at, lr=lr, steps=steps, optimizer=optimizer, momentum=momentum, gamma=gamma,
+                         epsilon=epsilon, weight_decay=decay, until_grad=until, wrt=wrt, batch=batch, shuffle=shuffle,
+                         data=data, reduce=reduce, progress=_progress(), **given.problem())
+    picture = None
+    if plot_ and shown.fmt == "table":
+        names = result.inputs
+        if len(names) > 2:
+            raise click.UsageError(f"--plot draws one or two parameters; this descent has {len(names)} "
+                                   f"({', '.join(names)}): choose two with --wrt")
+        from .render.plot import picture_size
+
+        cols, lines = picture_size(_width(shown.width), len(names) == 1)
+        problem = dict(given.problem(), shape=None)
+        picture = api.plot(given.source(), names[0], names[1] if len(names) > 1 else None, path=result,
+                           grid=f"{cols}x{lines * 2}", data=data, reduce=reduce, **problem)
+    _show(result, shown)
+    if picture is not None:
+        click.echo()
+        _show_picture(picture, shown)
 
 
 @cli.command(cls=ExprCommand, short_help="Grade a student's filled table cell by cell, with follow-through.")
@@ -773,7 +792,7 @@ def plot(given, shown, x, y, vary, grid, path, save, data, reduce, row) -> None:
     if path is not None:
         import json
 
-        text = _decode(_read_bytes(path, None, "data_bytes", "--path"))
+        text = _decode(_read_bytes(None, path, "data_bytes", "--path"))
         try:
             descent = json.loads(text)
         except ValueError as e:

@@ -21,7 +21,7 @@ MARKS = "*o+x#@%&"  # one per curve
 # viridis, at 9 stops (matplotlib's own colormap, so the terminal and the file read alike)
 _VIRIDIS = [(68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141), (39, 173, 129),
             (92, 200, 99), (170, 220, 50), (253, 231, 37)]
-LABEL = 9  # characters of the y axis's labels
+LABEL = 11  # characters of the y axis's labels
 
 
 def colour(t: float) -> tuple[int, int, int]:
@@ -359,7 +359,9 @@ def save(s, path: str) -> None:
     if s.y is not None:
         ys = np.array(s.y.values())
         masked = np.ma.masked_invalid(z)
-        mesh = ax.pcolormesh(xs, ys, masked, shading="auto", cmap="viridis")
+        # one image, not a polygon per point: an SVG or PDF of a 200×200 grid stays small
+        mesh = ax.imshow(masked, origin="lower", extent=(s.x.lo, s.x.hi, s.y.lo, s.y.hi), aspect="auto",
+                         cmap="viridis", interpolation="nearest")
         fig.colorbar(mesh, ax=ax, label="f" if s.table is None else f"{s.reduce} loss")
         if np.isfinite(z).sum() > 3 and np.nanmax(z) > np.nanmin(z):
             ax.contour(xs, ys, masked, levels=LEVELS, colors="white", linewidths=0.6, alpha=0.8)
