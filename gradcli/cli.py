@@ -771,16 +771,14 @@ _PICTURE_FILES = (".png", ".svg", ".pdf")
                    "loss per step.")
 @click.option("-o", "--save", "save", metavar="FILE", help="Also write the picture to FILE, .png, .svg or .pdf "
                                                            "(needs matplotlib: pip install 'gradcli[plot]').")
-@_data_options
+@functools.partial(_data_options, row=False)
 @_reports_errors
-def plot(given, shown, x, y, vary, grid, path, save, data, reduce, row) -> None:
+def plot(given, shown, x, y, vary, grid, path, save, data, reduce) -> None:
     """The function over a grid of two inputs (--x, --y) as a heatmap with contour lines, the grid's minimum
     marked X, or along one input (--x) as a curve, a family of them with --vary; every other input held with
     --let. With --data, the loss summed (--reduce mean: averaged) over the rows at each point. In colour where
     the terminal has it, else in characters; --save FILE writes a PNG, SVG or PDF. A point where the function is
     undefined is a gap."""
-    if row is not None:
-        raise click.UsageError("--row picks the sample whose tables are shown: a plot has none")
     problem = given.problem()
     if given.output is not None and given.output.lower().endswith(_PICTURE_FILES):
         if save is not None:
