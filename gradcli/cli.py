@@ -819,7 +819,16 @@ def _show_picture(result, shown: Shown) -> None:
     width = _width(shown.width)
     console = Console(file=sys.stdout, width=width, height=25, highlight=False, emoji=False, markup=False)
     if not console.is_terminal or console.no_color or console.color_system is None:
-        _show(result, shown)  # a pipe, a file, NO_COLOR or a dumb terminal: the character ramp
+        # a pipe, a file, NO_COLOR or a dumb terminal: the character ramp, as plain text
+        _flush_stdout()
+        out = _Visible(escape)
+        view = result.view._replace(width=width, unicode=_unicode(shown))
+        try:
+            render(result, out, view)
+            out.flush()
+        except OSError as e:
+            raise OutputError.of(e) from None
+        _flush_stdout()
         return
     from rich.text import Text
 

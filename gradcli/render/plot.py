@@ -84,8 +84,29 @@ def _title(s) -> list[list[tuple[str, str]]]:
     return out
 
 
+def _wrapped(lines: list[list[tuple[str, str]]], width: int) -> list[list[tuple[str, str]]]:
+    """Lines of one segment (prose) wrapped to ``width``, continued under their first word."""
+    import textwrap
+
+    out = []
+    for line in lines:
+        text = line[0][0] if len(line) == 1 else None
+        if text is None or len(text) <= width:
+            out.append(line)
+            continue
+        indent = " " * (len(text) - len(text.lstrip()))
+        for part in textwrap.wrap(text.strip(), width, initial_indent=indent, subsequent_indent=indent + "  ",
+                                  break_long_words=False, break_on_hyphens=False):
+            out.append([(part, line[0][1])])
+    return out
+
+
 def terminal(s, width: int, colour_: bool, unicode: bool = True) -> list[list[tuple[str, str]]]:
     """The picture as lines of (text, style) segments, ``width`` characters wide at most."""
+    return _wrapped(_picture(s, width, colour_, unicode), width)
+
+
+def _picture(s, width: int, colour_: bool, unicode: bool) -> list[list[tuple[str, str]]]:
     lines = _title(s)
     if s.y is None:
         lines += _curves(s, width, colour_, unicode)
@@ -178,8 +199,7 @@ def _heatmap(s, width: int, colour_: bool, unicode: bool) -> list[list[tuple[str
         bar = [(("█" if unicode else "#"), _hex(colour(k / max(1, bar_width - 1)))) for k in range(bar_width)]
         out.append(_merge([(" " * (LABEL - 1) + f"{_short(lo)} ", ""), *bar, (f" {_short(hi)}", "")]))
     else:
-        out.append([(" " * (LABEL - 1) + f"{_short(lo)} [{RAMP}] {_short(hi)}   (low to high, {LEVELS} levels)",
-                     "")])
+        out.append([(" " * (LABEL - 1) + f"{_short(lo)} [{RAMP}] {_short(hi)}", "")])
     if best is not None:
         r0, c0, v = best
         out.append([(" " * (LABEL - 1) + f"X: the grid's minimum, {_short(v)} at {x.name} = "
@@ -331,19 +351,28 @@ def write_json(s, out: TextIO) -> None:
 FILE_FORMATS = ("png", "svg", "pdf")
 
 
+def _missing():
+    from ..errors import GradcliError
+
+    class Missing(GradcliError):
+        exit_code = 1  # what was asked is right; this machine lacks what it takes
+
+    return Missing
+
+
 def save(s, path: str) -> None:
     """The picture as a PNG, SVG or PDF file (by the name's ending), drawn by matplotlib."""
     import os
 
-    from ..errors import GradcliError, OutputError
+    from ..errors import GradcliError, OutputError, UsageError
 
     kind = os.path.splitext(path)[1].lower().lstrip(".")
     if kind not in FILE_FORMATS:
-        raise GradcliError(f"{path}: a picture file ends in .png, .svg or .pdf")
+        raise UsageError(f"{path}: a picture file ends in .png, .svg or .pdf", "--save")
     try:
         import matplotlib
     except ImportError:
-        raise GradcliError("writing a picture file needs matplotlib, which is not installed: "
+        raise _missing()("writing a picture file needs matplotlib, which is not installed: "
                            "pip install 'gradcli[plot]' (the terminal picture needs nothing more)") from None
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
