@@ -194,7 +194,7 @@ def _heatmap(s, width: int, colour_: bool, unicode: bool) -> list[list[tuple[str
     out += _x_axis(x, cols, unicode)
     out.append([(" " * (LABEL - 1) + f"y: {y.name}, x: {x.name}", "")])
     # the scale
-    bar_width = min(cols - 2, 40)
+    bar_width = max(5, min(40, cols - len(_short(lo)) - len(_short(hi)) - 2))
     if colour_:
         bar = [(("█" if unicode else "#"), _hex(colour(k / max(1, bar_width - 1)))) for k in range(bar_width)]
         out.append(_merge([(" " * (LABEL - 1) + f"{_short(lo)} ", ""), *bar, (f" {_short(hi)}", "")]))
