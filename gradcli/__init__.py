@@ -9,8 +9,10 @@ The command line's commands are functions here too (gradcli/api.py), each return
 
 __version__ = "0.1.0"
 
-from .api import check, descend, forward, grade, gradcheck, graph, hessian, jacobian, read_data, reverse  # noqa: E402
+from .api import (check, descend, forward, grade, gradcheck, graph, hessian, jacobian, plot, read_data,  # noqa: E402
+                  reverse)  # noqa: E402
 from .errors import GradcliError, GradcliSyntaxError, MathError, UsageError  # noqa: E402
 
-__all__ = ["forward", "reverse", "graph", "jacobian", "hessian", "check", "gradcheck", "descend", "grade", "read_data",
+__all__ = ["forward", "reverse", "graph", "jacobian", "hessian", "check", "gradcheck", "descend", "grade", "plot",
+           "read_data",
            "GradcliError", "GradcliSyntaxError", "MathError", "UsageError", "__version__"]

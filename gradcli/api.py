@@ -23,13 +23,13 @@ from . import limits
 from .errors import GradcliError, GradcliSyntaxError, UsageError
 from .core.graph import graph_of
 from .render import View
-from .result import (Check, Descend, Forward, Grade, GradCheck, GraphResult, Hessian, Jacobian, Reverse,
+from .result import (Check, Descend, Forward, Grade, GradCheck, GraphResult, Hessian, Jacobian, Plot, Reverse,
                      result_of)
 
 Point = Union[str, Mapping[str, object], Iterable[object], None]
 Names = Union[str, Iterable[str], None]
 
-__all__ = ["forward", "reverse", "graph", "jacobian", "hessian", "check", "gradcheck", "descend", "grade",
+__all__ = ["forward", "reverse", "graph", "jacobian", "hessian", "check", "gradcheck", "descend", "grade", "plot",
            "read_data"]
 
 
@@ -801,4 +801,82 @@ def grade(source: str, at: Point, submission: str, *, mode: str | None = None, w
         from .exact.written import decider as decide
     record = run_grade(g, problem.point(at), sheet, mode, chosen, follow_through, points, tolerance, mapping,
                        student or sheet.student or named or "student", decide)
+    return result_of(record, view)
+
+
+def plot(source: str, x: str, y: str | None = None, *, vary: str | None = None, grid=None, path=None,
+         data=None, reduce: str = "sum", let: Point = None, shape: Names = None, output: Names = None,
+         prefix: str = "c", share: bool = True, as_written: bool = False, **shown) -> Plot:
+    """The function over a grid: ``x`` and ``y`` as ``"phi0=-3:3"`` (an input and its range), every other input
+    held by ``let``; with ``x`` alone, a curve, or one curve per value of ``vary`` (``"phi1=0.5,1,2"``). With
+    ``data``, the loss summed (``reduce="mean"``: averaged) over its rows at each point. ``grid`` is the points
+    per axis, N or (N, M) (default 200); ``path`` a descent (a ``gradcli.descend`` result, or its JSON as a
+    dict) drawn over the picture, and then a range may be left out (``x="phi0"``). The result's ``z`` holds the
+    values (nan where undefined); ``save(path)`` writes a PNG, SVG or PDF (matplotlib, the ``plot`` extra)."""
+    from .engine.grid import DEFAULT_POINTS, Axis, Surface, around, check_size, grid_size, parse_axis, parse_vary
+    from .engine.grid import read_path, surface
+    import json
+
+    view = _view(**shown)
+    _choice(reduce, ("sum", "mean"), "--reduce")
+    if isinstance(path, Descend):
+        if let is None:  # the constants the descent held, held here too
+            let = {n: v for n, v in path.record.point.items() if n not in path.record.names} or None
+        path = json.loads(path.render("json"))
+    problem = Problem(source, prefix, share, output, let, data, as_written=as_written)
+    if problem.table is None:
+        problem.no_data(reduce, None)
+    g = problem.graph
+    if g.arrays or shape is not None:
+        raise UsageError("plot draws scalar inputs; this program has arrays")
+    if not isinstance(x, str) or (y is not None and not isinstance(y, str)):
+        raise UsageError("an axis is text: NAME=LO:HI, e.g. x='phi0=-3:3'", "--x")
+    axes = [(parse_axis(x, "--x", path is None), x, "--x")]
+    if y is not None:
+        axes.append((parse_axis(y, "--y", path is None), y, "--y"))
+    if vary is not None and y is not None:
+        raise UsageError("--vary draws a family of curves along --x: leave out --y (or --vary)", "--vary")
+    varied = parse_vary(vary) if vary is not None else None
+    named = [(a[0][0], a[1], a[2]) for a in axes] + ([(varied[0], vary, "--vary")] if varied else [])
+    seen: list[str] = []
+    for name, text, option in named:
+        if name not in g.names:
+            held = " (held by --let)" if name in g.data_names else ""
+            raise GradcliSyntaxError(f"'{name}' is not an input{held}; the inputs are {', '.join(g.names)}", text,
+                                     0, max(1, len(text.partition('=')[0])), option + " ")
+        if name in seen:
+            raise UsageError(f"{name} is on two axes: each of --x, --y and --vary takes its own input", option)
+        seen.append(name)
+    rest = [n for n in g.names if n not in seen]
+    if rest:
+        raise UsageError(f"{', '.join(rest)} {'needs a value' if len(rest) == 1 else 'need values'}: a picture "
+                         f"varies --x and --y; hold the others with --let, e.g. --let "
+                         f"{','.join(f'{n}=0' for n in rest)}")
+    steps = losses = None
+    if path is not None:
+        names = tuple(n for (n, _, _), _, _ in axes)
+        steps, losses = read_path(path, names, "the descent")
+    if isinstance(grid, int) and not isinstance(grid, bool):
+        grid = (grid, grid)
+    size = grid_size(grid if isinstance(grid, str) or grid is None else f"{grid[0]}x{grid[1]}") or (
+        DEFAULT_POINTS, DEFAULT_POINTS)
+    built = []
+    for k, ((name, lo, hi), _, _) in enumerate(axes):
+        if lo is None:
+            lo, hi = around([p[k] for p in steps])
+        built.append(Axis(name, lo, hi, size[k]))
+    xa, ya = built[0], built[1] if len(built) > 1 else None
+    check_size(size[0], size[1] if ya is not None else len(varied[1]) if varied else 1)
+    held_graph = graph_of(source, prefix, share=share, outputs=_names_text(output, "--output"),
+                          held=problem.held_names() + g.names, columns=problem.columns, as_written=as_written)
+    point = problem.let_values()
+    z = surface(held_graph, point, xa, ya, problem.table, reduce, varied)
+    if steps is not None and ya is None:
+        steps = [(p[0], v) for p, v in zip(steps, losses)]
+    warnings = list(g.notes)
+    if problem.table is not None:
+        from .engine.data import column_notes
+
+        warnings += column_notes(problem.table, g)
+    record = Surface(held_graph, point, xa, ya, z, varied, problem.table, reduce, steps, losses, warnings)
     return result_of(record, view)

@@ -646,17 +646,36 @@ def gradcheck(given, shown, at, claim, wrt, step) -> None:
 @click.option("--shuffle", type=click.IntRange(0), metavar="SEED",
               help="With --batch: each pass over the samples in a new order, drawn from SEED (the same on every "
                    "run).")
+@click.option("--plot", "plot_", is_flag=True,
+              help="After the table, the path drawn over the loss's surface (one or two parameters) and the loss "
+                   "per step; the table format only (gradcli plot --path draws a descent's JSON, and to a file).")
 @functools.partial(_data_options, row=False)
 @_reports_errors
 def descend(given, shown, at, lr, steps, optimizer, momentum, gamma, epsilon, decay, until, wrt, batch, shuffle,
-            data, reduce) -> None:
+            plot_, data, reduce) -> None:
     """Gradient descent from --at: a row per step with the parameters, the loss, its gradient, the optimizer's
     moments and the update; the loss is the expression, or its sum (--reduce mean: its mean) over the rows of
     --data. A descent that runs for more than a second shows its progress on stderr, where that is a terminal."""
     data = _data(data, given)
-    _show(api.descend(given.source(), at, lr=lr, steps=steps, optimizer=optimizer, momentum=momentum, gamma=gamma,
-                      epsilon=epsilon, weight_decay=decay, until_grad=until, wrt=wrt, batch=batch, shuffle=shuffle,
-                      data=data, reduce=reduce, progress=_progress(), **given.problem()), shown)
+    result = api.descend(given.source(), at, lr=lr, steps=steps, optimizer=optimizer, momentum=momentum, gamma=gamma,
+                         epsilon=epsilon, weight_decay=decay, until_grad=until, wrt=wrt, batch=batch, shuffle=shuffle,
+                         data=data, reduce=reduce, progress=_progress(), **given.problem())
+    picture = None
+    if plot_ and shown.fmt == "table":
+        names = result.inputs
+        if len(names) > 2:
+            raise click.UsageError(f"--plot draws one or two parameters; this descent has {len(names)} "
+                                   f"({', '.join(names)}): choose two with --wrt")
+        from .render.plot import picture_size
+
+        cols, lines = picture_size(_width(shown.width), len(names) == 1)
+        problem = dict(given.problem(), shape=None)
+        picture = api.plot(given.source(), names[0], names[1] if len(names) > 1 else None, path=result,
+                           grid=f"{cols}x{lines * 2}", data=data, reduce=reduce, **problem)
+    _show(result, shown)
+    if picture is not None:
+        click.echo()
+        _show_picture(picture, shown)
 
 
 @cli.command(cls=ExprCommand, short_help="Grade a student's filled table cell by cell, with follow-through.")
@@ -753,6 +772,96 @@ def _student(path: str) -> str | None:
     if path == "-":
         return None
     return os.path.splitext(os.path.basename(path))[0] or None
+
+
+_PICTURE_FILES = (".png", ".svg", ".pdf")
+
+
+@cli.command(cls=ExprCommand, short_help="The function over a grid: a heatmap with contours, or curves; a file too.")
+@_options(formats("plot"))
+@click.option("--x", "x", metavar="NAME=LO:HI", help="The input along the x axis and its range, e.g. --x phi0=-3:3 "
+                                                    "(with --path the range may be left out: the path's).")
+@click.option("--y", "y", metavar="NAME=LO:HI", help="The input along the y axis and its range, e.g. --y phi1=-3:3; "
+                                                    "without it, a curve along --x.")
+@click.option("--vary", metavar="NAME=V1,V2,...", help="Without --y: a curve for each value of this input, e.g. "
+                                                       "--vary phi1=0.5,1,2.")
+@click.option("--grid", "grid", metavar="N[xM]", help="Points per axis for --format json and --save (default 200); "
+                                                      "the terminal picture has one per character.")
+@click.option("--path", "path", type=_Path(exists=True, dir_okay=False, allow_dash=True), metavar="FILE",
+              help="A descent's JSON (gradcli descend --format json): its path drawn over the surface, and the "
+                   "loss per step.")
+@click.option("-o", "--save", "save", metavar="FILE", help="Also write the picture to FILE, .png, .svg or .pdf "
+                                                           "(needs matplotlib: pip install 'gradcli[plot]').")
+@functools.partial(_data_options, row=False)
+@_reports_errors
+def plot(given, shown, x, y, vary, grid, path, save, data, reduce) -> None:
+    """The function over a grid of two inputs (--x, --y) as a heatmap with contour lines, the grid's minimum
+    marked X, or along one input (--x) as a curve, a family of them with --vary; every other input held with
+    --let. With --data, the loss summed (--reduce mean: averaged) over the rows at each point. In colour where
+    the terminal has it, else in characters; --save FILE writes a PNG, SVG or PDF. A point where the function is
+    undefined is a gap."""
+    problem = given.problem()
+    if given.output is not None and given.output.lower().endswith(_PICTURE_FILES):
+        if save is not None:
+            raise click.UsageError("give the picture's file once: --save FILE")
+        save, problem["output"] = given.output, None  # --output loss.png: the file, not a named step
+    if x is None:
+        raise click.UsageError("--x NAME=LO:HI is required, e.g. --x phi0=-3:3")
+    descent = None
+    if path is not None:
+        import json
+
+        text = _decode(_read_bytes(None, path, "data_bytes", "--path"))
+        try:
+            descent = json.loads(text)
+        except ValueError as e:
+            raise click.UsageError(f"--path {path}: not JSON ({e})") from None
+    data = _data(data, given)
+    width = _width(shown.width)
+    if grid is None and shown.fmt == "table" and save is None:
+        from .render.plot import picture_size
+
+        cols, lines = picture_size(width, y is None)
+        grid = f"{cols}x{lines * 2}"
+    result = api.plot(given.source(), x, y, vary=vary, grid=grid, path=descent, data=data, reduce=reduce,
+                      **problem)
+    if save is not None:
+        result.save(save)
+    _show_picture(result, shown)
+
+
+def _show_picture(result, shown: Shown) -> None:
+    """A plot in the terminal: in colour where the console has it (half blocks), else in characters."""
+    if shown.fmt != "table":
+        _show(result, shown)
+        return
+    from rich.console import Console
+
+    width = _width(shown.width)
+    console = Console(file=sys.stdout, width=width, height=25, highlight=False, emoji=False, markup=False)
+    if not console.is_terminal or console.no_color or console.color_system is None:
+        # a pipe, a file, NO_COLOR or a dumb terminal: the character ramp, as plain text
+        _flush_stdout()
+        out = _Visible(escape)
+        view = result.view._replace(width=width, unicode=_unicode(shown))
+        try:
+            render(result, out, view)
+            out.flush()
+        except OSError as e:
+            raise OutputError.of(e) from None
+        _flush_stdout()
+        return
+    from rich.text import Text
+
+    from .render.plot import terminal
+
+    console.on_broken_pipe = _reader_left
+    _flush_stdout()
+    try:
+        for line in terminal(result.record, width, True, _unicode(shown)):
+            console.print(Text.assemble(*line), soft_wrap=True)
+    except OSError as e:
+        raise OutputError.of(e) from None
 
 
 def _progress():

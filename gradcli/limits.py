@@ -37,6 +37,9 @@ OPTION_CHARS = 1 * MiB
 OPERATIONS = 250_000
 # --steps of descend: a row each
 STEPS = 1_000_000
+# points of a plot's grid (x by y, or x by the curves): each is a value in the JSON and the picture; a
+# 1000×1000 picture is finer than any screen or page
+GRID_POINTS = 1_000_000
 # nodes of a graph that --symbolic, --exact and check hand to sympy, which slows down fast with size
 SYMPY_NODES = 200
 # how deep a formula handed to sympy (a claim, or the graph for check, --symbolic and --exact) may nest:
@@ -131,7 +134,7 @@ def count(n: int, what: str, limit: str) -> None:
 
 
 _WHAT = {"source_bytes": "a source", "data_bytes": "a data file", "data_rows": "rows",
-         "data_columns": "columns", "steps": "steps"}
+         "data_columns": "columns", "steps": "steps", "grid_points": "points"}
 
 
 def depth(tree) -> int:

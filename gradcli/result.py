@@ -447,8 +447,44 @@ class Grade(Result):
                 f"{len(self.charged)} charged>")
 
 
+class Plot(Result):
+    """``gradcli plot``: the function's values over a grid of two inputs (or curves along one), a descent's
+    path over them; ``save(path)`` writes the picture as PNG, SVG or PDF (matplotlib: the ``plot`` extra)."""
+
+    __slots__ = ()
+
+    command: ClassVar[str] = "plot"
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        r = self.record
+        return (r.x.name,) + ((r.y.name,) if r.y is not None else ())
+
+    @property
+    def z(self) -> list[list[float]]:
+        """The values: row k at the k-th y (or the k-th value of ``vary``), column j at the j-th x; nan where
+        undefined."""
+        return [list(row) for row in self.record.z]
+
+    @property
+    def minimum(self) -> dict | None:
+        """The grid's least value and where: {"value": ..., "at": {name: ...}}."""
+        m = self.to_dict()["minimum"]
+        return None if m is None else {"value": m["value"], "at": m["at"]}
+
+    def save(self, path) -> None:
+        from .render.plot import save
+
+        save(self.record, str(path))
+
+    def __repr__(self) -> str:
+        r = self.record
+        size = f"{len(r.z[0])}×{len(r.z)}" if r.z else "empty"
+        return f"<gradcli plot: {self.graph.function} over {', '.join(self.inputs)}, {size} points>"
+
+
 RESULTS = {cls.command: cls for cls in (Forward, Reverse, GraphResult, Jacobian, Hessian, Check, Descend,
-                                        GradCheck, Grade)}
+                                        GradCheck, Grade, Plot)}
 
 
 def result_of(record, view: View = View()) -> Result:

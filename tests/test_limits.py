@@ -52,7 +52,7 @@ def one_line(proc: subprocess.CompletedProcess, says: str) -> None:
 # --- every bound is in limits.py and documented ---------------------------------------------------------------
 
 NAMES = ["source_bytes", "line_bytes", "data_bytes", "data_rows", "data_columns", "option_chars", "operations",
-         "steps", "sympy_nodes", "sympy_depth"]
+         "steps", "sympy_nodes", "sympy_depth", "grid_points"]
 
 
 def test_every_bound_is_named_and_documented() -> None:

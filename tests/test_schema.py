@@ -160,6 +160,7 @@ CASES = [
     Case("undefined", "gradcheck", ["sqrt(x) + y", "--at", "0,1"]),
     Case("let", "gradcheck", ["a*x**2", "--at", "2", "--let", "a=3"]),
     Case("plain", "descend", ["x**2 + y**2", "--at", "3,4"]),
+    Case("plot", "descend", ["x**2 + y**2", "--at", "3,4", "--plot"]),
     Case("momentum-decay", "descend", ["x**2", "--at", "3", "--steps", "3", "--momentum", "0.5", "--weight-decay",
                                        "0.1"]),
     Case("until-grad", "descend", ["x**2", "--at", "3", "--lr", "0.5", "--until-grad", "1e-8", "--steps", "100"]),
@@ -191,6 +192,18 @@ CASES = [
     Case("time-limit", "check", ["x", "--claim", "2**2**2**2**2**2**2", "--time-limit", "1"], exit=3),
 ]
 
+PLOTS = [
+    Case("surface", "plot", [ROSEN, "--x", "x=-2:2", "--y", "y=-1:3", "--grid", "12x9"]),
+    Case("curves-let", "plot", ["a*x**2 + b", "--x", "x=-1:1", "--vary", "a=1,2", "--let", "b=1", "--grid", "5"]),
+    Case("curve-gaps", "plot", ["log(x)", "--x", "x=-1:1", "--grid", "6"]),
+    Case("data-mean", "plot", [LOGISTIC, "--x", "w1=-3:3", "--y", "w2=-3:3", "--let", "b=0", "--data", DATA,
+                               "--reduce", "mean", "--grid", "8"]),
+    Case("path-save", "plot", ["x**2 + y**2", "--x", "x", "--y", "y", "--path", "{path}", "--grid", "6",
+                               "--save", "{png}"]),
+    Case("undefined", "plot", ["log(-1 - x*x - y*y)", "--x", "x=0:1", "--y", "y=0:1", "--grid", "3"]),
+]
+CASES += PLOTS
+
 # options that say nothing about JSON: it is DOT instead, or a DOT-only option
 NOT_JSON = {"--format", "--dot", "--no-edge-labels", "--help", "--brief"}  # --brief: JSON is the same
 # options every command takes that change the values or names in JSON, not its keys: a case each, in any command
@@ -205,7 +218,11 @@ def files(tmp_path_factory) -> dict[str, str]:
     prog.write_text("# a program\nz = w*x\ny = sin(z) + z**2\n")
     big = folder / "big.csv"
     big.write_text("x,y\n" + "".join(f"{k % 7},{k % 5}\n" for k in range(2000)))
-    return {"prog": str(prog), "big": str(big)}
+    path = folder / "descent.json"
+    descent = run("descend", "x**2 + y**2", "--at", "3,4", "--steps", "4", "--format", "json")
+    assert descent.exit_code == 0, descent.output
+    path.write_text(descent.stdout)
+    return {"prog": str(prog), "big": str(big), "path": str(path), "png": str(folder / "plot.png")}
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +241,7 @@ def errors(doc, command: str, registry: Registry) -> list[str]:
 
 
 def output(case: Case, files: dict[str, str]) -> dict:
-    args = [a.format(**files) if a in ("{prog}", "{big}") else a for a in case.args]
+    args = [a.format(**files) if a in ("{prog}", "{big}", "{path}", "{png}") else a for a in case.args]
     result = run(case.command, *args, "--format", "json", input=case.input)
     assert result.exit_code == case.exit, result.output
     return json.loads(result.stdout)
@@ -408,6 +425,7 @@ PROMISED = {
     "descend": ["command", "source", "inputs", "point", "data", "optimizer", "lr", "momentum", "weight_decay",
                 "steps", "until_grad", "rows", "stopped", "final", "warnings"],
     "grade": ["command", "student", "problem", "score", "max", "cells"],
+    "plot": ["command", "source", "inputs", "point", "x", "z", "minimum", "warnings"],
 }
 
 

@@ -127,3 +127,19 @@ def _grade(fmt: str) -> Callable[[object, TextIO, View], None]:
 
 for _fmt in ("table", "json", "csv"):  # gradcli grade: its own table, JSON and a gradebook row
     RENDERERS["grade", _fmt] = _grade(_fmt)
+
+
+def _plot(fmt: str) -> Callable[[object, TextIO, View], None]:
+    def write(result, out: TextIO, view: View) -> None:
+        from . import plot
+
+        if fmt == "json":
+            plot.write_json(result.record, out)
+        else:
+            plot.write_table(result.record, out, view.width, view.unicode)
+
+    return write
+
+
+for _fmt in ("table", "json"):  # gradcli plot: a picture in characters (colour: gradcli/cli.py), the grid's values
+    RENDERERS["plot", _fmt] = _plot(_fmt)
