@@ -46,7 +46,8 @@ OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 
 def scalar_ops() -> list[str]:
     """The ops a step can be: every op of the op table a user can write, but copy (a rename, drawn on its own)."""
-    return [name for name, op in OPS.items() if (op.names or name in OPERATORS or name == "neg")]
+    return [name for name, op in OPS.items()
+            if (op.names or name in OPERATORS or name == "neg") and not op.defined]  # not a program's own s(g)
 
 
 def natural(name: str):
@@ -195,7 +196,10 @@ def programs(draw, max_steps: int = 6, max_inputs: int = 3, edges: bool = True) 
         elif op == "logb":
             new("logb", [guarded("pos", operand()), draw(st.sampled_from(["2", "10", "0.5"]))])
         elif OPS[op].arity < 0:
-            new(op, [operand() for _ in range(draw(st.integers(OPS[op].min_args, 4)))])
+            args = [operand() for _ in range(draw(st.integers(OPS[op].min_args, 4)))]
+            if op in ("max", "min"):  # operands that tie by construction share the derivative (1/n each), which
+                args = list(dict.fromkeys(args)) + ["0.5"] * (len(set(args)) < 2)  # the rule's eq() does not say
+            new(op, args)
         else:
             args = [operand() for _ in range(OPS[op].arity)]
             args = [guarded(g, a) if g else a for a, g in zip(args, guard + (None,) * len(args))]
@@ -241,7 +245,7 @@ ARRAY_TEMPLATES = [
 @st.composite
 def array_programs(draw) -> Program:
     text, shapes = draw(st.sampled_from(ARRAY_TEMPLATES))
-    m, n = draw(st.integers(1, 3)), draw(st.integers(2, 3))
+    m, n = draw(st.integers(2, 3)), draw(st.integers(2, 3))  # a vector of 1 entry is a number
     dims = {"m": m, "n": n}
     text = text.replace("{k}", str(draw(st.integers(1, m))))
     arrays = {}
@@ -434,13 +438,13 @@ def calls(draw, command: str | None = None, mutations: bool = True) -> Call:
         opts += at
         if draw(st.integers(0, 3)) == 0:
             opts += ["--wrt", ",".join(_subset(draw, variables))]
-        elif not prog.is_array and draw(st.integers(0, 4)) == 0:
+        elif not prog.is_array and not data and draw(st.integers(0, 4)) == 0:
             opts += ["--direction", ",".join(draw(values()) for _ in variables)]
         if heavy:
             opts += draw(st.sampled_from([["--symbolic"], ["--exact"]]))
     elif command == "check":
         wrt = _subset(draw, variables)
-        right = draw(st.integers(0, 2)) == 0  # hypothesis draws 0 most: a true claim most of the time
+        right = draw(st.sampled_from([True, True, False]))  # a true claim, or one made wrong
         inline = "=" not in source[0]  # one expression: the claims are written in the inputs
         claims = []
         for n in wrt:
@@ -491,7 +495,9 @@ def calls(draw, command: str | None = None, mutations: bool = True) -> Call:
                 opts += ["--shuffle", str(draw(st.integers(0, 99)))]
     if heavy:
         opts += SYMPY_ARGS
-    call = Call(command, [*args, *opts], files, stdin, heavy, False, expect, fmt)
+    # an expression that starts with a minus goes last, after --, where no option follows it
+    argv = [*opts, *args] if args[0] == "--" else [*args, *opts]
+    call = Call(command, argv, files, stdin, heavy, False, expect, fmt)
     if mutations and draw(st.integers(0, 11)) == 7:  # not 0, which hypothesis draws most
         call = _mutate(draw, call)
     return call
@@ -508,8 +514,9 @@ def _shape(value: str) -> str:
 
 def _jacobian_source(draw, prog: Program, files: dict) -> tuple[list[str], str | None]:
     """Several outputs: a last step listing named steps, or a bare list of expressions."""
-    if prog.is_array:
-        return [prog.text().rsplit(";", 1)[0] if ";" in prog.text() else "y = " + prog.text().split("=", 1)[1]], None
+    if prog.is_array:  # the first step, a vector (diag's matrix has constant entries: the whole program instead)
+        text = prog.text()
+        return [text.split(";", 1)[0] if ";" in text and "diag(" not in text else text], None
     names = [s.name for s in prog.steps]
     outs = _subset(draw, names) if len(names) > 1 else names
     if draw(st.booleans()) or len(outs) == 1 or set().union(*map(prog.reads, outs)) != set(prog.inputs):

@@ -172,3 +172,31 @@ def test_a_sample_in_a_subprocess_matches_the_in_process_run() -> None:
 
     one()
     assert len(seen) >= 3
+
+
+# --- what the fuzzing found ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args,column", [
+    (["x*y, x*y"], 5),  # one node listed twice: the JSON had "outputs": ["c3", "c3"] and one row of the Jacobian
+    (["a = x*y; a, a"], 12),
+    (["y = [x, x]"], 1),
+    (["a = x*y; b = x + y; b", "--output", "a,a"], 3),
+])
+def test_an_output_listed_twice_is_a_usage_error_with_a_caret(args: list[str], column: int) -> None:
+    from conftest import run
+
+    at = ["--at", "1"] if "[x, x]" in args[0] else ["--at", "1,2"]
+    r = run("jacobian", *args, *at, "--format", "json")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "list each output once" in r.stderr and f"(at column {column})" in r.stderr
+    shown, carets = r.stderr.splitlines()[:2]
+    source = args[-1] if "--output" in args else args[0]
+    assert carets.index("^") == shown.index(source) + column - 1  # under the second listing
+
+
+def test_the_same_value_under_two_names_is_two_outputs() -> None:
+    from conftest import run_json
+
+    doc = run_json("jacobian", "a = x*y; b = a; a, b", "--at", "1,2")
+    assert doc["outputs"] == ["a", "b"] and doc["jacobian"]["a"] == doc["jacobian"]["b"] == {"x": 2.0, "y": 1.0}
