@@ -1160,7 +1160,12 @@ class _Builder:
             if isinstance(env.get(name), Const):
                 raise GradcliSyntaxError(f"'{name}' is a constant, which has no derivative", text, where,
                                          len(name), "--output ")
-            out.append(env[name] if name in env else self.leaf(name))
+            node = env[name] if name in env else self.leaf(name)
+            if node in out:  # the JSON keys the Jacobian's rows by output: each output once
+                raise GradcliSyntaxError(f"'{name}' is the same output as '{text.split(',')[out.index(node)].strip()}', "
+                                         "listed before: list each output once", text, where, max(1, len(name)),
+                                         "--output ")
+            out.append(node)
             offset += len(part) + 1
         return out
 
@@ -1182,6 +1187,10 @@ class _Builder:
             if isinstance(o, Const):
                 s, e = spans[k] if spans else (start, end)
                 raise self.error("the output is a constant: it has no inputs to differentiate", s, e)
+            if o in outputs[:k]:  # x*y, x*y: one node, and the JSON keys the Jacobian's rows by output
+                s, e = spans[k] if spans else (start, end)
+                raise self.error(f"this output is the same node as output {outputs.index(o) + 1}: list each output "
+                                 "once", s, e)
         for name in found:  # an input f(x1, x2) = … lists but never reads
             if name not in self.env:
                 self.leaf(name)
