@@ -351,7 +351,7 @@ def check_pieces(emit, graph: Graph, claims: list[Expr], wrt: list[str], at: dic
         if graph.is_program:
             from .why import in_steps
 
-            named = in_steps(graph, name)
+            named = in_steps(graph, name, truth)
             if named is not None and PLAIN.text(named) != PLAIN.text(verdict.truth):
                 verdict = verdict._replace(in_steps=named)
         verdicts.append(verdict)

@@ -140,13 +140,21 @@ def _shown(graph: Graph, wrt: str, j: int, in_inputs):
     return from_sympy(simplest(tangents[j]))
 
 
-def in_steps(graph: Graph, wrt: str):
+def in_steps(graph: Graph, wrt: str, truth=None):
     """∂output/∂wrt in the program's step names (``f1·(1 + 2·f1)·(f4 + cos(f3))``), by the reverse sweep: the
-    form a hand solution ends with; None for a bare expression."""
+    form a hand solution ends with; None for a bare expression, or where, with each step's value put in, it
+    does not agree with ``truth`` in numbers (a rule that holds only away from ties, as min's shares)."""
     if not graph.is_program:
         return None
     adjoints = adjoint_sweep(graph, _rules(graph), simplest)
-    return from_sympy(simplest(adjoints[_index(graph, wrt)]))
+    named = simplest(adjoints[_index(graph, wrt)])
+    if truth is not None:
+        exprs = node_expressions(graph)
+        filled = named.xreplace({symbol(n.id): exprs[i] for i, n in enumerate(graph.nodes) if n.op != "input"})
+        at = _at(_points(graph))
+        if not _agree(at(filled), at(truth)):
+            return None
+    return from_sympy(named)
 
 
 def _short(value) -> bool:

@@ -105,3 +105,10 @@ def test_a_claim_no_single_slip_explains_names_none() -> None:
     c = claims("x**3", "x + 7")
     assert "likely_mistake" not in c
     assert "likely:" not in run("check", "x**3", "--claim", "x + 7").stdout
+
+
+def test_a_form_in_steps_that_is_not_the_derivative_is_left_out() -> None:
+    """min's rule shares a tie between its operands; the steps' form of four tied operands reads 4·eq(θ, v0),
+    which is not the derivative 1: it is not shown."""
+    c = claims("v0 = min(theta0, theta0, theta0, theta0)", "2")
+    assert c["derivative"] == "1" and "derivative_in_steps" not in c
