@@ -447,8 +447,24 @@ class Grade(Result):
                 f"{len(self.charged)} charged>")
 
 
+class Worksheet(Result):
+    """``gradcli worksheet``: the graph and the blank cells of a forward or reverse table (or its key)."""
+
+    __slots__ = ()
+
+    command: ClassVar[str] = "worksheet"
+
+    @property
+    def cells(self) -> list:
+        return self.record.cells
+
+    @property
+    def key(self) -> bool:
+        return self.record.key
+
+
 RESULTS = {cls.command: cls for cls in (Forward, Reverse, GraphResult, Jacobian, Hessian, Check, Descend,
-                                        GradCheck, Grade)}
+                                        GradCheck, Grade, Worksheet)}
 
 
 def result_of(record, view: View = View()) -> Result:

@@ -180,12 +180,17 @@ CASES = [
                                                     "--map", "a=c3", "--tolerance", "1e-6"], 1,
          input="cell,rule,value\na,exp(c1),1\nc4,,0\nzz,,1\n"),
     Case("let", "grade", ["x*y + a", "--at", "1,2", "--let", "a=3", "-"], 1, input="grad = [2, 1]\n"),
+    Case("reverse", "worksheet", [SEED, "--at", "0,2"]),
+    Case("key-given-names", "worksheet", [SEED, "--at", "0,2", "--key", "--given", "values,rules", "--names",
+                                          "a=c3,b=c4"]),
+    Case("forward-wrt-seed-let", "worksheet", [NET, "--seed", "4", "--mode", "forward", "--wrt", "w1", "--given",
+                                               "rules", "--let", "ystar=1"]),
     Case("adam-shuffle", "descend", [LOGISTIC, "--at", "0,0,0", "--data", DATA, "--steps", "3", "--batch", "4",
                                      "--shuffle", "7", "--optimizer", "adam", "--weight-decay", "0.01"]),
 ]
 
 # options that say nothing about JSON: it is DOT instead, or a DOT-only option
-NOT_JSON = {"--format", "--dot", "--no-edge-labels", "--help"}
+NOT_JSON = {"--format", "--dot", "--no-edge-labels", "--help", "--rankdir", "--standalone"}  # DOT, LaTeX only
 # options every command takes that change the values or names in JSON, not its keys: a case each, in any command
 SHARED = {"--prefix", "--no-share", "--as-written", "--width", "--ascii", "--max-rows", "--digits", "--file",
           "--shape", "--output"}
@@ -399,6 +404,7 @@ PROMISED = {
     "descend": ["command", "source", "inputs", "point", "data", "optimizer", "lr", "momentum", "weight_decay",
                 "steps", "until_grad", "rows", "stopped", "final", "warnings"],
     "grade": ["command", "student", "problem", "score", "max", "cells"],
+    "worksheet": ["command", "key", "problem", "point", "mode", "cells"],
 }
 
 
@@ -457,6 +463,12 @@ BREAKS = [
     ("descend", ["gamma"], 0.9),  # gamma without adam
     ("descend", ["lr"], 0),
     ("descend", ["final", "extra"], 1),
+    ("worksheet", ["cells", 0, "kind"], "hessian"),
+    ("worksheet", ["cells", 0, "given"], True),  # a given cell has its value
+    ("worksheet", ["cells", 0, "rule"], "exp(c1)"),  # a rule on a sheet that gives none
+    ("worksheet", ["cells"], []),
+    ("worksheet", ["given"], ["answers"]),
+    ("worksheet", ["seed"], -1),
 ]
 
 

@@ -523,6 +523,37 @@ _BIG = (("\\left(", "\\bigl("), ("\\right)", "\\bigr)"), ("\\left[", "\\bigl["),
 _BREAK = re.compile(r" (?:\+|-|=|\\cdot|\\approx) ")
 
 
+def _group(tex: str, k: int) -> int:
+    """Where the brace group opening at tex[k] ends (one past its closing brace)."""
+    depth = 0
+    while k < len(tex):
+        c = tex[k]
+        if c == "\\":
+            k += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        k += 1
+        if depth == 0:
+            return k
+    return k
+
+
+def unfrac(tex: str) -> str:
+    """Fractions written on one line, (a)/(b), so that a line may break inside them: a fraction's parts are
+    boxes TeX cannot part."""
+    out, k = [], 0
+    while (at := tex.find("\\frac{", k)) >= 0:
+        out.append(tex[k:at])
+        mid = _group(tex, at + 5)
+        end = _group(tex, mid)
+        top, bottom = (unfrac(part) if " " not in part else rf"\bigl({unfrac(part)}\bigr)"
+                       for part in (tex[at + 6:mid - 1], tex[mid + 1:end - 1]))
+        out.append(f"{top}/{bottom}")
+        k = end
+    out.append(tex[k:])
+    return "".join(out)
+
+
 def broken(tex: str, budget: float = LINE_EMS) -> list[str]:
     """A formula as lines no wider than ``budget`` ems, broken before a + - · or = outside any { }, at the
     shallowest parentheses the line allows (those around a break become \\bigl( \\bigr), which may part)."""
@@ -530,8 +561,15 @@ def broken(tex: str, budget: float = LINE_EMS) -> list[str]:
         return [tex]
     for a, b in _BIG:
         tex = tex.replace(a, b)
+    lines = _lines(tex, budget)
+    if max(map(ems, lines)) > budget and r"\frac{" in tex:  # a fraction too wide to fit: on one line, a/b
+        lines = _lines(unfrac(tex), budget)
+    return lines
+
+
+def _lines(tex: str, budget: float) -> list[str]:
     # the places a line may break, each with how deep in parentheses it is
-    places: list[tuple[int, int]] = []
+    places: list[tuple[int, float]] = []
     braces = parens = 0
     k = 0
     while k < len(tex):
@@ -554,8 +592,8 @@ def broken(tex: str, budget: float = LINE_EMS) -> list[str]:
             parens -= 1
         elif c == " " and braces == 0:
             m = _BREAK.match(tex, k)
-            if m:
-                places.append((k, parens))
+            if m:  # inside a term (before a ·) counts as half a level deeper than between terms
+                places.append((k, parens + (0.5 if m.group() == r" \cdot " else 0)))
         k += 1
     lines: list[str] = []
     start = 0
@@ -679,6 +717,11 @@ def _halign(block: FlatGrid) -> list[str]:
 _INLINE = re.compile(r"\$[^$]+\$")
 
 
+def _loose(line: str) -> str:
+    """A long line of formulas and prose, allowed to stretch its spaces rather than stick out of the margin."""
+    return rf"{{\tolerance=9999 \emergencystretch=3em {line}}}" if ems(line) > 2 * LINE_EMS else line
+
+
 def breakable(text: str) -> str:
     """A line of prose whose long formulas may break inside their parentheses: \\left( \\right), which hold
     what they enclose together, become \\bigl( \\bigr)."""
@@ -689,22 +732,42 @@ def breakable(text: str) -> str:
             return formula
         for a, b in _BIG:
             formula = formula.replace(a, b)
-        return formula
+        return unfrac(formula).replace(", ", r",\allowbreak ")  # a list of numbers may part after a comma
 
     return _INLINE.sub(loosen, text)
 
 
-def render(blocks: list, command: str, digits: int = 0) -> str:
-    out = [f"% gradcli {command}: a LaTeX fragment; it needs \\usepackage{{amsmath}}"]
+# a whole document: A4 with margins a table's formulas fit in (LINE_EMS and TABLE_EMS hold with room to spare)
+PREAMBLE = (r"\documentclass{article}" "\n" r"\usepackage{amsmath}" "\n" r"\usepackage{graphicx}" "\n"
+            r"\usepackage[a4paper,margin=2.5cm]{geometry}" "\n" r"\setlength{\parindent}{0pt}" "\n"
+            r"\begin{document}" "\n")
+TITLES = {"forward": "Forward mode, step by step", "reverse": "Reverse mode, step by step",
+          "graph": "The computational graph"}
+
+
+def document(body: list[str], title: str) -> str:
+    """A document that compiles with LaTeX's base packages: the title, then the body."""
+    return PREAMBLE + rf"\section*{{{escape(title)}}}" + "\n" + "\n".join(body) + "\n" + r"\end{document}" + "\n"
+
+
+def render(blocks: list, command: str, digits: int = 0, standalone: bool = False, figure: str | None = None) -> str:
+    """The blocks as a LaTeX fragment, or with ``standalone`` a whole document, ``figure`` (the graph) after the
+    problem and the point."""
+    out = [] if standalone else [f"% gradcli {command}: a LaTeX fragment; it needs \\usepackage{{amsmath}}"]
     for block in LatexWriter(digits).blocks(blocks):
+        if figure is not None and isinstance(block, (FlatSteps, FlatGrid)):
+            out += [r"\par\medskip", figure]
+            figure = None
         if isinstance(block, FlatSteps):
             out += _steps(block)
         elif isinstance(block, FlatGrid):
             out += _grid(block)
         elif block.kind == "result":
-            out.append(rf"\par\noindent\textbf{{Result:}} {breakable(block.text.strip())}\par")
+            out.append(_loose(rf"\par\noindent\textbf{{Result:}} {breakable(block.text.strip())}\par"))
         elif block.kind == "warning":
-            out.append(rf"\par\noindent\textit{{Warning:}} {breakable(block.text)}\par")
+            out.append(_loose(rf"\par\noindent\textit{{Warning:}} {breakable(block.text)}\par"))
         else:
-            out.append(rf"\par\noindent {breakable(block.text)}\par")
+            out.append(_loose(rf"\par\noindent {breakable(block.text)}\par"))
+    if standalone:
+        return document(out, TITLES.get(command, f"gradcli {command}"))
     return "\n".join(out) + "\n"
