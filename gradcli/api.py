@@ -24,13 +24,13 @@ from .errors import GradcliError, GradcliSyntaxError, UsageError
 from .core.graph import graph_of
 from .render import View
 from .result import (Check, Descend, Forward, Grade, GradCheck, GraphResult, Hessian, Jacobian, Plot, Reverse,
-                     result_of)
+                     Worksheet, result_of)
 
 Point = Union[str, Mapping[str, object], Iterable[object], None]
 Names = Union[str, Iterable[str], None]
 
 __all__ = ["forward", "reverse", "graph", "jacobian", "hessian", "check", "gradcheck", "descend", "grade", "plot",
-           "read_data"]
+           "worksheet", "read_data"]
 
 
 # --- arguments as the command line's text -------------------------------------------------------------------
@@ -466,8 +466,10 @@ _SHOWN = ("width", "ascii", "max_rows", "digits", "brief")
 def _view(**shown) -> View:
     """The display options a result keeps for str() and the notebook: width, ascii, max_rows, digits, brief."""
     for key in shown:
-        if key not in _SHOWN and key not in ("cost", "edge_labels", "scalar"):
+        if key not in _SHOWN and key not in ("cost", "edge_labels", "scalar", "standalone", "rankdir"):
             raise TypeError(f"unexpected keyword argument {key!r}; the display options are {', '.join(_SHOWN)}")
+    if "rankdir" in shown:
+        _choice(shown["rankdir"], ("LR", "TB"), "--rankdir")
     max_rows = shown.pop("max_rows", 200)
     _in_range(max_rows, "--max-rows", 0)
     digits = shown.pop("digits", None)
@@ -879,4 +881,46 @@ def plot(source: str, x: str, y: str | None = None, *, vary: str | None = None, 
 
         warnings += column_notes(problem.table, g)
     record = Surface(held_graph, point, xa, ya, z, varied, problem.table, reduce, steps, losses, warnings)
+    return result_of(record, view)
+
+
+def worksheet(source: str, at: Point = None, *, mode: str = "reverse", wrt: Names = None,
+              given: Names = None, names: str | Mapping[str, str] | None = None, seed: int | None = None,
+              key: bool = False, let: Point = None, output: Names = None, prefix: str = "c", share: bool = True,
+              as_written: bool = False, **shown) -> Worksheet:
+    """A worksheet for ``mode`` ("reverse" or "forward") at ``at``, or at a point drawn from ``seed``: the graph
+    and every cell ``grade`` reads, blank; ``given`` ("values", "rules") prints the evaluation trace's numbers or
+    every row's rule; ``names`` the sheet's names for the problem's nodes ("a=c3,b=c4", as grade's ``map``);
+    ``key`` fills every cell, with its rule and numbers: a file ``grade`` gives full marks."""
+    from .core.submission import parse_map
+    from .engine.worksheet import GIVEN, drawn_point, names_for, worksheet as build
+
+    view = _view(**shown)
+    _choice(mode, ("forward", "reverse"), "--mode")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise UsageError(f"{seed!r} is not a whole number 0 or more", "--seed")
+    at = _point_text(at)
+    if (at is None) == (seed is None):
+        raise UsageError("give the point with --at, or --seed N to draw one (not both)")
+    chosen: tuple[str, ...] = ()
+    text = _names_text(given, "--given")
+    if text:
+        chosen = tuple(dict.fromkeys(g.strip() for g in text.split(",") if g.strip()))
+        for g in chosen:
+            _choice(g, GIVEN, "--given")
+    problem = Problem(source, prefix, share, output, let, at=at, as_written=as_written)
+    g = problem.graph
+    if g.arrays:
+        raise UsageError("worksheet works on scalar programs; this one has arrays")
+    sweeps = inputs(_names_text(wrt), g.names, g.arrays) if wrt is not None else None
+    if sweeps is not None and mode != "forward":
+        raise UsageError("--wrt picks the sweeps of forward mode: add --mode forward", "--wrt")
+    if isinstance(names, str) or names is None:
+        pairs = parse_map(limits.option(names, "--names"))
+        if names and len(pairs) != names.count(",") + 1:
+            raise UsageError("--names gives a sheet's name twice", "--names")
+    else:
+        pairs = dict(names)
+    point = problem.point(at) if at is not None else drawn_point(g, seed, problem.let_values())
+    record = build(g, point, mode, sweeps, chosen, names_for(g, pairs), key, seed)
     return result_of(record, view)

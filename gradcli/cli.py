@@ -460,6 +460,18 @@ _TIME_LIMIT = click.option("--time-limit", "time_limit", type=click.FloatRange(0
                            metavar="SECONDS",
                            help="Give sympy at most SECONDS (0: no limit); what it has not finished by then stays "
                                 "numeric, and a warning says which.")
+_STANDALONE = click.option("--standalone", is_flag=True,
+                           help="With --format latex: a whole document that compiles (a title, the problem, the "
+                                "graph as a figure, the tables), not a fragment.")
+
+
+def _standalone(standalone: bool, shown: Shown) -> dict:
+    """--standalone for the Python API; only LaTeX has it."""
+    if standalone and shown.fmt != "latex":
+        raise GradcliError("--standalone is for LaTeX output: add --format latex")
+    return {"standalone": True} if standalone else {}
+
+
 _EXACT = click.option("--exact", is_flag=True,
                       help="Also each value, tangent and adjoint exactly (the point's decimals as fractions, pi and "
                            "e as symbols), beside the float.")
@@ -477,16 +489,18 @@ _EXACT = click.option("--exact", is_flag=True,
 @_SYMBOLIC
 @_EXACT
 @_TIME_LIMIT
+@_STANDALONE
 @_data_options
 @_reports_errors
-def forward(given, shown, at, wrt, cost, direction, scalar, symbolic_, exact, time_limit, data, reduce, row) -> None:
+def forward(given, shown, at, wrt, cost, direction, scalar, symbolic_, exact, time_limit, standalone, data, reduce,
+            row) -> None:
     """Forward mode: the evaluation trace, then one tangent table per input (or one along --direction). With
     arrays, one row per array in matrix notation (--scalar: one per entry). With --data, the tables of one
     sample, then every sample's loss and gradient, and their sum."""
     data = _data(data, given)
     _show(api.forward(given.source(), at, wrt=wrt, direction=direction, symbolic=symbolic_, exact=exact, data=data,
-                      reduce=reduce, row=row, cost=cost, scalar=scalar, time_limit=time_limit, **given.problem()),
-          shown)
+                      reduce=reduce, row=row, cost=cost, scalar=scalar, time_limit=time_limit,
+                      **_standalone(standalone, shown), **given.problem()), shown)
 
 
 @cli.command(cls=ExprCommand, short_help="Reverse mode: the adjoint table, then ∇f from one sweep.")
@@ -500,15 +514,17 @@ def forward(given, shown, at, wrt, cost, direction, scalar, symbolic_, exact, ti
 @_SYMBOLIC
 @_EXACT
 @_TIME_LIMIT
+@_STANDALONE
 @_data_options
 @_reports_errors
-def reverse(given, shown, at, cost, wrt, scalar, symbolic_, exact, time_limit, data, reduce, row) -> None:
+def reverse(given, shown, at, cost, wrt, scalar, symbolic_, exact, time_limit, standalone, data, reduce, row) -> None:
     """Reverse mode: the evaluation trace, then the adjoint table from the output back to the inputs. With
     arrays, one row per array in matrix notation (--scalar: one per entry). With --data, the tables of one
     sample, then every sample's loss and gradient, and their sum."""
     data = _data(data, given)
     _show(api.reverse(given.source(), at, wrt=wrt, symbolic=symbolic_, exact=exact, data=data, reduce=reduce,
-                      row=row, cost=cost, scalar=scalar, time_limit=time_limit, **given.problem()), shown)
+                      row=row, cost=cost, scalar=scalar, time_limit=time_limit, **_standalone(standalone, shown),
+                      **given.problem()), shown)
 
 
 @cli.command(cls=ExprCommand, short_help="The computational graph: nodes and edges, or Graphviz DOT.")
@@ -526,8 +542,11 @@ def reverse(given, shown, at, cost, wrt, scalar, symbolic_, exact, time_limit, d
               help="DOT without the local partial on each edge (shown by default).")
 @click.option("--scalar", is_flag=True,
               help="With arrays, the table and DOT with a node per entry (W1[1,2]) instead of one per array (h (2×1) = …).")
+@click.option("--rankdir", type=click.Choice(("LR", "TB")), default="LR", show_default=True,
+              help="DOT: the graph drawn left to right (LR) or top to bottom (TB), inputs first.")
+@_STANDALONE
 @_reports_errors
-def graph(given, shown, at, as_dot, adjoints, wrt, tangents, no_edge_labels, scalar) -> None:
+def graph(given, shown, at, as_dot, adjoints, wrt, tangents, no_edge_labels, scalar, rankdir, standalone) -> None:
     """The computational graph: nodes and edges, or Graphviz DOT with --dot; with --at, values and adjoints,
     and tangents with --wrt or --tangents. Each DOT edge carries its local partial."""
     if as_dot:
@@ -539,8 +558,11 @@ def graph(given, shown, at, as_dot, adjoints, wrt, tangents, no_edge_labels, sca
         raise GradcliError("--no-edge-labels is for DOT output: add --dot")
     if adjoints is None:
         adjoints = None if shown.fmt != "json" else False
+    if rankdir != "LR" and shown.fmt != "dot":
+        raise GradcliError("--rankdir is for DOT output: add --dot")
     _show(api.graph(given.source(), at, adjoints=adjoints, wrt=wrt, tangents=tangents,
-                    edge_labels=not no_edge_labels, scalar=scalar, **given.problem()), shown)
+                    edge_labels=not no_edge_labels, scalar=scalar, rankdir=rankdir, **_standalone(standalone, shown),
+                    **given.problem()), shown)
 
 
 @cli.command(cls=ExprCommand, short_help="The Jacobian of several outputs: forward by columns or reverse by rows.")
@@ -746,6 +768,32 @@ def grade(given, shown, at, submissions, mode, wrt, follow, points, tolerance, m
         raise OutputError.of(e) from None
     _flush_stdout()
     sys.exit(code)
+
+
+@cli.command(cls=ExprCommand, short_help="A worksheet to fill by hand, with the cell names grade reads; or its key.")
+@_at_option(required=False)
+@_options(formats("worksheet"))
+@click.option("--mode", type=click.Choice(("forward", "reverse")), default="reverse", show_default=True,
+              help="The table to fill: reverse mode (adjoints) or forward mode (tangents).")
+@click.option("--wrt", metavar="NAMES", help="Forward mode: the sweeps on the sheet, e.g. --wrt x1 (default: every "
+                                              "input).")
+@click.option("--given", "handed", metavar="WHAT", help="What the sheet gives away: values (the evaluation trace's numbers), "
+                                               "rules (every row's rule), or both: --given values,rules.")
+@click.option("--names", metavar="PAIRS", help="The sheet's names for the problem's nodes, e.g. --names a=c3,b=c4 "
+                                                "(grade reads them back with --map a=c3,b=c4).")
+@click.option("--seed", type=click.IntRange(0), metavar="N",
+              help="Draw the point from N instead of --at: a different point per student, the same on every run.")
+@click.option("--key", is_flag=True, help="The answer key: every cell filled, with its rule and numbers.")
+@_STANDALONE
+@_reports_errors
+def worksheet(given, shown, at, mode, wrt, handed, names, seed, key, standalone) -> None:
+    """A worksheet for forward or reverse mode: the problem, its graph, and every cell grade reads (values,
+    tangents or adjoints, the gradient), blank, named as grade reads them; --key fills them in. The text format
+    (the default) is a submission: fill it in and grade it with gradcli grade."""
+    problem = given.problem()
+    problem.pop("shape")
+    _show(api.worksheet(given.source(), at, mode=mode, wrt=wrt, given=handed, names=names, seed=seed, key=key,
+                        **_standalone(standalone, shown), **problem), shown)
 
 
 def _graded(source: str, at, path: str, student, options: dict):

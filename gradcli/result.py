@@ -483,8 +483,24 @@ class Plot(Result):
         return f"<gradcli plot: {self.graph.function} over {', '.join(self.inputs)}, {size} points>"
 
 
+class Worksheet(Result):
+    """``gradcli worksheet``: the graph and the blank cells of a forward or reverse table (or its key)."""
+
+    __slots__ = ()
+
+    command: ClassVar[str] = "worksheet"
+
+    @property
+    def cells(self) -> list:
+        return self.record.cells
+
+    @property
+    def key(self) -> bool:
+        return self.record.key
+
+
 RESULTS = {cls.command: cls for cls in (Forward, Reverse, GraphResult, Jacobian, Hessian, Check, Descend,
-                                        GradCheck, Grade, Plot)}
+                                        GradCheck, Grade, Plot, Worksheet)}
 
 
 def result_of(record, view: View = View()) -> Result:

@@ -183,6 +183,11 @@ CASES = [
          input="cell,rule,value\na,exp(c1),1\nc4,,0\nzz,,1\n"),
     Case("let", "grade", ["x*y + a", "--at", "1,2", "--let", "a=3", "-"], 1, input="grad = [2, 1]\n"),
     Case("matched-by-definition", "grade", [SEED, "--at", "0,2", str(GRADE / "eve-renumbered.txt")]),
+    Case("reverse", "worksheet", [SEED, "--at", "0,2"]),
+    Case("key-given-names", "worksheet", [SEED, "--at", "0,2", "--key", "--given", "values,rules", "--names",
+                                          "a=c3,b=c4"]),
+    Case("forward-wrt-seed-let", "worksheet", [NET, "--seed", "4", "--mode", "forward", "--wrt", "w1", "--given",
+                                               "rules", "--let", "ystar=1"]),
     Case("adam-shuffle", "descend", [LOGISTIC, "--at", "0,0,0", "--data", DATA, "--steps", "3", "--batch", "4",
                                      "--shuffle", "7", "--optimizer", "adam", "--weight-decay", "0.01"]),
     # sympy stopped at --time-limit: what it finished, and the rest named numeric_rows
@@ -205,7 +210,7 @@ PLOTS = [
 CASES += PLOTS
 
 # options that say nothing about JSON: it is DOT instead, or a DOT-only option
-NOT_JSON = {"--format", "--dot", "--no-edge-labels", "--help", "--brief"}  # --brief: JSON is the same
+NOT_JSON = {"--format", "--dot", "--no-edge-labels", "--help", "--brief", "--rankdir", "--standalone"}  # --brief: JSON is the same; DOT, LaTeX only
 # options every command takes that change the values or names in JSON, not its keys: a case each, in any command
 SHARED = {"--prefix", "--no-share", "--as-written", "--width", "--ascii", "--max-rows", "--digits", "--file",
           "--shape", "--output"}
@@ -426,6 +431,7 @@ PROMISED = {
                 "steps", "until_grad", "rows", "stopped", "final", "warnings"],
     "grade": ["command", "student", "problem", "score", "max", "cells"],
     "plot": ["command", "source", "inputs", "point", "x", "z", "minimum", "warnings"],
+    "worksheet": ["command", "key", "problem", "point", "mode", "cells"],
 }
 
 
@@ -484,6 +490,12 @@ BREAKS = [
     ("descend", ["gamma"], 0.9),  # gamma without adam
     ("descend", ["lr"], 0),
     ("descend", ["final", "extra"], 1),
+    ("worksheet", ["cells", 0, "kind"], "hessian"),
+    ("worksheet", ["cells", 0, "given"], True),  # a given cell has its value
+    ("worksheet", ["cells", 0, "rule"], "exp(c1)"),  # a rule on a sheet that gives none
+    ("worksheet", ["cells"], []),
+    ("worksheet", ["given"], ["answers"]),
+    ("worksheet", ["seed"], -1),
 ]
 
 

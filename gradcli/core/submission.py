@@ -25,6 +25,7 @@ BAR_MARKS = "\u0304\u0305"  # combining macron, overline: c̄3
 DOT_MARKS = "\u0307"  # combining dot above: ċ3
 _MARKS = BAR_MARKS + DOT_MARKS
 _SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_BLANK = re.compile(r"\s*(?:_{2,}|\?+|…|\.{3})\s*")  # ____, ?, …: a cell left blank
 _LITERAL = re.compile(r"[+-]?(\d+)?(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
 
 
@@ -114,6 +115,8 @@ def read(text: str) -> Sheet:
         if not name:
             raise GradcliSyntaxError("a cell needs a name before '='", body, start + parts[0][0], 1)
         value_at, value = parts[-1]
+        if _BLANK.fullmatch(value):  # c̄6 = ____: a worksheet's blank, left unfilled
+            value = ""
         middle = [p.strip() for _, p in parts[1:-1] if p.strip()]
         rule, numbers = _middle(middle)
         lines.append(Line(number, name, rule, numbers, value.strip(), sweep, start,

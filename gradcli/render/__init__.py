@@ -26,6 +26,8 @@ class View(NamedTuple):
     edge_labels: bool = True  # DOT: the local partial on each edge
     scalar: bool = False  # forward, reverse, DOT: one row per scalar node, arrays written out entry by entry
     brief: bool = False  # --brief: the answer and the tables a sheet asks for, no evaluation trace (not JSON)
+    standalone: bool = False  # LaTeX: a whole document (a title, the problem, the graph as a figure, the tables)
+    rankdir: str = "LR"  # DOT: the graph left to right (LR) or top to bottom (TB)
 
 
 def blocks(result, view: View) -> list:
@@ -65,7 +67,12 @@ def _markdown(result, out: TextIO, view: View) -> None:
 def _latex(result, out: TextIO, view: View) -> None:
     from . import latex
 
-    out.write(latex.render(blocks(result, view), result.command, view.digits))
+    figure = None
+    if view.standalone and result.command in ("forward", "reverse", "graph") and not result.graph.arrays:
+        from .figure import picture
+
+        figure = picture(result.graph, getattr(result.record, "values", None))
+    out.write(latex.render(blocks(result, view), result.command, view.digits, view.standalone, figure))
 
 
 def _json(writer: str) -> Callable[[object, TextIO, View], None]:
@@ -82,7 +89,7 @@ def _dot(result, out: TextIO, view: View) -> None:
     from . import dot
 
     dot.write(result.record, out, TextStyle(unicode=view.unicode, digits=view.digits), view.edge_labels,
-              view.scalar)
+              view.scalar, view.rankdir)
 
 
 RENDERERS: dict[tuple[str, str], Callable[[object, TextIO, View], None]] = {}
@@ -141,5 +148,23 @@ def _plot(fmt: str) -> Callable[[object, TextIO, View], None]:
     return write
 
 
+def _worksheet(fmt: str) -> Callable[[object, TextIO, View], None]:
+    def write(result, out: TextIO, view: View) -> None:
+        from . import worksheet
+
+        if fmt == "json":
+            worksheet.write_json(result.record, out)
+        elif fmt == "markdown":
+            worksheet.write_markdown(result.record, out, view.unicode, view.digits)
+        elif fmt == "latex":
+            worksheet.write_latex(result.record, out, view.digits, view.standalone)
+        else:
+            worksheet.write_text(result.record, out, view.unicode, view.digits)
+
+    return write
+
+
 for _fmt in ("table", "json"):  # gradcli plot: a picture in characters (colour: gradcli/cli.py), the grid's values
     RENDERERS["plot", _fmt] = _plot(_fmt)
+for _fmt in ("table", "text", "markdown", "latex", "json"):  # gradcli worksheet: table is text, a file grade reads
+    RENDERERS["worksheet", _fmt] = _worksheet(_fmt)

@@ -95,7 +95,7 @@ _TO_ASCII = str.maketrans({"·": "*", "∂": "d", "∇": "grad ", "…": "...", 
 
 
 def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bool = True,
-          scalar: bool = False) -> None:
+          scalar: bool = False, rankdir: str = "LR") -> None:
     nt = nt or TextStyle()
     graph = trace.graph
     if graph.steps and not scalar:
@@ -103,13 +103,13 @@ def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bo
 
         view = array_view(trace)
         if view is not None:
-            return _write_arrays(trace, view, out, nt, edge_labels)
+            return _write_arrays(trace, view, out, nt, edge_labels, rankdir)
     nodes = graph.nodes
     # the nodes whose edges need "arg k": they use an operand twice (c1*c1)
     repeated = [len(set(node.args)) < len(node.args) for node in nodes]
     out.write("digraph gradcli {\n")
     out.writelines(_legend(trace, nt, edge_labels, any(repeated)))
-    out.write('  rankdir=LR;\n  node [fontname="Helvetica", fontsize=11];\n'
+    out.write(f'  rankdir={rankdir};\n' '  node [fontname="Helvetica", fontsize=11];\n'
               '  edge [color="#64748b", fontname="Helvetica", fontsize=9, fontcolor="#334155"];\n')
     for i, node in enumerate(nodes):
         style = (OUTPUT if i in graph.outputs else CONSTANT if graph.is_held(i) else INPUT if node.op == "input"
@@ -120,7 +120,9 @@ def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bo
             if type(a) is not int:
                 continue
             twice = repeated[i] and node.args.count(a) > 1
-            parts = ([f"arg {k + 1}"] if twice else []) + ([_edge_label(trace, i, k, nt)] if edge_labels else [])
+            # a constant (--let, --data) is no variable: its edge carries no partial
+            labelled = edge_labels and not graph.is_held(a)
+            parts = ([f"arg {k + 1}"] if twice else []) + ([_edge_label(trace, i, k, nt)] if labelled else [])
             out.write(f"  {quote(nodes[a].id)} -> {quote(node.id)}")
             out.write(f" [label={quote(': '.join(parts))}];\n" if parts else ";\n")
     for w in trace.warnings:
@@ -128,7 +130,7 @@ def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bo
     out.write("}\n")
 
 
-def _write_arrays(trace: Trace, view, out: TextIO, nt: Notation, edge_labels: bool) -> None:
+def _write_arrays(trace: Trace, view, out: TextIO, nt: Notation, edge_labels: bool, rankdir: str = "LR") -> None:
     """The graph at the sheet's level: a node per array (with its shape) and per number, an edge from each row
     a step reads; with adjoints, each edge carries the term it sends back (``x̄ += W1 @ c̄1``)."""
     from ..core.expr import EQ, MARK, NAME, Expr, mark, name, walk
@@ -155,7 +157,7 @@ def _write_arrays(trace: Trace, view, out: TextIO, nt: Notation, edge_labels: bo
             legend.append(f"each edge X -> C: the term C sends back to X's adjoint, its rule in matrix notation "
                           f"({text(mark('bar', 'X'))} += …); an array read by k steps sums k terms")
     out.writelines("  // " + _prose(line, nt) + "\n" for line in legend)
-    out.write('  rankdir=LR;\n  node [fontname="Helvetica", fontsize=11];\n'
+    out.write(f'  rankdir={rankdir};\n' '  node [fontname="Helvetica", fontsize=11];\n'
               '  edge [color="#64748b", fontname="Helvetica", fontsize=9, fontcolor="#334155"];\n')
     for r in view.rows:
         head = shaped(name(r.name), r.shape)

@@ -188,6 +188,8 @@ def _name(name: str) -> tuple[str, str, bool]:
     if entry is not None:
         base, sub, one = _name(entry.group(1))
         return base, sub + entry.group(2), one
+    if not name:  # the blank of ∂/∂x1, a derivative of no name
+        return "", "", False
     name = unicodedata.normalize("NFC", name)
     stem = name.rstrip("0123456789")
     digits = name[len(stem):]
@@ -354,13 +356,33 @@ class LatexWriter(Writer):
         return f"${self.math(e)}$"
 
     def prose(self, text: str) -> str:
-        return escape(text)
+        """Prose for a printed page: the command line's options and hints left out, an apostrophe a quote."""
+        return "'".join(escape(piece) for piece in _APOSTROPHE.split(on_paper(text)))
+
+    def text(self, pieces) -> str:
+        out: list[str] = []
+        pieces = list(pieces)
+        k = 0
+        while k < len(pieces):
+            p = pieces[k]
+            after = pieces[k + 1] if k + 1 < len(pieces) else None
+            if isinstance(p, Code) and p.command:  # a shell command belongs on the command line, not on paper
+                k += 1
+                continue
+            m = _LHS.fullmatch(p) if isinstance(p, str) and isinstance(after, Code) and after.expr else None
+            if m:  # "f = " and the expression: one formula, f in italics as the expression's names are
+                out.append(self.prose(m.group(1)) + f"${tex_name(m.group(2))} = {self.math(after.expr)}$")
+                k += 2
+                continue
+            out.append(super().text([p]))
+            k += 1
+        return "".join(out)
 
     def note(self, text: str) -> str:
         return rf"\text{{({escape(text)})}}"
 
     def left_out(self, n: int, what: str = "rows") -> str:
-        return escape(f"… {n} {what} left out (--max-rows 0 shows all)")
+        return escape(f"… {n} {what} left out")
 
     def code(self, c: Code) -> str:
         """An expression typeset from its tree; a program's steps typeset one by one; what does not parse (a
@@ -391,6 +413,18 @@ class LatexWriter(Writer):
         return "; ".join(steps)
 
 
+# what a page has no use for: "(--symbolic)", "(--max-rows 0 shows all)", "; to draw it, add --dot and pipe to: "
+_OPTIONS = re.compile(r" ?\((?:--|[^()]*?[ ;,]--)[a-z][^()]*\)")
+_CLAUSE = re.compile(r"(?:(?<=[.;,])|^) *[^.;,]*(?<![\w-])--[a-z][\w-]*[^.;]*[.;]?")
+_HINT = re.compile(r"[;,]? *to draw it,? *$")
+
+
+def on_paper(text: str) -> str:
+    """A line of prose as a printed page says it: without the options and commands of the command line."""
+    return _HINT.sub("", _CLAUSE.sub("", _OPTIONS.sub("", text)))
+_APOSTROPHE = re.compile(r"(?<=[A-Za-z])'(?=[A-Za-z])")
+_LHS = re.compile(r"(|.*[\s(])([A-Za-z_][A-Za-z0-9_]*) = ", re.S)
+
 _HEADER = re.compile(r"(\w+)\((\s*\w+\s*(?:,\s*\w+\s*)*)\)")  # s(γ), f(x1, x2): a step's name with its parameters
 
 
@@ -420,6 +454,204 @@ def tex(text: str) -> str:
 PIECE = 200
 
 
+# --- long rows: measured, and broken as the terminal breaks them ---------------------------------------------
+
+# ems a line of a table's formula may take: article's text width is 34.5 em, less the left column and margins
+LINE_EMS = 25.0
+TABLE_EMS = 31.0  # a table in columns (node = rule = numbers = value) wider than this is set one part a line
+_WIDTHS = {"cdot": 1.22, "times": 1.22, "partial": 0.6, "infty": 1.0, "quad": 1.0, "qquad": 2.0, "dots": 1.2,
+           "approx": 1.33, "nabla": 0.85, "pm": 1.22, "odot": 1.22, "top": 0.8, ",": 0.17, ";": 0.28, "!": -0.17,
+           " ": 0.33, "leq": 1.33, "geq": 1.33, "vdots": 0.3, "mathbf": 0.0}
+_SILENT = {"left", "right", "bigl", "bigr", "bar", "dot", "overline", "mathrm", "text", "operatorname", "hat",
+           "tilde", "mathtt", "overset", "displaystyle", "begin", "end", "rmfamily", "itshape"}
+_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[_^]\{|[_^]|[{}]|\s|.")
+
+
+def ems(tex: str) -> float:
+    """About how wide a formula's LaTeX sets, in ems of the text font (a generous guess, never a small one)."""
+    width = 0.0
+    stack: list[float] = []  # the scale of each open group: scripts set at 0.7
+    scale = 1.0
+    script_next = False
+    for t in _TOKEN.findall(tex):
+        if t.endswith("{") and t[0] in "_^":
+            stack.append(scale)
+            scale *= 0.7
+            continue
+        if t in ("_", "^"):
+            script_next = True
+            continue
+        if t == "{":
+            stack.append(scale)
+            continue
+        if t == "}":
+            scale = stack.pop() if stack else 1.0
+            continue
+        s = scale * (0.7 if script_next else 1.0)
+        script_next = False
+        if t.startswith("\\"):
+            word = t[1:]
+            if word in _SILENT:
+                continue
+            if word in _WIDTHS:
+                width += _WIDTHS[word] * s
+            elif word in GREEK:
+                width += 0.62 * s
+            else:  # a function's name, \exp: its letters upright
+                width += 0.5 * len(word) * s
+        elif t.isspace():
+            continue
+        elif t in "+-":
+            width += 1.22 * s
+        elif t in "=<>":
+            width += 1.33 * s
+        elif t in "()[]|":
+            width += 0.42 * s
+        elif t in ",;":
+            width += 0.45 * s
+        elif t == ".":
+            width += 0.28 * s
+        elif t.isdigit():
+            width += 0.5 * s
+        else:
+            width += 0.6 * s
+    return width
+
+
+_BIG = (("\\left(", "\\bigl("), ("\\right)", "\\bigr)"), ("\\left[", "\\bigl["), ("\\right]", "\\bigr]"),
+        ("\\left|", "\\bigl|"), ("\\right|", "\\bigr|"))
+_BREAK = re.compile(r" (?:\+|-|=|\\cdot|\\approx) ")
+
+
+def _group(tex: str, k: int) -> int:
+    """Where the brace group opening at tex[k] ends (one past its closing brace)."""
+    depth = 0
+    while k < len(tex):
+        c = tex[k]
+        if c == "\\":
+            k += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        k += 1
+        if depth == 0:
+            return k
+    return k
+
+
+def unfrac(tex: str) -> str:
+    """Fractions written on one line, (a)/(b), so that a line may break inside them: a fraction's parts are
+    boxes TeX cannot part."""
+    out, k = [], 0
+    while (at := tex.find("\\frac{", k)) >= 0:
+        out.append(tex[k:at])
+        mid = _group(tex, at + 5)
+        end = _group(tex, mid)
+        top, bottom = (unfrac(part) if " " not in part else rf"\bigl({unfrac(part)}\bigr)"
+                       for part in (tex[at + 6:mid - 1], tex[mid + 1:end - 1]))
+        out.append(f"{top}/{bottom}")
+        k = end
+    out.append(tex[k:])
+    return "".join(out)
+
+
+def broken(tex: str, budget: float = LINE_EMS) -> list[str]:
+    """A formula as lines no wider than ``budget`` ems, broken before a + - · or = outside any { }, at the
+    shallowest parentheses the line allows (those around a break become \\bigl( \\bigr), which may part)."""
+    if ems(tex) <= budget:
+        return [tex]
+    for a, b in _BIG:
+        tex = tex.replace(a, b)
+    lines = _lines(tex, budget)
+    if max(map(ems, lines)) > budget and r"\frac{" in tex:  # a fraction too wide to fit: on one line, a/b
+        lines = _lines(unfrac(tex), budget)
+    return lines
+
+
+def _lines(tex: str, budget: float) -> list[str]:
+    # the places a line may break, each with how deep in parentheses it is
+    places: list[tuple[int, float]] = []
+    braces = parens = 0
+    k = 0
+    while k < len(tex):
+        c = tex[k]
+        if c == "\\":
+            word = re.match(r"\\(?:[A-Za-z]+|.)", tex[k:]).group()
+            if word in ("\\bigl",):
+                parens += 1
+            elif word in ("\\bigr",):
+                parens -= 1
+            k += len(word)
+            continue
+        if c == "{":
+            braces += 1
+        elif c == "}":
+            braces -= 1
+        elif c in "([":
+            parens += 1
+        elif c in ")]":
+            parens -= 1
+        elif c == " " and braces == 0:
+            m = _BREAK.match(tex, k)
+            if m:  # inside a term (before a ·) counts as half a level deeper than between terms
+                places.append((k, parens + (0.5 if m.group() == r" \cdot " else 0)))
+        k += 1
+    lines: list[str] = []
+    start = 0
+    while ems(tex[start:]) > budget:
+        fit = [(at, depth) for at, depth in places if at > start and ems(tex[start:at]) <= budget]
+        if not fit:  # no break fits: the first place after
+            later = [(at, depth) for at, depth in places if at > start]
+            if not later:
+                break
+            fit = later[:1]
+        low = min(depth for _, depth in fit)
+        # the shallowest place, unless it leaves the line less than half full: then the last place that fits
+        at = max(a for a, d in fit if d == low)
+        if ems(tex[start:at]) < budget / 2:
+            at = fit[-1][0]
+        lines.append(tex[start:at].strip())
+        start = at
+    lines.append(tex[start:].strip())
+    return lines
+
+
+def _stacked(row: FlatRow) -> str:
+    """A row one part a line: the node, then = its rule, = each symbolic form, = the numbers, = the value;
+    each part broken to the line. No page break inside a row."""
+    if row.gap:
+        return rf"\vdots & \quad\text{{{row.value}}}"
+    parts = [row.value] if row.note else [row.rule, *row.symbolic, *([row.numbers] if row.numbers else []),
+                                          row.value]
+    lines: list[str] = []
+    whole = " = ".join(parts)
+    if not row.numbers and ems(row.lhs) + ems(whole) + (ems(row.rule) + 1 if row.note else 0) <= LINE_EMS + 3:
+        parts = [whole]  # a short row with no numbers to put in stays on one line: c̄5 = c̄6 = 48
+    for part in parts:
+        for n, line in enumerate(broken(part)):
+            if n == 0:
+                lines.append(f"&= {line}")
+            else:
+                lines.append(rf"&\qquad {{}}{line}")
+    lines[0] = f"{row.lhs} " + lines[0]
+    if row.note:
+        lines[0] += rf" \quad {row.rule}"
+    if row.after:
+        lines.append(rf"&\quad\text{{{row.after}}}")
+    return " \\\\*\n".join(lines)
+
+
+def _wide(rows: list[FlatRow]) -> bool:
+    """Whether a table in columns would be wider than the page: its widest cell in each column, summed."""
+    cols = [0.0, 0.0, 0.0, 0.0]
+    for r in rows:
+        if r.gap:
+            continue
+        cells = [r.lhs, " = ".join((r.rule, *r.symbolic)) if not r.note else r.rule, r.numbers, r.value]
+        for k, c in enumerate(cells):
+            cols[k] = max(cols[k], ems(c))
+    return sum(cols) + 6.0 > TABLE_EMS
+
+
 def _row(row: FlatRow) -> str:
     after = rf" && \text{{{row.after}}}" if row.after else ""
     if row.gap:
@@ -431,12 +663,17 @@ def _row(row: FlatRow) -> str:
     return rf"{row.lhs} &= {rule} && {numbers} && = {row.value}{after}"
 
 
+# before a heading: a page break here rather than a heading alone at the foot of a page (needspace's way)
+KEEP = r"\par\vskip 0pt plus 6\baselineskip\penalty-200\vskip 0pt plus -6\baselineskip"
+
+
 def _steps(block: FlatSteps) -> list[str]:
     # \allowdisplaybreaks, kept in a group: a long table goes on over the next pages instead of off this one
-    out = [rf"\paragraph{{{block.title}}}", r"\begingroup\allowdisplaybreaks"]
+    out = [KEEP, rf"\paragraph{{{block.title}}}", r"\begingroup\allowdisplaybreaks"]
     rows = block.rows
+    stack = _wide(rows)
     for start in range(0, len(rows), PIECE):
-        piece = [_row(row) for row in rows[start:start + PIECE]]
+        piece = [(_stacked if stack else _row)(row) for row in rows[start:start + PIECE]]
         if start:  # the next piece follows as if it were the same display
             out.append(r"\abovedisplayskip=\jot \abovedisplayshortskip=\jot")
         if start + PIECE < len(rows):
@@ -477,17 +714,60 @@ def _halign(block: FlatGrid) -> list[str]:
     return out + [r"}\medskip"]
 
 
-def render(blocks: list, command: str, digits: int = 0) -> str:
-    out = [f"% gradcli {command}: a LaTeX fragment; it needs \\usepackage{{amsmath}}"]
+_INLINE = re.compile(r"\$[^$]+\$")
+
+
+def _loose(line: str) -> str:
+    """A long line of formulas and prose, allowed to stretch its spaces rather than stick out of the margin."""
+    return rf"{{\tolerance=9999 \emergencystretch=3em {line}}}" if ems(line) > 2 * LINE_EMS else line
+
+
+def breakable(text: str) -> str:
+    """A line of prose whose long formulas may break inside their parentheses: \\left( \\right), which hold
+    what they enclose together, become \\bigl( \\bigr)."""
+
+    def loosen(m: re.Match) -> str:
+        formula = m.group()
+        if ems(formula) <= TABLE_EMS or r"\begin{" in formula:  # a matrix needs its \left( \right)
+            return formula
+        for a, b in _BIG:
+            formula = formula.replace(a, b)
+        return unfrac(formula).replace(", ", r",\allowbreak ")  # a list of numbers may part after a comma
+
+    return _INLINE.sub(loosen, text)
+
+
+# a whole document: A4 with margins a table's formulas fit in (LINE_EMS and TABLE_EMS hold with room to spare)
+PREAMBLE = (r"\documentclass{article}" "\n" r"\usepackage{amsmath}" "\n" r"\usepackage{graphicx}" "\n"
+            r"\usepackage[a4paper,margin=2.5cm]{geometry}" "\n" r"\setlength{\parindent}{0pt}" "\n"
+            r"\begin{document}" "\n")
+TITLES = {"forward": "Forward mode, step by step", "reverse": "Reverse mode, step by step",
+          "graph": "The computational graph"}
+
+
+def document(body: list[str], title: str) -> str:
+    """A document that compiles with LaTeX's base packages: the title, then the body."""
+    return PREAMBLE + rf"\section*{{{escape(title)}}}" + "\n" + "\n".join(body) + "\n" + r"\end{document}" + "\n"
+
+
+def render(blocks: list, command: str, digits: int = 0, standalone: bool = False, figure: str | None = None) -> str:
+    """The blocks as a LaTeX fragment, or with ``standalone`` a whole document, ``figure`` (the graph) after the
+    problem and the point."""
+    out = [] if standalone else [f"% gradcli {command}: a LaTeX fragment; it needs \\usepackage{{amsmath}}"]
     for block in LatexWriter(digits).blocks(blocks):
+        if figure is not None and isinstance(block, (FlatSteps, FlatGrid)):
+            out += [r"\par\medskip", figure]
+            figure = None
         if isinstance(block, FlatSteps):
             out += _steps(block)
         elif isinstance(block, FlatGrid):
             out += _grid(block)
         elif block.kind == "result":
-            out.append(rf"\par\noindent\textbf{{Result:}} {block.text.strip()}\par")
+            out.append(_loose(rf"\par\noindent\textbf{{Result:}} {breakable(block.text.strip())}\par"))
         elif block.kind == "warning":
-            out.append(rf"\par\noindent\textit{{Warning:}} {block.text}\par")
+            out.append(_loose(rf"\par\noindent\textit{{Warning:}} {breakable(block.text)}\par"))
         else:
-            out.append(rf"\par\noindent {block.text}\par")
+            out.append(_loose(rf"\par\noindent {breakable(block.text)}\par"))
+    if standalone:
+        return document(out, TITLES.get(command, f"gradcli {command}"))
     return "\n".join(out) + "\n"

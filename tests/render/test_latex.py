@@ -15,7 +15,7 @@ from gradcli.core.ops import OPS, Op, fmt
 from gradcli.core.point import bind
 from gradcli.render import document
 from gradcli.render.document import Code, Gap, Grid, Line, Steps
-from gradcli.render.latex import LatexStyle, LatexWriter, _tree, escape, tex_name
+from gradcli.render.latex import LatexStyle, LatexWriter, _tree, escape, on_paper, tex_name
 from gradcli.engine.trace import run_forward, run_graph, run_reverse
 from texcheck import compile_fragments, plain, shipped_pages
 
@@ -45,6 +45,16 @@ def numbers_cells(fragment: str) -> list[str]:
             parts = line.split("&&")
             if len(parts) == 3:
                 cells.append(parts[1].strip().removeprefix("=").strip())
+            elif "\\\\*\n" in line:  # a wide table, a part a line: rule, numbers, value (a long one continued)
+                stacked: list[str] = []
+                for piece in line.split(" \\\\*\n"):
+                    head, _, body = piece.partition("&")
+                    if body.startswith("= "):
+                        stacked.append(body[2:])
+                    elif body.startswith("\\qquad {}") and stacked:
+                        stacked[-1] += " " + body.removeprefix("\\qquad {}")
+                if len(stacked) >= 3:
+                    cells.append(stacked[-2].replace("\\bigl(", "\\left(").replace("\\bigr)", "\\right)"))
     return cells
 
 
@@ -172,9 +182,17 @@ def prose_parts(blocks) -> list[str]:
             pieces += [p for h in block.headers for p in h]
             pieces += [p for row in block.rows if not isinstance(row, Gap) for c in row for p in c]
         elif isinstance(block, Line):
-            pieces += list(block.text)
+            text = list(block.text)
+            for k, p in enumerate(text):  # "f = " before the expression is typeset with it, in math
+                if isinstance(p, str) and k + 1 < len(text) and isinstance(text[k + 1], Code) and text[k + 1].expr \
+                        and re.fullmatch(r"\w+ = ", p):
+                    text[k] = ""
+            pieces += text
     del writer
-    return [p for p in pieces if isinstance(p, str) and plain(p)]
+    # a page leaves out the command line's options and hints: "(--symbolic)", "add --dot and pipe to"
+    # and an apostrophe is a quote, input’s, not a typewriter's straight one
+    return [re.sub(r"(?<=[A-Za-z])'(?=[A-Za-z])", "’", on_paper(p)) for p in pieces
+            if isinstance(p, str) and plain(on_paper(p))]
 
 
 def trace_of(command: str, expr: str, at: str, **options):
