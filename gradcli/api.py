@@ -15,6 +15,7 @@ calls only these functions.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from typing import Callable, Iterable, Mapping, Union
@@ -769,7 +770,7 @@ def grade(source: str, at: Point, submission: str, *, mode: str | None = None, w
           map: str | Mapping[str, str] | None = None, student: str | None = None, named: str | None = None,
           let: Point = None,
           shape: Names = None, output: Names = None, prefix: str = "c", share: bool = True, as_written: bool = False,
-          **shown) -> Grade:
+          time_limit: float | None = 10.0, **shown) -> Grade:
     """Grade a student's filled table (``submission``: its text, one cell per line, or CSV ``cell,rule,value``)
     cell by cell: each value, adjoint (``mode="reverse"``) or tangent (``"forward"``; by default the mode the
     cells are in) and the gradient against the key and against the cell recomputed from the student's own
@@ -782,6 +783,7 @@ def grade(source: str, at: Point, submission: str, *, mode: str | None = None, w
     from .engine.grade import FOLLOW_THROUGH, grade as run_grade
 
     view = _view(**shown)
+    time_limit = _time_limit(time_limit)
     if mode is not None:
         _choice(mode, ("forward", "reverse"), "--mode")
     _choice(follow_through, FOLLOW_THROUGH, "--follow-through")
@@ -800,7 +802,10 @@ def grade(source: str, at: Point, submission: str, *, mode: str | None = None, w
     sheet = read(submission)
     decide = None
     if any(ln.rule for ln in sheet.lines):  # sympy decides written rules; a sheet of numbers never imports it
-        from .exact.written import decider as decide
+        from .exact import worker
+        from .exact.written import decider
+
+        decide = functools.partial(decider, until=worker.deadline(time_limit))
     record = run_grade(g, problem.point(at), sheet, mode, chosen, follow_through, points, tolerance, mapping,
                        student or sheet.student or named or "student", decide)
     return result_of(record, view)

@@ -720,8 +720,9 @@ def descend(given, shown, at, lr, steps, optimizer, momentum, gamma, epsilon, de
                    "written do not match them.")
 @click.option("--student", metavar="NAME", help="The student's name (default: a '# student: NAME' comment, "
                                                  "else the file's name).")
+@_TIME_LIMIT
 @_reports_errors
-def grade(given, shown, at, submissions, mode, wrt, follow, points, tolerance, mapping, student) -> None:
+def grade(given, shown, at, submissions, mode, wrt, follow, points, tolerance, mapping, student, time_limit) -> None:
     """Grade a student's filled forward or reverse table: each value, tangent or adjoint and the gradient
     against the key and against the cell recomputed from the student's own earlier cells. Only a cell wrong
     given the student's own inputs is charged, and diagnosed; one that follows from an earlier mistake is
@@ -736,7 +737,7 @@ def grade(given, shown, at, submissions, mode, wrt, follow, points, tolerance, m
         raise click.UsageError("give the student's submission: a file, or - for standard input")
     source = given.source()
     options = dict(mode=mode, wrt=wrt, follow_through=follow, points=points, tolerance=tolerance, map=mapping,
-                   **given.problem())
+                   time_limit=time_limit, **given.problem())
     if len(paths) == 1:
         result = _graded(source, at, paths[0], student, options)
         _show(result, shown)

@@ -175,6 +175,7 @@ CASES = [
     Case("adam", "descend", ["x**2 + 3*y**2", "--at", "3,4", "--optimizer", "adam", "--steps", "4", "--gamma", "0.99",
                              "--epsilon", "1e-6"]),
     Case("reverse", "grade", [SEED, "--at", "0,2", str(GRADE / "ada-mfml3.txt")], 1),
+    Case("rules-time-limit", "grade", [SEED, "--at", "0,2", str(GRADE / "ada-mfml3.txt"), "--time-limit", "30"], 1),
     Case("full-marks", "grade", [NET, "--at", NET_AT, str(GRADE / "cy-net.txt"), "--follow-through", "half"]),
     Case("arithmetic-none-points", "grade", [NET, "--at", NET_AT, str(GRADE / "bo-net.txt"), "--follow-through",
                                              "none", "--points", "10", "--student", "B"], 1),

@@ -43,5 +43,21 @@ def _products(e: Expr) -> Expr:
     return transform(e, lambda x: x, lambda x, args: Expr("mul" if x.op == "cdot" else x.op, args, x.leaf))
 
 
-def decider(graph) -> Decider:
-    return Decider(graph)
+def decider(graph, until: float | None = None):
+    """The function that decides written rules; with ``until`` (a monotonic deadline, gradcli/exact/worker.py)
+    each decision runs in the worker, and one not reached by then is undecided (the caller compares numbers)."""
+    decide = Decider(graph)
+    if until is None:
+        return decide
+
+    def bounded(student: Expr, truth: Expr) -> bool | None:
+        from . import worker
+
+        done = worker.run(_decision, (decide, student, truth), until)
+        return done.pieces[0] if done.finished and done.pieces else None
+
+    return bounded
+
+
+def _decision(emit, decide: Decider, student: Expr, truth: Expr) -> None:
+    emit(decide(student, truth))

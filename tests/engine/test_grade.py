@@ -395,3 +395,15 @@ def test_where_the_point_cannot_tell_two_slips_apart_the_feedback_says_so() -> N
     # at x = 2 the same slip is told apart
     (charged,) = gradcli.grade("x**3", "2", "c2 = 8\nc̄2 = 1\nc̄1 = 6\n").charged
     assert "cannot tell" not in charged.feedback and "n·x for n·x^(n−1)" in charged.feedback
+
+
+def test_a_written_rule_sympy_cannot_finish_is_left_to_the_numbers_within_the_time_limit(tmp_path) -> None:
+    """A rule whose proof would take sympy minutes (a tower) is undecided at --time-limit, not waited for."""
+    import time
+
+    sheet = tmp_path / "s.txt"
+    sheet.write_text("c2 = c1**2 + 2**2**2**2**2**2**2 - 2**2**2**2**2**2**2 = 4\n")
+    start = time.monotonic()
+    result = run("grade", "x**2", "--at", "2", str(sheet), "--time-limit", "1", "--format", "json")
+    assert time.monotonic() - start < 30
+    assert result.exit_code in (0, 1) and "Traceback" not in result.output
