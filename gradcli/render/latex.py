@@ -469,11 +469,22 @@ _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[_^]\{|[_^]|[{}]|\s|.")
 
 def ems(tex: str) -> float:
     """About how wide a formula's LaTeX sets, in ems of the text font (a generous guess, never a small one)."""
+    return _widths(tex, ())[-1]
+
+
+def _widths(tex: str, offsets) -> list[float]:
+    """The width of ``tex[:k]`` in ems for each offset k (ascending, each at a token's start), then the
+    whole's: one pass, so a long formula's break points cost no more than reading it once."""
+    marks = list(offsets)
+    out: list[float] = []
     width = 0.0
     stack: list[float] = []  # the scale of each open group: scripts set at 0.7
     scale = 1.0
     script_next = False
-    for t in _TOKEN.findall(tex):
+    for m in _TOKEN.finditer(tex):
+        while len(out) < len(marks) and marks[len(out)] <= m.start():
+            out.append(width)
+        t = m.group()
         if t.endswith("{") and t[0] in "_^":
             stack.append(scale)
             scale *= 0.7
@@ -515,7 +526,8 @@ def ems(tex: str) -> float:
             width += 0.5 * s
         else:
             width += 0.6 * s
-    return width
+    out += [width] * (len(marks) - len(out) + 1)  # the offsets past the end, then the whole
+    return out
 
 
 _BIG = (("\\left(", "\\bigl("), ("\\right)", "\\bigr)"), ("\\left[", "\\bigl["), ("\\right]", "\\bigr]"),
@@ -596,9 +608,13 @@ def _lines(tex: str, budget: float) -> list[str]:
                 places.append((k, parens + (0.5 if m.group() == r" \cdot " else 0)))
         k += 1
     lines: list[str] = []
+    # each place's width from the start, in one pass (places are at the top level, outside any script)
+    *upto, total = _widths(tex, [at for at, _ in places])
+    width = dict(zip((at for at, _ in places), upto))
+    width[0] = 0.0
     start = 0
-    while ems(tex[start:]) > budget:
-        fit = [(at, depth) for at, depth in places if at > start and ems(tex[start:at]) <= budget]
+    while total - width[start] > budget:
+        fit = [(at, depth) for at, depth in places if at > start and width[at] - width[start] <= budget]
         if not fit:  # no break fits: the first place after
             later = [(at, depth) for at, depth in places if at > start]
             if not later:
@@ -607,7 +623,7 @@ def _lines(tex: str, budget: float) -> list[str]:
         low = min(depth for _, depth in fit)
         # the shallowest place, unless it leaves the line less than half full: then the last place that fits
         at = max(a for a, d in fit if d == low)
-        if ems(tex[start:at]) < budget / 2:
+        if width[at] - width[start] < budget / 2:
             at = fit[-1][0]
         lines.append(tex[start:at].strip())
         start = at
