@@ -211,7 +211,7 @@ def write_latex(ws, out: TextIO, digits: int = 0, standalone: bool = False) -> N
                 rows.append(FlatRow(math(r.lhs), writer.note("seed"), "", value, note=True))
             else:
                 rows.append(FlatRow(math(r.lhs), rule, math(r.numbers) if r.numbers is not None else "", value))
-        body += _table(writer.prose(s.title) if not _MATHS.search(s.title) else _title_tex(s, writer), rows)
+        body += _table(writer.prose(s.title) if _MATHS.isdisjoint(s.title) else _title_tex(s, writer), rows)
     text = latex.document(body, _title(ws)) if standalone else \
         "% gradcli worksheet: a LaTeX fragment; it needs \\usepackage{amsmath} and \\usepackage{graphicx}\n" + \
         "\n".join(body) + "\n"
@@ -219,7 +219,7 @@ def write_latex(ws, out: TextIO, digits: int = 0, standalone: bool = False) -> N
 
 
 BLANK_TEX = r"\underline{\hspace{7em}}"  # a line to write a cell's number on
-_MATHS = __import__("re").compile("[∂∇̄̇]")
+_MATHS = frozenset("∂∇\u0304\u0307")  # characters that make a heading maths
 
 
 def _title_tex(s, writer) -> str:
