@@ -27,7 +27,7 @@ class View(NamedTuple):
     scalar: bool = False  # forward, reverse, DOT: one row per scalar node, arrays written out entry by entry
     brief: bool = False  # --brief: the answer and the tables a sheet asks for, no evaluation trace (not JSON)
     standalone: bool = False  # LaTeX: a whole document (a title, the problem, the graph as a figure, the tables)
-    rankdir: str = "LR"  # DOT: the graph left to right (LR) or top to bottom (TB)
+    rankdir: str = "LR"  # DOT, HTML's picture of a graph: left to right (LR) or top to bottom (TB)
 
 
 def blocks(result, view: View) -> list:
@@ -75,6 +75,12 @@ def _latex(result, out: TextIO, view: View) -> None:
     out.write(latex.render(blocks(result, view), result.command, view.digits, view.standalone, figure))
 
 
+def _html(result, out: TextIO, view: View) -> None:
+    from . import html
+
+    out.write(html.render(result, blocks(result, view), view))
+
+
 def _json(writer: str) -> Callable[[object, TextIO, View], None]:
     def write(result, out: TextIO, view: View) -> None:
         from . import json
@@ -101,6 +107,8 @@ for _command in COMMANDS:
         RENDERERS[_command, "dot"] = _dot
     RENDERERS[_command, "markdown"] = _markdown
     RENDERERS[_command, "latex"] = _latex
+    if _command in ("forward", "reverse", "graph"):
+        RENDERERS[_command, "html"] = _html
 
 
 def formats(command: str) -> tuple[str, ...]:

@@ -57,6 +57,7 @@ class Row(NamedTuple):
     note: str = ""
     stable: Expr | None = None  # the form the value was computed from, where it differs (1 - c9 as sigmoid(-c8))
     symbolic: tuple = ()  # --symbolic: the row in the nodes' names, then in the inputs, after the rule
+    nodes: tuple = ()  # the graph's nodes the row is about: its node, or an array's entries (HTML's step-through)
 
 
 class Gap(NamedTuple):
@@ -81,6 +82,7 @@ class Grid(NamedTuple):
     numeric: list[bool]  # which columns hold numbers (right-aligned)
     lead: int = 1  # the columns that lead each row where a terminal too narrow for it folds it into lines
     fold: list = ()  # the other columns in groups, a line each when folded (a group may break into lines)
+    nodes: list = ()  # per row, the graph's nodes it is about (HTML's step-through); empty: not known
 
 
 Block = Union[Line, Steps, Grid]
@@ -109,7 +111,11 @@ def clipped(order, make_row, max_rows: int) -> list:
 
 
 def _steps(title: Text, order, make_row, head: str, max_rows: int) -> Steps:
-    rows = clipped(order, make_row, max_rows)
+    def row(i: int) -> Row | None:
+        r = make_row(i)
+        return None if r is None else r._replace(nodes=(i,))
+
+    rows = clipped(order, row, max_rows)
     return Steps(title, [r for r in rows if r is not None], head)  # None: a held constant has no row
 
 
@@ -800,6 +806,11 @@ def _array_header(trace: Trace, view, max_rows: int) -> list[Block]:
     return lines
 
 
+def entries_of(r) -> tuple[int, ...]:
+    """The scalar graph's nodes an array's row (or a number's) is made of."""
+    return tuple(e for e in r.entries if type(e) is int)
+
+
 def _array_evaluation(trace: Trace, view) -> Steps:
     from ..engine.arrayview import shaped
 
@@ -809,14 +820,15 @@ def _array_evaluation(trace: Trace, view) -> Steps:
         lhs = shaped(name(r.name), r.shape)
         value = _array_value(r, r.value)
         if r.definition is None:
-            rows.append(Row(lhs, None, None, value, note="input" if r.kind == "input" else "constant"))
+            rows.append(Row(lhs, None, None, value, note="input" if r.kind == "input" else "constant",
+                            nodes=entries_of(r)))
         elif r.kind == "node":
             node = trace.graph.nodes[r.node]
             numbers = Expr(node.op, tuple(num(values[a]) if type(a) is int else trace.graph.operand(a)
                                           for a in node.args))
-            rows.append(_row(lhs, r.definition, numbers, r.value[0]))
+            rows.append(_row(lhs, r.definition, numbers, r.value[0])._replace(nodes=entries_of(r)))
         else:
-            rows.append(Row(lhs, r.definition, None, value))
+            rows.append(Row(lhs, r.definition, None, value, nodes=entries_of(r)))
     return Steps(("Evaluation trace: the values, one row per array and per number",), rows, "node")
 
 
@@ -830,10 +842,10 @@ def _array_adjoints(trace: Trace, view) -> Steps:
         lhs = shaped(mark("bar", r.name), r.shape)
         value = _array_value(r, r.adjoint)
         if r.seed:
-            rows.append(Row(lhs, None, None, value, note="seed"))
+            rows.append(Row(lhs, None, None, value, note="seed", nodes=entries_of(r)))
             continue
         if not r.terms:
-            rows.append(Row(lhs, None, None, value, note="no path to the output"))
+            rows.append(Row(lhs, None, None, value, note="no path to the output", nodes=entries_of(r)))
             continue
         rule = numbers = None
         for term, nums, _ in r.terms:
@@ -846,7 +858,7 @@ def _array_adjoints(trace: Trace, view) -> Steps:
             row = Row(lhs, rule, None, value)
         if r.shortcut is not None:
             row = row._replace(symbolic=(r.shortcut,))
-        rows.append(row)
+        rows.append(row._replace(nodes=entries_of(r)))
     f = name(trace.graph.function)
     title = ("Reverse mode: adjoints ", eq(mark("bar", "X"), Expr(PARTIAL, (f, name("X")))), ", one row per array and "
              "per number, from the output ", f, " back to the inputs")
@@ -904,9 +916,9 @@ def _array_sweep(trace: Trace, view, s: int, max_rows: int) -> Steps:
         lhs = shaped(mark("dot", r.name), r.shape)
         value = _array_value(r, t.tangent)
         if t.rule is None:
-            rows.append(Row(lhs, None, None, value, note="seed"))
+            rows.append(Row(lhs, None, None, value, note="seed", nodes=entries_of(r)))
         else:
-            rows.append(Row(lhs, t.rule, None, value))
+            rows.append(Row(lhs, t.rule, None, value, nodes=entries_of(r)))
     if sweep.label == "direction":
         what: tuple = ("tangents ", mark("dot", "X"), " = derivatives along the direction d")
     else:
@@ -988,9 +1000,10 @@ def graph(trace: Trace, max_rows: int, cost: bool = False, scalar: bool = False,
         return cells
 
     rows = clipped(range(len(g.nodes)), row, max_rows)
+    nodes = [() if isinstance(r, Gap) else r for r in clipped(range(len(g.nodes)), lambda i: (i,), max_rows)]
     edges = sum(len(c) for c in g.consumers)
     return [*header(trace.graph, trace.point, max_rows, trace),
-            Grid(headers, rows, [False] * 5 + [True] * (len(headers) - 5)),
+            Grid(headers, rows, [False] * 5 + [True] * (len(headers) - 5), nodes=nodes),
             Line((f"{_plural(len(g.nodes), 'node')}, {_plural(edges, 'edge')}; to draw it, add --dot and pipe to: ",
                   Code("dot -Tsvg > graph.svg", command=True)), "text"),
             *_warnings(trace)]
@@ -1033,9 +1046,10 @@ def _graph_arrays(trace: Trace, view, max_rows: int) -> list[Block]:
         return cells
 
     rows = clipped(view.rows, row, max_rows)
+    nodes = [() if isinstance(r, Gap) else entries_of(r) for r in clipped(view.rows, lambda r: r, max_rows)]
     edges = sum(len(v) for v in reads.values())
     out: list[Block] = [*_array_header(trace, view, max_rows)]
-    out.append(Grid(headers, rows, [False] * 5 + [True] * (len(headers) - 5)))
+    out.append(Grid(headers, rows, [False] * 5 + [True] * (len(headers) - 5), nodes=nodes))
     out.append(Line((f"{_plural(len(view.rows), 'row')} (an array or a number each), {_plural(edges, 'edge')}; "
                      f"the scalar graph has {_plural(len(g.nodes), 'node')} (--scalar shows them); to draw it, add "
                      "--dot and pipe to: ", Code("dot -Tsvg > graph.svg", command=True)), "text"))

@@ -22,6 +22,7 @@ class FlatRow(NamedTuple):
     gap: bool = False
     after: str = ""
     symbolic: tuple = ()  # the row in symbols, said after its rule (--symbolic)
+    nodes: tuple = ()  # the graph's nodes the row is about (document.Row.nodes)
 
 
 class FlatLine(NamedTuple):
@@ -43,6 +44,7 @@ class FlatGrid(NamedTuple):
     gaps: dict  # row index -> the text of the rows left out
     lead: int = 1  # columns that lead each row when it is folded into lines
     fold: list = ()  # the other columns in groups, a line each when folded
+    nodes: list = ()  # per row, the graph's nodes it is about (document.Grid.nodes)
 
 
 class Writer:
@@ -92,9 +94,9 @@ class Writer:
         value = self.math(r.value)
         after = self.stable(r.stable) if r.stable is not None else ""
         if r.note:
-            return FlatRow(self.math(r.lhs), self.note(r.note), "", value, note=True, after=after)
+            return FlatRow(self.math(r.lhs), self.note(r.note), "", value, note=True, after=after, nodes=r.nodes)
         return FlatRow(self.math(r.lhs), self.math(r.rule), self.math(r.numbers) if r.numbers is not None else "",
-                       value, after=after, symbolic=tuple(self.math(x) for x in r.symbolic))
+                       value, after=after, symbolic=tuple(self.math(x) for x in r.symbolic), nodes=r.nodes)
 
     def block(self, b):
         if isinstance(b, Line):
@@ -109,7 +111,7 @@ class Writer:
                     rows.append(None)
                 else:
                     rows.append([self.text(c) for c in r])
-            return FlatGrid([self.text(h) for h in b.headers], rows, b.numeric, gaps, b.lead, b.fold)
+            return FlatGrid([self.text(h) for h in b.headers], rows, b.numeric, gaps, b.lead, b.fold, b.nodes)
         raise TypeError(f"no way to write a {type(b).__name__}")
 
     def blocks(self, blocks: list) -> list:
