@@ -57,7 +57,8 @@ class Row(NamedTuple):
     note: str = ""
     stable: Expr | None = None  # the form the value was computed from, where it differs (1 - c9 as sigmoid(-c8))
     symbolic: tuple = ()  # --symbolic: the row in the nodes' names, then in the inputs, after the rule
-    nodes: tuple = ()  # the graph's nodes the row is about: its node, or an array's entries (HTML's step-through)
+    nodes: tuple = ()  # the boxes of the graph's picture the row is about (HTML's step-through): its node's index,
+    # or for a program's arrays its row of the array view (gradcli/render/dot.py's drawing)
 
 
 class Gap(NamedTuple):
@@ -82,7 +83,7 @@ class Grid(NamedTuple):
     numeric: list[bool]  # which columns hold numbers (right-aligned)
     lead: int = 1  # the columns that lead each row where a terminal too narrow for it folds it into lines
     fold: list = ()  # the other columns in groups, a line each when folded (a group may break into lines)
-    nodes: list = ()  # per row, the graph's nodes it is about (HTML's step-through); empty: not known
+    nodes: list = ()  # per row, the boxes of the graph's picture it is about, as Row.nodes; empty: not known
 
 
 Block = Union[Line, Steps, Grid]
@@ -806,29 +807,24 @@ def _array_header(trace: Trace, view, max_rows: int) -> list[Block]:
     return lines
 
 
-def entries_of(r) -> tuple[int, ...]:
-    """The scalar graph's nodes an array's row (or a number's) is made of."""
-    return tuple(e for e in r.entries if type(e) is int)
-
-
 def _array_evaluation(trace: Trace, view) -> Steps:
     from ..engine.arrayview import shaped
 
     values = trace.values
     rows: list = []
-    for r in view.rows:
+    for k, r in enumerate(view.rows):
         lhs = shaped(name(r.name), r.shape)
         value = _array_value(r, r.value)
         if r.definition is None:
             rows.append(Row(lhs, None, None, value, note="input" if r.kind == "input" else "constant",
-                            nodes=entries_of(r)))
+                            nodes=(k,)))
         elif r.kind == "node":
             node = trace.graph.nodes[r.node]
             numbers = Expr(node.op, tuple(num(values[a]) if type(a) is int else trace.graph.operand(a)
                                           for a in node.args))
-            rows.append(_row(lhs, r.definition, numbers, r.value[0])._replace(nodes=entries_of(r)))
+            rows.append(_row(lhs, r.definition, numbers, r.value[0])._replace(nodes=(k,)))
         else:
-            rows.append(Row(lhs, r.definition, None, value, nodes=entries_of(r)))
+            rows.append(Row(lhs, r.definition, None, value, nodes=(k,)))
     return Steps(("Evaluation trace: the values, one row per array and per number",), rows, "node")
 
 
@@ -836,16 +832,17 @@ def _array_adjoints(trace: Trace, view) -> Steps:
     from ..engine.arrayview import shaped
 
     rows: list = []
-    for r in reversed(view.rows):
+    for k in range(len(view.rows) - 1, -1, -1):
+        r = view.rows[k]
         if r.adjoint is None:
             continue
         lhs = shaped(mark("bar", r.name), r.shape)
         value = _array_value(r, r.adjoint)
         if r.seed:
-            rows.append(Row(lhs, None, None, value, note="seed", nodes=entries_of(r)))
+            rows.append(Row(lhs, None, None, value, note="seed", nodes=(k,)))
             continue
         if not r.terms:
-            rows.append(Row(lhs, None, None, value, note="no path to the output", nodes=entries_of(r)))
+            rows.append(Row(lhs, None, None, value, note="no path to the output", nodes=(k,)))
             continue
         rule = numbers = None
         for term, nums, _ in r.terms:
@@ -858,7 +855,7 @@ def _array_adjoints(trace: Trace, view) -> Steps:
             row = Row(lhs, rule, None, value)
         if r.shortcut is not None:
             row = row._replace(symbolic=(r.shortcut,))
-        rows.append(row._replace(nodes=entries_of(r)))
+        rows.append(row._replace(nodes=(k,)))
     f = name(trace.graph.function)
     title = ("Reverse mode: adjoints ", eq(mark("bar", "X"), Expr(PARTIAL, (f, name("X")))), ", one row per array and "
              "per number, from the output ", f, " back to the inputs")
@@ -911,14 +908,16 @@ def _array_sweep(trace: Trace, view, s: int, max_rows: int) -> Steps:
 
     sweep = trace.sweeps[s]
     rows: list = []
+    index = {id(r): k for k, r in enumerate(view.rows)}
     for t in tangent_rows(trace, view, sweep):  # a few sweeps: those shown (--max-rows)
         r = t.row
+        k = index[id(r)]
         lhs = shaped(mark("dot", r.name), r.shape)
         value = _array_value(r, t.tangent)
         if t.rule is None:
-            rows.append(Row(lhs, None, None, value, note="seed", nodes=entries_of(r)))
+            rows.append(Row(lhs, None, None, value, note="seed", nodes=(k,)))
         else:
-            rows.append(Row(lhs, t.rule, None, value, nodes=entries_of(r)))
+            rows.append(Row(lhs, t.rule, None, value, nodes=(k,)))
     if sweep.label == "direction":
         what: tuple = ("tangents ", mark("dot", "X"), " = derivatives along the direction d")
     else:
@@ -1046,7 +1045,7 @@ def _graph_arrays(trace: Trace, view, max_rows: int) -> list[Block]:
         return cells
 
     rows = clipped(view.rows, row, max_rows)
-    nodes = [() if isinstance(r, Gap) else entries_of(r) for r in clipped(view.rows, lambda r: r, max_rows)]
+    nodes = [() if isinstance(r, Gap) else r for r in clipped(range(len(view.rows)), lambda k: (k,), max_rows)]
     edges = sum(len(v) for v in reads.values())
     out: list[Block] = [*_array_header(trace, view, max_rows)]
     out.append(Grid(headers, rows, [False] * 5 + [True] * (len(headers) - 5), nodes=nodes))

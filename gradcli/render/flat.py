@@ -22,7 +22,7 @@ class FlatRow(NamedTuple):
     gap: bool = False
     after: str = ""
     symbolic: tuple = ()  # the row in symbols, said after its rule (--symbolic)
-    nodes: tuple = ()  # the graph's nodes the row is about (document.Row.nodes)
+    nodes: tuple = ()  # the boxes of the graph's picture the row is about (document.Row.nodes)
 
 
 class FlatLine(NamedTuple):
@@ -44,7 +44,7 @@ class FlatGrid(NamedTuple):
     gaps: dict  # row index -> the text of the rows left out
     lead: int = 1  # columns that lead each row when it is folded into lines
     fold: list = ()  # the other columns in groups, a line each when folded
-    nodes: list = ()  # per row, the graph's nodes it is about (document.Grid.nodes)
+    nodes: list = ()  # per row, the boxes of the graph's picture it is about (document.Grid.nodes)
 
 
 class Writer:

@@ -146,15 +146,23 @@ def picture(result, view) -> tuple[str | None, str]:
         return None, (f"The graph has {n:,} nodes: the page draws graphs of up to {MAX_PICTURE} nodes. "
                       "The tables below have every row shown; gradcli graph --dot draws any graph with "
                       "Graphviz.")
-    try:
-        from .svg import graph_svg
-    except ImportError:
-        return None, "The picture of the graph is not available in this version."
+    from .svg import graph_svg
+
     if result.command in WALKED:  # the sweep's numbers appear in the tables as the walk reaches them
         trace = trace._replace(sweeps=(), adjoints=None)
     svg = graph_svg(trace, TextStyle(view.unicode, view.digits), "LR" if result.command in WALKED else view.rankdir,
-                    view.edge_labels)
+                    view.edge_labels, view.scalar)
     return _PROLOG.sub("", svg).strip(), ""
+
+
+_SIZE = re.compile(r'<svg[^>]*\swidth="([0-9.]+)')
+
+
+def _least_width(svg: str) -> str:
+    """A rule that keeps a wide picture at half its size or more: the figure scrolls rather than shrink it to
+    nothing."""
+    m = _SIZE.search(svg)
+    return f"#picture svg{{min-width:{min(float(m.group(1)) * 0.5, 900):.0f}px}}" if m else ""
 
 
 # --- the page ---------------------------------------------------------------------------------------------
@@ -178,6 +186,7 @@ def render(result, blocks: list, view) -> str:
         else:
             page.line(block)
     svg, about = picture(result, view)
+    style = STYLE + (_least_width(svg) if svg is not None else "")
     title = f"gradcli {result.command}: {_plain_source(result)}"
     script = SCRIPT
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
@@ -193,7 +202,7 @@ def render(result, blocks: list, view) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n',
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
         '<meta name="generator" content="gradcli">\n',
-        f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n</head>\n",
+        f"<title>{esc(title)}</title>\n<style>{style}</style>\n</head>\n",
         f'<body data-walk="{walk}" data-steps="{page.step}">\n',
         f'<header class="problem"><p class="kicker">{esc(KICKER[walk])}</p>\n',
         "\n".join(head), "\n",
@@ -206,7 +215,7 @@ def render(result, blocks: list, view) -> str:
         '<button type="button" id="end" title="last step (End)">&#x21E5;</button>'
         '<button type="button" id="all" title="every row at once (Esc)">All</button></div>\n',
         f'<p id="count" aria-live="polite">{page.step} steps: {esc(what)}. Press Next or &#x2192;.</p>\n',
-        '<p id="now" class="now"></p>\n</div>\n</aside>\n<main>\n',
+        '<p id="label"></p><p id="now" class="now"></p>\n</div>\n</aside>\n<main>\n',
         "\n".join(page.out),
         "\n</main>\n</div>\n",
         f"<script>{script}</script>\n</body>\n</html>\n",
@@ -245,7 +254,7 @@ body{margin:0;background:var(--paper);color:var(--ink);font:15px/1.5 system-ui,-
 .legend{margin:.5rem 0 0;color:var(--soft);font-size:.85rem;max-width:60rem}
 .m,code,td,th.lhs{font-family:var(--math)}
 code{font-size:1em}
-.layout{display:grid;grid-template-columns:minmax(0,1fr) minmax(18rem,34rem);grid-template-areas:"main aside";
+.layout{display:grid;grid-template-columns:minmax(0,1fr) minmax(20rem,1.25fr);grid-template-areas:"main aside";
 gap:0 2rem;padding:0 2rem 3rem}
 main{grid-area:main;min-width:0}
 aside{grid-area:aside;position:sticky;top:0;align-self:start;max-height:100vh;overflow:auto;padding-top:1rem}
@@ -294,6 +303,7 @@ cursor:pointer}
 button:hover:not(:disabled){background:#e4ecf5}
 button:disabled{opacity:.45;cursor:default}
 #count{margin:.5rem 0 .25rem;color:var(--soft);font-size:.9rem}
+#label{margin:0;color:var(--soft);font-size:.8rem}
 #now{margin:0;font:1.15rem/1.4 var(--math);min-height:1.4em;overflow-wrap:anywhere}
 @media print{aside #stepper{display:none}.layout{display:block}tr.todo{opacity:1}
 tr.todo td{visibility:visible!important}tr.current{background:none;outline:none}}
@@ -331,6 +341,7 @@ SCRIPT = r"""
   var lit = [];
   var count = document.getElementById("count");
   var now = document.getElementById("now");
+  var label = document.getElementById("label");
   var buttons = {};
   ["home", "prev", "next", "end", "all"].forEach(function (id) { buttons[id] = document.getElementById(id); });
 
@@ -362,7 +373,7 @@ SCRIPT = r"""
       count.textContent = n + " steps: " + (walk === "forward" ? "the tangent rows, in order" :
         walk === "reverse" ? "the adjoint rows, from the output back" : "the nodes, in evaluation order") +
         ". Press Next or \u2192.";
-      now.textContent = "";
+      now.textContent = label.textContent = "";
     } else {
       var cur = k - 1;
       for (i = start[cur]; i < cur; i++) {
@@ -375,6 +386,8 @@ SCRIPT = r"""
         if (edges && walk !== "graph") for (i = 0; i < edges.length; i++) mark(edges[i], "active");
       }
       count.textContent = "Step " + k + " of " + n;
+      var h = rows[cur].closest("section").querySelector("h2");
+      label.textContent = h ? h.textContent.split(":")[0] : "";
       now.textContent = text(rows[cur]);
       if (scroll) rows[cur].scrollIntoView({block: "nearest"});
       if (scroll && byNode[nodes[cur][0]] && byNode[nodes[cur][0]].scrollIntoView) {
