@@ -90,12 +90,27 @@ def _json(writer: str) -> Callable[[object, TextIO, View], None]:
     return write
 
 
-def _dot(result, out: TextIO, view: View) -> None:
-    from ..core.printer import TextStyle
-    from . import dot
+def _picture(module: str) -> Callable[[object, TextIO, View], None]:
+    """graph's pictures: Graphviz DOT, a Mermaid flowchart, gradcli's own SVG."""
 
-    dot.write(result.record, out, TextStyle(unicode=view.unicode, digits=view.digits), view.edge_labels,
-              view.scalar, view.rankdir)
+    def write(result, out: TextIO, view: View) -> None:
+        from importlib import import_module
+
+        from ..core.printer import TextStyle
+
+        nt = TextStyle(unicode=view.unicode, digits=view.digits)
+        if module == "svg":
+            from .svg import graph_svg
+
+            out.write(graph_svg(result.record, nt, view.rankdir, view.edge_labels, view.scalar))
+            return
+        import_module(f"{__name__}.{module}").write(result.record, out, nt, view.edge_labels, view.scalar,
+                                                    view.rankdir)
+
+    return write
+
+
+PICTURES = ("dot", "mermaid", "svg", "html")  # graph's formats that draw it: the options for a drawing apply to them
 
 
 RENDERERS: dict[tuple[str, str], Callable[[object, TextIO, View], None]] = {}
@@ -104,11 +119,13 @@ for _command in COMMANDS:
     RENDERERS[_command, "json"] = _json({"check": "write_check", "descend": "write_descent",
                                          "gradcheck": "write_gradcheck"}.get(_command, "write"))
     if _command == "graph":
-        RENDERERS[_command, "dot"] = _dot
+        RENDERERS[_command, "dot"] = _picture("dot")
     RENDERERS[_command, "markdown"] = _markdown
     RENDERERS[_command, "latex"] = _latex
     if _command in ("forward", "reverse", "graph"):
         RENDERERS[_command, "html"] = _html
+RENDERERS["graph", "mermaid"] = _picture("mermaid")
+RENDERERS["graph", "svg"] = _picture("svg")
 
 
 def formats(command: str) -> tuple[str, ...]:

@@ -51,7 +51,7 @@ def _legend(trace: Trace, nt: Notation, edge_labels: bool, repeated: bool) -> li
     if repeated:
         lines.append("arg k: a node that uses an operand twice has an edge per use; "
                      "its partial in that operand is their sum")
-    return ["  // " + line.replace("\n", " ") + "\n" for line in lines]
+    return [line.replace("\n", " ") for line in lines]
 
 
 def _node_label(trace: Trace, i: int, nt: Notation) -> str:
@@ -157,10 +157,7 @@ def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bo
     nt = nt or TextStyle()
     d = drawing(trace, nt, edge_labels, scalar)
     out.write("digraph gradcli {\n")
-    if d.view is not None:
-        out.writelines(_array_legend(trace, nt, edge_labels))
-    else:
-        out.writelines(_legend(trace, nt, edge_labels, d.repeated))
+    out.writelines(f"  // {line}\n" for line in legend(trace, d, nt, edge_labels))
     out.write(f'  rankdir={rankdir};\n' '  node [fontname="Helvetica", fontsize=11];\n'
               '  edge [color="#64748b", fontname="Helvetica", fontsize=9, fontcolor="#334155"];\n')
     for b in d.boxes:
@@ -168,9 +165,18 @@ def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bo
     for a in d.arrows:
         out.write(f"  {quote(d.boxes[a.src].name)} -> {quote(d.boxes[a.dst].name)}")
         out.write(f" [label={quote(a.label)}];\n" if a.label else ";\n")
-    for w in trace.warnings:
-        out.write(f"  // warning: {_prose(w, nt).replace(chr(10), ' ')}\n")
+    out.writelines(f"  // {line}\n" for line in warnings(trace, nt))
     out.write("}\n")
+
+
+def legend(trace: Trace, d: Drawing, nt: Notation, edge_labels: bool) -> list[str]:
+    """What the shapes are and what every number in the labels means: a line each, for a comment."""
+    return _array_legend(trace, nt, edge_labels) if d.view is not None else _legend(trace, nt, edge_labels, d.repeated)
+
+
+def warnings(trace: Trace, nt: Notation) -> list[str]:
+    """The warnings, a line each, for a comment."""
+    return [f"warning: {_prose(w, nt).replace(chr(10), ' ')}" for w in trace.warnings]
 
 
 def _array_legend(trace: Trace, nt: Notation, edge_labels: bool) -> list[str]:
@@ -191,7 +197,7 @@ def _array_legend(trace: Trace, nt: Notation, edge_labels: bool) -> list[str]:
         if trace.adjoints is not None and edge_labels:
             legend.append(f"each edge X -> C: the term C sends back to X's adjoint, its rule in matrix notation "
                           f"({text(mark('bar', 'X'))} += …); an array read by k steps sums k terms")
-    return ["  // " + _prose(line, nt) + "\n" for line in legend]
+    return [_prose(line, nt) for line in legend]
 
 
 def _array_drawing(trace: Trace, view, nt: Notation, edge_labels: bool) -> Drawing:
