@@ -134,8 +134,9 @@ CASES = [
      {"at": "w=0,b=0,x=2,y=3", "wrt": "w", "steps": 2}),
 ]
 
-FORMATS = {"forward": ("table", "markdown", "latex"), "reverse": ("table", "markdown", "latex"),
-           "graph": ("table", "markdown", "latex", "dot"), "jacobian": ("table", "markdown", "latex"),
+FORMATS = {"forward": ("table", "markdown", "latex", "html"), "reverse": ("table", "markdown", "latex", "html"),
+           "graph": ("table", "markdown", "latex", "dot", "html", "mermaid", "svg"),
+           "jacobian": ("table", "markdown", "latex"),
            "hessian": ("table", "markdown", "latex"), "check": ("table", "markdown", "latex"),
            "descend": ("table", "markdown", "latex"), "gradcheck": ("table", "markdown", "latex")}
 
