@@ -20,7 +20,7 @@ from ..core.printer import TextStyle
 from .document import Code
 from .flat import FlatGrid, FlatLine, FlatRow, FlatSteps, Writer
 
-MAX_PICTURE = 400  # nodes: above this the page has no picture (a layout of thousands of nodes reads as none)
+MAX_PICTURE = 1000  # nodes: above this the page has no picture (a drawing of thousands of nodes reads as none)
 
 
 def esc(text: str) -> str:
@@ -273,7 +273,7 @@ table.eqs td.note{color:var(--soft);font-style:italic}
 table.eqs tr{border-bottom:1px solid var(--tint)}
 table.eqs tr.after td,table.eqs tr.gap td{color:var(--soft);font-size:.85rem;padding-top:0}
 table.nodes{font-size:.95rem}
-table.nodes th{text-align:left;font-weight:600;border-bottom:1px solid var(--rule);padding:.25rem .6rem}
+table.nodes th{white-space:nowrap;text-align:left;font-weight:600;border-bottom:1px solid var(--rule);padding:.25rem .6rem}
 table.nodes td{padding:.2rem .6rem;border-bottom:1px solid var(--tint)}
 table.nodes .num{text-align:right;font-variant-numeric:tabular-nums}
 p.line{margin:.35rem 0}
@@ -347,14 +347,18 @@ SCRIPT = r"""
 
   function mark(el, cls) { el.classList.add(cls); lit.push([el, cls]); }
 
+  function clean(el) { return el.textContent.replace(/\s+/g, " ").trim(); }
+
   function text(row) {
     var parts = [];
     var cells = row.children;
+    var head = row.closest("table").querySelectorAll("thead th");
     for (var c = 0; c < cells.length; c++) {
-      var t = cells[c].textContent.replace(/\s+/g, " ").trim();
+      var t = clean(cells[c]);
+      if (t && head.length && c > 0) t = clean(head[c]) + " " + t;  // a grid: each cell by its header
       if (t) parts.push(t);
     }
-    return parts.join(" ");
+    return head.length ? parts[0] + ": " + parts.slice(1).join("; ") : parts.join(" ");
   }
 
   function show(next, scroll) {
