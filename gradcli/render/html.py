@@ -148,11 +148,33 @@ def picture(result, view) -> tuple[str | None, str]:
                       "Graphviz.")
     from .svg import graph_svg
 
-    if result.command in WALKED:  # the sweep's numbers appear in the tables as the walk reaches them
-        trace = trace._replace(sweeps=(), adjoints=None)
     svg = graph_svg(trace, TextStyle(view.unicode, view.digits), "LR" if result.command in WALKED else view.rankdir,
                     view.edge_labels, view.scalar)
-    return _PROLOG.sub("", svg).strip(), ""
+    return _derivatives(_PROLOG.sub("", svg).strip()), ""
+
+
+_NODE = re.compile(r'<g class="node" id="node-[0-9]+"[^>]*>.*?</g>', re.S)
+_TEXT = re.compile(r"<text ([^>]*)>([^<]*)</text>")
+_DERIVATIVE = ("tangent ", "adjoint ")  # the lines of a box after its definition that say a derivative (dot.py)
+
+
+def _derivatives(svg: str) -> str:
+    """The picture with each box's lines of derivatives marked ``class="d" data-sweep="k"`` (k: the sweep, in
+    the order the lines come), so the step-through shows each only once the walk has reached it."""
+
+    def node(m: re.Match) -> str:
+        seen = [0, 0]  # lines, derivative lines
+
+        def line(t: re.Match) -> str:
+            seen[0] += 1
+            if seen[0] == 1 or not html.unescape(t.group(2)).startswith(_DERIVATIVE):
+                return t.group(0)
+            seen[1] += 1
+            return f'<text class="d" data-sweep="{seen[1] - 1}" {t.group(1)}>{t.group(2)}</text>'
+
+        return _TEXT.sub(line, m.group(0))
+
+    return _NODE.sub(node, svg)
 
 
 _SIZE = re.compile(r'<svg[^>]*\swidth="([0-9.]+)')
@@ -293,6 +315,8 @@ tr.done th.lhs{color:var(--done)}
 #picture .node.current path,#picture .node.current circle{stroke:var(--accent);stroke-width:3px;fill:var(--mark)}
 #picture .node.done ellipse,#picture .node.done rect,#picture .node.done polygon,#picture .node.done path,
 #picture .node.done circle{stroke:var(--done);stroke-width:2px}
+#picture text.d{fill:#1d4ed8}
+#picture text.d.hidden{visibility:hidden}
 #picture .edge.active path,#picture .edge.active line,#picture .edge.active polyline{stroke:var(--accent);
 stroke-width:2.5px}
 #picture .edge.active polygon{stroke:var(--accent);fill:var(--accent)}
@@ -338,6 +362,14 @@ SCRIPT = r"""
       (into[b] = into[b] || []).push(es[i]);
     }
   }
+  var lines = [];  // the boxes' lines of derivatives: [element, node, sweep, shown]
+  if (picture && walk !== "graph") {
+    var ds = picture.querySelectorAll("g.node text.d");
+    for (i = 0; i < ds.length; i++) {
+      lines.push([ds[i], ds[i].closest("g.node").getAttribute("data-node"),
+                  Number(ds[i].getAttribute("data-sweep")), true]);
+    }
+  }
   var lit = [];
   var count = document.getElementById("count");
   var now = document.getElementById("now");
@@ -378,6 +410,9 @@ SCRIPT = r"""
         walk === "reverse" ? "the adjoint rows, from the output back" : "the nodes, in evaluation order") +
         ". Press Next or \u2192.";
       now.textContent = label.textContent = "";
+      for (i = 0; i < lines.length; i++) {
+        if (!lines[i][3]) { lines[i][0].classList.remove("hidden"); lines[i][3] = true; }
+      }
     } else {
       var cur = k - 1;
       for (i = start[cur]; i < cur; i++) {
@@ -388,6 +423,13 @@ SCRIPT = r"""
         if (byNode[id]) { byNode[id].classList.remove("done"); mark(byNode[id], "current"); }
         var edges = walk === "reverse" ? outOf[id] : into[id];
         if (edges && walk !== "graph") for (i = 0; i < edges.length; i++) mark(edges[i], "active");
+      }
+      var sweep = Number(rows[cur].closest("section").getAttribute("data-sweep"));
+      var reached = {};
+      for (i = start[cur]; i <= cur; i++) for (j = 0; j < nodes[i].length; j++) reached[nodes[i][j]] = true;
+      for (i = 0; i < lines.length; i++) {
+        var on = lines[i][2] < sweep || (lines[i][2] === sweep && reached[lines[i][1]] === true);
+        if (on !== lines[i][3]) { lines[i][0].classList.toggle("hidden", !on); lines[i][3] = on; }
       }
       count.textContent = "Step " + k + " of " + n;
       var h = rows[cur].closest("section").querySelector("h2");

@@ -176,12 +176,23 @@ def test_the_graph_picture_has_a_box_for_every_node_the_walk_names() -> None:
     assert "edge-2-7" in edges and "edge-6-7" in edges  # c3 -> c8, c7 -> c8
 
 
-def test_the_picture_shows_no_derivative_before_the_walk_reaches_it() -> None:
-    """The graph's boxes show the values, which the tables have before the sweep; the adjoints come row by row."""
-    text = page("reverse", SEED, "--at", "0,2")
-    svg = text[text.index("<svg"):text.index("</svg>")]
-    assert "value 64" in svg and "adjoint" not in svg
-    assert "adjoint 192" in page("graph", SEED, "--at", "0,2")  # the graph command's picture has everything
+def test_the_pictures_derivatives_are_marked_for_the_walk() -> None:
+    """Each box's tangent and adjoint lines are marked with their sweep, for the walk to show as it reaches
+    them; the definition and value lines are not."""
+    for command in ("reverse", "forward"):
+        root = parse(page(command, SEED, "--at", "0,2"))
+        box = next(e for e in root.iter() if e.attrs.get("id") == "node-7")  # c8 = c3*c7
+        lines = {clean(t.text()): t.attrs for t in box.iter() if t.tag == "text"}
+        assert "class" not in lines["c8 = c3*c7"] and "class" not in lines["value 64"]
+        if command == "reverse":
+            assert lines["adjoint 1"] == {**lines["adjoint 1"], "class": "d", "data-sweep": "0"}
+        else:
+            assert [(lines[k]["class"], lines[k]["data-sweep"]) for k in ("tangent \u2202/\u2202x1: 64",
+                                                                         "tangent \u2202/\u2202x2: 192")] == \
+                [("d", "0"), ("d", "1")]
+        derivatives = [t for t in root.iter() if t.tag == "text" and "d" in t.classes()]
+        assert len(derivatives) == (8 if command == "reverse" else 16)
+        assert all(clean(t.text()).startswith(("adjoint ", "tangent ")) for t in derivatives)
 
 
 def test_user_text_is_escaped(tmp_path) -> None:

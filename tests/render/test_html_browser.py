@@ -136,6 +136,22 @@ def test_a_row_not_reached_hides_its_numbers(browser, tmp_path) -> None:
     assert value.value_of_css_property("visibility") == "visible" and value.text == "64"
 
 
+def _shown_derivatives(d) -> list[str]:
+    return [e.text for e in d.find_elements(By.CSS_SELECTOR, "#picture text.d")
+            if e.value_of_css_property("visibility") == "visible"]
+
+
+def test_the_picture_shows_a_derivative_once_the_walk_reaches_it(browser, tmp_path) -> None:
+    browser.get(_page(tmp_path, "reverse", SEED, "--at", "0,2"))
+    assert len(_shown_derivatives(browser)) == 8  # the whole solution
+    _key(browser, Keys.ARROW_RIGHT, 3)
+    assert sorted(_shown_derivatives(browser)) == ["adjoint 1", "adjoint 1", "adjoint 48"]  # c̄8, c̄7, c̄6
+    browser.get(_page(tmp_path, "forward", SEED, "--at", "0,2"))
+    _key(browser, Keys.ARROW_RIGHT, 10)  # sweep 2 at ċ2: sweep 1 whole, sweep 2 on c1 and c2
+    shown = _shown_derivatives(browser)
+    assert len(shown) == 10 and sum("x2" in t for t in shown) == 2
+
+
 def test_the_edges_of_the_current_row_are_marked(browser, tmp_path) -> None:
     browser.get(_page(tmp_path, "reverse", SEED, "--at", "0,2"))
     _key(browser, Keys.ARROW_RIGHT, 6)  # c̄3 = c̄8·c7: the edge c3 -> c8
