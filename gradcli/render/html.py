@@ -95,10 +95,17 @@ class _Page:
             cells = [f'<th class="lhs">{row.lhs}</th>', '<td class="eq"></td>',
                      f'<td class="rule note" colspan="3">{row.rule}</td>', '<td class="eq v">=</td>',
                      f'<td class="value">{row.value}</td>']
+        elif row.symbolic:  # stacked as a worked solution writes a long equation: each form on a line of its own
+            lines = [f'<span class="l">{row.rule}</span>']
+            lines += [f'<span class="l"><span class="eq">=</span> {s}</span>' for s in row.symbolic]
+            if row.numbers:
+                lines.append(f'<span class="l numbers"><span class="eq">=</span> {row.numbers}</span>')
+            cells = [f'<th class="lhs">{row.lhs}</th>', '<td class="eq">=</td>',
+                     f'<td class="rule stack" colspan="3">{" ".join(lines)}</td>', '<td class="eq v">=</td>',
+                     f'<td class="value">{row.value}</td>']
         else:
-            rule = row.rule + "".join(f'<br><span class="eq">=</span> {s}' for s in row.symbolic)
             numbers = row.numbers
-            cells = [f'<th class="lhs">{row.lhs}</th>', '<td class="eq">=</td>', f'<td class="rule">{rule}</td>',
+            cells = [f'<th class="lhs">{row.lhs}</th>', '<td class="eq">=</td>', f'<td class="rule">{row.rule}</td>',
                      f'<td class="eq n">{"=" if numbers else ""}</td>', f'<td class="numbers">{numbers}</td>',
                      '<td class="eq v">=</td>', f'<td class="value">{row.value}</td>']
         out = [f"<tr{attrs}>" + "".join(cells) + "</tr>"]
@@ -276,7 +283,7 @@ body{margin:0;background:var(--paper);color:var(--ink);font:15px/1.5 system-ui,-
 .legend{margin:.5rem 0 0;color:var(--soft);font-size:.85rem;max-width:60rem}
 .m,code,td,th.lhs{font-family:var(--math)}
 code{font-size:1em}
-.layout{display:grid;grid-template-columns:minmax(0,1fr) minmax(20rem,1.25fr);grid-template-areas:"main aside";
+.layout{display:grid;grid-template-columns:minmax(0,1fr) minmax(20rem,1.1fr);grid-template-areas:"main aside";
 gap:0 2rem;padding:0 2rem 3rem}
 main{grid-area:main;min-width:0}
 aside{grid-area:aside;position:sticky;top:0;align-self:start;max-height:100vh;overflow:auto;padding-top:1rem}
@@ -291,6 +298,7 @@ font-weight:400}
 table.eqs th.lhs{white-space:nowrap;padding-left:.6rem;font-weight:600}
 table.eqs td.eq{color:var(--soft);padding:.2rem .1rem}
 table.eqs td.value{white-space:nowrap;font-weight:600;font-variant-numeric:tabular-nums}
+table.eqs td.stack .l{display:block;padding-left:1.2em;text-indent:-1.2em}
 table.eqs td.note{color:var(--soft);font-style:italic}
 table.eqs tr{border-bottom:1px solid var(--tint)}
 table.eqs tr.after td,table.eqs tr.gap td{color:var(--soft);font-size:.85rem;padding-top:0}
@@ -305,7 +313,7 @@ p.cost{color:var(--soft);font-size:.9rem}
 p.warning{color:#8a4b00;background:#fff8e6;padding:.35rem .6rem;border-left:3px solid #e0a100}
 tr.current{background:var(--mark);outline:2px solid #f0b429}
 tr.todo{opacity:.38}
-section:not([data-keep]) tr.todo td.numbers,section:not([data-keep]) tr.todo td.value,
+section:not([data-keep]) tr.todo .numbers,section:not([data-keep]) tr.todo td.value,
 section:not([data-keep]) tr.todo td.v,section:not([data-keep]) tr.todo td.n{visibility:hidden}
 tr.done th.lhs{color:var(--done)}
 #picture{margin:0;border:1px solid var(--rule);border-radius:6px;padding:.5rem;background:#fff;overflow:auto}
