@@ -269,6 +269,8 @@ LEGEND = {
                "with the numbers put in, and its value. A node used by several others sums one term per edge.",
 }
 
+# Rows not reached are dimmed by their colour, not by opacity: an element with opacity is painted as a layer of
+# its own, and a table of 10^4 of them took seconds a step.
 STYLE = """
 :root{--ink:#1f2933;--soft:#52606d;--rule:#d9e2ec;--paper:#fff;--tint:#f5f7fa;--mark:#fff3c4;--accent:#c2410c;
 --done:#2563eb;--math:"STIX Two Math","Cambria Math","Latin Modern Math","DejaVu Serif",Georgia,serif}
@@ -312,7 +314,7 @@ border-left:3px solid var(--done)}
 p.cost{color:var(--soft);font-size:.9rem}
 p.warning{color:#8a4b00;background:#fff8e6;padding:.35rem .6rem;border-left:3px solid #e0a100}
 tr.current{background:var(--mark);outline:2px solid #f0b429}
-tr.todo{opacity:.38}
+tr.todo,tr.todo td,tr.todo th{color:#b3bec9}
 section:not([data-keep]) tr.todo .numbers,section:not([data-keep]) tr.todo td.value,
 section:not([data-keep]) tr.todo td.v,section:not([data-keep]) tr.todo td.n{visibility:hidden}
 tr.done th.lhs{color:var(--done)}
