@@ -261,12 +261,15 @@ KICKER = {"forward": "Forward-mode differentiation, step by step",
           "reverse": "Reverse-mode differentiation (backpropagation), step by step",
           "graph": "The computational graph"}
 
+_KINKS = ("At a kink the derivative is PyTorch&#x2019;s: relu&#x2032;(0) = abs&#x2032;(0) = 0, and a warning names "
+          "the node.")
 LEGEND = {
     "forward": "Each row is one equation: the node&#x2019;s tangent, its rule in the nodes&#x2019; names, the rule "
                "with the numbers put in, and its value. A sweep seeds one input&#x2019;s tangent with 1 and the "
-               "others with 0.",
+               "others with 0. " + _KINKS,
     "reverse": "Each row is one equation: the node&#x2019;s adjoint, its rule in the nodes&#x2019; names, the rule "
-               "with the numbers put in, and its value. A node used by several others sums one term per edge.",
+               "with the numbers put in, and its value. A node used by several others sums one term per edge. "
+               + _KINKS,
 }
 
 # Rows not reached are dimmed by their colour, not by opacity: an element with opacity is painted as a layer of
@@ -454,7 +457,8 @@ SCRIPT = r"""
         }
       }
     }
-    buttons.home.disabled = buttons.prev.disabled = k <= 1;
+    buttons.home.disabled = k === 1 || n === 0;
+    buttons.prev.disabled = k <= 1;
     buttons.next.disabled = buttons.end.disabled = k >= n;
     buttons.all.disabled = k === 0;
     body.setAttribute("data-step", String(k));
