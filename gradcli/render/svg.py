@@ -22,7 +22,7 @@ import math
 import unicodedata
 from ..core.printer import TextStyle
 from ..engine.trace import Trace
-from .dot import Drawing, drawing
+from .dot import Drawing, drawing, legend, warnings
 
 BIG = 400  # nodes; past this, no crossing reduction
 BIG_DUMMIES = 20000
@@ -73,8 +73,11 @@ def graph_svg(trace: Trace, notation: TextStyle | None = None, rankdir: str = "L
     """The graph as an SVG document, drawn left to right (``LR``) or top to bottom (``TB``), inputs first."""
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"rankdir is LR or TB, not {rankdir!r}")
-    return draw(drawing(trace, notation or TextStyle(), edge_labels, scalar), rankdir == "LR",
-                trace.graph.function)
+    nt = notation or TextStyle()
+    d = drawing(trace, nt, edge_labels, scalar)
+    source = trace.graph.source
+    title = source if len(source) <= 200 else source[:199] + "…"
+    return draw(d, rankdir == "LR", title, legend(trace, d, nt, edge_labels) + warnings(trace, nt))
 
 
 class _Layout:
@@ -103,8 +106,9 @@ class _Layout:
         self.up[b].append(a)
 
 
-def draw(d: Drawing, lr: bool = True, title: str = "") -> str:
-    """An SVG of a drawing's boxes and arrows."""
+def draw(d: Drawing, lr: bool = True, title: str = "", notes: list[str] = ()) -> str:
+    """An SVG of a drawing's boxes and arrows; ``notes`` (what the shapes and numbers mean, the warnings) go in
+    its description."""
     boxes = d.boxes
     n = len(boxes)
     # one edge per (operand, consumer): the uses of an operand twice share it, their labels one under the other
@@ -235,6 +239,7 @@ def draw(d: Drawing, lr: bool = True, title: str = "") -> str:
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
            f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="{FONT}">\n',
            f"<title>{_xml(title)}</title>\n" if title else "",
+           f"<desc>{_xml(chr(10).join(notes))}</desc>\n" if notes else "",
            '<defs><marker id="gradcli-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
            'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
            f'<path d="M0,1 L10,5 L0,9 z" fill="{EDGE_COLOUR}"/></marker></defs>\n',
