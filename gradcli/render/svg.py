@@ -33,7 +33,7 @@ NODE_SIZE, EDGE_SIZE = 11.0, 9.0
 LINE = 1.3  # line height, in font sizes
 GAP = 14.0  # between two boxes of a layer
 DUMMY = 6.0  # the room an edge passing through a layer takes
-LAYER_GAP = 22.0  # between two layers, where the edges curve
+LAYER_GAP = 32.0  # between two layers, where the edges curve
 
 FILL = {"input": ("#dbeafe", "#1d4ed8"), "operation": ("#f8fafc", "#475569"),
         "constant": ("#f1f5f9", "#64748b"), "output": ("#fde68a", "#b45309")}
