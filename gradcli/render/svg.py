@@ -2,8 +2,9 @@
 labels of the DOT output (render/dot.py's drawing), laid out in layers from the inputs.
 
 The layout is the layered one Graphviz's dot uses, in its simplest form, and every step is a loop:
-  1. each node's layer is its longest path from an input; between two layers of nodes sits a layer for the
-     edge labels, so a label is a box of its own that nothing overlaps, next to the node whose partial it is;
+  1. each node's layer is its longest path from an input, and an input's is just before its first consumer;
+     between two layers of nodes sits a layer for the edge labels, so a label is a box of its own that
+     nothing overlaps, next to the node whose partial it is;
   2. an edge that spans several layers passes through a point in each (a dummy), so it bends round the boxes;
   3. a few barycentre sweeps reorder each layer to cut crossings, and the order with fewest crossings is kept;
   4. each layer's boxes are placed as near their neighbours' mean as their sizes allow (least squares under
@@ -138,6 +139,9 @@ def draw(d: Drawing, lr: bool = True, title: str = "", notes: list[str] = ()) ->
     for i in order:
         for s in preds[i]:
             level[i] = max(level[i], level[s] + 1)
+    for i in order:  # an input sits just before its first consumer, as Graphviz ranks it, not far back
+        if not preds[i] and succs[i]:
+            level[i] = min(level[t] for t in succs[i]) - 1
     depth = max(level, default=0)
 
     shape = [_shape_size(b.kind, *_block(b.label, NODE_SIZE)) for b in boxes]  # (width, height)
