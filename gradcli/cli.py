@@ -541,7 +541,8 @@ def reverse(given, shown, at, cost, wrt, scalar, symbolic_, exact, time_limit, s
 @click.option("--no-edge-labels", "no_edge_labels", is_flag=True,
               help="DOT, Mermaid or SVG without the local partial on each edge (shown by default).")
 @click.option("--scalar", is_flag=True,
-              help="With arrays, the table and DOT with a node per entry (W1[1,2]) instead of one per array (h (2×1) = …).")
+              help="With arrays, the table and the drawings with a node per entry (W1[1,2]) instead of one per "
+                   "array (h (2×1) = …).")
 @click.option("--rankdir", type=click.Choice(("LR", "TB")), default="LR", show_default=True,
               help="DOT, Mermaid, SVG: the graph drawn left to right (LR) or top to bottom (TB), inputs first.")
 @_STANDALONE

@@ -1,5 +1,6 @@
 """Graphviz DOT: inputs, operations and the output styled apart; with a point, each node's value, tangents
-and adjoint, and on each edge its local partial as the op table's rule and its value."""
+and adjoint, and on each edge its local partial as the op table's rule and its value. The boxes, labels and
+arrows are a Drawing (``drawing()``) that the Mermaid and SVG writers draw too."""
 
 from __future__ import annotations
 
