@@ -66,7 +66,7 @@ def _block(text: str, size: float) -> tuple[float, float]:
 def _xml(text: str) -> str:
     """Text for an XML element or attribute: &, <, >, quotes escaped, characters XML cannot hold replaced."""
     out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    return "".join(c if c >= " " or c in "\t\n" else "\ufffd" for c in out)
+    return "".join(c if c >= " " and not "\x7f" <= c <= "\x9f" or c in "\t\n" else "\ufffd" for c in out)
 
 
 def graph_svg(trace: Trace, notation: TextStyle | None = None, rankdir: str = "LR", edge_labels: bool = True,
