@@ -239,6 +239,18 @@ def draw(d: Drawing, lr: bool = True, title: str = "", notes: list[str] = ()) ->
             for j, e in enumerate(mine):
                 ends[e] = centre[i][0] + (0.0 if len(mine) == 1 else spread * (j / (len(mine) - 1) - 0.5))
 
+    # without dummies, the labels of the edges into a node stand side by side in the layer before it, centred
+    # on it, in the order the edges arrive
+    stacked: dict[int, float] = {}
+    if big:
+        for t in range(n):
+            mine = sorted((e for e in by_dst[t] if labels[e]), key=enter.__getitem__)
+            sizes = [(text[e][1] + 3) if lr else (text[e][0] + 12) for e in mine]
+            a = centre[t][0] - sum(sizes) / 2
+            for e, size in zip(mine, sizes):
+                stacked[e] = a + size - 2 if lr else a - 3  # where _edge anchors the text: under it, or left
+                a += size
+
     width, height = xy(extent_u, extent_v)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
            f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="{FONT}">\n',
@@ -267,10 +279,7 @@ def draw(d: Drawing, lr: bool = True, title: str = "", notes: list[str] = ()) ->
         points.append((qu, vt - _reach(boxes[t].kind, shape[t], qu - ut, lr)))
         if big and labels[e]:
             k = 2 * level[t] - 1
-            mid = v_start[k] + thick[k] / 2
-            (au, av), (bu, bv) = points[0], points[-1]
-            f = (mid - av) / (bv - av) if bv != av else 0.5
-            label_at = (au + (bu - au) * f, mid)
+            label_at = (stacked[e], v_start[k] + thick[k] / 2)
         out.append(_edge(e, s, t, boxes, points, labels[e], text[e], label_at, lr, xy, curved=not big))
     for i in order:
         out.append(_box(boxes[i], i, centre[i], shape[i], lr, xy))
@@ -446,7 +455,7 @@ def _edge(e: int, s: int, t: int, boxes, points: list[tuple[float, float]], labe
             y0 = v - step * (len(lines) - 1) / 2
         for j, line in enumerate(lines):
             out.append(f'<text x="{x:.1f}" y="{y0 + j * step:.1f}" font-size="{EDGE_SIZE:g}" text-anchor="{anchor}" '
-                       f'fill="{LABEL_COLOUR}"{"" if lr else " dominant-baseline=" + chr(34) + "central" + chr(34)}>'
+                       f'fill="{LABEL_COLOUR}" stroke="white" stroke-width="3" stroke-linejoin="round" paint-order="stroke"{"" if lr else " dominant-baseline=" + chr(34) + "central" + chr(34)}>'
                        f"{_xml(line)}</text>")
     out.append("</g>\n")
     return "".join(out)

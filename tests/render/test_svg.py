@@ -226,6 +226,13 @@ def test_a_big_graph_is_drawn_in_layers_without_crossing_reduction(monkeypatch) 
     root = check(big, d)
     paths = [p.get("d") for p in root.iter(f"{_SVG}path") if p.get("d", "").startswith("M")]
     assert paths and all(re.fullmatch(r"M[\d.,]+ L[\d.,]+", p) for p in paths[1:])  # straight edges
+    into: dict[str, list] = {}  # the labels of the edges into each node stand apart
+    for g in groups(root, "edge"):
+        into.setdefault(g.get("data-to"), []).append(label_bounds(g))
+    assert max(len(v) for v in into.values()) >= 2
+    for placed in into.values():
+        for j, one in enumerate(placed):
+            assert not any(overlap(one, other) for other in placed[j + 1:]), placed
 
 
 def test_crossings_are_counted() -> None:
