@@ -247,3 +247,15 @@ def test_the_picture_options_are_refused_without_a_picture() -> None:
         assert out.exit_code == 2 and "add --dot, or --format mermaid or svg" in out.stderr
     out = run("graph", "x*x", "--at", "1", "--format", "svg", "--no-edge-labels")
     assert out.exit_code == 0 and texts(groups(_parse(out.stdout), "edge")[0]) == ["arg 1", "arg 2"]
+
+
+def test_a_notebook_draws_a_graph_it_can_take_in() -> None:
+    from gradcli import result
+
+    small = gradcli.graph("x*sin(x)", "1")
+    assert small._repr_markdown_() is None and small._repr_latex_() is None
+    picture = small._repr_svg_()
+    assert picture is not None and _parse(picture) is not None
+    n = result.PICTURE_NODES
+    big = gradcli.graph("sin(" * n + "x" + ")" * n)
+    assert big._repr_svg_() is None and big._repr_markdown_() == big.render("markdown")
