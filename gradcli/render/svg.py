@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+
 from ..core.printer import TextStyle
 from ..engine.trace import Trace
 from .dot import Drawing, drawing, legend, warnings
@@ -66,7 +67,12 @@ def _block(text: str, size: float) -> tuple[float, float]:
 def _xml(text: str) -> str:
     """Text for an XML element or attribute: &, <, >, quotes escaped, characters XML cannot hold replaced."""
     out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    return "".join(c if c >= " " and not "\x7f" <= c <= "\x9f" or c in "\t\n" else "\ufffd" for c in out)
+    return "".join("\ufffd" if _unfit(c) else c for c in out)
+
+
+def _unfit(c: str) -> bool:
+    """Control characters (but tab and newline), lone surrogates and the two non-characters XML 1.0 refuses."""
+    return (c < " " and c not in "\t\n") or "\x7f" <= c <= "\x9f" or "\ud800" <= c <= "\udfff" or c in "\ufffe\uffff"
 
 
 def graph_svg(trace: Trace, notation: TextStyle | None = None, rankdir: str = "LR", edge_labels: bool = True,
@@ -453,9 +459,11 @@ def _edge(e: int, s: int, t: int, boxes, points: list[tuple[float, float]], labe
         else:  # to the right of the line
             x, anchor = u + 5, "start"
             y0 = v - step * (len(lines) - 1) / 2
+        # a white halo round the letters, so that a line passing under a label does not cross it out
+        style = (f'font-size="{EDGE_SIZE:g}" text-anchor="{anchor}" fill="{LABEL_COLOUR}" stroke="white" '
+                 'stroke-width="3" stroke-linejoin="round" paint-order="stroke"'
+                 + ("" if lr else ' dominant-baseline="central"'))
         for j, line in enumerate(lines):
-            out.append(f'<text x="{x:.1f}" y="{y0 + j * step:.1f}" font-size="{EDGE_SIZE:g}" text-anchor="{anchor}" '
-                       f'fill="{LABEL_COLOUR}" stroke="white" stroke-width="3" stroke-linejoin="round" paint-order="stroke"{"" if lr else " dominant-baseline=" + chr(34) + "central" + chr(34)}>'
-                       f"{_xml(line)}</text>")
+            out.append(f'<text x="{x:.1f}" y="{y0 + j * step:.1f}" {style}>{_xml(line)}</text>')
     out.append("</g>\n")
     return "".join(out)

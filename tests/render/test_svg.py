@@ -185,12 +185,12 @@ def test_inputs_operations_and_the_output_are_shaped_apart() -> None:
 
 
 def test_text_is_escaped() -> None:
-    nasty = 'a < b && c > "d" \'e\' ]]> <!-- \x01'
+    nasty = 'a < b && c > "d" \'e\' ]]> <!-- \x01 \x85 \udcff \uffff'
     d = Drawing([Box("x<1>", nasty, "input"), Box("y&", "2 & 3\n<tag/>", "output")], [Arrow(0, 1, nasty)], False)
     text = svg.draw(d, title="<&>", notes=["a -> b & c"])
     root = ET.fromstring(text)
     assert root.find(f"{_SVG}title").text == "<&>"
-    shown = nasty.replace("\x01", "\ufffd")
+    shown = nasty.translate({0x01: "\ufffd", 0x85: "\ufffd", 0xDCFF: "\ufffd", 0xFFFF: "\ufffd"})
     assert texts(groups(root, "node")[0]) == [shown]
     assert texts(groups(root, "node")[1]) == ["2 & 3", "<tag/>"]
     assert groups(root, "node")[0].get("data-name") == "x<1>"
