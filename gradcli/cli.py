@@ -13,7 +13,7 @@ import click
 
 from . import __version__, api, limits
 from .errors import GradcliError, OutputError, UsageError, escape, visible
-from .render import PICTURES, View, formats, render, table_lines
+from .render import DRAWN, PICTURES, View, formats, render, table_lines
 
 SLICE = 1 << 16  # characters per write of a long output
 EXAMPLE = 'gradcli reverse "exp(x1)*(x1**2+x2**2)**3" --at 0,2'
@@ -541,7 +541,8 @@ def reverse(given, shown, at, cost, wrt, scalar, symbolic_, exact, time_limit, s
 @click.option("--no-edge-labels", "no_edge_labels", is_flag=True,
               help="DOT, Mermaid or SVG without the local partial on each edge (shown by default).")
 @click.option("--scalar", is_flag=True,
-              help="With arrays, the table and DOT with a node per entry (W1[1,2]) instead of one per array (h (2×1) = …).")
+              help="With arrays, the table and the drawings with a node per entry (W1[1,2]) instead of one per "
+                   "array (h (2×1) = …).")
 @click.option("--rankdir", type=click.Choice(("LR", "TB")), default="LR", show_default=True,
               help="DOT, Mermaid, SVG: the graph drawn left to right (LR) or top to bottom (TB), inputs first.")
 @_STANDALONE
@@ -555,12 +556,12 @@ def graph(given, shown, at, as_dot, adjoints, wrt, tangents, no_edge_labels, sca
     for given_, option in ((wrt is not None, "--wrt"), (tangents, "--tangents")):
         if given_ and at is None:
             raise GradcliError(f"{option} needs a point to take tangents at: add --at, e.g. --at 0,2")
-    if no_edge_labels and shown.fmt not in PICTURES:
+    if no_edge_labels and shown.fmt not in DRAWN:
         raise GradcliError("--no-edge-labels is for a drawing of the graph: add --dot, or --format mermaid, svg "
                            "or html")
     if adjoints is None:
         adjoints = None if shown.fmt != "json" else False
-    if rankdir != "LR" and shown.fmt not in PICTURES:
+    if rankdir != "LR" and shown.fmt not in DRAWN:
         raise GradcliError("--rankdir is for a drawing of the graph: add --dot, or --format mermaid, svg or "
                            "html")
     _show(api.graph(given.source(), at, adjoints=adjoints, wrt=wrt, tangents=tangents,

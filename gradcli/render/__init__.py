@@ -2,8 +2,9 @@
 
 A renderer reads a command's result (gradcli/result.py) and writes text; it computes and parses nothing.
 Terminal tables, Markdown and LaTeX print the same document (gradcli/render/document.py), each in its own
-style; JSON and DOT read the engine's record directly. A new command is a block builder in document.py and,
-where its JSON differs, a JSON writer; a new format is a function here and its entries in ``RENDERERS``.
+style; JSON and the drawings (DOT, Mermaid, SVG: one drawing() in render/dot.py) read the engine's record
+directly. A new command is a block builder in document.py and, where its JSON differs, a JSON writer; a new
+format is a function here and its entries in ``RENDERERS``.
 Each module is imported only when its format is asked for.
 """
 
@@ -23,11 +24,11 @@ class View(NamedTuple):
     max_rows: int = 200
     digits: int = 0
     cost: bool = False  # forward, reverse, jacobian: the sweeps and products counted
-    edge_labels: bool = True  # DOT: the local partial on each edge
-    scalar: bool = False  # forward, reverse, DOT: one row per scalar node, arrays written out entry by entry
+    edge_labels: bool = True  # the drawings (DOT, Mermaid, SVG): the local partial on each edge
+    scalar: bool = False  # forward, reverse, graph: one row (node) per scalar, arrays written out entry by entry
     brief: bool = False  # --brief: the answer and the tables a sheet asks for, no evaluation trace (not JSON)
     standalone: bool = False  # LaTeX: a whole document (a title, the problem, the graph as a figure, the tables)
-    rankdir: str = "LR"  # DOT, HTML's picture of a graph: left to right (LR) or top to bottom (TB)
+    rankdir: str = "LR"  # the drawings, the HTML page's picture too: left to right (LR) or top to bottom (TB)
 
 
 def blocks(result, view: View) -> list:
@@ -110,7 +111,8 @@ def _picture(module: str) -> Callable[[object, TextIO, View], None]:
     return write
 
 
-PICTURES = ("dot", "mermaid", "svg", "html")  # graph's formats that draw it: the options for a drawing apply to them
+PICTURES = ("dot", "mermaid", "svg")  # graph's formats that draw it: the options for a drawing apply to them
+DRAWN = (*PICTURES, "html")  # and the formats with a drawing in them (the HTML page's picture)
 
 
 RENDERERS: dict[tuple[str, str], Callable[[object, TextIO, View], None]] = {}

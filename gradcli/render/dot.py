@@ -1,5 +1,6 @@
 """Graphviz DOT: inputs, operations and the output styled apart; with a point, each node's value, tangents
-and adjoint, and on each edge its local partial as the op table's rule and its value."""
+and adjoint, and on each edge its local partial as the op table's rule and its value. The boxes, labels and
+arrows are a Drawing (``drawing()``) that the Mermaid and SVG writers draw too."""
 
 from __future__ import annotations
 
@@ -26,14 +27,18 @@ def tangent_label(label: str, nt: Notation) -> str:
     return f"tangent {nt.partial_sign}/{nt.partial_sign}{label}"
 
 
-def _legend(trace: Trace, nt: Notation, edge_labels: bool, repeated: bool) -> list[str]:
+# what each kind of node is drawn as, in the legend's words
+SHAPES = {"input": "boxes", "operation": "ellipses", "output": "a double octagon"}
+
+
+def _legend(trace: Trace, nt: Notation, edge_labels: bool, repeated: bool, shapes: dict = SHAPES) -> list[str]:
     """The comment at the top: what the shapes are and what every number in the labels means."""
     graph = trace.graph
     out = graph.nodes[graph.output].id
     d, ci, bar = nt.partial_sign, "ci", nt.mark("bar", "ci")
     outs = ", ".join(graph.nodes[o].id for o in graph.outputs)
-    lines = [f"gradcli: inputs are boxes, operations ellipses, the output{'s' if len(graph.outputs) > 1 else ''} "
-             f"{outs} a double octagon"]
+    lines = [f"gradcli: inputs are {shapes['input']}, operations {shapes['operation']}, the "
+             f"output{'s' if len(graph.outputs) > 1 else ''} {outs} {shapes['output']}"]
     if trace.point is not None:
         lines.append("each node at " + ", ".join(f"{n} = {nt.fmt(v)}" for n, v in trace.point.items()) + ":")
         lines.append(f"  value: its value {ci}")
@@ -169,9 +174,11 @@ def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bo
     out.write("}\n")
 
 
-def legend(trace: Trace, d: Drawing, nt: Notation, edge_labels: bool) -> list[str]:
+def legend(trace: Trace, d: Drawing, nt: Notation, edge_labels: bool, shapes: dict = SHAPES) -> list[str]:
     """What the shapes are and what every number in the labels means: a line each, for a comment."""
-    return _array_legend(trace, nt, edge_labels) if d.view is not None else _legend(trace, nt, edge_labels, d.repeated)
+    if d.view is not None:
+        return _array_legend(trace, nt, edge_labels, shapes)
+    return _legend(trace, nt, edge_labels, d.repeated, shapes)
 
 
 def warnings(trace: Trace, nt: Notation) -> list[str]:
@@ -179,7 +186,7 @@ def warnings(trace: Trace, nt: Notation) -> list[str]:
     return [f"warning: {_prose(w, nt).replace(chr(10), ' ')}" for w in trace.warnings]
 
 
-def _array_legend(trace: Trace, nt: Notation, edge_labels: bool) -> list[str]:
+def _array_legend(trace: Trace, nt: Notation, edge_labels: bool, shapes: dict = SHAPES) -> list[str]:
     from ..core.expr import mark
 
     graph = trace.graph
@@ -189,7 +196,8 @@ def _array_legend(trace: Trace, nt: Notation, edge_labels: bool) -> list[str]:
 
     outs = ", ".join(graph.nodes[o].id for o in graph.outputs)
     legend = [f"gradcli: a node per array (with its shape) and per number, as the program writes them; inputs are "
-              f"boxes, steps ellipses, the output {outs} a double octagon; --scalar shows a node per entry"]
+              f"{shapes['input']}, steps {shapes['operation']}, the output {outs} {shapes['output']}; --scalar shows a "
+              f"node per entry"]
     if trace.point is not None:
         legend.append("each node at the point: value, and adjoint (" + text(mark("bar", "X")) + " = "
                       + nt.partial_sign + graph.function + "/" + nt.partial_sign + "X)" if trace.adjoints is not None

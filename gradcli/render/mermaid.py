@@ -11,6 +11,7 @@ from .dot import drawing, legend, warnings
 
 # a node's shape by kind: (opening, closing)
 SHAPES = {"input": ("(", ")"), "operation": ("([", "])"), "constant": ("[", "]"), "output": ("{{", "}}")}
+WORDS = {"input": "rounded boxes", "operation": "stadiums", "output": "a hexagon"}  # for the legend
 CLASSES = {
     "input": "fill:#dbeafe,stroke:#1d4ed8,color:#0f172a",
     "operation": "fill:#f8fafc,stroke:#475569,color:#0f172a",
@@ -41,7 +42,7 @@ def write(trace: Trace, out: TextIO, nt: TextStyle | None = None, edge_labels: b
     nt = nt or TextStyle()
     d = drawing(trace, nt, edge_labels, scalar)
     out.write(f"flowchart {rankdir}\n")
-    out.writelines(_comment(line) for line in legend(trace, d, nt, edge_labels))
+    out.writelines(_comment(line) for line in legend(trace, d, nt, edge_labels, WORDS))
     for i, b in enumerate(d.boxes):
         opening, closing = SHAPES[b.kind]
         out.write(f"  n{i}{opening}{label(b.label)}{closing}\n")

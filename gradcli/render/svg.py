@@ -2,8 +2,9 @@
 labels of the DOT output (render/dot.py's drawing), laid out in layers from the inputs.
 
 The layout is the layered one Graphviz's dot uses, in its simplest form, and every step is a loop:
-  1. each node's layer is its longest path from an input; between two layers of nodes sits a layer for the
-     edge labels, so a label is a box of its own that nothing overlaps, next to the node whose partial it is;
+  1. each node's layer is its longest path from an input, and an input's is just before its first consumer;
+     between two layers of nodes sits a layer for the edge labels, so a label is a box of its own that
+     nothing overlaps, next to the node whose partial it is;
   2. an edge that spans several layers passes through a point in each (a dummy), so it bends round the boxes;
   3. a few barycentre sweeps reorder each layer to cut crossings, and the order with fewest crossings is kept;
   4. each layer's boxes are placed as near their neighbours' mean as their sizes allow (least squares under
@@ -20,9 +21,10 @@ from __future__ import annotations
 
 import math
 import unicodedata
+
 from ..core.printer import TextStyle
 from ..engine.trace import Trace
-from .dot import Drawing, drawing
+from .dot import Drawing, drawing, legend, warnings
 
 BIG = 400  # nodes; past this, no crossing reduction
 BIG_DUMMIES = 20000
@@ -33,7 +35,7 @@ NODE_SIZE, EDGE_SIZE = 11.0, 9.0
 LINE = 1.3  # line height, in font sizes
 GAP = 14.0  # between two boxes of a layer
 DUMMY = 6.0  # the room an edge passing through a layer takes
-LAYER_GAP = 22.0  # between two layers, where the edges curve
+LAYER_GAP = 32.0  # between two layers, where the edges curve
 
 FILL = {"input": ("#dbeafe", "#1d4ed8"), "operation": ("#f8fafc", "#475569"),
         "constant": ("#f1f5f9", "#64748b"), "output": ("#fde68a", "#b45309")}
@@ -65,7 +67,12 @@ def _block(text: str, size: float) -> tuple[float, float]:
 def _xml(text: str) -> str:
     """Text for an XML element or attribute: &, <, >, quotes escaped, characters XML cannot hold replaced."""
     out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    return "".join(c if c >= " " or c in "\t\n" else "\ufffd" for c in out)
+    return "".join("\ufffd" if _unfit(c) else c for c in out)
+
+
+def _unfit(c: str) -> bool:
+    """Control characters (but tab and newline), lone surrogates and the two non-characters XML 1.0 refuses."""
+    return (c < " " and c not in "\t\n") or "\x7f" <= c <= "\x9f" or "\ud800" <= c <= "\udfff" or c in "\ufffe\uffff"
 
 
 def graph_svg(trace: Trace, notation: TextStyle | None = None, rankdir: str = "LR", edge_labels: bool = True,
@@ -73,8 +80,11 @@ def graph_svg(trace: Trace, notation: TextStyle | None = None, rankdir: str = "L
     """The graph as an SVG document, drawn left to right (``LR``) or top to bottom (``TB``), inputs first."""
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"rankdir is LR or TB, not {rankdir!r}")
-    return draw(drawing(trace, notation or TextStyle(), edge_labels, scalar), rankdir == "LR",
-                trace.graph.function)
+    nt = notation or TextStyle()
+    d = drawing(trace, nt, edge_labels, scalar)
+    source = trace.graph.source
+    title = source if len(source) <= 200 else source[:199] + "…"
+    return draw(d, rankdir == "LR", title, legend(trace, d, nt, edge_labels) + warnings(trace, nt))
 
 
 class _Layout:
@@ -103,8 +113,9 @@ class _Layout:
         self.up[b].append(a)
 
 
-def draw(d: Drawing, lr: bool = True, title: str = "") -> str:
-    """An SVG of a drawing's boxes and arrows."""
+def draw(d: Drawing, lr: bool = True, title: str = "", notes: list[str] = ()) -> str:
+    """An SVG of a drawing's boxes and arrows; ``notes`` (what the shapes and numbers mean, the warnings) go in
+    its description."""
     boxes = d.boxes
     n = len(boxes)
     # one edge per (operand, consumer): the uses of an operand twice share it, their labels one under the other
@@ -134,6 +145,9 @@ def draw(d: Drawing, lr: bool = True, title: str = "") -> str:
     for i in order:
         for s in preds[i]:
             level[i] = max(level[i], level[s] + 1)
+    for i in order:  # an input sits just before its first consumer, as Graphviz ranks it, not far back
+        if not preds[i] and succs[i]:
+            level[i] = min(level[t] for t in succs[i]) - 1
     depth = max(level, default=0)
 
     shape = [_shape_size(b.kind, *_block(b.label, NODE_SIZE)) for b in boxes]  # (width, height)
@@ -231,10 +245,23 @@ def draw(d: Drawing, lr: bool = True, title: str = "") -> str:
             for j, e in enumerate(mine):
                 ends[e] = centre[i][0] + (0.0 if len(mine) == 1 else spread * (j / (len(mine) - 1) - 0.5))
 
+    # without dummies, the labels of the edges into a node stand side by side in the layer before it, centred
+    # on it, in the order the edges arrive
+    stacked: dict[int, float] = {}
+    if big:
+        for t in range(n):
+            mine = sorted((e for e in by_dst[t] if labels[e]), key=enter.__getitem__)
+            sizes = [(text[e][1] + 3) if lr else (text[e][0] + 12) for e in mine]
+            a = centre[t][0] - sum(sizes) / 2
+            for e, size in zip(mine, sizes):
+                stacked[e] = a + size - 2 if lr else a - 3  # where _edge anchors the text: under it, or left
+                a += size
+
     width, height = xy(extent_u, extent_v)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
            f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="{FONT}">\n',
            f"<title>{_xml(title)}</title>\n" if title else "",
+           f"<desc>{_xml(chr(10).join(notes))}</desc>\n" if notes else "",
            '<defs><marker id="gradcli-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
            'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
            f'<path d="M0,1 L10,5 L0,9 z" fill="{EDGE_COLOUR}"/></marker></defs>\n',
@@ -258,10 +285,7 @@ def draw(d: Drawing, lr: bool = True, title: str = "") -> str:
         points.append((qu, vt - _reach(boxes[t].kind, shape[t], qu - ut, lr)))
         if big and labels[e]:
             k = 2 * level[t] - 1
-            mid = v_start[k] + thick[k] / 2
-            (au, av), (bu, bv) = points[0], points[-1]
-            f = (mid - av) / (bv - av) if bv != av else 0.5
-            label_at = (au + (bu - au) * f, mid)
+            label_at = (stacked[e], v_start[k] + thick[k] / 2)
         out.append(_edge(e, s, t, boxes, points, labels[e], text[e], label_at, lr, xy, curved=not big))
     for i in order:
         out.append(_box(boxes[i], i, centre[i], shape[i], lr, xy))
@@ -435,9 +459,11 @@ def _edge(e: int, s: int, t: int, boxes, points: list[tuple[float, float]], labe
         else:  # to the right of the line
             x, anchor = u + 5, "start"
             y0 = v - step * (len(lines) - 1) / 2
+        # a white halo round the letters, so that a line passing under a label does not cross it out
+        style = (f'font-size="{EDGE_SIZE:g}" text-anchor="{anchor}" fill="{LABEL_COLOUR}" stroke="white" '
+                 'stroke-width="3" stroke-linejoin="round" paint-order="stroke"'
+                 + ("" if lr else ' dominant-baseline="central"'))
         for j, line in enumerate(lines):
-            out.append(f'<text x="{x:.1f}" y="{y0 + j * step:.1f}" font-size="{EDGE_SIZE:g}" text-anchor="{anchor}" '
-                       f'fill="{LABEL_COLOUR}"{"" if lr else " dominant-baseline=" + chr(34) + "central" + chr(34)}>'
-                       f"{_xml(line)}</text>")
+            out.append(f'<text x="{x:.1f}" y="{y0 + j * step:.1f}" {style}>{_xml(line)}</text>')
     out.append("</g>\n")
     return "".join(out)
