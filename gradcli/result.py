@@ -55,8 +55,8 @@ class Result:
     # --- showing it ---------------------------------------------------------------------------------------
 
     def render(self, fmt: str = "table", **view) -> str:
-        """The result in a format of its command (table, json, markdown, latex; graph: dot, mermaid and svg too), as
-        the CLI writes it; ``view`` overrides the display options: width, unicode, max_rows, digits, cost,
+        """The result in a format of its command (table, json, markdown, latex; forward, reverse and graph: html;
+        graph: dot, mermaid and svg too), as the CLI writes it; ``view`` overrides the display options: width, unicode, max_rows, digits, cost,
         edge_labels, rankdir."""
         out = io.StringIO()
         render(self, out, self.view._replace(fmt=fmt, **view))

@@ -257,6 +257,28 @@ def test_a_deep_chain_is_written_quickly_without_its_picture() -> None:
     assert len(walked(everything)) == depth + 1
 
 
+def test_a_warning_is_said_on_the_page() -> None:
+    result = run("reverse", "relu(x)*y", "--at", "0,2", "--format", "html")
+    assert result.exit_code == 0 and result.stderr == ""
+    root = parse(result.stdout)
+    warnings = [clean(e.text()) for e in root.iter() if e.tag == "p" and "warning" in e.classes()]
+    assert len(warnings) == 1 and "relu'(0) = 0" in warnings[0]
+
+
+def test_a_graphs_page_walks_its_nodes_and_draws_it_as_asked() -> None:
+    root = parse(page("graph", SEED, "--at", "0,2", "--rankdir", "TB", "--no-edge-labels"))
+    assert [r.attrs["data-nodes"] for r in walked(root)] == [str(k) for k in range(8)]
+    svg = next(e for e in root.iter() if e.tag == "svg")
+    assert float(svg.attrs["height"]) > float(svg.attrs["width"])  # top to bottom
+    edge_texts = [t for e in root.iter() if e.tag == "g" and "edge" in e.classes() for t in e.iter()
+                  if t.tag == "text"]
+    assert edge_texts == []
+    wide = next(e for e in parse(page("graph", SEED, "--at", "0,2")).iter() if e.tag == "svg")
+    assert float(wide.attrs["width"]) > float(wide.attrs["height"])
+    arrays = parse(page("graph", ARRAYS, "--at", ARRAYS_AT))
+    assert [r.attrs["data-nodes"] for r in walked(arrays)] == [str(k) for k in range(7)]
+
+
 def test_results_display_in_a_notebook_as_markdown_not_as_the_page() -> None:
     """A notebook shows text/html before Markdown; the page is a whole document with keys of its own, so a
     result offers it only when asked (render("html"))."""
