@@ -627,7 +627,9 @@ class _Grader:
             node = self.nodes[i]
             if node.op == "input":
                 return num(1.0 if g.names[i] == s else 0.0)
-            terms = [_times(g.rule(i, k), mark("dot", g.ids[a])) for k, a in enumerate(node.args) if type(a) is int]
+            # a constant held by --let or --data has no tangent: its term is left out, as forward's table does
+            terms = [_times(g.rule(i, k), mark("dot", g.ids[a])) for k, a in enumerate(node.args)
+                     if type(a) is int and not g.is_held(a)]
         else:
             return None
         if not terms:
@@ -898,7 +900,8 @@ class _Grader:
                     expect, terms = {}, {}
                     for ver in ("e", "w"):
                         p = self.part[ver][i]
-                        terms[ver] = [(a, k, p[k] * t[ver][a]) for k, a in enumerate(node.args) if type(a) is int]
+                        terms[ver] = [(a, k, p[k] * t[ver][a]) for k, a in enumerate(node.args)
+                                      if type(a) is int and not g.is_held(a)]
                         expect[ver] = sum(x for _, _, x in terms[ver])
                 deps = [("tangent", s, a) for a in node.args if type(a) is int] + self.value_deps(i)
                 slot = ("tangent", s, i)

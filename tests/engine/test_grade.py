@@ -153,6 +153,17 @@ def test_forward_mode_sweep_with_a_sign_slip_in_cos() -> None:
     assert by["ċ3"].verdict == "follows" and by["∂f/∂x"].verdict == "follows"
 
 
+def test_a_let_constant_has_no_tangent_in_the_true_rule() -> None:
+    # y = a·x² with a = 3 held by --let: ċ3 = a·ċ2, as forward's table writes it, not c2·ȧ + a·ċ2
+    text = "[sweep x]\nc2 = 4\nc3 = 12\nċ1 = 1\nċ2 = 2·c1·ċ1 = 4\nċ3 = 10\n"
+    r = gradcli.grade("a*x**2", "x=2", text, let="a=3")
+    (charged,) = r.charged
+    assert charged.label == "ċ3" and charged.error == "arithmetic"
+    assert "ċ3 = a·ċ2 = 3·4 = 12" in charged.feedback and "ȧ" not in charged.feedback
+    right = gradcli.grade("a*x**2", "x=2", text.replace("ċ3 = 10", "ċ3 = a·ċ2 = 12"), let="a=3")
+    assert right.exit_code == 0, [(c.label, c.verdict, c.feedback) for c in right.cells]
+
+
 def test_missing_blank_unknown_and_extra_cells_are_reported() -> None:
     text = "c3 = 1\nc4 =\nzz9 = 3\nc1 = 5\nc3 = 2\n"
     r = gradcli.grade(MFML, "0,2", text, mode="reverse")
