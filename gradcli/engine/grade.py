@@ -660,12 +660,14 @@ class _Grader:
         status = None
         if self.decide is not None:
             try:
-                if self.decide(tree, truth):
+                if self.decide(tree, truth, slot[1] if slot[0] == "tangent" else gv.sweep):
                     status = "proved"
             except (GradcliError, ValueError, TypeError, KeyError, RecursionError):
                 status = None
         if status is None:
             same = self.same_rule(slot, items, tangents)
+            if same is False and self.same_rule(slot, items, tangents, consistent=True):
+                same = True  # right once its adjoints and tangents are what they are: left undecided
             status = "different" if same is False else "undecided" if same else None
         w = gv.written
         true = self.true_rule(slot)
@@ -690,9 +692,11 @@ class _Grader:
         return status, None
 
 
-    def same_rule(self, slot: tuple, items, tangents) -> bool | None:
+    def same_rule(self, slot: tuple, items, tangents, consistent: bool = False) -> bool | None:
         """Whether a written rule equals the true one at random points (the values of the graph at random
-        inputs, the adjoints and tangents random): True, False, or None where it cannot be computed."""
+        inputs, the adjoints and tangents random; with ``consistent``, the adjoints and tangents are the true
+        ones there, so that a rule writing a later adjoint out, c̄8·c3 for c̄7, agrees): True, False, or None
+        where it cannot be computed."""
         from .trace import evaluate as evaluate_graph
 
         rng = random.Random(1)
@@ -706,11 +710,14 @@ class _Grader:
             except GradcliError:
                 continue
             v = ev.values
-            adj = [rng.uniform(0.5, 1.5) for _ in range(self.n)]
+            sweeps = set(s for _, s in tangents.values()) | ({slot[1]} if slot[0] == "tangent" else set())
+            if consistent:
+                adj, tan = self._true_marks(ev.partials, sweeps)
+            else:
+                adj = [rng.uniform(0.5, 1.5) for _ in range(self.n)]
+                tan = {s: [rng.uniform(0.5, 1.5) for _ in range(self.n)] for s in sweeps}
             env = {f"_v{i}": v[i] for i in range(self.n)}
             env.update({f"_a{i}": adj[i] for i in range(self.n)})
-            tan = {s: [rng.uniform(0.5, 1.5) for _ in range(self.n)] for s in set(s for _, s in tangents.values())
-                   | ({slot[1]} if slot[0] == "tangent" else set())}
             for key, (node, s) in tangents.items():
                 env[key] = tan[s][node]
             try:
@@ -724,6 +731,25 @@ class _Grader:
                 return False
             agreed += 1
         return True if agreed else None
+
+    def _true_marks(self, partials, sweeps) -> tuple[list[float], dict[str, list[float]]]:
+        """The true adjoints (the output's 1) and each sweep's true tangents, from the local partials."""
+        g, n = self.graph, self.n
+        adj = [0.0] * n
+        adj[g.output] = 1.0
+        for j in range(g.output - 1, -1, -1):
+            adj[j] = sum(adj[i] * partials[i][k] for i, k in self.consumers[j] if i <= g.output)
+        tan = {}
+        for s in sweeps:
+            t = [0.0] * n
+            if s in g.names:
+                t[g.inputs[g.names.index(s)]] = 1.0
+            for i in range(n):
+                node = self.nodes[i]
+                if node.op != "input":
+                    t[i] = sum(partials[i][k] * t[a] for k, a in enumerate(node.args) if type(a) is int)
+            tan[s] = t
+        return adj, tan
 
     def true_value(self, slot, v, partials, adj, tan) -> float | None:
         kind = slot[0]

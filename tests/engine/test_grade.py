@@ -248,13 +248,39 @@ def test_where_sympy_cannot_decide_the_points_decide_and_it_says_undecided() -> 
     from gradcli.engine.grade import grade
 
     graph = gradcli.graph(MFML).graph
-    never = lambda g: (lambda student, truth: None)  # noqa: E731  a prover that proves nothing
+    never = lambda g: (lambda student, truth, sweep=None: None)  # noqa: E731  a prover that proves nothing
     r = grade(graph, {"x1": 0.0, "x2": 2.0}, read(mfml_rules("c̄7·3·c6**2 = 48")), "reverse", decide=never)
     c = next(c for c in r.cells if c.label == "c̄6")
     assert c.rule_check == "undecided" and "undecided" in c.note and c.verdict == "correct"
     r = grade(graph, {"x1": 0.0, "x2": 2.0}, read(mfml_rules()), "reverse", decide=never)
     c = next(c for c in r.cells if c.label == "c̄6")
     assert c.rule_check == "different" and c.error == "wrong local partial"  # a point where they differ
+
+
+def test_a_rule_that_writes_a_later_adjoint_out_is_right() -> None:
+    # c̄6 = c̄8·c3·3·c6² is c̄7·3·c6² with c̄7 = c̄8·c3 written out: proved by sympy, and where sympy is not asked
+    # the points agree once the adjoints are the true ones (undecided, never "different")
+    from gradcli.core.submission import read
+    from gradcli.engine.grade import grade
+
+    text = "c̄8 = 1\nc̄7 = c̄8·c3 = 1\nc̄6 = c̄8·c3·3·c6**2 = 48\n"
+    c = next(c for c in gradcli.grade(MFML, "0,2", text, mode="reverse").cells if c.label == "c̄6")
+    assert (c.verdict, c.rule_check, c.note) == ("correct", "proved", None)
+    graph = gradcli.graph(MFML).graph
+    never = lambda g: (lambda student, truth, sweep=None: None)  # noqa: E731
+    c = next(c for c in grade(graph, {"x1": 0.0, "x2": 2.0}, read(text), "reverse", decide=never).cells
+             if c.label == "c̄6")
+    assert c.rule_check == "undecided" and c.verdict == "correct"
+    wrong = text.replace("3·c6**2 = 48", "3·c6 = 12")  # the slip of MFML 3, written out: still the slip
+    c = next(c for c in gradcli.grade(MFML, "0,2", wrong, mode="reverse").cells if c.label == "c̄6")
+    assert c.rule_check == "different" and c.error == "wrong local partial"
+
+
+def test_a_tangent_rule_that_writes_an_earlier_tangent_out_is_right() -> None:
+    # forward mode of the same f: ċ6 = ċ4 + ċ5 written out as 2·c1·ċ1 + 2·c2·ċ2
+    text = "[sweep x2]\nċ1 = 0\nċ2 = 1\nċ4 = 0\nċ5 = 4\nċ6 = 2·c1·ċ1 + 2·c2·ċ2 = 4\n"
+    c = next(c for c in gradcli.grade(MFML, "0,2", text, mode="forward").cells if c.label == "ċ6")
+    assert (c.verdict, c.rule_check) == ("correct", "proved"), c.note
 
 
 def test_json_feedback_is_plain_text_and_the_table_prints_as_the_tables_do(tmp_path) -> None:
