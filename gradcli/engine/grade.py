@@ -397,6 +397,7 @@ def match_definitions(graph, sheet: Sheet, given: dict[str, str] | None = None) 
         lines.append((who, tree))
     found: dict[str, str] = {}
     claimed: dict[str, str] = {}  # ours -> theirs
+    blocked: set[str] = set()  # our nodes two of the student's cells would both be
     given = {normal(k).strip(): normal(v).strip() for k, v in (given or {}).items()}
 
     def rename(n: str) -> str | None:
@@ -407,29 +408,37 @@ def match_definitions(graph, sheet: Sheet, given: dict[str, str] | None = None) 
             return inputs[n]
         if n in given:
             return given[n]
-        if n in ids and claimed.get(n, n) == n:
+        if n in ids and n not in blocked and claimed.get(n, n) == n:
             return n  # our own name, not taken by another cell: provisionally itself
         return None
 
-    for _ in range(len(lines) + 1):  # passes until nothing more matches
-        progress = False
-        for who, tree in lines:
-            if who in found:
-                continue
-            key = _shape(tree, rename)
-            hits = defs.get(key, []) if key is not None else []
-            if len(hits) != 1:
-                continue
-            ours = graph.ids[hits[0]]
-            if ours in claimed and claimed[ours] != who:
-                found.pop(claimed[ours], None)  # two cells claim one node: neither is matched by it
-                claimed[ours] = ""
-                continue
-            claimed[ours] = who
-            found[who] = ours
-            progress = True
-        if not progress:
-            break
+    def matching() -> str | None:
+        """Passes over the lines until nothing more matches; the node two cells claim, where one does."""
+        found.clear()
+        claimed.clear()
+        for _ in range(len(lines) + 1):
+            progress = False
+            for who, tree in lines:
+                if who in found:
+                    continue
+                key = _shape(tree, rename)
+                hits = defs.get(key, []) if key is not None else []
+                if len(hits) != 1 or graph.ids[hits[0]] in blocked:
+                    continue
+                ours = graph.ids[hits[0]]
+                if ours in claimed and claimed[ours] != who:
+                    return ours
+                claimed[ours] = who
+                found[who] = ours
+                progress = True
+            if not progress:
+                return None
+        return None
+
+    # two cells that claim one node are matched to neither, and every match made through either is made again
+    # without it: the matching starts over with that node left out, until no two cells claim one
+    while (twice := matching()) is not None:
+        blocked.add(twice)
     # a match stands where the student does not also write our node's name for another cell of theirs
     return {k: v for k, v in found.items()
             if k != v and claimed.get(v) == k and (v not in written or found.get(v, v) != v)}

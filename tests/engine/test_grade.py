@@ -336,6 +336,18 @@ def test_a_sheet_numbered_otherwise_is_matched_by_its_definitions(tmp_path) -> N
         "grade", MFML, "--at", "0,2", str(ROOT / path)).stdout
 
 
+def test_a_match_made_through_a_cell_that_loses_its_match_is_made_again() -> None:
+    # a and b are both c1**2, so neither is our c4; d = a + c5 was matched to c6 through a, and is not any more
+    from gradcli.core.submission import read
+    from gradcli.engine.grade import match_definitions
+
+    graph = gradcli.graph(MFML).graph
+    both = "a = c1**2 = 0\nd = a + c5 = 4\nb = c1**2 = 0\nc5 = c2**2 = 4\n"
+    assert match_definitions(graph, read(both)) == {}
+    one = "a = c1**2 = 0\nd = a + c5 = 4\nc5 = c2**2 = 4\n"
+    assert match_definitions(graph, read(one)) == {"a": "c4", "d": "c6"}
+
+
 def test_without_the_definitions_the_numbering_is_taken_as_ours_and_map_still_applies() -> None:
     text = "c4 = 4\nc5 = 0\n"  # numbers only: nothing to match by, so c4 is our c4 and wrong
     r = gradcli.grade(MFML, "0,2", text, mode="reverse")
