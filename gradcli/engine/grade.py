@@ -163,8 +163,11 @@ def close(w: Written | None, ref: float, rel: float | None) -> bool:
     return abs(w.value - ref) <= tolerance(w, ref, rel)
 
 
-def show(x: float) -> str:
-    """A number as feedback shows it: up to 6 significant digits."""
+def show(x) -> str:
+    """A number as feedback shows it: up to 6 significant digits; an array's entries (a tuple, of rows for a
+    matrix) in brackets, a blank entry as —."""
+    if isinstance(x, tuple):
+        return "[" + ", ".join("—" if v is None else show(v) for v in x) + "]"
     if x != x:
         return "nan"
     if x in (math.inf, -math.inf):
@@ -225,6 +228,10 @@ def grade(graph, point: dict, sheet: Sheet, mode: str | None = None, wrt: list[s
     rule equal to the true one (gradcli.exact.written, imported by the caller only for a sheet with rules)."""
     from .trace import run_forward, run_reverse
 
+    if graph.steps:  # a program in arrays: its cells are the arrays' rows
+        from .grade_arrays import grade_arrays
+
+        return grade_arrays(graph, point, sheet, mode, follow_through, total, rel, mapping, student)
     matched = match_definitions(graph, sheet, mapping)
     mapping = {**(mapping or {}), **matched}
     names = Names(graph, mapping)
@@ -447,8 +454,10 @@ def match_definitions(graph, sheet: Sheet, given: dict[str, str] | None = None) 
 class _Grader:
     """The own-work recomputation and the verdicts, in the order a student fills the table."""
 
-    def __init__(self, graph, trace, names, given, rel, follow_through, mode, sweeps, decide=None) -> None:
+    def __init__(self, graph, trace, names, given, rel, follow_through, mode, sweeps, decide=None,
+                 asked: set | None = None) -> None:
         self.graph, self.trace, self.names, self.given = graph, trace, names, given
+        self.asked = asked  # the slots that are cells (None: every one); the others are worked out, not graded
         self.decide = decide  # (the student's rule, the true one) -> True where sympy proves them equal
         self.rel, self.follow_through, self.mode, self.sweeps = rel, follow_through, mode, sweeps
         n = len(graph.nodes)
@@ -531,6 +540,8 @@ class _Grader:
 
     def cell(self, slot: tuple, key: float, expect: dict[str, float], deps: list[tuple], diagnose) -> dict:
         """Grade one slot; returns its own value in each version."""
+        if self.asked is not None and slot not in self.asked:
+            return self.worked_out(slot, key, expect, deps)
         gv = self.given.get(slot)
         w = gv.written if gv is not None else None
         self._written = w
@@ -593,6 +604,17 @@ class _Grader:
         return own
 
     zero_note: tuple | None = None
+
+    def worked_out(self, slot: tuple, key: float, expect: dict[str, float], deps: list[tuple]) -> dict:
+        """A slot the sheet has no cell for (an entry of a matrix product's partial sums): recomputed from the
+        student's cells before it, so that a mistake there carries through it to the cells after."""
+        self.labels[slot] = self.label(slot)
+        self.status[slot] = "worked out"
+        self.blame[slot] = next((self.blame[d] for d in deps if self.deviant.get(d) and self.blame.get(d)), None)
+        own = dict(expect)
+        self.deviant[slot] = not (own["e"] == key or (own["e"] != own["e"] and key != key)) and not close(
+            Written(own["e"], 12), key, None)
+        return own
 
     # --- rules the student wrote ---
 
