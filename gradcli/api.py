@@ -806,8 +806,14 @@ def grade(source: str, at: Point, submission: str, *, mode: str | None = None, w
         from .exact.written import decider
 
         decide = functools.partial(decider, until=worker.deadline(time_limit))
-    record = run_grade(g, problem.point(at), sheet, mode, chosen, follow_through, points, tolerance, mapping,
-                       student or sheet.student or named or "student", decide)
+    who = student or sheet.student or named or "student"
+    if g.steps:  # a program in arrays: its cells are the rows of its tables
+        from .engine.grade_arrays import grade_arrays
+
+        record = grade_arrays(g, problem.point(at), sheet, mode, follow_through, points, tolerance, mapping, who)
+    else:
+        record = run_grade(g, problem.point(at), sheet, mode, chosen, follow_through, points, tolerance, mapping,
+                           who, decide)
     return result_of(record, view)
 
 

@@ -228,10 +228,6 @@ def grade(graph, point: dict, sheet: Sheet, mode: str | None = None, wrt: list[s
     rule equal to the true one (gradcli.exact.written, imported by the caller only for a sheet with rules)."""
     from .trace import run_forward, run_reverse
 
-    if graph.steps:  # a program in arrays: its cells are the arrays' rows
-        from .grade_arrays import grade_arrays
-
-        return grade_arrays(graph, point, sheet, mode, follow_through, total, rel, mapping, student)
     matched = match_definitions(graph, sheet, mapping)
     mapping = {**(mapping or {}), **matched}
     names = Names(graph, mapping)

@@ -52,7 +52,12 @@ def worksheet(graph, point: dict, mode: str = "reverse", wrt: list[str] | None =
     from .grade import grade
     from .trace import run_forward, run_reverse
 
-    graded = grade(graph, point, Sheet("", [], [], None), mode, wrt)
+    if graph.steps:  # a program in arrays: its cells are the rows of its tables
+        from .grade_arrays import grade_arrays
+
+        graded = grade_arrays(graph, point, Sheet("", [], [], None), mode)
+    else:
+        graded = grade(graph, point, Sheet("", [], [], None), mode, wrt)
     trace = run_forward(graph, point, list(graded.sweeps)) if mode == "forward" else run_reverse(graph, point)
     if graph.steps:  # an array program: a cell per row of the tables at the sheet's level
         from .arrayview import array_view
