@@ -140,6 +140,8 @@ CASES = [
     Case("proved", "check", ["x**2*y", "--claim", "[2*x*y, x**2]"]),
     Case("proved-kinks", "check", ["abs(x)", "--claim", "sign(x)"]),
     Case("agrees", "check", [SEED, "--claim", "[64, 192]", "--at", "0,2"]),
+    Case("array-numbers-only", "check", ["sum(tanh(W @ x))", "--shape", "W=2x2,x=2", "--wrt", "W", "--claim",
+                                         "(1 - tanh(W @ x)) @ xᵀ", "--time-limit", "0.01"], 1),
     Case("different-at", "check", ["x**2", "--claim", "2*x + 1", "--at", "2"], 1),
     Case("different-claims", "check", ["x**2*y", "--claim", "2*x*y", "--claim", "x"], 1),
     Case("wrt-steps", "check", ["L = (phi0 + phi1*x - y)**2", "--wrt", "phi0,phi1",
