@@ -13,7 +13,7 @@ import click
 
 from . import __version__, api, limits
 from .errors import GradcliError, OutputError, UsageError, escape, visible
-from .render import View, formats, render, table_lines
+from .render import PICTURES, View, formats, render, table_lines
 
 SLICE = 1 << 16  # characters per write of a long output
 EXAMPLE = 'gradcli reverse "exp(x1)*(x1**2+x2**2)**3" --at 0,2'
@@ -355,7 +355,7 @@ def _reader_left() -> NoReturn:
 def _render(result, out: _Visible, view: View, width: int | None) -> None:
     if view.fmt != "table":
         render(result, out, view)
-        if view.fmt == "dot":  # DOT has no place for prose: the warnings go to standard error
+        if view.fmt in PICTURES:  # a drawing has no place for prose: the warnings go to standard error
             for w in result.warnings:
                 _err(f"warning: {w}")
         return
@@ -527,7 +527,7 @@ def reverse(given, shown, at, cost, wrt, scalar, symbolic_, exact, time_limit, s
                       **given.problem()), shown)
 
 
-@cli.command(cls=ExprCommand, short_help="The computational graph: nodes and edges, or Graphviz DOT.")
+@cli.command(cls=ExprCommand, short_help="The computational graph: nodes and edges, or a drawing (DOT, Mermaid, SVG).")
 @_at_option(required=False)
 @_options(formats("graph"))
 @click.option("--dot", "as_dot", is_flag=True, help="Graphviz DOT (the same as --format dot).")
@@ -539,27 +539,29 @@ def reverse(given, shown, at, cost, wrt, scalar, symbolic_, exact, time_limit, s
 @click.option("--tangents", is_flag=True, help="With --at, also show each node's tangent for every input "
                                                 "(or for those of --wrt).")
 @click.option("--no-edge-labels", "no_edge_labels", is_flag=True,
-              help="DOT without the local partial on each edge (shown by default).")
+              help="DOT, Mermaid or SVG without the local partial on each edge (shown by default).")
 @click.option("--scalar", is_flag=True,
-              help="With arrays, the table and DOT with a node per entry (W1[1,2]) instead of one per array (h (2×1) = …).")
+              help="With arrays, the table and the drawings with a node per entry (W1[1,2]) instead of one per "
+                   "array (h (2×1) = …).")
 @click.option("--rankdir", type=click.Choice(("LR", "TB")), default="LR", show_default=True,
-              help="DOT: the graph drawn left to right (LR) or top to bottom (TB), inputs first.")
+              help="DOT, Mermaid, SVG: the graph drawn left to right (LR) or top to bottom (TB), inputs first.")
 @_STANDALONE
 @_reports_errors
 def graph(given, shown, at, as_dot, adjoints, wrt, tangents, no_edge_labels, scalar, rankdir, standalone) -> None:
-    """The computational graph: nodes and edges, or Graphviz DOT with --dot; with --at, values and adjoints,
-    and tangents with --wrt or --tangents. Each DOT edge carries its local partial."""
+    """The computational graph: nodes and edges, or Graphviz DOT with --dot (--format mermaid: a Mermaid
+    flowchart; --format svg: an SVG gradcli draws itself); with --at, values and adjoints, and tangents with
+    --wrt or --tangents. Each edge of a drawing carries its local partial."""
     if as_dot:
         shown = shown._replace(fmt="dot")
     for given_, option in ((wrt is not None, "--wrt"), (tangents, "--tangents")):
         if given_ and at is None:
             raise GradcliError(f"{option} needs a point to take tangents at: add --at, e.g. --at 0,2")
-    if no_edge_labels and shown.fmt != "dot":
-        raise GradcliError("--no-edge-labels is for DOT output: add --dot")
+    if no_edge_labels and shown.fmt not in PICTURES:
+        raise GradcliError("--no-edge-labels is for a drawing of the graph: add --dot, or --format mermaid or svg")
     if adjoints is None:
         adjoints = None if shown.fmt != "json" else False
-    if rankdir != "LR" and shown.fmt != "dot":
-        raise GradcliError("--rankdir is for DOT output: add --dot")
+    if rankdir != "LR" and shown.fmt not in PICTURES:
+        raise GradcliError("--rankdir is for a drawing of the graph: add --dot, or --format mermaid or svg")
     _show(api.graph(given.source(), at, adjoints=adjoints, wrt=wrt, tangents=tangents,
                     edge_labels=not no_edge_labels, scalar=scalar, rankdir=rankdir, **_standalone(standalone, shown),
                     **given.problem()), shown)

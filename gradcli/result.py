@@ -5,8 +5,8 @@ Every result shares a header (``command``, ``graph``, ``point``, ``warnings``) a
 names what it computed: ``value``, ``gradient``, ``tangents``, ``adjoints``, ``jacobian``, ``hessian``,
 ``verdicts``, ``steps``. A result shows itself: ``str()`` is the terminal text, ``to_dict()`` the JSON object
 of ``--format json``, and in a notebook it displays as Markdown (``_repr_markdown_``) or, exported to LaTeX,
-as the LaTeX fragment of ``--format latex`` (``_repr_latex_``); a graph displays as an SVG picture where
-Graphviz's ``dot`` is installed.
+as the LaTeX fragment of ``--format latex`` (``_repr_latex_``); a graph displays as an SVG picture, drawn by
+Graphviz's ``dot`` where it is installed and by gradcli itself where it is not.
 """
 
 from __future__ import annotations
@@ -55,8 +55,9 @@ class Result:
     # --- showing it ---------------------------------------------------------------------------------------
 
     def render(self, fmt: str = "table", **view) -> str:
-        """The result in a format of its command (table, json, markdown, latex; graph: dot too), as the CLI
-        writes it; ``view`` overrides the display options: width, unicode, max_rows, digits, cost, edge_labels."""
+        """The result in a format of its command (table, json, markdown, latex; graph: dot, mermaid and svg too), as
+        the CLI writes it; ``view`` overrides the display options: width, unicode, max_rows, digits, cost,
+        edge_labels, rankdir."""
         out = io.StringIO()
         render(self, out, self.view._replace(fmt=fmt, **view))
         return out.getvalue()
@@ -204,35 +205,42 @@ class GraphResult(_Traced):
         """Graphviz DOT, as ``--dot`` writes it."""
         return self.render("dot", **view)
 
-    def svg(self) -> str | None:
-        """The graph drawn by Graphviz's ``dot`` as SVG; None where dot is not installed."""
+    def mermaid(self, **view) -> str:
+        """A Mermaid flowchart, as ``--format mermaid`` writes it (put it in a ```mermaid block to show it)."""
+        return self.render("mermaid", **view)
+
+    def svg(self) -> str:
+        """The graph as SVG: drawn by Graphviz's ``dot`` where it is installed, else by gradcli itself
+        (``render("svg")``, always gradcli's)."""
         import shutil
         import subprocess
 
         dot = shutil.which("dot")
-        if dot is None:
-            return None
-        done = subprocess.run([dot, "-Tsvg"], input=self.dot().encode("utf-8"), capture_output=True, check=False)
-        return done.stdout.decode("utf-8") if done.returncode == 0 else None
+        if dot is not None:
+            done = subprocess.run([dot, "-Tsvg"], input=self.dot().encode("utf-8"), capture_output=True, check=False)
+            if done.returncode == 0:
+                return done.stdout.decode("utf-8")
+        return self.render("svg")
 
-    # In a notebook, the picture where Graphviz can draw it; else the nodes and edges as a Markdown table. A
-    # front end shows Markdown and LaTeX before SVG, so where there is a picture they are left out of the
-    # display (render("markdown") still gives them).
+    # In a notebook, the picture, by Graphviz where it is installed, else by gradcli; a graph too big to take in
+    # at a glance shows its nodes and edges as a Markdown table instead. A front end shows Markdown and LaTeX
+    # before SVG, so where there is a picture they are left out of the display (render("markdown") still gives
+    # them).
+
+    def _pictured(self) -> bool:
+        return len(self.graph.nodes) <= PICTURE_NODES
 
     def _repr_svg_(self) -> str | None:
-        return self.svg()
+        return self.svg() if self._pictured() else None
 
     def _repr_markdown_(self) -> str | None:
-        return None if _has_dot() else self.render("markdown")
+        return None if self._pictured() else self.render("markdown")
 
     def _repr_latex_(self) -> str | None:
-        return None if _has_dot() else self.render("latex")
+        return None if self._pictured() else self.render("latex")
 
 
-def _has_dot() -> bool:
-    import shutil
-
-    return shutil.which("dot") is not None
+PICTURE_NODES = 2000  # a notebook draws a graph of up to this many nodes
 
 
 class Jacobian(_Traced):

@@ -27,7 +27,7 @@ WALL_SECONDS = 30.0
 
 COMMANDS = ("forward", "reverse", "graph", "jacobian", "hessian", "check", "gradcheck", "descend")
 FORMATS = ("table", "json", "markdown", "latex")
-GRAPH_FORMATS = FORMATS + ("dot",)
+GRAPH_FORMATS = FORMATS + ("dot", "mermaid", "svg")
 DATA_COMMANDS = ("forward", "reverse", "hessian", "descend")
 
 NAMES = ["x", "y", "w1", "w2", "theta0", "b_2", "x10", "x2", "z"]
@@ -426,8 +426,10 @@ def calls(draw, command: str | None = None, mutations: bool = True) -> Call:
         if draw(st.integers(0, 5)) == 0:
             opts.append("--dot")
             fmt = "dot"
-        if fmt == "dot" and draw(st.integers(0, 3)) == 0:
+        if fmt in ("dot", "mermaid", "svg") and draw(st.integers(0, 3)) == 0:
             opts.append("--no-edge-labels")
+        if fmt in ("dot", "mermaid", "svg") and draw(st.integers(0, 3)) == 0:
+            opts += ["--rankdir", "TB"]
     elif command == "jacobian":
         args, stdin = _jacobian_source(draw, prog, files)
         opts += at

@@ -135,7 +135,7 @@ CASES = [
 ]
 
 FORMATS = {"forward": ("table", "markdown", "latex"), "reverse": ("table", "markdown", "latex"),
-           "graph": ("table", "markdown", "latex", "dot"), "jacobian": ("table", "markdown", "latex"),
+           "graph": ("table", "markdown", "latex", "dot", "mermaid", "svg"), "jacobian": ("table", "markdown", "latex"),
            "hessian": ("table", "markdown", "latex"), "check": ("table", "markdown", "latex"),
            "descend": ("table", "markdown", "latex"), "gradcheck": ("table", "markdown", "latex")}
 
@@ -173,15 +173,19 @@ def test_each_format_is_what_the_command_prints(case, fmt: str, data_path: str) 
     shown = str(result) if fmt == "table" else result.render(fmt)
     assert shown == out.stdout
     assert shown.strip()
-    # a notebook shows the Markdown (or, exported, the LaTeX); a graph shows its picture instead where Graphviz
-    # can draw it, and then leaves the two out, as a front end would show them before the picture
-    pictured = result.command == "graph" and shutil.which("dot") is not None
+    # a notebook shows the Markdown (or, exported, the LaTeX); a graph shows its picture instead (Graphviz's or
+    # gradcli's own), and then leaves the two out, as a front end would show them before the picture
+    pictured = result.command == "graph"
     if fmt == "markdown":
         assert result._repr_markdown_() == (None if pictured else out.stdout)
     if fmt == "latex":
         assert result._repr_latex_() == (None if pictured else out.stdout)
     if fmt == "dot":
         assert result.dot() == out.stdout
+    if fmt == "mermaid":
+        assert result.mermaid() == out.stdout
+    if fmt == "svg" and shutil.which("dot") is None:
+        assert result.svg() == out.stdout
 
 
 def test_data_from_standard_input_is_read_data_with_text() -> None:

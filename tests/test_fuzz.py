@@ -53,8 +53,8 @@ def _warm_up() -> None:
     rich's unicode tables) are loaded before eval, exec and compile are taken away: importing a
     module executes it."""
     for command in ("reverse", "forward", "graph"):
-        for fmt in ("table", "json", "markdown", "latex", "dot"):
-            if fmt == "dot" and command != "graph":
+        for fmt in ("table", "json", "markdown", "latex", "dot", "mermaid", "svg"):
+            if fmt in ("dot", "mermaid", "svg") and command != "graph":
                 continue
             CliRunner().invoke(cli, [command, "exp(x)*θ + ×", "--at", "1,2", "--format", fmt])
             CliRunner().invoke(cli, [command, "exp(x)*θ + abs(x)", "--at", "0,2", "--format", fmt])
@@ -144,9 +144,9 @@ def test_near_valid_text_thoroughly(text: str) -> None:
 @pytest.mark.slow
 @settings(max_examples=1000, **SETTINGS)
 @given(near_valid, st.sampled_from(["reverse", "forward", "graph"]), st.sampled_from(["1", "0,2", "x=1", "-1"]),
-       st.sampled_from(["table", "json", "markdown", "latex", "dot"]))
+       st.sampled_from(["table", "json", "markdown", "latex", "dot", "mermaid", "svg"]))
 def test_the_cli_thoroughly(text: str, command: str, at: str, fmt: str) -> None:
-    if fmt == "dot" and command != "graph":
+    if fmt in ("dot", "mermaid", "svg") and command != "graph":
         fmt = "json"
     with nothing_is_executed():
         run_cli([command, text, "--at", at, "--format", fmt])

@@ -1,6 +1,6 @@
 """The API in Jupyter: a notebook run by a real kernel (this Python, this checkout) displays a result as the
-command line's Markdown, LaTeX and terminal table, a graph as the SVG picture Graphviz draws, and a syntax
-error with its caret. Skipped where nbclient is not installed, unless GRADCLI_REQUIRE_NOTEBOOK is set (then
+command line's Markdown, LaTeX and terminal table, a graph as the SVG picture Graphviz draws (gradcli's own
+where Graphviz is not installed), and a syntax error with its caret. Skipped where nbclient is not installed, unless GRADCLI_REQUIRE_NOTEBOOK is set (then
 it fails); `pip install '.[test]'` installs nbclient, nbformat and ipykernel."""
 
 from __future__ import annotations
@@ -111,21 +111,19 @@ def test_a_results_plain_text_is_the_terminal_table(cells) -> None:
 
 def test_a_graph_displays_as_a_picture(cells) -> None:
     data = _result(cells[2])
-    if _dot() is None:  # no Graphviz here (CI installs it and sets GRADCLI_REQUIRE_DOT): the table instead
-        assert "image/svg+xml" not in data
-        assert data["text/markdown"] == run("graph", SEED, "--at", "0,2", "--format", "markdown").stdout
-        return
     svg = ET.fromstring(data["image/svg+xml"])
     assert svg.tag == f"{_SVG}svg"
     labels = [t.text for t in svg.iter(f"{_SVG}text")]
     assert any(t and "c8" in t for t in labels) and any(t and "adjoint 64" in t for t in labels), labels
     assert data["text/plain"] == run("graph", SEED, "--at", "0,2", "--width", "80").stdout
+    if _dot() is None:  # no Graphviz here (CI installs it and sets GRADCLI_REQUIRE_DOT): gradcli's own drawing
+        assert data["image/svg+xml"] == run("graph", SEED, "--at", "0,2", "--format", "svg").stdout
+        nodes = [g for g in svg.iter(f"{_SVG}g") if g.get("class") == "node"]
+        assert [g.get("id") for g in nodes] == [f"node-{i}" for i in range(8)]
 
 
 def test_a_graph_picture_is_not_hidden_behind_markdown(cells) -> None:
     data = _result(cells[2])
-    if _dot() is None:
-        pytest.skip("Graphviz 'dot' is not installed (CI installs it and sets GRADCLI_REQUIRE_DOT)")
     assert "image/svg+xml" in data
     assert "text/markdown" not in data and "text/latex" not in data
 

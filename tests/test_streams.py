@@ -129,9 +129,9 @@ def closed(redirect: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(["sh", "-c", script, "sh", *gradcli(*args)], env=env(), cwd=ROOT, **kwargs)
 
 
-@pytest.mark.parametrize("fmt", ["table", "json", "markdown", "latex", "dot"])
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown", "latex", "dot", "mermaid", "svg"])
 def test_a_closed_stdout_is_one_line_and_exit_1(fmt: str) -> None:
-    command = "graph" if fmt == "dot" else "reverse"
+    command = "graph" if fmt in ("dot", "mermaid", "svg") else "reverse"
     proc = closed(">&-", command, SEED, "--at", "0,2", "--format", fmt, stderr=subprocess.PIPE)
     assert proc.returncode == 1
     assert assert_one_clean_line(proc.stderr) == "error: cannot write the output: standard output is closed"
@@ -335,10 +335,11 @@ SOURCES = [
 ]
 
 
-@pytest.mark.parametrize("fmt", ["table", "json", "markdown", "latex", "dot"])
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown", "latex", "dot", "mermaid", "svg"])
 @pytest.mark.parametrize("source", SOURCES)
 def test_results_show_no_control_characters(fmt: str, source: str) -> None:
-    result = run("graph" if fmt == "dot" else "reverse", source, "--at", "2", "--format", fmt)
+    drawing = fmt in ("dot", "mermaid", "svg")
+    result = run("graph" if drawing else "reverse", source, "--at", "2", "--format", fmt)
     assert result.exit_code == 0, result.output
     assert invisible(result.stdout) == set(), result.stdout
     if fmt == "json":

@@ -2,8 +2,9 @@
 
 A renderer reads a command's result (gradcli/result.py) and writes text; it computes and parses nothing.
 Terminal tables, Markdown and LaTeX print the same document (gradcli/render/document.py), each in its own
-style; JSON and DOT read the engine's record directly. A new command is a block builder in document.py and,
-where its JSON differs, a JSON writer; a new format is a function here and its entries in ``RENDERERS``.
+style; JSON and the drawings (DOT, Mermaid, SVG: one drawing() in render/dot.py) read the engine's record
+directly. A new command is a block builder in document.py and, where its JSON differs, a JSON writer; a new
+format is a function here and its entries in ``RENDERERS``.
 Each module is imported only when its format is asked for.
 """
 
@@ -23,11 +24,11 @@ class View(NamedTuple):
     max_rows: int = 200
     digits: int = 0
     cost: bool = False  # forward, reverse, jacobian: the sweeps and products counted
-    edge_labels: bool = True  # DOT: the local partial on each edge
-    scalar: bool = False  # forward, reverse, DOT: one row per scalar node, arrays written out entry by entry
+    edge_labels: bool = True  # the drawings (DOT, Mermaid, SVG): the local partial on each edge
+    scalar: bool = False  # forward, reverse, graph: one row (node) per scalar, arrays written out entry by entry
     brief: bool = False  # --brief: the answer and the tables a sheet asks for, no evaluation trace (not JSON)
     standalone: bool = False  # LaTeX: a whole document (a title, the problem, the graph as a figure, the tables)
-    rankdir: str = "LR"  # DOT: the graph left to right (LR) or top to bottom (TB)
+    rankdir: str = "LR"  # the drawings: the graph left to right (LR) or top to bottom (TB)
 
 
 def blocks(result, view: View) -> list:
@@ -84,12 +85,27 @@ def _json(writer: str) -> Callable[[object, TextIO, View], None]:
     return write
 
 
-def _dot(result, out: TextIO, view: View) -> None:
-    from ..core.printer import TextStyle
-    from . import dot
+def _picture(module: str) -> Callable[[object, TextIO, View], None]:
+    """graph's pictures: Graphviz DOT, a Mermaid flowchart, gradcli's own SVG."""
 
-    dot.write(result.record, out, TextStyle(unicode=view.unicode, digits=view.digits), view.edge_labels,
-              view.scalar, view.rankdir)
+    def write(result, out: TextIO, view: View) -> None:
+        from importlib import import_module
+
+        from ..core.printer import TextStyle
+
+        nt = TextStyle(unicode=view.unicode, digits=view.digits)
+        if module == "svg":
+            from .svg import graph_svg
+
+            out.write(graph_svg(result.record, nt, view.rankdir, view.edge_labels, view.scalar))
+            return
+        import_module(f"{__name__}.{module}").write(result.record, out, nt, view.edge_labels, view.scalar,
+                                                    view.rankdir)
+
+    return write
+
+
+PICTURES = ("dot", "mermaid", "svg")  # graph's formats that draw it: the options for a drawing apply to them
 
 
 RENDERERS: dict[tuple[str, str], Callable[[object, TextIO, View], None]] = {}
@@ -98,9 +114,11 @@ for _command in COMMANDS:
     RENDERERS[_command, "json"] = _json({"check": "write_check", "descend": "write_descent",
                                          "gradcheck": "write_gradcheck"}.get(_command, "write"))
     if _command == "graph":
-        RENDERERS[_command, "dot"] = _dot
+        RENDERERS[_command, "dot"] = _picture("dot")
     RENDERERS[_command, "markdown"] = _markdown
     RENDERERS[_command, "latex"] = _latex
+RENDERERS["graph", "mermaid"] = _picture("mermaid")
+RENDERERS["graph", "svg"] = _picture("svg")
 
 
 def formats(command: str) -> tuple[str, ...]:

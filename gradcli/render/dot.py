@@ -1,9 +1,10 @@
 """Graphviz DOT: inputs, operations and the output styled apart; with a point, each node's value, tangents
-and adjoint, and on each edge its local partial as the op table's rule and its value."""
+and adjoint, and on each edge its local partial as the op table's rule and its value. The boxes, labels and
+arrows are a Drawing (``drawing()``) that the Mermaid and SVG writers draw too."""
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from ..core.printer import PLAIN, TextStyle
 from ..engine.trace import Trace
@@ -26,14 +27,18 @@ def tangent_label(label: str, nt: Notation) -> str:
     return f"tangent {nt.partial_sign}/{nt.partial_sign}{label}"
 
 
-def _legend(trace: Trace, nt: Notation, edge_labels: bool, repeated: bool) -> list[str]:
+# what each kind of node is drawn as, in the legend's words
+SHAPES = {"input": "boxes", "operation": "ellipses", "output": "a double octagon"}
+
+
+def _legend(trace: Trace, nt: Notation, edge_labels: bool, repeated: bool, shapes: dict = SHAPES) -> list[str]:
     """The comment at the top: what the shapes are and what every number in the labels means."""
     graph = trace.graph
     out = graph.nodes[graph.output].id
     d, ci, bar = nt.partial_sign, "ci", nt.mark("bar", "ci")
     outs = ", ".join(graph.nodes[o].id for o in graph.outputs)
-    lines = [f"gradcli: inputs are boxes, operations ellipses, the output{'s' if len(graph.outputs) > 1 else ''} "
-             f"{outs} a double octagon"]
+    lines = [f"gradcli: inputs are {shapes['input']}, operations {shapes['operation']}, the "
+             f"output{'s' if len(graph.outputs) > 1 else ''} {outs} {shapes['output']}"]
     if trace.point is not None:
         lines.append("each node at " + ", ".join(f"{n} = {nt.fmt(v)}" for n, v in trace.point.items()) + ":")
         lines.append(f"  value: its value {ci}")
@@ -51,7 +56,7 @@ def _legend(trace: Trace, nt: Notation, edge_labels: bool, repeated: bool) -> li
     if repeated:
         lines.append("arg k: a node that uses an operand twice has an edge per use; "
                      "its partial in that operand is their sum")
-    return ["  // " + line.replace("\n", " ") + "\n" for line in lines]
+    return [line.replace("\n", " ") for line in lines]
 
 
 def _node_label(trace: Trace, i: int, nt: Notation) -> str:
@@ -94,8 +99,34 @@ def _prose(text: str, nt: TextStyle) -> str:
 _TO_ASCII = str.maketrans({"·": "*", "∂": "d", "∇": "grad ", "…": "...", "±": "+/-", "−": "-", "×": "x"})
 
 
-def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bool = True,
-          scalar: bool = False, rankdir: str = "LR") -> None:
+class Box(NamedTuple):
+    """A node as every drawing shows it: DOT, Mermaid and gradcli's own SVG."""
+
+    name: str  # the node's id (c3) or, for an array graph, the row's name (h)
+    label: str  # its lines, joined by "\n"
+    kind: str  # "input", "operation", "constant" (--let, --data) or "output"
+
+
+class Arrow(NamedTuple):
+    """An edge: the index of its operand's box, of its consumer's box, and its label ("" for none)."""
+
+    src: int
+    dst: int
+    label: str
+
+
+class Drawing(NamedTuple):
+    """What a picture of the graph shows, whatever draws it: a box per node and an arrow per use."""
+
+    boxes: list[Box]
+    arrows: list[Arrow]
+    repeated: bool  # a node uses an operand twice (c1*c1): its arrows say "arg k"
+    view: object = None  # the array view, for a graph drawn at the sheet's level; None: a node per scalar
+
+
+def drawing(trace: Trace, nt: Notation | None = None, edge_labels: bool = True, scalar: bool = False) -> Drawing:
+    """The boxes and arrows of the graph: for a program with arrays (unless ``scalar``) a box per array and
+    per number, as the sheets draw it; else a box per node, in the trace's order (box i is node i)."""
     nt = nt or TextStyle()
     graph = trace.graph
     if graph.steps and not scalar:
@@ -103,18 +134,14 @@ def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bo
 
         view = array_view(trace)
         if view is not None:
-            return _write_arrays(trace, view, out, nt, edge_labels, rankdir)
+            return _array_drawing(trace, view, nt, edge_labels)
     nodes = graph.nodes
     # the nodes whose edges need "arg k": they use an operand twice (c1*c1)
     repeated = [len(set(node.args)) < len(node.args) for node in nodes]
-    out.write("digraph gradcli {\n")
-    out.writelines(_legend(trace, nt, edge_labels, any(repeated)))
-    out.write(f'  rankdir={rankdir};\n' '  node [fontname="Helvetica", fontsize=11];\n'
-              '  edge [color="#64748b", fontname="Helvetica", fontsize=9, fontcolor="#334155"];\n')
-    for i, node in enumerate(nodes):
-        style = (OUTPUT if i in graph.outputs else CONSTANT if graph.is_held(i) else INPUT if node.op == "input"
-                 else OPERATION)
-        out.write(f"  {quote(node.id)} [label={quote(_node_label(trace, i, nt))}, {style}];\n")
+    boxes = [Box(node.id, _node_label(trace, i, nt),
+                 "output" if i in graph.outputs else "constant" if graph.is_held(i) else
+                 "input" if node.op == "input" else "operation") for i, node in enumerate(nodes)]
+    arrows = []
     for i, node in enumerate(nodes):
         for k, a in enumerate(node.args):
             if type(a) is not int:
@@ -123,32 +150,54 @@ def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bo
             # a constant (--let, --data) is no variable: its edge carries no partial
             labelled = edge_labels and not graph.is_held(a)
             parts = ([f"arg {k + 1}"] if twice else []) + ([_edge_label(trace, i, k, nt)] if labelled else [])
-            out.write(f"  {quote(nodes[a].id)} -> {quote(node.id)}")
-            out.write(f" [label={quote(': '.join(parts))}];\n" if parts else ";\n")
-    for w in trace.warnings:
-        out.write(f"  // warning: {_prose(w, nt).replace(chr(10), ' ')}\n")
+            arrows.append(Arrow(a, i, ": ".join(parts)))
+    return Drawing(boxes, arrows, any(repeated))
+
+
+STYLES = {"input": INPUT, "operation": OPERATION, "constant": CONSTANT, "output": OUTPUT}
+
+
+def write(trace: Trace, out: TextIO, nt: Notation | None = None, edge_labels: bool = True,
+          scalar: bool = False, rankdir: str = "LR") -> None:
+    nt = nt or TextStyle()
+    d = drawing(trace, nt, edge_labels, scalar)
+    out.write("digraph gradcli {\n")
+    out.writelines(f"  // {line}\n" for line in legend(trace, d, nt, edge_labels))
+    out.write(f'  rankdir={rankdir};\n' '  node [fontname="Helvetica", fontsize=11];\n'
+              '  edge [color="#64748b", fontname="Helvetica", fontsize=9, fontcolor="#334155"];\n')
+    for b in d.boxes:
+        out.write(f"  {quote(b.name)} [label={quote(b.label)}, {STYLES[b.kind]}];\n")
+    for a in d.arrows:
+        out.write(f"  {quote(d.boxes[a.src].name)} -> {quote(d.boxes[a.dst].name)}")
+        out.write(f" [label={quote(a.label)}];\n" if a.label else ";\n")
+    out.writelines(f"  // {line}\n" for line in warnings(trace, nt))
     out.write("}\n")
 
 
-def _write_arrays(trace: Trace, view, out: TextIO, nt: Notation, edge_labels: bool, rankdir: str = "LR") -> None:
-    """The graph at the sheet's level: a node per array (with its shape) and per number, an edge from each row
-    a step reads; with adjoints, each edge carries the term it sends back (``x̄ += W1 @ c̄1``)."""
-    from ..core.expr import EQ, MARK, NAME, Expr, mark, name, walk
-    from ..engine.arrayview import array_expr, shaped
+def legend(trace: Trace, d: Drawing, nt: Notation, edge_labels: bool, shapes: dict = SHAPES) -> list[str]:
+    """What the shapes are and what every number in the labels means: a line each, for a comment."""
+    if d.view is not None:
+        return _array_legend(trace, nt, edge_labels, shapes)
+    return _legend(trace, nt, edge_labels, d.repeated, shapes)
+
+
+def warnings(trace: Trace, nt: Notation) -> list[str]:
+    """The warnings, a line each, for a comment."""
+    return [f"warning: {_prose(w, nt).replace(chr(10), ' ')}" for w in trace.warnings]
+
+
+def _array_legend(trace: Trace, nt: Notation, edge_labels: bool, shapes: dict = SHAPES) -> list[str]:
+    from ..core.expr import mark
 
     graph = trace.graph
-    rows = {r.name: r for r in view.rows}
 
     def text(e) -> str:
         return nt.text(e)
 
-    def numbers(values, shape) -> str:
-        return nt.fmt(values[0]) if shape is None else text(array_expr(values, shape))
-
-    out.write("digraph gradcli {\n")
     outs = ", ".join(graph.nodes[o].id for o in graph.outputs)
     legend = [f"gradcli: a node per array (with its shape) and per number, as the program writes them; inputs are "
-              f"boxes, steps ellipses, the output {outs} a double octagon; --scalar shows a node per entry"]
+              f"{shapes['input']}, steps {shapes['operation']}, the output {outs} {shapes['output']}; --scalar shows a "
+              f"node per entry"]
     if trace.point is not None:
         legend.append("each node at the point: value, and adjoint (" + text(mark("bar", "X")) + " = "
                       + nt.partial_sign + graph.function + "/" + nt.partial_sign + "X)" if trace.adjoints is not None
@@ -156,9 +205,26 @@ def _write_arrays(trace: Trace, view, out: TextIO, nt: Notation, edge_labels: bo
         if trace.adjoints is not None and edge_labels:
             legend.append(f"each edge X -> C: the term C sends back to X's adjoint, its rule in matrix notation "
                           f"({text(mark('bar', 'X'))} += …); an array read by k steps sums k terms")
-    out.writelines("  // " + _prose(line, nt) + "\n" for line in legend)
-    out.write(f'  rankdir={rankdir};\n' '  node [fontname="Helvetica", fontsize=11];\n'
-              '  edge [color="#64748b", fontname="Helvetica", fontsize=9, fontcolor="#334155"];\n')
+    return [_prose(line, nt) for line in legend]
+
+
+def _array_drawing(trace: Trace, view, nt: Notation, edge_labels: bool) -> Drawing:
+    """The graph at the sheet's level: a box per array (with its shape) and per number, an arrow from each row
+    a step reads; with adjoints, each arrow carries the term it sends back (``x̄ += W1 @ c̄1``)."""
+    from ..core.expr import EQ, MARK, NAME, Expr, mark, name, walk
+    from ..engine.arrayview import array_expr, shaped
+
+    graph = trace.graph
+    rows = {r.name: r for r in view.rows}
+    index = {r.name: j for j, r in enumerate(view.rows)}
+
+    def text(e) -> str:
+        return nt.text(e)
+
+    def numbers(values, shape) -> str:
+        return nt.fmt(values[0]) if shape is None else text(array_expr(values, shape))
+
+    boxes = []
     for r in view.rows:
         head = shaped(name(r.name), r.shape)
         lines = [text(head) if r.definition is None else text(Expr(EQ, (head, r.definition)))]
@@ -167,9 +233,10 @@ def _write_arrays(trace: Trace, view, out: TextIO, nt: Notation, edge_labels: bo
         if r.adjoint is not None:
             lines.append("adjoint " + numbers(r.adjoint, r.shape))
         output = r.node is not None and r.node in graph.outputs
-        style = (OUTPUT if output else CONSTANT if r.kind == "constant" else INPUT if r.kind == "input"
-                 else OPERATION)
-        out.write(f"  {quote(r.name)} [label={quote(_prose(chr(10).join(lines), nt))}, {style}];\n")
+        kind = ("output" if output else "constant" if r.kind == "constant" else "input" if r.kind == "input"
+                else "operation")
+        boxes.append(Box(r.name, _prose(chr(10).join(lines), nt), kind))
+    arrows = []
     for r in view.rows:
         if r.definition is None:
             continue
@@ -182,7 +249,5 @@ def _write_arrays(trace: Trace, view, out: TextIO, nt: Notation, edge_labels: bo
                     if any(x.op == MARK and x.leaf == bar for x in walk(rule)):
                         label = _prose(f"{text(mark('bar', src))} += {text(rule)}", nt)
                         break
-            out.write(f"  {quote(src)} -> {quote(r.name)}" + (f" [label={quote(label)}];\n" if label else ";\n"))
-    for w in trace.warnings:
-        out.write(f"  // warning: {_prose(w, nt).replace(chr(10), ' ')}\n")
-    out.write("}\n")
+            arrows.append(Arrow(index[src], index[r.name], label))
+    return Drawing(boxes, arrows, False, view)

@@ -282,7 +282,7 @@ def test_no_edge_labels_keeps_only_which_operand() -> None:
     graphviz_draws_every_label(result.stdout)
     refused = run("graph", "x*x", "--at", "0", "--no-edge-labels")
     assert refused.exit_code == 2
-    assert refused.stderr.splitlines() == ["error: --no-edge-labels is for DOT output: add --dot"]
+    assert refused.stderr.splitlines() == ["error: --no-edge-labels is for a drawing of the graph: add --dot, or --format mermaid or svg"]
 
 
 def test_ascii_dot_is_ascii() -> None:
