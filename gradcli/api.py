@@ -775,7 +775,8 @@ def grade(source: str, at: Point, submission: str, *, mode: str | None = None, w
     cell by cell: each value, adjoint (``mode="reverse"``) or tangent (``"forward"``; by default the mode the
     cells are in) and the gradient against the key and against the cell recomputed from the student's own
     earlier cells. A cell wrong given the student's own inputs is charged and diagnosed; one that follows from
-    an earlier mistake gets ``follow_through`` credit ("full", "half", "none"). ``points`` scales the score to
+    an earlier mistake gets ``follow_through`` credit ("full", "half", "none"). A program in arrays (``shape``)
+    is graded in reverse mode a row of its tables at a time (``h = [2, 4]``, ``W̄ = [[1, 0.5], [-2, -1]]``). ``points`` scales the score to
     that total; ``tolerance`` is a relative one instead of the digits the student wrote; ``map`` gives the
     student's names for the problem's (``"a=c3,b=c4"``). The student is ``student``, else the name a
     ``# student: NAME`` comment gives, else ``named`` (the CLI passes the file's name)."""
@@ -795,19 +796,24 @@ def grade(source: str, at: Point, submission: str, *, mode: str | None = None, w
     at = _point_text(at)
     problem = Problem(source, prefix, share, output, let, at=at, shape=shape, as_written=as_written)
     g = problem.graph
-    if g.arrays:
-        raise UsageError("grade works on scalar programs; this one has arrays")
     chosen = inputs(_names_text(wrt), g.names, g.arrays) if wrt is not None else None
     mapping = parse_map(map) if isinstance(map, str) or map is None else dict(map)
     sheet = read(submission)
     decide = None
-    if any(ln.rule for ln in sheet.lines):  # sympy decides written rules; a sheet of numbers never imports it
+    if any(ln.rule for ln in sheet.lines) and not g.steps:  # sympy decides written rules (not an array's); a
+        # sheet of numbers never imports it
         from .exact import worker
         from .exact.written import decider
 
         decide = functools.partial(decider, until=worker.deadline(time_limit))
-    record = run_grade(g, problem.point(at), sheet, mode, chosen, follow_through, points, tolerance, mapping,
-                       student or sheet.student or named or "student", decide)
+    who = student or sheet.student or named or "student"
+    if g.steps:  # a program in arrays: its cells are the rows of its tables
+        from .engine.grade_arrays import grade_arrays
+
+        record = grade_arrays(g, problem.point(at), sheet, mode, follow_through, points, tolerance, mapping, who)
+    else:
+        record = run_grade(g, problem.point(at), sheet, mode, chosen, follow_through, points, tolerance, mapping,
+                           who, decide)
     return result_of(record, view)
 
 
@@ -891,8 +897,8 @@ def plot(source: str, x: str, y: str | None = None, *, vary: str | None = None, 
 
 def worksheet(source: str, at: Point = None, *, mode: str = "reverse", wrt: Names = None,
               given: Names = None, names: str | Mapping[str, str] | None = None, seed: int | None = None,
-              key: bool = False, let: Point = None, output: Names = None, prefix: str = "c", share: bool = True,
-              as_written: bool = False, **shown) -> Worksheet:
+              key: bool = False, let: Point = None, shape: Names = None, output: Names = None, prefix: str = "c",
+              share: bool = True, as_written: bool = False, **shown) -> Worksheet:
     """A worksheet for ``mode`` ("reverse" or "forward") at ``at``, or at a point drawn from ``seed``: the graph
     and every cell ``grade`` reads, blank; ``given`` ("values", "rules") prints the evaluation trace's numbers or
     every row's rule; ``names`` the sheet's names for the problem's nodes ("a=c3,b=c4", as grade's ``map``);
@@ -913,10 +919,11 @@ def worksheet(source: str, at: Point = None, *, mode: str = "reverse", wrt: Name
         chosen = tuple(dict.fromkeys(g.strip() for g in text.split(",") if g.strip()))
         for g in chosen:
             _choice(g, GIVEN, "--given")
-    problem = Problem(source, prefix, share, output, let, at=at, as_written=as_written)
+    problem = Problem(source, prefix, share, output, let, at=at, shape=shape, as_written=as_written)
     g = problem.graph
-    if g.arrays:
-        raise UsageError("worksheet works on scalar programs; this one has arrays")
+    if g.steps and mode == "forward":
+        raise UsageError("an array program's worksheet is reverse mode: a forward sweep would be one per entry of "
+                         "every input", "--mode")
     sweeps = inputs(_names_text(wrt), g.names, g.arrays) if wrt is not None else None
     if sweeps is not None and mode != "forward":
         raise UsageError("--wrt picks the sweeps of forward mode: add --mode forward", "--wrt")

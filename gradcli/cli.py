@@ -796,7 +796,6 @@ def worksheet(given, shown, at, mode, wrt, handed, names, seed, key, standalone)
     tangents or adjoints, the gradient), blank, named as grade reads them; --key fills them in. The text format
     (the default) is a submission: fill it in and grade it with gradcli grade."""
     problem = given.problem()
-    problem.pop("shape")
     _show(api.worksheet(given.source(), at, mode=mode, wrt=wrt, given=handed, names=names, seed=seed, key=key,
                         **_standalone(standalone, shown), **problem), shown)
 

@@ -44,6 +44,8 @@ NAMED = "a = 2; t = [0, 0, 1]; y = a*x + sum(t)"
 GRADE = ROOT / "examples" / "grade"
 NET = "z1 = x*w1; a1 = sigmoid(z1); z2 = a1*w2; a2 = sigmoid(z2); loss = 0.5*(a2 - ystar)**2"
 NET_AT = "x=1.5,w1=0.8,w2=-1.2,ystar=1"
+LAYER, LAYER_SHAPE = "z = W @ x + b; h = relu(z); L = sum(v * h)", "W=2x2,x=2,b=2,v=2"
+LAYER_AT = "W=[[1,2],[3,4]],x=[1,0.5],b=[0,-1],v=[1,-2]"
 
 
 class Case(NamedTuple):
@@ -138,6 +140,8 @@ CASES = [
     Case("proved", "check", ["x**2*y", "--claim", "[2*x*y, x**2]"]),
     Case("proved-kinks", "check", ["abs(x)", "--claim", "sign(x)"]),
     Case("agrees", "check", [SEED, "--claim", "[64, 192]", "--at", "0,2"]),
+    Case("array-numbers-only", "check", ["sum(tanh(W @ x))", "--shape", "W=2x2,x=2", "--wrt", "W", "--claim",
+                                         "(1 - tanh(W @ x)) @ xᵀ", "--time-limit", "0.01"], 1),
     Case("different-at", "check", ["x**2", "--claim", "2*x + 1", "--at", "2"], 1),
     Case("different-claims", "check", ["x**2*y", "--claim", "2*x*y", "--claim", "x"], 1),
     Case("wrt-steps", "check", ["L = (phi0 + phi1*x - y)**2", "--wrt", "phi0,phi1",
@@ -189,6 +193,9 @@ CASES = [
                                           "a=c3,b=c4"]),
     Case("forward-wrt-seed-let", "worksheet", [NET, "--seed", "4", "--mode", "forward", "--wrt", "w1", "--given",
                                                "rules", "--let", "ystar=1"]),
+    Case("arrays", "grade", [LAYER, "--shape", LAYER_SHAPE, "--at", LAYER_AT, str(GRADE / "fay-layer.txt")], 1),
+    Case("arrays-key", "worksheet", [LAYER, "--shape", LAYER_SHAPE, "--at", LAYER_AT, "--key"]),
+    Case("arrays-given", "worksheet", [LAYER, "--shape", LAYER_SHAPE, "--at", LAYER_AT, "--given", "values"]),
     Case("adam-shuffle", "descend", [LOGISTIC, "--at", "0,0,0", "--data", DATA, "--steps", "3", "--batch", "4",
                                      "--shuffle", "7", "--optimizer", "adam", "--weight-decay", "0.01"]),
     # sympy stopped at --time-limit: what it finished, and the rest named numeric_rows

@@ -163,8 +163,11 @@ def close(w: Written | None, ref: float, rel: float | None) -> bool:
     return abs(w.value - ref) <= tolerance(w, ref, rel)
 
 
-def show(x: float) -> str:
-    """A number as feedback shows it: up to 6 significant digits."""
+def show(x) -> str:
+    """A number as feedback shows it: up to 6 significant digits; an array's entries (a tuple, of rows for a
+    matrix) in brackets, a blank entry as —."""
+    if isinstance(x, tuple):
+        return "[" + ", ".join("—" if v is None else show(v) for v in x) + "]"
     if x != x:
         return "nan"
     if x in (math.inf, -math.inf):
@@ -397,6 +400,7 @@ def match_definitions(graph, sheet: Sheet, given: dict[str, str] | None = None) 
         lines.append((who, tree))
     found: dict[str, str] = {}
     claimed: dict[str, str] = {}  # ours -> theirs
+    blocked: set[str] = set()  # our nodes two of the student's cells would both be
     given = {normal(k).strip(): normal(v).strip() for k, v in (given or {}).items()}
 
     def rename(n: str) -> str | None:
@@ -407,29 +411,37 @@ def match_definitions(graph, sheet: Sheet, given: dict[str, str] | None = None) 
             return inputs[n]
         if n in given:
             return given[n]
-        if n in ids and claimed.get(n, n) == n:
+        if n in ids and n not in blocked and claimed.get(n, n) == n:
             return n  # our own name, not taken by another cell: provisionally itself
         return None
 
-    for _ in range(len(lines) + 1):  # passes until nothing more matches
-        progress = False
-        for who, tree in lines:
-            if who in found:
-                continue
-            key = _shape(tree, rename)
-            hits = defs.get(key, []) if key is not None else []
-            if len(hits) != 1:
-                continue
-            ours = graph.ids[hits[0]]
-            if ours in claimed and claimed[ours] != who:
-                found.pop(claimed[ours], None)  # two cells claim one node: neither is matched by it
-                claimed[ours] = ""
-                continue
-            claimed[ours] = who
-            found[who] = ours
-            progress = True
-        if not progress:
-            break
+    def matching() -> str | None:
+        """Passes over the lines until nothing more matches; the node two cells claim, where one does."""
+        found.clear()
+        claimed.clear()
+        for _ in range(len(lines) + 1):
+            progress = False
+            for who, tree in lines:
+                if who in found:
+                    continue
+                key = _shape(tree, rename)
+                hits = defs.get(key, []) if key is not None else []
+                if len(hits) != 1 or graph.ids[hits[0]] in blocked:
+                    continue
+                ours = graph.ids[hits[0]]
+                if ours in claimed and claimed[ours] != who:
+                    return ours
+                claimed[ours] = who
+                found[who] = ours
+                progress = True
+            if not progress:
+                return None
+        return None
+
+    # two cells that claim one node are matched to neither, and every match made through either is made again
+    # without it: the matching starts over with that node left out, until no two cells claim one
+    while (twice := matching()) is not None:
+        blocked.add(twice)
     # a match stands where the student does not also write our node's name for another cell of theirs
     return {k: v for k, v in found.items()
             if k != v and claimed.get(v) == k and (v not in written or found.get(v, v) != v)}
@@ -438,8 +450,10 @@ def match_definitions(graph, sheet: Sheet, given: dict[str, str] | None = None) 
 class _Grader:
     """The own-work recomputation and the verdicts, in the order a student fills the table."""
 
-    def __init__(self, graph, trace, names, given, rel, follow_through, mode, sweeps, decide=None) -> None:
+    def __init__(self, graph, trace, names, given, rel, follow_through, mode, sweeps, decide=None,
+                 asked: set | None = None) -> None:
         self.graph, self.trace, self.names, self.given = graph, trace, names, given
+        self.asked = asked  # the slots that are cells (None: every one); the others are worked out, not graded
         self.decide = decide  # (the student's rule, the true one) -> True where sympy proves them equal
         self.rel, self.follow_through, self.mode, self.sweeps = rel, follow_through, mode, sweeps
         n = len(graph.nodes)
@@ -522,6 +536,8 @@ class _Grader:
 
     def cell(self, slot: tuple, key: float, expect: dict[str, float], deps: list[tuple], diagnose) -> dict:
         """Grade one slot; returns its own value in each version."""
+        if self.asked is not None and slot not in self.asked:
+            return self.worked_out(slot, key, expect, deps)
         gv = self.given.get(slot)
         w = gv.written if gv is not None else None
         self._written = w
@@ -585,6 +601,17 @@ class _Grader:
 
     zero_note: tuple | None = None
 
+    def worked_out(self, slot: tuple, key: float, expect: dict[str, float], deps: list[tuple]) -> dict:
+        """A slot the sheet has no cell for (an entry of a matrix product's partial sums): recomputed from the
+        student's cells before it, so that a mistake there carries through it to the cells after."""
+        self.labels[slot] = self.label(slot)
+        self.status[slot] = "worked out"
+        self.blame[slot] = next((self.blame[d] for d in deps if self.deviant.get(d) and self.blame.get(d)), None)
+        own = dict(expect)
+        self.deviant[slot] = not (own["e"] == key or (own["e"] != own["e"] and key != key)) and not close(
+            Written(own["e"], 12), key, None)
+        return own
+
     # --- rules the student wrote ---
 
     def written_rule(self, gv: _Given, slot: tuple):
@@ -627,7 +654,9 @@ class _Grader:
             node = self.nodes[i]
             if node.op == "input":
                 return num(1.0 if g.names[i] == s else 0.0)
-            terms = [_times(g.rule(i, k), mark("dot", g.ids[a])) for k, a in enumerate(node.args) if type(a) is int]
+            # a constant held by --let or --data has no tangent: its term is left out, as forward's table does
+            terms = [_times(g.rule(i, k), mark("dot", g.ids[a])) for k, a in enumerate(node.args)
+                     if type(a) is int and not g.is_held(a)]
         else:
             return None
         if not terms:
@@ -658,12 +687,14 @@ class _Grader:
         status = None
         if self.decide is not None:
             try:
-                if self.decide(tree, truth):
+                if self.decide(tree, truth, slot[1] if slot[0] == "tangent" else gv.sweep):
                     status = "proved"
             except (GradcliError, ValueError, TypeError, KeyError, RecursionError):
                 status = None
         if status is None:
             same = self.same_rule(slot, items, tangents)
+            if same is False and self.same_rule(slot, items, tangents, consistent=True):
+                same = True  # right once its adjoints and tangents are what they are: left undecided
             status = "different" if same is False else "undecided" if same else None
         w = gv.written
         true = self.true_rule(slot)
@@ -688,9 +719,11 @@ class _Grader:
         return status, None
 
 
-    def same_rule(self, slot: tuple, items, tangents) -> bool | None:
+    def same_rule(self, slot: tuple, items, tangents, consistent: bool = False) -> bool | None:
         """Whether a written rule equals the true one at random points (the values of the graph at random
-        inputs, the adjoints and tangents random): True, False, or None where it cannot be computed."""
+        inputs, the adjoints and tangents random; with ``consistent``, the adjoints and tangents are the true
+        ones there, so that a rule writing a later adjoint out, c̄8·c3 for c̄7, agrees): True, False, or None
+        where it cannot be computed."""
         from .trace import evaluate as evaluate_graph
 
         rng = random.Random(1)
@@ -704,11 +737,14 @@ class _Grader:
             except GradcliError:
                 continue
             v = ev.values
-            adj = [rng.uniform(0.5, 1.5) for _ in range(self.n)]
+            sweeps = set(s for _, s in tangents.values()) | ({slot[1]} if slot[0] == "tangent" else set())
+            if consistent:
+                adj, tan = self._true_marks(ev.partials, sweeps)
+            else:
+                adj = [rng.uniform(0.5, 1.5) for _ in range(self.n)]
+                tan = {s: [rng.uniform(0.5, 1.5) for _ in range(self.n)] for s in sweeps}
             env = {f"_v{i}": v[i] for i in range(self.n)}
             env.update({f"_a{i}": adj[i] for i in range(self.n)})
-            tan = {s: [rng.uniform(0.5, 1.5) for _ in range(self.n)] for s in set(s for _, s in tangents.values())
-                   | ({slot[1]} if slot[0] == "tangent" else set())}
             for key, (node, s) in tangents.items():
                 env[key] = tan[s][node]
             try:
@@ -722,6 +758,25 @@ class _Grader:
                 return False
             agreed += 1
         return True if agreed else None
+
+    def _true_marks(self, partials, sweeps) -> tuple[list[float], dict[str, list[float]]]:
+        """The true adjoints (the output's 1) and each sweep's true tangents, from the local partials."""
+        g, n = self.graph, self.n
+        adj = [0.0] * n
+        adj[g.output] = 1.0
+        for j in range(g.output - 1, -1, -1):
+            adj[j] = sum(adj[i] * partials[i][k] for i, k in self.consumers[j] if i <= g.output)
+        tan = {}
+        for s in sweeps:
+            t = [0.0] * n
+            if s in g.names:
+                t[g.inputs[g.names.index(s)]] = 1.0
+            for i in range(n):
+                node = self.nodes[i]
+                if node.op != "input":
+                    t[i] = sum(partials[i][k] * t[a] for k, a in enumerate(node.args) if type(a) is int)
+            tan[s] = t
+        return adj, tan
 
     def true_value(self, slot, v, partials, adj, tan) -> float | None:
         kind = slot[0]
@@ -898,7 +953,8 @@ class _Grader:
                     expect, terms = {}, {}
                     for ver in ("e", "w"):
                         p = self.part[ver][i]
-                        terms[ver] = [(a, k, p[k] * t[ver][a]) for k, a in enumerate(node.args) if type(a) is int]
+                        terms[ver] = [(a, k, p[k] * t[ver][a]) for k, a in enumerate(node.args)
+                                      if type(a) is int and not g.is_held(a)]
                         expect[ver] = sum(x for _, _, x in terms[ver])
                 deps = [("tangent", s, a) for a in node.args if type(a) is int] + self.value_deps(i)
                 slot = ("tangent", s, i)

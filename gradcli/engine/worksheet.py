@@ -23,8 +23,9 @@ class Blank(NamedTuple):
     kind: str  # "value", "adjoint", "tangent", "gradient", as grade's cells
     sweep: str | None  # the seeded input of a tangent; the input of a gradient entry
     node: int | None  # its node's index (None for a gradient entry)
-    key: float
+    key: float  # an array's entries as a tuple (of rows, for a matrix)
     given: bool  # its number is printed on the sheet (--given values)
+    row: int | None = None  # an array program's cell: its row of the tables at the sheet's level
 
 
 class Worksheet(NamedTuple):
@@ -40,6 +41,7 @@ class Worksheet(NamedTuple):
     key: bool  # the key: every cell filled, with its rule and numbers
     seed: int | None
     warnings: list[str]
+    view: object = None  # an array program's rows (gradcli/engine/arrayview.py); None for a scalar program
 
 
 def worksheet(graph, point: dict, mode: str = "reverse", wrt: list[str] | None = None,
@@ -50,8 +52,22 @@ def worksheet(graph, point: dict, mode: str = "reverse", wrt: list[str] | None =
     from .grade import grade
     from .trace import run_forward, run_reverse
 
-    graded = grade(graph, point, Sheet("", [], [], None), mode, wrt)
+    if graph.steps:  # a program in arrays: its cells are the rows of its tables
+        from .grade_arrays import grade_arrays
+
+        graded = grade_arrays(graph, point, Sheet("", [], [], None), mode)
+    else:
+        graded = grade(graph, point, Sheet("", [], [], None), mode, wrt)
     trace = run_forward(graph, point, list(graded.sweeps)) if mode == "forward" else run_reverse(graph, point)
+    if graph.steps:  # an array program: a cell per row of the tables at the sheet's level
+        from .arrayview import array_view
+
+        view = array_view(trace)
+        where = {r.name: i for i, r in enumerate(view.rows)}
+        cells = [Blank(c.id, c.kind, None, None, c.key, c.kind == "value" and "values" in given, where[c.id])
+                 for c in graded.cells]
+        return Worksheet("worksheet", graph, dict(point), mode, graded.sweeps, cells, trace, tuple(given),
+                         dict(names or {}), key, seed, list(trace.warnings), view)
     index = {node_id: i for i, node_id in enumerate(graph.ids)}
     cells = [Blank(c.id, c.kind, c.sweep, None if c.kind == "gradient" else index[c.id], c.key,
                    c.kind == "value" and "values" in given) for c in graded.cells]

@@ -373,15 +373,16 @@ def numeric_verdict(graph: Graph, claim: Expr, wrt: str, at: dict[str, float] | 
                f"was compared with the derivative in double precision only")
     truth = Expr(EXACT, (), "(not found within the time limit)")
     undecided = Verdict(wrt, claim, truth, "undecided", warning=warning, timed_out=True)
-    if graph.arrays or any(st.shape is not None for st in graph.steps):
-        return undecided
     from ..engine.trace import run_reverse
 
-    j = next((i for i, n in zip(graph.inputs, graph.names) if n == wrt), None)
-    if j is None:
-        j = next((i for i, n in enumerate(graph.nodes) if n.id == wrt), None)
-    if j is None:
+    arrays = bool(graph.arrays or any(st.shape is not None for st in graph.steps))
+    shape, entries = _wrt_entries(graph, wrt) if arrays else (None, [wrt])
+    index = {n: i for i, n in zip(graph.inputs, graph.names)}
+    index.update((n.id, i) for i, n in enumerate(graph.nodes) if n.id not in index)
+    js = [index.get(e) for e in entries]
+    if None in js:
         return undecided
+    undecided = undecided._replace(shape=shape)
     names = graph.names + graph.data_names
     rng = random.Random(0)
     agreed, last = 0, None
@@ -393,15 +394,73 @@ def numeric_verdict(graph: Graph, claim: Expr, wrt: str, at: dict[str, float] | 
             trace = run_reverse(graph, {n: point[n] for n in graph.names + graph.data_names if n in point})
         except (ArithmeticError, ValueError, GradcliError, KeyError):
             continue
-        b = trace.adjoints[j]
-        a = _claim_float(claim, graph, trace.values, point)
-        if a is None or not math.isfinite(b):
+        truths = [trace.adjoints[j] for j in js]
+        if arrays:
+            got = _claim_floats(claim, graph, trace.values, point)
+            if got is None:
+                continue
+            claim_shape_, claimed = got
+            if claim_shape_ is None and shape is not None:
+                claimed = claimed * len(entries)
+            elif claim_shape_ != shape:
+                return undecided._replace(status="different", shapes=(claim_shape_, shape))
+        else:
+            claimed = [_claim_float(claim, graph, trace.values, point)]
+        if any(a is None for a in claimed) or not all(math.isfinite(b) for b in truths):
             continue
         last = point
-        if not math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9):
-            return undecided._replace(status="different", point=point, claim_value=a, truth_value=b, agreed=agreed)
+        for k, (a, b) in enumerate(zip(claimed, truths)):
+            if not math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9):
+                return undecided._replace(status="different", point=point, claim_value=a, truth_value=b,
+                                          agreed=agreed, entry=entries[k] if shape is not None else None)
         agreed += 1
     return undecided._replace(point=last, agreed=agreed)
+
+
+def _claim_floats(claim: Expr, graph: Graph, values: list, point: dict[str, float]):
+    """An array claim in doubles with the program's own array operations: its shape (None: a number) and its
+    entries, row by row; None where a step of it is undefined or not finite."""
+    from ..core.arrays import Arr, entry_names
+
+    pool: list[float] = []
+    arrays = _array_steps(graph)
+    named = {n.id: i for i, n in enumerate(graph.nodes)}
+    known = {"pi": math.pi, "π": math.pi, "e": math.e, **{n: float(v) for n, v in graph.constants
+                                                           if isinstance(v, (int, float))}, **point}
+
+    def ref(v: float) -> int:
+        if not math.isfinite(v):
+            raise ArithmeticError
+        pool.append(float(v))
+        return len(pool) - 1
+
+    def entry(e) -> int:
+        return ref(values[e]) if type(e) is int else ref(e.value)
+
+    def value(n: str):
+        if n in graph.arrays:
+            shape = graph.arrays[n]
+            return Arr(shape, tuple(ref(point[e]) for e in entry_names(n, shape)))
+        if n in arrays:
+            shape, items = arrays[n]
+            return Arr(shape, tuple(entry(e) for e in items))
+        if n in named and isinstance(values[named[n]], float):
+            return ref(values[named[n]])
+        return ref(known[n])
+
+    def num_of(a) -> float:
+        return pool[a] if type(a) is int else float(a.value)
+
+    def scalar(op: str, args):
+        return ref(OPS[op].value(*[num_of(a) for a in args]) if op != "copy" else num_of(args[0]))
+
+    try:
+        out = _claim_arrays(claim, graph, value, scalar)
+    except (ArithmeticError, ValueError, TypeError, KeyError, GradcliError, ShapeError):
+        return None
+    if type(out) is Arr:
+        return out.shape, [num_of(a) for a in out.items]
+    return None, [num_of(out)]
 
 
 def _claim_float(claim: Expr, graph: Graph, values: list, point: dict[str, float]) -> float | None:

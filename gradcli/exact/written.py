@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..core.expr import Expr, transform
 from ..core.ops import fmt
 from .check import _proved
-from .symbolic import MAX_NODES, node_expressions, number, symbol, to_sympy
+from .symbolic import MAX_NODES, adjoint_sweep, node_expressions, number, symbol, tangent_sweep, to_sympy
 
 
 class Decider:
@@ -21,8 +21,13 @@ class Decider:
         self.graph = graph
         self.names: dict | None = None
 
-    def __call__(self, student: Expr, truth: Expr) -> bool | None:
-        """True where sympy proves the two equal, None where it cannot decide (the caller compares numbers)."""
+    def __call__(self, student: Expr, truth: Expr, sweep: str | None = None) -> bool | None:
+        """True where sympy proves the two equal, None where it cannot decide (the caller compares numbers).
+
+        First as written, the adjoints and tangents free symbols: ``c̄7·3·c6**2`` is the true term of c̄6. Then,
+        where that fails and a mark is named, with every adjoint and tangent put back as what it is (the output's
+        adjoint 1, the sweep's input's tangent 1): a rule that writes a later adjoint out (``c̄8·c3·3·c6**2``,
+        c̄7 being c̄8·c3) is the same number at every point, and is right."""
         graph = self.graph
         if len(graph.nodes) > MAX_NODES:
             return None
@@ -31,11 +36,34 @@ class Decider:
             self.names = {graph.ids[i]: e for i, e in enumerate(exprs) if e is not None}
             self.values = {symbol(n): number(v, fmt(v)) for n, v in graph.constants}
         try:
-            difference = (to_sympy(_products(student), self.names)
-                          - to_sympy(_products(truth), self.names)).xreplace(self.values)
+            mine, true = to_sympy(_products(student), self.names), to_sympy(_products(truth), self.names)
+            if _proved((mine - true).xreplace(self.values)):
+                return True
+            marks = (mine.free_symbols | true.free_symbols) & set(self.marks(sweep))
+            if not marks:
+                return None
+            put = {m: self.marks(sweep)[m] for m in marks}
+            return True if _proved((mine.xreplace(put) - true.xreplace(put)).xreplace(self.values)) else None
         except (KeyError, ValueError, TypeError, ZeroDivisionError):
             return None
-        return True if _proved(difference) else None
+
+    def marks(self, sweep: str | None) -> dict:
+        """Each adjoint's and (for ``sweep``) each tangent's symbol, as to_sympy names them, and its value in
+        the inputs; the reverse and forward sweeps are run in sympy once each."""
+        cache = self.__dict__.setdefault("_marks", {})
+        if sweep not in cache:
+            graph = self.graph
+            tidy = lambda x: x  # noqa: E731
+            rule = lambda i, k: to_sympy(_products(graph.rule(i, k)), self.names)  # noqa: E731
+            if "adjoints" not in cache:
+                adjoints = adjoint_sweep(graph, rule, tidy)
+                cache["adjoints"] = {symbol(f"{graph.ids[j]}_bar"): a for j, a in enumerate(adjoints)}
+            got = dict(cache["adjoints"])
+            if sweep in graph.names:
+                tangents = tangent_sweep(graph, rule, tidy, {graph.inputs[graph.names.index(sweep)]: 1})
+                got.update({symbol(f"{graph.ids[j]}_dot"): t for j, t in enumerate(tangents)})
+            cache[sweep] = got
+        return cache[sweep]
 
 
 def _products(e: Expr) -> Expr:
@@ -50,14 +78,14 @@ def decider(graph, until: float | None = None):
     if until is None:
         return decide
 
-    def bounded(student: Expr, truth: Expr) -> bool | None:
+    def bounded(student: Expr, truth: Expr, sweep: str | None = None) -> bool | None:
         from . import worker
 
-        done = worker.run(_decision, (decide, student, truth), until)
+        done = worker.run(_decision, (decide, student, truth, sweep), until)
         return done.pieces[0] if done.finished and done.pieces else None
 
     return bounded
 
 
-def _decision(emit, decide: Decider, student: Expr, truth: Expr) -> None:
-    emit(decide(student, truth))
+def _decision(emit, decide: Decider, student: Expr, truth: Expr, sweep: str | None) -> None:
+    emit(decide(student, truth, sweep))

@@ -24,11 +24,18 @@ def _plain(parts: tuple | None) -> str | None:
     return None if parts is None else spoken(parts, PLAIN)
 
 
+def _value(x):
+    """A cell's number, or an array cell's entries as nested lists (a blank entry null)."""
+    if isinstance(x, tuple):
+        return [_value(v) for v in x]
+    return None if x is None else number(x)
+
+
 def to_dict(g: Graded) -> dict:
     graph = g.graph
     cells = [{"id": c.id, "label": c.label, "kind": c.kind, "sweep": c.sweep, "line": c.line,
-              "student": None if c.student is None else number(c.student),
-              "expected_own": number(c.expected_own), "key": number(c.key), "verdict": c.verdict,
+              "student": _value(c.student), "expected_own": _value(c.expected_own), "key": _value(c.key),
+              "verdict": c.verdict,
               "error": c.error, "feedback": _plain(c.says), "follows": c.follows, "note": _plain(c.noted),
               "rule_check": c.rule_check,
               "points": round(c.points, 9), "max_points": round(c.max_points, 9)} for c in g.cells]
@@ -75,10 +82,27 @@ def _cell_text(x: float | None) -> str:
     return "—" if x is None else show(x)
 
 
+def _point(graph, point: dict) -> dict:
+    """The point as the sheet gives it: an array input's entries as the array (W = [[1, 2], [3, 4]])."""
+    from ..core.arrays import entry_names
+
+    out: dict = {}
+    taken: set = set()
+    for name, shape in graph.arrays.items():
+        names = entry_names(name, shape)
+        if all(n in point for n in names):
+            values = [point[n] for n in names]
+            m, n = shape
+            out[name] = tuple(values) if 1 in shape else tuple(tuple(values[r * n:(r + 1) * n]) for r in range(m))
+            taken.update(names)
+    out.update((n, v) for n, v in point.items() if n not in taken)
+    return out
+
+
 def write_table(g: Graded, out: TextIO, unicode: bool = True, width: int = 80) -> None:
     graph = g.graph
     style = TextStyle(unicode)
-    at = ", ".join(f"{n} = {show(v)}" for n, v in g.point.items())
+    at = ", ".join(f"{n} = {show(v)}" for n, v in _point(graph, g.point).items())
     out.write(f"grading {g.student}: {g.mode} mode of {graph.source.strip()}\n")
     out.write(f"at {at}" + (f"; sweeps {', '.join(g.sweeps)}" if g.sweeps else "") + "\n")
     if g.mapping:

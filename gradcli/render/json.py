@@ -473,7 +473,11 @@ def write_check(checked, out: TextIO) -> None:
         if v.shape is not None:  # an array: its shape, the derivative's entries as nested lists
             m, n = v.shape
             item["shape"] = [m] if n == 1 else [m, n]
-            rows = [_text(e) for e in v.truth.args] if n == 1 else [[_text(e) for e in r.args] for r in v.truth.args]
+            if v.timed_out and not v.truth.args:  # not found in time: each entry says so
+                rows = [_text(v.truth)] * m if n == 1 else [[_text(v.truth)] * n for _ in range(m)]
+            else:
+                rows = [_text(e) for e in v.truth.args] if n == 1 else [[_text(e) for e in r.args]
+                                                                        for r in v.truth.args]
             item["derivative"] = rows
             if v.truth_at is not None:
                 flat = [None if x is None else number(x) for x in v.truth_at]

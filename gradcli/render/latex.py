@@ -636,8 +636,7 @@ def _stacked(row: FlatRow) -> str:
     each part broken to the line. No page break inside a row."""
     if row.gap:
         return rf"\vdots & \quad\text{{{row.value}}}"
-    parts = [row.value] if row.note else [row.rule, *row.symbolic, *([row.numbers] if row.numbers else []),
-                                          row.value]
+    parts = [row.value] if row.note else [p for p in (row.rule, *row.symbolic, row.numbers) if p] + [row.value]
     lines: list[str] = []
     whole = " = ".join(parts)
     if not row.numbers and ems(row.lhs) + ems(whole) + (ems(row.rule) + 1 if row.note else 0) <= LINE_EMS + 3:

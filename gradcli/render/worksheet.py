@@ -46,6 +46,8 @@ def sections(ws) -> list[Section]:
     from . import document
 
     trace, graph = ws.trace, ws.graph
+    if ws.view is not None:
+        return _array_sections(ws)
     sweeps = {s.label: s for s in trace.sweeps}
     rules = ws.key or "rules" in ws.given
     out: dict[tuple, Section] = {}
@@ -75,13 +77,66 @@ def sections(ws) -> list[Section]:
     return list(out.values())
 
 
+def _array_sections(ws) -> list[Section]:
+    """An array program's tables: a row per array a step computes, its value and its adjoint, then each input's
+    gradient; the rules as the tables at the sheet's level write them (z̄ = h̄ ⊙ step(z))."""
+    from ..core.expr import EQ
+    from ..engine.arrayview import array_expr
+
+    f = ws.graph.function
+    rules = ws.key or "rules" in ws.given
+    titles = {"value": "Values: each array and number in one forward sweep",
+              "adjoint": f"Adjoints X̄ = ∂{f}/∂X, from the output back to the inputs",
+              "gradient": f"The gradient ∇{f}: ∂{f}/∂X for each input X"}
+    out: dict[str, Section] = {}
+    for c in ws.cells:
+        row = ws.view.rows[c.row]
+        section = out.setdefault(c.kind, Section(titles[c.kind], c.kind, None, []))
+        value = None
+        if ws.key or c.given:
+            value = num(c.key) if row.shape is None else array_expr(_flat(c.key), row.shape)
+        rule, note = None, ""
+        if c.kind == "value":
+            rule = row.definition
+        elif c.kind == "adjoint" and row.seed:
+            note = "seed"
+        elif c.kind == "adjoint" and row.terms:
+            rule = row.terms[0][0]
+            for term, _, _ in row.terms[1:]:
+                rule = Expr("add", (rule, term))
+        section.rows.append(SheetRow(c, label(ws, c), renamed(rule, ws.names) if rules else None, None, value, note))
+    return list(out.values())
+
+
+def _flat(key) -> list:
+    """An array cell's entries, row by row."""
+    return [x for r in key for x in (r if isinstance(r, tuple) else (r,))]
+
+
 def _point(ws, style) -> str:
-    return ", ".join(f"{x} = {style.fmt(v)}" for x, v in ws.point.items())
+    from .grade import _point as grouped
+
+    return ", ".join(f"{x} = {_shown(v, style)}" for x, v in grouped(ws.graph, ws.point).items())
+
+
+def _shown(v, style) -> str:
+    if isinstance(v, tuple):
+        return "[" + ", ".join(_shown(x, style) for x in v) + "]"
+    return style.fmt(v)
 
 
 def _graph_lines(ws, style) -> list[str]:
     """The graph as its definitions, in the sheet's names."""
     graph = ws.graph
+    if ws.view is not None:
+        out = []
+        for r in ws.view.rows:
+            size = f" ({r.shape[0]}×{r.shape[1]})" if r.shape else ""
+            if r.definition is None:
+                out.append(f"{r.name}{size}: {'a constant' if r.kind == 'constant' else 'an input'}")
+            else:
+                out.append(f"{r.name}{size} = {style.text(renamed(r.definition, ws.names))}")
+        return out
     out = []
     for i, node in enumerate(graph.nodes):
         head = ws.names.get(node.id, node.id)
@@ -161,6 +216,7 @@ def write_markdown(ws, out: TextIO, unicode: bool = True, digits: int = 0) -> No
 
 
 def to_dict(ws) -> dict:
+    from .grade import _value
     from .json import number
 
     style = TextStyle(True)
@@ -172,7 +228,7 @@ def to_dict(ws) -> dict:
             cells.append({"id": c.id, "kind": c.kind, "sweep": c.sweep, "label": style.text(r.lhs),
                           "name": plain.text(r.lhs), "given": c.given,
                           "rule": None if r.rule is None else plain.text(r.rule),
-                          "value": number(c.key) if (ws.key or c.given) else None})
+                          "value": _value(c.key) if (ws.key or c.given) else None})
     graph = ws.graph
     return {"command": "worksheet", "key": ws.key,
             "problem": {"source": graph.source, "mode": ws.mode, "inputs": list(graph.names),
@@ -194,18 +250,24 @@ def write_latex(ws, out: TextIO, digits: int = 0, standalone: bool = False) -> N
 
     writer = latex.LatexWriter(digits)
     math = writer.math
-    body = [r"\par\noindent " + latex.breakable(writer.text(line.text)) + r"\par"
-            for line in document.header(ws.graph, ws.point)]
+    if ws.view is None:
+        head = document.header(ws.graph, ws.point)
+    else:  # an array program: its inputs as arrays, the point as arrays, and its steps
+        head = document._array_header(ws.trace, ws.view, 0)
+    body = [r"\par\noindent " + latex.breakable(writer.text(line.text)) + r"\par" for line in head]
+    if ws.view is not None:
+        body += [r"\par\noindent " + latex.breakable(writer.text(parts)) + r"\par" for parts in _array_lines(ws)]
     if ws.seed is not None:
         body.append(rf"\par\noindent {latex.escape(f'(the point drawn from seed {ws.seed})')}\par")
     if not ws.key:
         body.append(r"\par\medskip\noindent Name: \underline{\hspace{18em}}\par")
     values = ws.trace.values if ws.key or "values" in ws.given else None
-    body += [r"\par\medskip", picture(ws.graph, values, ws.names)]
+    if ws.view is None:  # an array program's graph is its rows, listed with the problem
+        body += [r"\par\medskip", picture(ws.graph, values, ws.names)]
     for s in sections(ws):
         rows = []
         for r in s.rows:
-            value = BLANK_TEX if r.value is None else math(r.value)
+            value = _blank_tex(ws, r.cell) if r.value is None else math(r.value)
             rule = math(r.rule) if r.rule is not None else ""
             if r.note == "seed":
                 rows.append(FlatRow(math(r.lhs), writer.note("seed"), "", value, note=True))
@@ -218,6 +280,36 @@ def write_latex(ws, out: TextIO, digits: int = 0, standalone: bool = False) -> N
     out.write(text)
 
 
+def _blank_tex(ws, cell) -> str:
+    """A line to write a number on; for an array, a line per entry in brackets of its shape (up to 6×6)."""
+    shape = ws.view.rows[cell.row].shape if ws.view is not None else None
+    if shape is None or max(shape) > 6:
+        return BLANK_TEX
+    m, n = shape
+    entry = r"\underline{\hspace{2.5em}}"
+    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join([entry] * n) for _ in range(m)) + r" \end{bmatrix}"
+
+
+def _array_lines(ws) -> list[tuple]:
+    """An array program's point and steps, as parts of lines: ``at W = [[1, 2], [3, 4]], …``; ``c1 = W @ x``."""
+    from ..core.expr import EQ
+    from ..engine.arrayview import array_expr, shaped
+    from .grade import _point as grouped
+
+    def value(v) -> Expr:
+        return array_expr(_flat(v), (len(v), len(v[0])) if isinstance(v[0], tuple) else (len(v), 1)) \
+            if isinstance(v, tuple) else num(v)
+
+    at: list = ["at "]
+    for k, (n, v) in enumerate(grouped(ws.graph, ws.point).items()):
+        at += ([", "] if k else []) + [Expr(EQ, (name(n), value(v)))]
+    steps: list = ["the steps: "]
+    for k, r in enumerate(r for r in ws.view.rows if r.definition is not None):
+        steps += ([", "] if k else []) + [Expr(EQ, (shaped(name(ws.names.get(r.name, r.name)), r.shape),
+                                                     renamed(r.definition, ws.names)))]
+    return [tuple(at), tuple(steps)]
+
+
 BLANK_TEX = r"\underline{\hspace{7em}}"  # a line to write a cell's number on
 _MATHS = frozenset("∂∇\u0304\u0307")  # characters that make a heading maths
 
@@ -226,22 +318,29 @@ def _title_tex(s, writer) -> str:
     """A section's title with its formula typeset."""
     from ..core.expr import EQ, GRAD, PARTIAL
 
+    node = "X" if "X̄" in s.title else "ci"  # an array program's rows are arrays
     if s.kind == "adjoint":
-        return writer.text(("Adjoints ", Expr(EQ, (mark("bar", "ci"), Expr(PARTIAL, (name(s.title.split("∂")[1]
+        return writer.text(("Adjoints ", Expr(EQ, (mark("bar", node), Expr(PARTIAL, (name(s.title.split("∂")[1]
                                                                                              .split("/")[0]),
-                                                                                        name("ci"))))),
+                                                                                        name(node))))),
                             ", from the output back to the inputs"))
     if s.kind == "tangent":
         return writer.text(("Tangents ", Expr(EQ, (mark("dot", "ci"), Expr(PARTIAL, (name("ci"), name(s.sweep))))),
                             ": the sweep that seeds ", name(s.sweep)))
-    return writer.text(("The gradient ", Expr(GRAD, (name(s.title.split("∇")[1]),))))
+    f = s.title.split("∇")[1].split(":")[0]
+    if node == "X" or ":" in s.title:
+        return writer.text(("The gradient ", Expr(GRAD, (name(f),)), ": ", Expr(PARTIAL, (name(f), name("X"))),
+                            " for each input X"))
+    return writer.text(("The gradient ", Expr(GRAD, (name(f),))))
 
 
 def _table(title: str, rows: list) -> list[str]:
-    """A section as align*: each cell on its line, ``lhs = rule = numbers = value``; a wide one a part a line."""
+    """A section as align*: each cell on its line, ``lhs = rule = numbers = value``; a wide one a part a line
+    (an array's blank, brackets of lines, is measured as one line)."""
     from . import latex
 
-    if latex._wide(rows):
+    if latex._wide([r._replace(value=BLANK_TEX) if r.value.startswith(r"\begin{bmatrix} \underline") else r
+                    for r in rows]):
         lines = [latex._stacked(r) for r in rows]
     else:
         lines = []

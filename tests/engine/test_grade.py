@@ -153,6 +153,17 @@ def test_forward_mode_sweep_with_a_sign_slip_in_cos() -> None:
     assert by["ċ3"].verdict == "follows" and by["∂f/∂x"].verdict == "follows"
 
 
+def test_a_let_constant_has_no_tangent_in_the_true_rule() -> None:
+    # y = a·x² with a = 3 held by --let: ċ3 = a·ċ2, as forward's table writes it, not c2·ȧ + a·ċ2
+    text = "[sweep x]\nc2 = 4\nc3 = 12\nċ1 = 1\nċ2 = 2·c1·ċ1 = 4\nċ3 = 10\n"
+    r = gradcli.grade("a*x**2", "x=2", text, let="a=3")
+    (charged,) = r.charged
+    assert charged.label == "ċ3" and charged.error == "arithmetic"
+    assert "ċ3 = a·ċ2 = 3·4 = 12" in charged.feedback and "ȧ" not in charged.feedback
+    right = gradcli.grade("a*x**2", "x=2", text.replace("ċ3 = 10", "ċ3 = a·ċ2 = 12"), let="a=3")
+    assert right.exit_code == 0, [(c.label, c.verdict, c.feedback) for c in right.cells]
+
+
 def test_missing_blank_unknown_and_extra_cells_are_reported() -> None:
     text = "c3 = 1\nc4 =\nzz9 = 3\nc1 = 5\nc3 = 2\n"
     r = gradcli.grade(MFML, "0,2", text, mode="reverse")
@@ -237,13 +248,39 @@ def test_where_sympy_cannot_decide_the_points_decide_and_it_says_undecided() -> 
     from gradcli.engine.grade import grade
 
     graph = gradcli.graph(MFML).graph
-    never = lambda g: (lambda student, truth: None)  # noqa: E731  a prover that proves nothing
+    never = lambda g: (lambda student, truth, sweep=None: None)  # noqa: E731  a prover that proves nothing
     r = grade(graph, {"x1": 0.0, "x2": 2.0}, read(mfml_rules("c̄7·3·c6**2 = 48")), "reverse", decide=never)
     c = next(c for c in r.cells if c.label == "c̄6")
     assert c.rule_check == "undecided" and "undecided" in c.note and c.verdict == "correct"
     r = grade(graph, {"x1": 0.0, "x2": 2.0}, read(mfml_rules()), "reverse", decide=never)
     c = next(c for c in r.cells if c.label == "c̄6")
     assert c.rule_check == "different" and c.error == "wrong local partial"  # a point where they differ
+
+
+def test_a_rule_that_writes_a_later_adjoint_out_is_right() -> None:
+    # c̄6 = c̄8·c3·3·c6² is c̄7·3·c6² with c̄7 = c̄8·c3 written out: proved by sympy, and where sympy is not asked
+    # the points agree once the adjoints are the true ones (undecided, never "different")
+    from gradcli.core.submission import read
+    from gradcli.engine.grade import grade
+
+    text = "c̄8 = 1\nc̄7 = c̄8·c3 = 1\nc̄6 = c̄8·c3·3·c6**2 = 48\n"
+    c = next(c for c in gradcli.grade(MFML, "0,2", text, mode="reverse").cells if c.label == "c̄6")
+    assert (c.verdict, c.rule_check, c.note) == ("correct", "proved", None)
+    graph = gradcli.graph(MFML).graph
+    never = lambda g: (lambda student, truth, sweep=None: None)  # noqa: E731
+    c = next(c for c in grade(graph, {"x1": 0.0, "x2": 2.0}, read(text), "reverse", decide=never).cells
+             if c.label == "c̄6")
+    assert c.rule_check == "undecided" and c.verdict == "correct"
+    wrong = text.replace("3·c6**2 = 48", "3·c6 = 12")  # the slip of MFML 3, written out: still the slip
+    c = next(c for c in gradcli.grade(MFML, "0,2", wrong, mode="reverse").cells if c.label == "c̄6")
+    assert c.rule_check == "different" and c.error == "wrong local partial"
+
+
+def test_a_tangent_rule_that_writes_an_earlier_tangent_out_is_right() -> None:
+    # forward mode of the same f: ċ6 = ċ4 + ċ5 written out as 2·c1·ċ1 + 2·c2·ċ2
+    text = "[sweep x2]\nċ1 = 0\nċ2 = 1\nċ4 = 0\nċ5 = 4\nċ6 = 2·c1·ċ1 + 2·c2·ċ2 = 4\n"
+    c = next(c for c in gradcli.grade(MFML, "0,2", text, mode="forward").cells if c.label == "ċ6")
+    assert (c.verdict, c.rule_check) == ("correct", "proved"), c.note
 
 
 def test_json_feedback_is_plain_text_and_the_table_prints_as_the_tables_do(tmp_path) -> None:
@@ -297,6 +334,18 @@ def test_a_sheet_numbered_otherwise_is_matched_by_its_definitions(tmp_path) -> N
     assert doc["mapping"] == {"c4": "c5", "c5": "c4"} and sorted(doc["matched_by_definition"]) == ["c4", "c5"]
     assert "matched to ours by the definitions written: c4 is c5, c5 is c4" in run(
         "grade", MFML, "--at", "0,2", str(ROOT / path)).stdout
+
+
+def test_a_match_made_through_a_cell_that_loses_its_match_is_made_again() -> None:
+    # a and b are both c1**2, so neither is our c4; d = a + c5 was matched to c6 through a, and is not any more
+    from gradcli.core.submission import read
+    from gradcli.engine.grade import match_definitions
+
+    graph = gradcli.graph(MFML).graph
+    both = "a = c1**2 = 0\nd = a + c5 = 4\nb = c1**2 = 0\nc5 = c2**2 = 4\n"
+    assert match_definitions(graph, read(both)) == {}
+    one = "a = c1**2 = 0\nd = a + c5 = 4\nc5 = c2**2 = 4\n"
+    assert match_definitions(graph, read(one)) == {"a": "c4", "d": "c6"}
 
 
 def test_without_the_definitions_the_numbering_is_taken_as_ours_and_map_still_applies() -> None:

@@ -193,3 +193,38 @@ def test_ctrl_c_during_the_worker_exits_130_and_leaves_no_child() -> None:
 def _zombie_gone(pid: int) -> bool:
     time.sleep(0.5)
     return not os.path.exists(f"/proc/{pid}")
+
+
+def test_an_array_claim_left_to_the_numbers_is_compared_entry_by_entry() -> None:
+    # the fallback itself (what check runs when sympy does not finish): the claim in doubles with the program's
+    # own array operations against reverse mode's adjoints of the array's entries, at random points
+    import math
+
+    from gradcli.exact.check import numeric_verdict, parse_claims
+
+    problem = gradcli.graph("sum(tanh(W @ x))", shape="W=2x2,x=2")
+    g = problem.graph
+
+    def verdict(claim: str):
+        (tree,) = parse_claims([claim], g)
+        return numeric_verdict(g, tree, "W", None, {}, "2 s")
+
+    right = verdict("(1 - tanh(W @ x)**2) @ xᵀ")
+    assert right.status == "undecided" and right.agreed > 10 and right.shape == (2, 2) and right.timed_out
+    wrong = verdict("(1 - tanh(W @ x)) @ xᵀ")
+    assert wrong.status == "different" and wrong.entry == "W[1,1]"
+    p = wrong.point
+    z1 = p["W[1,1]"] * p["x[1]"] + p["W[1,2]"] * p["x[2]"]
+    assert wrong.claim_value == pytest.approx((1 - math.tanh(z1)) * p["x[1]"])
+    assert wrong.truth_value == pytest.approx((1 - math.tanh(z1) ** 2) * p["x[1]"])
+    shapes = verdict("x")
+    assert shapes.status == "different" and shapes.shapes == ((2, 1), (2, 2))
+
+
+def test_an_array_claim_left_to_the_numbers_is_valid_json() -> None:
+    result = run("check", "sum(tanh(W @ x))", "--shape", "W=2x2,x=2", "--wrt", "W", "--claim",
+                 "(1 - tanh(W @ x)) @ xᵀ", "--time-limit", "0.01", "--format", "json")
+    assert result.exit_code == 1, result.output
+    claim = json.loads(result.stdout)["claims"][0]
+    assert claim["verdict"] == "different" and claim["shape"] == [2, 2] and claim["entry"].startswith("W[")
+    assert len(claim["derivative"]) == 2 and all(len(row) == 2 for row in claim["derivative"])
