@@ -21,13 +21,18 @@ EXAMPLE = 'gradcli reverse "exp(x1)*(x1**2+x2**2)**3" --at 0,2'
 
 class _Path(click.Path):
     """click's Path, with a name the system refuses to look up (one holding a NUL byte, which only a program
-    calling gradcli in process can pass) told as a bad value, not raised."""
+    calling gradcli in process can pass) told as a bad value, not raised, in words of our own: Python's own
+    message differs between versions and calls ("embedded null byte", "stat: embedded null character in
+    path")."""
 
     def convert(self, value, param, ctx):
+        name = os.fsdecode(value) if isinstance(value, bytes) else str(value)
+        if "\0" in name:
+            self.fail(f"'{visible(name)}' is not a file name: it holds a NUL byte", param, ctx)
         try:
             return super().convert(value, param, ctx)
         except ValueError as e:
-            self.fail(f"'{visible(str(value))}' is not a file name: {e}", param, ctx)
+            self.fail(f"'{visible(name)}' is not a file name: {e}", param, ctx)
 
 
 class ExprCommand(click.Command):
