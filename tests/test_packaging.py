@@ -231,7 +231,8 @@ def test_the_sdist_holds_what_its_tests_read_and_they_pass_in_it(tmp_path) -> No
     tree, = (tmp_path / "src").iterdir()
     needs = _needs()
     assert {"bench", "examples", "man", "README.md"} <= {n.split("/")[0] for n in needs}, needs
-    missing = sorted(n for n in needs | {"tests/golden", "tests/cases/public.json"} if not (tree / n).exists())
+    needs |= {"tests/golden", "tests/cases/public.json"} | set(readme_links())  # and what the README links to
+    missing = sorted(n for n in needs if (ROOT / n).exists() and not (tree / n).exists())  # docs/, once written
     assert not missing, f"the sdist lacks {missing}"
     git = shutil.which("git")
     tracked = subprocess.run([git, "ls-files", "tests", "bench", "examples", "man"], cwd=ROOT, capture_output=True,
@@ -247,3 +248,43 @@ def test_the_sdist_holds_what_its_tests_read_and_they_pass_in_it(tmp_path) -> No
     assert proc.returncode == 0, proc.stdout[-3000:]
     summary = proc.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "skipped" not in summary, summary
+
+
+def test_the_project_urls_lead_to_its_home() -> None:
+    tomllib = pytest.importorskip("tomllib")
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]
+    assert set(urls) >= {"Homepage", "Documentation", "Issues", "Source"}
+    home = urls["Homepage"]
+    assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", home), home
+    assert all(u == home or u.startswith(home + "/") or u.startswith(home + "#") for u in urls.values()), urls
+    assert urls["Issues"] == home + "/issues"
+
+
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)[^)]*\)|^\[[^\]]+\]:\s*(\S+)", re.M)  # [text](target), [label]: target
+
+
+def readme_links() -> dict[str, set[str]]:
+    """The links of README.md and docs/*.md to files of the project: target (from the checkout's top) -> where."""
+    found: dict[str, set[str]] = {}
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.S | re.M)  # code holds no links
+        text = re.sub(r"`[^`\n]*`", "", text)
+        for m in LINK.finditer(text):
+            target = (m.group(1) or m.group(2)).split("#")[0]
+            if not target or re.match(r"[a-z][a-z0-9+.-]*:", target):  # an anchor, https:, mailto:
+                continue
+            path = os.path.normpath(os.path.join(os.path.dirname(page.relative_to(ROOT)), target))
+            found.setdefault(path, set()).add(page.name)
+    return found
+
+
+def test_readme_links_to_the_project_are_relative_and_lead_to_its_files() -> None:
+    """Relative links work in a checkout and an unpacked sdist, off GitHub, as a link into github.com would
+    not; each must lead to a file or folder that is there."""
+    pages = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
+    for page in pages:
+        text = page.read_text()
+        assert not re.search(r"\]\(https://github\.com/gradcli/gradcli/(blob|tree)/", text), page.name
+    missing = {target: where for target, where in readme_links().items() if not (ROOT / target).exists()}
+    assert not missing, missing
+
