@@ -146,6 +146,7 @@ def test_the_lowest_versions_ci_installs_are_the_declared_floors() -> None:
     lines = [line.split("#")[0].strip() for line in (ROOT / ".ci" / "lowest.txt").read_text().splitlines()]
     pins = dict(line.split("==") for line in lines if line)
     assert set(pins) == set(floors)
+
     def release(v: str) -> list[int]:  # 13 is 13.0.0
         parts = [int(p) for p in v.split(".")]
         while parts[-1] == 0 and len(parts) > 1:
