@@ -21,13 +21,18 @@ EXAMPLE = 'gradcli reverse "exp(x1)*(x1**2+x2**2)**3" --at 0,2'
 
 class _Path(click.Path):
     """click's Path, with a name the system refuses to look up (one holding a NUL byte, which only a program
-    calling gradcli in process can pass) told as a bad value, not raised."""
+    calling gradcli in process can pass) told as a bad value, not raised, in words of our own: Python's own
+    message differs between versions and calls ("embedded null byte", "stat: embedded null character in
+    path")."""
 
     def convert(self, value, param, ctx):
+        name = os.fsdecode(value) if isinstance(value, bytes) else str(value)
+        if "\0" in name:
+            self.fail(f"'{visible(name)}' is not a file name: it holds a NUL byte", param, ctx)
         try:
             return super().convert(value, param, ctx)
         except ValueError as e:
-            self.fail(f"'{visible(str(value))}' is not a file name: {e}", param, ctx)
+            self.fail(f"'{visible(name)}' is not a file name: {e}", param, ctx)
 
 
 class ExprCommand(click.Command):
@@ -359,13 +364,16 @@ def _render(result, out: _Visible, view: View, width: int | None) -> None:
             for w in result.warnings:
                 _err(f"warning: {w}")
         return
+    view = view._replace(width=_width(width))
+    if _surely_plain():  # a pipe or a file: plain text, through _Visible like every other format
+        render(result, out, view)
+        return
     from rich.console import Console
 
-    view = view._replace(width=_width(width))
     # a height too, or rich ignores the width on a terminal it takes for dumb (TERM=dumb)
     console = Console(file=sys.stdout, width=view.width, height=25, highlight=False, emoji=False, markup=False,
                       safe_box=True)
-    if not console.is_terminal:  # a pipe or a file: plain text, through _Visible like every other format
+    if not console.is_terminal:
         render(result, out, view)
         return
     # rich writes colour codes of its own to a terminal, so the styled table cannot pass through _Visible; its
@@ -376,6 +384,18 @@ def _render(result, out: _Visible, view: View, width: int | None) -> None:
     console.on_broken_pipe = _reader_left  # rich's own handler exits 1
     for line in table_lines(result, view):
         console.print(Text.assemble(*line), soft_wrap=True)  # laid out already: rich must not wrap or crop
+
+
+def _surely_plain() -> bool:
+    """Whether standard output is a pipe or a file that rich too would take for no terminal: nothing forces
+    one (FORCE_COLOR, TTY_COMPATIBLE=1). The table then goes out as plain text without importing rich, which
+    is about a fifth of a small command's whole process (BENCHMARKS.md); anything less sure is left to rich."""
+    if "FORCE_COLOR" in os.environ or os.environ.get("TTY_COMPATIBLE") == "1":
+        return False
+    try:
+        return not sys.stdout.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream: rich says no terminal too
+        return True
 
 
 def _width(option: int | None) -> int:
@@ -887,11 +907,14 @@ def _show_picture(result, shown: Shown) -> None:
     if shown.fmt != "table":
         _show(result, shown)
         return
-    from rich.console import Console
-
     width = _width(shown.width)
-    console = Console(file=sys.stdout, width=width, height=25, highlight=False, emoji=False, markup=False)
-    if not console.is_terminal or console.no_color or console.color_system is None:
+    if _surely_plain():
+        console = None
+    else:
+        from rich.console import Console
+
+        console = Console(file=sys.stdout, width=width, height=25, highlight=False, emoji=False, markup=False)
+    if console is None or not console.is_terminal or console.no_color or console.color_system is None:
         # a pipe, a file, NO_COLOR or a dumb terminal: the character ramp, as plain text
         _flush_stdout()
         out = _Visible(escape)

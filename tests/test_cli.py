@@ -397,6 +397,21 @@ def test_json_output_does_not_import_rich_tables() -> None:
     assert proc.stdout.strip() == "False", proc.stderr
 
 
+def _imported(*args: str, **env: str) -> set[str]:
+    """The modules ``python -m gradcli ARGS`` imports, its standard output a pipe (python -X importtime)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "gradcli", *args], capture_output=True,
+                          text=True, cwd=ROOT, env=clean_env(**env))
+    assert proc.returncode == 0, proc.stderr
+    return {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+
+
+@pytest.mark.parametrize("command", ["forward", "reverse"])
+def test_a_table_sent_to_a_pipe_does_not_import_rich(command) -> None:
+    assert not {m for m in _imported(command, SEED, "--at", "0,2") if m.split(".")[0] == "rich"}
+    # FORCE_COLOR makes the pipe a terminal for rich, which then writes the table in colour
+    assert "rich.console" in _imported(command, SEED, "--at", "0,2", FORCE_COLOR="1")
+
+
 def test_deep_expression_through_the_cli(tmp_path) -> None:
     depth = 100_000
     src = tmp_path / "deep.txt"

@@ -1,4 +1,5 @@
-"""The installed command's shell completion, as the README and the man page set it up; the licence metadata."""
+"""The installed command's shell completion, as the README and the man page set it up; the licence metadata;
+the wheel and the sdist."""
 
 from __future__ import annotations
 
@@ -137,6 +138,39 @@ def test_python_classifiers_start_at_requires_python() -> None:
     assert minors and minors == list(range(int(lowest), int(lowest) + len(minors))), minors
 
 
+def test_the_lowest_versions_ci_installs_are_the_declared_floors() -> None:
+    """.ci/lowest.txt pins each dependency at the floor pyproject.toml declares, so CI tests what it promises."""
+    tomllib = pytest.importorskip("tomllib")
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    floors = dict(re.fullmatch(r"([\w-]+)>=([\d.]+)", d).groups() for d in declared)
+    lines = [line.split("#")[0].strip() for line in (ROOT / ".ci" / "lowest.txt").read_text().splitlines()]
+    pins = dict(line.split("==") for line in lines if line)
+    assert set(pins) == set(floors)
+
+    def release(v: str) -> list[int]:  # 13 is 13.0.0
+        parts = [int(p) for p in v.split(".")]
+        while parts[-1] == 0 and len(parts) > 1:
+            parts.pop()
+        return parts
+
+    for name, floor in floors.items():
+        assert release(pins[name]) == release(floor), name
+
+
+def test_ci_runs_the_suite_on_every_python_the_classifiers_name() -> None:
+    """The main run is on 3.11 (.ci/run); .ci/other-pythons runs the fast subset on the others."""
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    named = {c.rsplit(" ", 1)[1] for c in project["classifiers"]
+             if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)}
+    script = (ROOT / ".ci" / "other-pythons").read_text()
+    others = re.search(r"^VERSIONS=\(([^)]*)\)", script, re.M).group(1).split()
+    lowest = re.search(r"^LOWEST=(\S+)", script, re.M).group(1)
+    assert named == {"3.11", *others} and len(others) == len(named) - 1
+    assert lowest == min(named, key=lambda v: int(v.split(".")[1])) in others
+    assert "bash .ci/other-pythons" in (ROOT / ".ci" / "run").read_text()
+
+
 def test_the_wheel_installs_the_man_page(tmp_path) -> None:
     """``man gradcli`` works after ``pip install``: the wheel puts man/gradcli.1 under share/man/man1."""
     import zipfile
@@ -156,3 +190,102 @@ def test_metadata_says_what_gradcli_is() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert "automatic differentiation" in project["keywords"]
     assert [c for c in project["classifiers"] if c.startswith("Development Status ::")]
+
+
+def _needs() -> set[str]:
+    """The files and folders of the checkout that the tests read, as they name them: ``ROOT / "bench"``."""
+    chain = re.compile(r'\bROOT((?: / "[^"]+")+)')
+    found = set()
+    for path in (ROOT / "tests").rglob("*.py"):
+        for m in chain.finditer(path.read_text()):
+            found.add("/".join(re.findall(r'"([^"]+)"', m.group(1))))
+    return found
+
+
+def _not_sources(folder: str, names: list[str]) -> set[str]:
+    """What a copy of the checkout leaves out: what builds, tests and git keep, and virtual environments."""
+    kept = {".git", "build", "dist", "__pycache__", ".hypothesis", ".pytest_cache"}
+    return {n for n in names
+            if n in kept or n.endswith(".egg-info") or os.path.exists(os.path.join(folder, n, "pyvenv.cfg"))}
+
+
+def test_the_sdist_holds_what_its_tests_read_and_they_pass_in_it(tmp_path) -> None:
+    """An sdist runs its own tests: built as ``python -m build --sdist`` builds it, unpacked, it has every file
+    the tests name, and the tests of the recorded outputs and of the benchmark programs pass in it."""
+    import tarfile
+    from importlib import metadata
+
+    try:
+        metadata.version("build")  # in the test extra; a folder build/ of the checkout is no such package
+    except metadata.PackageNotFoundError:
+        pytest.skip("needs the build package (pip install build)")
+    # built from a copy: setuptools adds the files of an earlier build's gradcli.egg-info/SOURCES.txt, which
+    # would hide a file MANIFEST.in leaves out
+    checkout = tmp_path / "checkout"
+    shutil.copytree(ROOT, checkout, ignore=_not_sources)
+    proc = subprocess.run([sys.executable, "-m", "build", "--sdist", "--outdir", str(tmp_path / "dist"), str(checkout)],
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    sdist, = (tmp_path / "dist").glob("gradcli-*.tar.gz")
+    with tarfile.open(sdist) as tar:  # the "data" filter where this Python has it (3.14 makes it the default)
+        tar.extractall(tmp_path / "src", **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    tree, = (tmp_path / "src").iterdir()
+    needs = _needs()
+    assert {"bench", "examples", "man", "README.md"} <= {n.split("/")[0] for n in needs}, needs
+    needs |= {"tests/golden", "tests/cases/public.json"} | set(readme_links())  # and what the README links to
+    missing = sorted(n for n in needs if (ROOT / n).exists() and not (tree / n).exists())  # docs/, once written
+    assert not missing, f"the sdist lacks {missing}"
+    git = shutil.which("git")
+    tracked = subprocess.run([git, "ls-files", "tests", "bench", "examples", "man"], cwd=ROOT, capture_output=True,
+                             text=True) if git else None
+    if tracked and tracked.returncode == 0:  # a checkout, not itself an unpacked sdist: every file of those folders
+        left_out = sorted(n for n in tracked.stdout.splitlines() if not (tree / n).exists())
+        assert not left_out, f"the sdist lacks {left_out}"
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    tests = ["tests/test_golden.py", "tests/test_bench.py::test_generated_programs_are_the_same_each_time_and_agree_"
+             "with_the_tape"]
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests], cwd=tree, env=env,
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "skipped" not in summary, summary
+
+
+def test_the_project_urls_lead_to_its_home() -> None:
+    tomllib = pytest.importorskip("tomllib")
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]
+    assert set(urls) >= {"Homepage", "Documentation", "Issues", "Source"}
+    home = urls["Homepage"]
+    assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", home), home
+    assert all(u == home or u.startswith(home + "/") or u.startswith(home + "#") for u in urls.values()), urls
+    assert urls["Issues"] == home + "/issues"
+
+
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)[^)]*\)|^\[[^\]]+\]:\s*(\S+)", re.M)  # [text](target), [label]: target
+
+
+def readme_links() -> dict[str, set[str]]:
+    """The links of README.md and docs/*.md to files of the project: target (from the checkout's top) -> where."""
+    found: dict[str, set[str]] = {}
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.S | re.M)  # code holds no links
+        text = re.sub(r"`[^`\n]*`", "", text)
+        for m in LINK.finditer(text):
+            target = (m.group(1) or m.group(2)).split("#")[0]
+            if not target or re.match(r"[a-z][a-z0-9+.-]*:", target):  # an anchor, https:, mailto:
+                continue
+            path = os.path.normpath(os.path.join(os.path.dirname(page.relative_to(ROOT)), target))
+            found.setdefault(path, set()).add(page.name)
+    return found
+
+
+def test_readme_links_to_the_project_are_relative_and_lead_to_its_files() -> None:
+    """Relative links work in a checkout and an unpacked sdist, off GitHub, as a link into github.com would
+    not; each must lead to a file or folder that is there."""
+    pages = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
+    for page in pages:
+        text = page.read_text()
+        assert not re.search(r"\]\(https://github\.com/gradcli/gradcli/(blob|tree)/", text), page.name
+    missing = {target: where for target, where in readme_links().items() if not (ROOT / target).exists()}
+    assert not missing, missing
+
