@@ -83,7 +83,9 @@ class ExprCommand(click.Command):
             rows = [r for r in (p.get_help_record(ctx) for p in params) if r is not None]
             if rows:
                 with formatter.section(title):
-                    formatter.write_dl(rows)
+                    # a narrow terminal keeps two thirds of its width for the help: a longer option goes on a
+                    # line of its own
+                    formatter.write_dl(rows, col_max=min(30, formatter.width // 3))
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command's examples: a line on what each shows, then the command as it is typed."""
