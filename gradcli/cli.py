@@ -77,6 +77,35 @@ class ExprCommand(click.Command):
                 out += ["--", expression]
         return out
 
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command's own options first, as declared, then the input and display options every command shares,
+        in _SHARED's order, and --help."""
+        options = [p for p in self.get_params(ctx) if isinstance(p, click.Option)]
+        own = [p for p in options if p.name not in _SHARED and "--help" not in p.opts]
+        shared = sorted((p for p in options if p not in own), key=lambda p: _SHARED.index(p.name) if p.name in _SHARED
+                        else len(_SHARED))
+        for title, params in (("Options", own), ("Input and display options", shared)):
+            rows = [r for r in (p.get_help_record(ctx) for p in params) if r is not None]
+            if rows:
+                with formatter.section(title):
+                    # a narrow terminal keeps two thirds of its width for the help: a longer option goes on a
+                    # line of its own
+                    formatter.write_dl(rows, col_max=min(30, formatter.width // 3))
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command's examples: a line on what each shows, then the command as it is typed."""
+        examples = _EXAMPLES.get(self.name, ())
+        if examples:
+            with formatter.section("Examples"):
+                for k, (says, typed) in enumerate(examples):
+                    if k:
+                        formatter.write_paragraph()
+                    formatter.write_text(says)
+                    with formatter.indentation():
+                        for line in typed.splitlines():
+                            formatter.write(f"{'':>{formatter.current_indent}}{line}\n")
+        super().format_epilog(ctx, formatter)
+
 
 class Shown(NamedTuple):
     """How to show a result: the display options every command shares."""
@@ -108,6 +137,12 @@ class Given(NamedTuple):
         """The keyword arguments of the Python API that say how to read the source."""
         return {"prefix": self.prefix, "share": self.share, "let": self.let, "output": self.output,
                 "shape": self.shape, "as_written": self.as_written}
+
+
+# the parameters _options adds: in a command's --help they come after its own options, in this order (how to read
+# the input, then how to show the result), then --help
+_SHARED = ("file", "let", "outputs", "shape", "prefix", "no_share", "as_written",
+           "fmt", "digits", "brief", "width", "ascii_", "max_rows")
 
 
 def _options(formats: tuple[str, ...], brief: bool = False) -> Callable:
@@ -471,6 +506,67 @@ def cli() -> None:
       gradcli reverse "exp(x1)*(x1**2+x2**2)**3" --at 0,2
       gradcli graph   "exp(x1)*(x1**2+x2**2)**3" --dot | dot -Tsvg > graph.svg
     """
+
+
+# each command's --help ends with these: what an example shows, then the command as typed (a line ending in a
+# backslash goes on on the next); "exit N" in the first says the exit code. A test runs every one.
+_SEED = '"exp(x1)*(x1**2+x2**2)**3" --at 0,2'
+_EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "forward": (
+        ("The evaluation trace, then a tangent table for each input:", f"gradcli forward {_SEED}"),
+        ("One sweep along the direction d = (1, 1), giving ∇f·d:",
+         'gradcli forward "x*y + sin(x)" --at 1,2 --direction 1,1'),
+    ),
+    "reverse": (
+        ("The evaluation trace, then the adjoint table and the whole gradient:", f"gradcli reverse {_SEED}"),
+        ("A program keeps its names; --symbolic adds each row in symbols:",
+         'gradcli reverse "z = w*x; L = -log(sigmoid(z))" \\\n    --at w=1,x=2 --symbolic'),
+    ),
+    "graph": (
+        ("Every node with its operands, value and adjoint:", f"gradcli graph {_SEED}"),
+        ("Graphviz DOT, each edge with its local partial, drawn as a PNG:",
+         'gradcli graph "x*y + sin(x)" --at 1,2 --dot \\\n    | dot -Tpng > g.png'),
+    ),
+    "jacobian": (
+        ("Two outputs, one reverse sweep (a row of J) per output:", 'gradcli jacobian "x*y, x + y" --at 1,2'),
+        ("softmax's Jacobian, diag(s) − s·sᵀ, column by column:",
+         'gradcli jacobian "s = softmax(z)" --at "z=[1,2,3]" \\\n    --mode forward'),
+    ),
+    "hessian": (
+        ("A saddle: the eigenvalues have both signs:", 'gradcli hessian "x**2 - y**2" --at 0,0'),
+        ("Rosenbrock's function at its minimum, positive definite:",
+         'gradcli hessian "(1 - x)**2 + 100*(y - x**2)**2" \\\n    --at 1,1 --brief'),
+    ),
+    "check": (
+        ("A derived derivative, proved equal (exit 0):", 'gradcli check "s = sig(g)" --claim "s*(1 - s)"'),
+        ("A chain rule stopped one edge early: different, with a counterexample and the likely mistake (exit 1):",
+         'gradcli check "sin(x**2)" --claim "cos(x**2)"'),
+    ),
+    "gradcheck": (
+        ("Central differences beside reverse mode's gradient:", f"gradcli gradcheck {_SEED}"),
+        ("A gradient derived by hand, one partial wrong (exit 1: ∂f/∂y is x² = 1):",
+         'gradcli gradcheck "x**2*y" --at 1,2 --claim 2,2'),
+    ),
+    "descend": (
+        ("Ten steps of gradient descent with α = 0.05:", 'gradcli descend "x**2 + 10*y**2" --at 1,1 --lr 0.05'),
+        ("Adam, 20 steps, only the parameters and the loss:",
+         'gradcli descend "x**2 + 10*y**2" --at 1,1 \\\n    --optimizer adam --steps 20 --brief'),
+    ),
+    "grade": (
+        ("Grade a filled reverse-mode table (from the repository's examples/; exit 1: 15 of 16):",
+         f"gradcli grade {_SEED} \\\n    examples/grade/ada-mfml3.txt"),
+        ("Several students: a gradebook row (CSV) each (exit 1):",
+         f"gradcli grade {_SEED} \\\n    examples/grade/ada-mfml3.txt \\\n    examples/grade/eve-renumbered.txt"),
+    ),
+    "worksheet": (
+        ("A blank reverse-mode table to fill, as grade reads it back:", f"gradcli worksheet {_SEED}"),
+        ("Its answer key, as LaTeX:", 'gradcli worksheet "x*y + sin(x)" --at 1,2 --key \\\n    --format latex'),
+    ),
+    "plot": (
+        ("A heatmap with contour lines over x and y:", 'gradcli plot "x**2 + 3*y**2" --x x=-2:2 --y y=-1:1'),
+        ("A curve for each value of a:", 'gradcli plot "a*x**2" --x x=-2:2 --vary a=0.5,1,2'),
+    ),
+}
 
 
 _SYMBOLIC = click.option("--symbolic", "symbolic_", is_flag=True,

@@ -4,7 +4,7 @@ A homework problem never comes near any of these; they are there so that no inpu
 data file of random bytes, a claim nested a thousand deep) can take unbounded memory or time, or reach a
 recursion limit. Past a bound gradcli refuses with exit 2 and one line naming the bound, e.g.
 ``error: -f /dev/zero is larger than the limit of 16 MiB on a source (limit source_bytes)``.
-README's "Limits" and the man page's LIMITS list them; a test holds each.
+docs/guide.md's "Limits" and the man page's LIMITS list them; a test holds each.
 
 Input is read in chunks of ``CHUNK`` bytes, and reading stops as soon as a bound is passed, so an endless
 stream costs at most one bound's worth of memory.

@@ -531,9 +531,9 @@ def test_non_finite_constants_warn_at_the_command_line() -> None:
         assert any("the constant" in w for w in out["warnings"]), (expr, out["warnings"])
 
 
-def test_readme_shows_the_60_column_layout_as_it_really_prints() -> None:
-    readme = (ROOT / "README.md").read_text()
-    excerpt = readme.split("At 60 columns the logistic loss's reverse table reads:\n\n```\n")[1].split("```")[0]
+def test_guide_shows_the_60_column_layout_as_it_really_prints() -> None:
+    guide = (ROOT / "docs" / "guide.md").read_text()
+    excerpt = guide.split("At 60 columns the logistic loss's reverse table reads:\n\n```\n")[1].split("```")[0]
     out = run("reverse", "-(y*log(sigmoid(w1*x1 + w2*x2)) + (1-y)*log(1 - sigmoid(w1*x1 + w2*x2)))", "--at",
               "w1=0.5,w2=-0.25,x1=1,x2=2,y=1", "--width", "60").output
     assert excerpt in out

@@ -1,4 +1,5 @@
-"""The man page and README document every option and every function."""
+"""The man page, the README and the pages under docs/ document every option and every function, and their
+examples run as shown."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from gradcli.cli import cli
 from gradcli.core.ops import OPS
 
 MAN = ROOT / "man" / "gradcli.1"
+# the README, then the guide's pages: every example in them runs
+DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SEED = "exp(x1)*(x1**2+x2**2)**3"
 
 
@@ -48,7 +51,9 @@ def test_man_page_documents_every_command(command: str) -> None:
 @pytest.mark.parametrize("name", sorted({n for op in OPS.values() for n in op.names}))
 def test_every_function_is_documented(name: str) -> None:
     assert re.search(rf"\b{name}\b", man_text()), f"{name} not in man page"
-    assert re.search(rf"\b{name}\b", (ROOT / "README.md").read_text()), f"{name} not in README"
+    # the README's table of functions, and the language's page in depth
+    for page in (ROOT / "README.md", ROOT / "docs" / "language.md"):
+        assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", page.read_text()), f"{name} not in {page.name}"
 
 
 def test_man_page_source_is_ascii() -> None:
@@ -96,21 +101,21 @@ def test_man_page_shows_the_notation_in_utf8_and_falls_back_to_ascii() -> None:
         assert shown in text, shown
 
 
-def test_man_page_and_readme_name_every_format() -> None:
+def test_man_page_and_docs_name_every_format() -> None:
     formats = {c for command in cli.commands.values() for p in command.params
                if isinstance(p, click.Option) and p.name == "fmt" for c in p.type.choices}
     assert formats >= {"table", "json", "dot", "markdown", "latex"}
-    readme = (ROOT / "README.md").read_text()
+    docs = "\n".join(page.read_text() for page in DOC_FILES)
     for f in formats:
         assert re.search(rf"\b{f}\b", man_text()), f
-        assert f"--format {f}" in readme or f"`{f}`" in readme, f
+        assert f"--format {f}" in docs or f"`{f}`" in docs, f
 
 
 def test_width_range_is_documented() -> None:
     (width,) = [p for p in cli.commands["reverse"].params if p.name == "width"]
     stated = f"from {width.type.min} to {width.type.max} columns"
     assert stated in " ".join(man_text().split())
-    assert stated in (ROOT / "README.md").read_text()
+    assert stated in (ROOT / "docs" / "guide.md").read_text()
 
 
 def gradcli(env: dict[str, str], *args: str) -> str:
@@ -148,15 +153,15 @@ def test_environment_section_holds() -> None:
         assert gradcli({"COLUMNS": "25", "FORCE_COLOR": "1"}, *args) == gradcli({}, *args), fmt
 
 
-def readme_commands() -> list[tuple[str, list[str], int]]:
-    """Every gradcli command in the README's sh blocks, with the exit code its comment states (0 unless it says
+def doc_commands(pages=DOC_FILES) -> list[tuple[str, list[str], int]]:
+    """Every gradcli command in the sh blocks of the README and of docs/, with the exit code its comment states (0 unless it says
     "exit N"); lines continued with a backslash or inside quotes are one command; a pipe or a redirection ends it.
     Placeholders (EXPR, POINT) and files the reader would have to write are left out."""
     import shlex
 
-    text = (ROOT / "README.md").read_text()
     out = []
-    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+    blocks = [(page.name, block) for page in pages for block in re.findall(r"```sh\n(.*?)```", page.read_text(), re.S)]
+    for name, block in blocks:
         block = block.replace("\\\n", " ")
         pending = ""
         for line in block.splitlines():
@@ -173,19 +178,44 @@ def readme_commands() -> list[tuple[str, list[str], int]]:
             if any(w in ("EXPR", "-f") for w in words):
                 continue
             m = re.search(r"#.*\bexit (\d)", line_text)
-            out.append((line_text.split("#")[0].strip()[:60], words, int(m.group(1)) if m else 0))
+            out.append((f"{name}: {line_text.split('#')[0].strip()[:60]}", words, int(m.group(1)) if m else 0))
     return out
 
 
-@pytest.mark.parametrize("label,words,code", readme_commands(), ids=lambda x: x if isinstance(x, str) else "")
-def test_every_readme_command_runs_as_shown(label: str, words: list[str], code: int, monkeypatch) -> None:
+@pytest.mark.parametrize("label,words,code", doc_commands(), ids=lambda x: x if isinstance(x, str) else "")
+def test_every_documented_command_runs_as_shown(label: str, words: list[str], code: int, monkeypatch) -> None:
     from conftest import run
 
-    monkeypatch.chdir(ROOT)  # the README's paths (examples/…) are from the repository's root
+    monkeypatch.chdir(ROOT)  # the docs' paths (examples/…) are from the repository's root
     result = run(*words)
     assert result.exit_code == code, result.output
 
 
-def test_the_readme_has_commands_to_run() -> None:
-    commands = [w[0] for _, w, _ in readme_commands()]
-    assert {"forward", "reverse", "graph", "jacobian", "hessian", "check", "gradcheck", "descend"} <= set(commands)
+def test_the_readme_has_an_example_of_every_command_and_the_guide_a_section() -> None:
+    commands = [w[0] for _, w, _ in doc_commands([ROOT / "README.md"])]
+    assert set(commands) == set(cli.commands)
+    guide = (ROOT / "docs" / "guide.md").read_text()
+    assert all(f"\n### {name}\n" in guide for name in cli.commands)
+    assert len(doc_commands()) > 2 * len(commands)  # the guide's examples are found too
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", DOC_FILES, ids=lambda p: p.name)
+def test_every_link_is_relative_and_leads_somewhere(page) -> None:
+    """A link is a plain relative path (it works on GitHub, in a clone and in the sdist) to a file that exists,
+    and its #anchor is a heading of that file."""
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    assert links, page.name
+    for link in links:
+        assert not re.match(r"[a-z]+:|/", link), f"{page.name}: {link} is not a relative path"
+        path, _, anchor = link.partition("#")
+        target = (page.parent / path).resolve() if path else page
+        assert target.exists(), f"{page.name}: {link} leads nowhere"
+        if anchor:
+            headings = re.findall(r"^#+ (.*)$", re.sub(r"```.*?```", "", target.read_text(), flags=re.S), re.M)
+            assert anchor in {_anchor(h) for h in headings}, f"{page.name}: {link}: no such heading"

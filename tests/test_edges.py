@@ -1,4 +1,4 @@
-"""Numerical edge cases, each with its documented behaviour (README, "Conventions")."""
+"""Numerical edge cases, each with its documented behaviour (docs/language.md, "Conventions")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The installed command's shell completion, as the README and the man page set it up; the licence metadata;
+"""The installed command's shell completion, as the guide and the man page set it up; the licence metadata;
 the wheel and the sdist."""
 
 from __future__ import annotations
@@ -61,18 +61,18 @@ def test_completion_offers_commands_options_and_formats(kind: str) -> None:
     assert set(complete(command, "gradcli graph --format ")) == format_choices("graph")
 
 
-def readme_completion_lines() -> dict[str, str]:
-    """The README's start-up line for each shell, from its Shell completion section."""
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"^### Shell completion\n.*?^```sh\n(.*?)^```", readme, re.S | re.M).group(1)
+def guide_completion_lines() -> dict[str, str]:
+    """The guide's start-up line for each shell, from its Shell completion section."""
+    guide = (ROOT / "docs" / "guide.md").read_text()
+    block = re.search(r"^### Shell completion\n.*?^```sh\n(.*?)^```", guide, re.S | re.M).group(1)
     lines = [line.split("#")[0].strip() for line in block.splitlines()]
     found = {m.group(2): line for line in lines if (m := SOURCE.search(line))}
     assert len(found) == len(lines), f"each line should run _NAME_COMPLETE=<shell>_source gradcli: {lines}"
     return found
 
 
-def test_readme_and_man_page_give_the_same_completion_lines() -> None:
-    lines = readme_completion_lines()
+def test_guide_and_man_page_give_the_same_completion_lines() -> None:
+    lines = guide_completion_lines()
     assert set(lines) == {"bash", "zsh", "fish"}
     man = man_text().replace("\\(ti", "~")
     for shell, line in lines.items():
@@ -81,7 +81,7 @@ def test_readme_and_man_page_give_the_same_completion_lines() -> None:
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_documented_variable_gives_a_completion_script(shell: str) -> None:
-    variable, _ = SOURCE.search(readme_completion_lines()[shell]).groups()
+    variable, _ = SOURCE.search(guide_completion_lines()[shell]).groups()
     proc = subprocess.run(launcher("module"), env={**os.environ, "PYTHONPATH": str(ROOT), variable: f"{shell}_source"},
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd=ROOT)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
@@ -89,8 +89,8 @@ def test_documented_variable_gives_a_completion_script(shell: str) -> None:
 
 
 def test_bash_completion_script_completes_in_bash() -> None:
-    """The README's line for ~/.bashrc, then the call bash makes when Tab is pressed."""
-    eval_line = readme_completion_lines()["bash"]
+    """The guide's line for ~/.bashrc, then the call bash makes when Tab is pressed."""
+    eval_line = guide_completion_lines()["bash"]
     assert re.fullmatch(r'eval "\$\(_\w+_COMPLETE=bash_source gradcli\)"', eval_line), eval_line
     bash, script = shutil.which("bash"), installed_script()
     if bash is None or script is None:

@@ -381,10 +381,11 @@ def test_an_expression_that_starts_with_minus_f_follows_a_double_dash() -> None:
     assert "does not exist" in run("reverse", "-f*x", "--at", "f=2,x=3").output  # -fFILE, as for any program
 
 
-def test_the_readme_lists_these_exit_codes() -> None:
-    rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| 1 |")]
+def test_the_docs_list_these_exit_codes() -> None:
+    text = (ROOT / "docs" / "json.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| 1 |")]
     assert any(f"`error: cannot write the output: {os.strerror(28)}`" in row for row in rows)
-    assert "| 141 |" in (ROOT / "README.md").read_text()
+    assert "| 141 |" in text
 
 
 @pytest.mark.parametrize("args", [["reverse", "-fa\x00b", "--at", "1"],

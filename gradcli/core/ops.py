@@ -1,7 +1,7 @@
 """The table of operations: each op's value, its local partials as expressions, and its conventions.
 
-Adding an operation is adding one entry to ``OPS`` (and its name to the README's and the man page's
-lists of functions). Its partials ∂out/∂arg_k are written in gradcli's own language, in the operands
+Adding an operation is adding one entry to ``OPS`` (and its name to the lists of functions in the README,
+docs/language.md and the man page). Its partials ∂out/∂arg_k are written in gradcli's own language, in the operands
 ``{0}``, ``{1}`` and the op's own result ``{out}`` (exp' is ``{out}``, sigmoid' is ``{out}*(1 - {out})``).
 They are parsed once and serve everything: the numbers of both sweeps, the rule each table prints,
 sympy's form of it, and second derivatives. A numeric override (``numeric``) stands in for the float

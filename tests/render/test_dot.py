@@ -234,11 +234,11 @@ def test_dot_says_what_the_numbers_mean() -> None:
     assert ("c3", "c8", "∂c8/∂c3 = c7 = 64") in edges and ("c4", "c6", "∂c6/∂c4 = 1") in edges
 
 
-def test_readme_shows_dot_as_it_really_prints() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_guide_shows_dot_as_it_really_prints() -> None:
+    guide = (ROOT / "docs" / "guide.md").read_text()
     command = 'gradcli graph "exp(x1)*(x1**2+x2**2)**3" --at 0,2 --wrt x1 --dot'
-    assert command in readme
-    [excerpt] = re.findall(r"```dot\n(.*?)```", readme, re.S)
+    assert command in guide and command in (ROOT / "README.md").read_text()
+    [excerpt] = re.findall(r"```dot\n(.*?)```", guide, re.S)
     out = run("graph", "exp(x1)*(x1**2+x2**2)**3", "--at", "0,2", "--wrt", "x1", "--dot").stdout.splitlines()
     for line in excerpt.splitlines():
         if line.endswith(" ...];"):  # a node line whose style is cut short
