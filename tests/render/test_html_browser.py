@@ -71,6 +71,16 @@ def _page(tmp_path: Path, *args: str) -> str:
     return path.as_uri()
 
 
+def _load(d, url: str) -> None:
+    """Open a page and wait until its script has run (it marks the body with the step shown, 0 at first): a
+    big page can be read before its script is done, and a click before then does nothing."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    d.get(url)
+    WebDriverWait(d, 60).until(lambda d: d.execute_script(
+        "return document.readyState === 'complete' && document.body.getAttribute('data-step') === '0'"))
+
+
 def _state(d) -> tuple[list[str], list[str], str]:
     """The rows marked current (their data-step), the boxes marked current (their ids), the step counter."""
     rows = [e.get_attribute("data-step") for e in d.find_elements(By.CSS_SELECTOR, "tr.current")]
@@ -93,7 +103,7 @@ def test_next_and_the_arrow_keys_walk_the_sweep_as_json_orders_it(browser, tmp_p
     else:
         order = [node for tangents in data["tangents"].values() for node in tangents]
     n = len(order)
-    browser.get(_page(tmp_path, command, SEED, "--at", "0,2"))
+    _load(browser, _page(tmp_path, command, SEED, "--at", "0,2"))
     assert _state(browser)[:2] == ([], [])  # at first the whole solution, nothing marked
     for k in range(1, n + 1):
         if k % 2:
@@ -125,7 +135,7 @@ def test_next_and_the_arrow_keys_walk_the_sweep_as_json_orders_it(browser, tmp_p
 
 
 def test_a_row_not_reached_hides_its_numbers(browser, tmp_path) -> None:
-    browser.get(_page(tmp_path, "reverse", SEED, "--at", "0,2"))
+    _load(browser, _page(tmp_path, "reverse", SEED, "--at", "0,2"))
     _key(browser, Keys.ARROW_RIGHT, 2)
     last = browser.find_elements(By.CSS_SELECTOR, "tr[data-step]")[-1]  # c̄1 = c̄3·c3 + c̄4·2·c1 = … = 64
     assert "todo" in last.get_attribute("class")
@@ -144,29 +154,29 @@ def _shown_derivatives(d) -> list[str]:
 
 
 def test_the_picture_shows_a_derivative_once_the_walk_reaches_it(browser, tmp_path) -> None:
-    browser.get(_page(tmp_path, "reverse", SEED, "--at", "0,2"))
+    _load(browser, _page(tmp_path, "reverse", SEED, "--at", "0,2"))
     assert len(_shown_derivatives(browser)) == 8  # the whole solution
     _key(browser, Keys.ARROW_RIGHT, 3)
     assert sorted(_shown_derivatives(browser)) == ["adjoint 1", "adjoint 1", "adjoint 48"]  # c̄8, c̄7, c̄6
-    browser.get(_page(tmp_path, "forward", SEED, "--at", "0,2"))
+    _load(browser, _page(tmp_path, "forward", SEED, "--at", "0,2"))
     _key(browser, Keys.ARROW_RIGHT, 10)  # sweep 2 at ċ2: sweep 1 whole, sweep 2 on c1 and c2
     shown = _shown_derivatives(browser)
     assert len(shown) == 10 and sum("x2" in t for t in shown) == 2
 
 
 def test_the_edges_of_the_current_row_are_marked(browser, tmp_path) -> None:
-    browser.get(_page(tmp_path, "reverse", SEED, "--at", "0,2"))
+    _load(browser, _page(tmp_path, "reverse", SEED, "--at", "0,2"))
     _key(browser, Keys.ARROW_RIGHT, 6)  # c̄3 = c̄8·c7: the edge c3 -> c8
     edges = [e.get_attribute("id") for e in browser.find_elements(By.CSS_SELECTOR, "#picture g.edge.active")]
     assert edges == ["edge-2-7"]
-    browser.get(_page(tmp_path, "forward", SEED, "--at", "0,2"))
+    _load(browser, _page(tmp_path, "forward", SEED, "--at", "0,2"))
     _key(browser, Keys.ARROW_RIGHT, 8)  # ċ8 = c7·ċ3 + c3·ċ7: the edges into c8
     edges = {e.get_attribute("id") for e in browser.find_elements(By.CSS_SELECTOR, "#picture g.edge.active")}
     assert edges == {"edge-2-7", "edge-6-7"}
 
 
 def test_the_page_makes_no_request(browser, tmp_path) -> None:
-    browser.get(_page(tmp_path, "reverse", SEED, "--at", "0,2"))
+    _load(browser, _page(tmp_path, "reverse", SEED, "--at", "0,2"))
     _key(browser, Keys.END)
     requests = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert requests == []
@@ -191,7 +201,7 @@ def _png_pixels(path: Path) -> tuple[int, int, bytes]:
 
 
 def test_a_screenshot_is_a_picture(browser, tmp_path) -> None:
-    browser.get(_page(tmp_path, "forward", SEED, "--at", "0,2"))
+    _load(browser, _page(tmp_path, "forward", SEED, "--at", "0,2"))
     _key(browser, Keys.ARROW_RIGHT, 5)
     shot = tmp_path / "forward.png"
     assert browser.save_screenshot(str(shot))
@@ -205,7 +215,7 @@ def test_a_screenshot_is_a_picture(browser, tmp_path) -> None:
 def test_a_long_walk_does_not_hang(browser, tmp_path, depth, max_rows, steps) -> None:
     """A chain 10^4 deep as the page is by default (200 rows shown, no picture), and 3,000 rows all shown: each
     step takes well under a second (an earlier page took seconds a step over 10^4 rows)."""
-    browser.get(_page(tmp_path, "reverse", "sin(" * depth + "x" + ")" * depth, "--at", "0.5", "--max-rows",
+    _load(browser, _page(tmp_path, "reverse", "sin(" * depth + "x" + ")" * depth, "--at", "0.5", "--max-rows",
                       max_rows))
     took = browser.execute_script("""
         var out = [];
