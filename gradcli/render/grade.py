@@ -122,8 +122,14 @@ def write_table(g: Graded, out: TextIO, unicode: bool = True, width: int = 80) -
         rows.append([label, _cell_text(c.student), show(c.expected_own), show(c.key), verdict,
                      f"{_points(c.points)}/{_points(c.max_points)}"])
     widths = [max(_width(r[k]) for r in rows + [head]) for k in range(len(head))]
-    for r in [head] + rows:
-        out.write("  ".join(x + " " * (widths[k] - _width(x)) for k, x in enumerate(r)).rstrip() + "\n")
+    if sum(widths) + 2 * (len(widths) - 1) <= width:
+        for r in [head] + rows:
+            out.write("  ".join(x + " " * (widths[k] - _width(x)) for k, x in enumerate(r)).rstrip() + "\n")
+    else:  # too wide for the terminal (an array's numbers): a block per cell, its numbers a line each
+        for r in rows:
+            out.write(f"{r[0]}  {r[4]}  {r[5]}\n")
+            for name, x in zip(("student", "own work", "key"), r[1:4]):
+                out.write(f"  {name:<8}  {x}\n")
     charged = [c for c in g.cells if c.verdict in ("wrong", "missing")]
     if charged:
         out.write("\nfeedback\n")

@@ -180,3 +180,11 @@ def compiled(tex: str, where) -> str:
     log = (where / "doc.log").read_bytes().decode("latin-1")
     assert proc.returncode == 0 and "Output written" in log, log[-2000:]
     return log
+
+
+def test_a_table_too_wide_for_the_terminal_is_a_block_per_cell() -> None:
+    text = run("grade", LAYER, "--shape", SHAPE, "--at", AT, str(FAY), "--width", "60").stdout
+    assert "W̄  follows h̄  1/1\n  student   [[1, 0.5], [2, 1]]\n  own work  [[1, 0.5], [2, 1]]\n" in text
+    assert max(len(line) for line in text.split("\nfeedback")[0].splitlines()[2:]) <= 60
+    wide = run("grade", LAYER, "--shape", SHAPE, "--at", AT, str(FAY), "--width", "120").stdout
+    assert "cell   student" in wide and "  student   [" not in wide
