@@ -58,7 +58,8 @@ def test_a_wrong_entry_is_named_with_both_numbers() -> None:
     assert claim["entry"] == "h[1]"
     assert claim["derivative_value"] == pytest.approx(gradcli.reverse(MLP, AT).adjoints["h[1]"], rel=1e-12)
     assert claim["claim_value"] != pytest.approx(claim["derivative_value"])
-    text = run("check", MLP, "--wrt", "h", "--claim", "W2 @ (softmax(o) - onehot(2, 3))", "--at", AT).stdout
+    text = run("check", MLP, "--wrt", "h", "--claim", "W2 @ (softmax(o) - onehot(2, 3))", "--at", AT,
+               "--time-limit", "120").stdout
     assert "the claim's entry [1] is" in text and "∂L/∂h[1] is" in text
 
 
