@@ -847,8 +847,9 @@ def grade(given, shown, at, submissions, mode, wrt, follow, points, tolerance, m
     against the key and against the cell recomputed from the student's own earlier cells. Only a cell wrong
     given the student's own inputs is charged, and diagnosed; one that follows from an earlier mistake is
     marked so. SUBMISSION is a file ('-': standard input), one cell per line (c6 = c4 + c5 = 0 + 4 = 4), or CSV
-    cell,rule,value. Several files: one gradebook row (CSV) each, or a JSON object per line. Exit 0 for full
-    marks, 1 otherwise, 2 for an unreadable submission."""
+    cell,rule,value. A program in vectors and matrices (--shape) is graded in reverse mode a row of its tables
+    at a time (h = [2, 4], W_bar = [[1, 0.5], [-2, -1]]). Several files: one gradebook row (CSV) each, or a JSON
+    object per line. Exit 0 for full marks, 1 otherwise, 2 for an unreadable submission."""
     paths = list(submissions)
     if given.file is not None and given.expr is not None:
         paths.insert(0, given.expr)
@@ -910,7 +911,8 @@ def grade(given, shown, at, submissions, mode, wrt, follow, points, tolerance, m
 def worksheet(given, shown, at, mode, wrt, handed, names, seed, key, standalone) -> None:
     """A worksheet for forward or reverse mode: the problem, its graph, and every cell grade reads (values,
     tangents or adjoints, the gradient), blank, named as grade reads them; --key fills them in. The text format
-    (the default) is a submission: fill it in and grade it with gradcli grade."""
+    (the default) is a submission: fill it in and grade it with gradcli grade. A program in vectors and
+    matrices (--shape) gets a cell per row of its tables, in reverse mode."""
     problem = given.problem()
     _show(api.worksheet(given.source(), at, mode=mode, wrt=wrt, given=handed, names=names, seed=seed, key=key,
                         **_standalone(standalone, shown), **problem), shown)
