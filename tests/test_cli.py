@@ -568,8 +568,9 @@ def test_ctrl_c_exits_130_with_one_line_and_no_traceback() -> None:
     import signal
     import time
 
-    # a claim sympy never finishes (2**2**2**2**2**2**2 has 19,729 digits to the power 2), with no time limit:
-    # the run is surely still at it when Ctrl-C comes, on every version of sympy
+    # a claim sympy never finishes (2**2**2**2**2**2**2 is 2 to a power of 19,729 digits), with no time limit:
+    # the run is surely still at it when Ctrl-C comes, on every version of sympy, and the work (in a worker,
+    # limit or not) cannot hold Ctrl-C back
     proc = subprocess.Popen([sys.executable, "-m", "gradcli", "check", "x", "--claim", "2**2**2**2**2**2**2",
                              "--time-limit", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=clean_env(), cwd=ROOT)

@@ -41,14 +41,16 @@ def deadline(seconds: float | None) -> float | None:
 
 
 def run(task: Callable, args: tuple, until: float | None) -> Outcome:
-    """Run ``task(emit, *args)`` until the monotonic time ``until`` (None: no limit)."""
-    if until is None:
-        pieces: list = []
-        task(pieces.append, *args)
-        return Outcome(pieces, True)
-    if until <= time.monotonic():
+    """Run ``task(emit, *args)`` until the monotonic time ``until`` (None: no limit). With no limit too the
+    work runs in the worker where it can: a step of sympy's (a power of a 20,000-digit integer) holds the
+    interpreter until it ends, so Ctrl-C reaches a parent that only waits, and ends the work at once."""
+    if until is not None and until <= time.monotonic():
         return Outcome([], False)
     if not hasattr(os, "fork"):
+        if until is None:
+            pieces: list = []
+            task(pieces.append, *args)
+            return Outcome(pieces, True)
         return _in_process(task, args, until)
     return _forked(task, args, until)
 
@@ -93,8 +95,8 @@ def _forked(task: Callable, args: tuple, until: float) -> Outcome:
     buffer = bytearray()
     try:
         while not finished and error is None:
-            left = until - time.monotonic()
-            if left <= 0 or not select.select([read], [], [], left)[0]:
+            left = None if until is None else until - time.monotonic()
+            if (left is not None and left <= 0) or not select.select([read], [], [], left)[0]:
                 break  # the deadline
             chunk = os.read(read, 1 << 16)
             if not chunk:
