@@ -563,6 +563,20 @@ def test_one_vocabulary_point_and_warnings_in_every_command() -> None:
     assert run_json("check", "x*y", "--claim", "[y, x]")["point"] is None
 
 
+def _children(pid: int) -> list[str]:
+    """The processes ``pid`` has started (Linux's /proc; none read elsewhere)."""
+    import glob
+
+    out: list[str] = []
+    for path in glob.glob(f"/proc/{pid}/task/*/children"):
+        try:
+            with open(path) as f:
+                out += f.read().split()
+        except OSError:
+            pass
+    return out
+
+
 def test_ctrl_c_exits_130_with_one_line_and_no_traceback() -> None:
     """An interrupted check is not a refuted claim (exit 1): it exits 130, as a shell reports SIGINT."""
     import signal
@@ -574,7 +588,10 @@ def test_ctrl_c_exits_130_with_one_line_and_no_traceback() -> None:
     proc = subprocess.Popen([sys.executable, "-m", "gradcli", "check", "x", "--claim", "2**2**2**2**2**2**2",
                              "--time-limit", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=clean_env(), cwd=ROOT)
-    time.sleep(3)  # well into sympy's work
+    waited = time.monotonic()
+    while time.monotonic() - waited < 30 and not _children(proc.pid):  # sympy's work has begun in its worker
+        time.sleep(0.1)
+    time.sleep(1)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (proc.returncode, err)
