@@ -97,15 +97,19 @@ class Program:
                 found.add(n)
         return found
 
-    def inline(self) -> str:
-        """The same computation as one expression."""
+    def _written_out(self) -> dict[str, str]:
+        """Each step as an expression in the inputs alone."""
         done: dict[str, str] = {}
         for s in self.steps:
             t = s.text
             for n in sorted(done, key=len, reverse=True):
                 t = _replace(t, n, f"({done[n]})")
             done[s.name] = t
-        return done[self.steps[-1].name]
+        return done
+
+    def inline(self) -> str:
+        """The same computation as one expression."""
+        return self._written_out()[self.steps[-1].name]
 
     def derivative(self, wrt: str) -> str:
         """∂(last step)/∂wrt in gradcli's language, in the steps' names, from the op table's partials."""
@@ -128,12 +132,7 @@ class Program:
 
     def inlined(self, text: str) -> str:
         """A formula in the steps' names written in the inputs alone."""
-        done: dict[str, str] = {}
-        for s in self.steps:
-            t = s.text
-            for n in sorted(done, key=len, reverse=True):
-                t = _replace(t, n, f"({done[n]})")
-            done[s.name] = t
+        done = self._written_out()
         for n in sorted(done, key=len, reverse=True):
             text = _replace(text, n, f"({done[n]})")
         return text

@@ -212,22 +212,27 @@ def number(text: str, sheet: Sheet, at: int) -> Written | None:
     return Written(constant(t, sheet, at), None)
 
 
-def numbers(text: str, sheet: Sheet, at: int) -> list[Written | None]:
-    """A vector's entries, ``[64, 48]`` (or ``64, 48``)."""
-    t = normal(text).strip()
-    if t.startswith("[") and t.endswith("]"):
-        t = t[1:-1]
+def split_top(text: str) -> list[str]:
+    """``a, f(b, c), [d, e]``: the parts between the commas outside brackets."""
     parts, depth, start = [], 0, 0
-    for k, ch in enumerate(t):
+    for k, ch in enumerate(text):
         if ch in "([":
             depth += 1
         elif ch in ")]":
             depth -= 1
         elif ch == "," and depth == 0:
-            parts.append(t[start:k])
+            parts.append(text[start:k])
             start = k + 1
-    parts.append(t[start:])
-    return [number(p, sheet, at) for p in parts]
+    parts.append(text[start:])
+    return parts
+
+
+def numbers(text: str, sheet: Sheet, at: int) -> list[Written | None]:
+    """A vector's entries, ``[64, 48]`` (or ``64, 48``)."""
+    t = normal(text).strip()
+    if t.startswith("[") and t.endswith("]"):
+        t = t[1:-1]
+    return [number(p, sheet, at) for p in split_top(t)]
 
 
 def constant(text: str, sheet: Sheet, at: int) -> float:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..core.submission import Names, Sheet, Written, normal, number
+from ..core.submission import Names, Sheet, Written, normal, number, split_top
 from ..errors import GradcliError
 from .arrayview import ArrayRow, ArrayView
 from .grade import CREDIT, STYLE, Cell, Graded, _Given, _Grader, say, show
@@ -82,50 +82,20 @@ def entries(text: str, sheet: Sheet, at: int, shape: tuple[int, int] | None) -> 
     if shape is None:
         return [number(t, sheet, at)]
     m, n = shape
-    if number(t, sheet, at) is None if "[" not in t else False:  # left blank as a whole
+    if "[" not in t and number(t, sheet, at) is None:  # left blank as a whole
         return [None] * (m * n)
-    groups: list[list[str]] = []
-    depth, start, rows = 0, 0, []
     body = t[1:-1] if t.startswith("[") and t.endswith("]") else t
-    for k, ch in enumerate(body + ","):
-        if ch in "([":
-            depth += 1
-            if depth == 1 and ch == "[":
-                start = k + 1
-        elif ch in ")]":
-            depth -= 1
-            if depth == 0 and ch == "]":
-                rows.append(body[start:k])
-                start = k + 1
-        elif ch == "," and depth == 0:
-            piece = body[start:k].strip()
-            if piece and not rows:
-                groups.append([piece])
-            start = k + 1
-    if rows:
-        groups = [_split(r) for r in rows]
-        flat = [x for g in groups for x in g]
+    parts = [p.strip() for p in split_top(body)]
+    if any(p.startswith("[") for p in parts):  # rows: [[1, 2], [3, 4]], or a column [[1], [2]]
+        groups = [split_top(p[1:-1]) if p.startswith("[") and p.endswith("]") else [p] for p in parts]
+        flat = [x.strip() for g in groups for x in g]
         if len(groups) != m and not (1 in shape and len(flat) == m * n):
             raise GradcliError(f"has {len(groups)} rows; this array is {m}×{n}")
     else:
-        flat = [g[0] for g in groups]
+        flat = [p for p in parts if p]
     if len(flat) != m * n:
         raise GradcliError(f"has {len(flat)} entries; this array is {m}×{n}, {m * n} entries")
     return [number(x, sheet, at) for x in flat]
-
-
-def _split(text: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for k, ch in enumerate(text):
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(text[start:k])
-            start = k + 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts]
 
 
 def grade_arrays(graph, point: dict, sheet: Sheet, mode: str | None = None, follow_through: str = "full",
